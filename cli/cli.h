@@ -1,0 +1,67 @@
+/* cli/: what users type and see. main.c parses the global flags (docker compose's) and dispatches
+ * to a command; each command lives in its own cmd-NAME.c as one `const struct cli_command`. */
+#ifndef CC_CLI_H
+#define CC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <uv.h>
+
+#include "common/error.h"
+
+/* Exit codes, documented in README ("Exit codes"). Commands return one of these, or, for
+ * exec/run/--exit-code-from, the code of the process they ran. */
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILURE = 1,     /* the engine refused, a resource failed */
+    CLI_EXIT_USAGE = 2,       /* bad flags or arguments */
+    CLI_EXIT_CONFIG = 3,      /* the compose files are invalid */
+    CLI_EXIT_UNREACHABLE = 4, /* no engine answers */
+    CLI_EXIT_SERVICE = 5,     /* a service failed to start or become healthy */
+    CLI_EXIT_TIMEOUT = 6,     /* a wait ran out of time */
+    CLI_EXIT_INTERRUPTED = 130,
+};
+
+/* Global options, from flags and COMPOSE_* variables. Strings are borrowed from argv or environ. */
+struct cli_globals {
+    const char **files; /* -f, in order; n_files of them */
+    int n_files;
+    const char *project_name;
+    const char *project_directory;
+    const char **env_files;
+    int n_env_files;
+    const char **profiles;
+    int n_profiles;
+    const char *host;     /* -H */
+    const char *ansi;     /* never|always|auto */
+    const char *progress; /* auto|tty|plain|json|quiet */
+    int parallel;         /* 0: default */
+    bool dry_run;
+    bool verbose;
+};
+
+struct cli_context {
+    uv_loop_t *loop;
+    struct cli_globals g;
+};
+
+struct cli_command {
+    const char *name;
+    const char *summary; /* one line for `ccompose --help` */
+    /* argv[0] is the command's name. Returns an enum cli_exit value (or a process's exit code). */
+    int (*run)(struct cli_context *ctx, int argc, char **argv);
+};
+
+/* The top-level usage text: global flags and the command list. */
+void cli_usage(FILE *out);
+
+/* Prints err for a person on stderr: "file:line:col: error: message", the source line with a
+ * caret when the file can be read, the engine's words, then "hint: ...". */
+void cli_error_print(const struct cc_error *err);
+/* The exit code that fits an error's kind. */
+int cli_exit_for_error(const struct cc_error *err);
+
+/* Runs the loop until it has nothing left, then closes it; returns uv_loop_close()'s result. */
+int cli_loop_finish(uv_loop_t *loop);
+
+#endif

@@ -1,0 +1,9 @@
+/* Every command ccompose has, one per cli/cmd-NAME.c. main.c lists them in this order. */
+#ifndef CC_CLI_COMMANDS_H
+#define CC_CLI_COMMANDS_H
+
+#include "cli/cli.h"
+
+extern const struct cli_command cli_cmd_help;
+
+#endif

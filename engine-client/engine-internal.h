@@ -1,0 +1,52 @@
+/* Inside engine-client: the one generic call that every typed call in engine-client/ is built on,
+ * and the helpers to build request paths. Nothing outside engine-client/ includes this. */
+#ifndef CC_ENGINE_INTERNAL_H
+#define CC_ENGINE_INTERNAL_H
+
+#include "common/buf.h"
+#include "engine-client/engine.h"
+
+/* How a response body is read. */
+enum engine_resp_mode {
+    ENGINE_RESP_JSON = 0,    /* whole body decoded as one JSON value (empty body: NULL result) */
+    ENGINE_RESP_JSON_LINES,  /* newline-delimited JSON, each item to on_item */
+    ENGINE_RESP_MULTIPLEXED, /* 8-byte framed stdout/stderr, payloads to on_output */
+    ENGINE_RESP_RAW,         /* bytes as they come to on_output (fd ENGINE_RAW) */
+};
+
+struct engine_call {
+    const char *method;      /* "GET", "POST", "DELETE", ... */
+    const char *path;        /* path and query without the version prefix; copied at submit */
+    bool unversioned;        /* send path as is (only /_ping) */
+    json_t *body;            /* borrowed; serialised at submit; NULL: no JSON body */
+    engine_body_read_cb read_body; /* streamed upload instead of body, or NULL */
+    void *read_data;
+    const char *content_type;      /* for read_body, e.g. "application/x-tar" */
+    const char *headers[4];        /* extra "Name: value" header lines, NULL-terminated */
+    enum engine_resp_mode mode;
+    engine_json_item_cb on_item;   /* ENGINE_RESP_JSON_LINES */
+    engine_output_cb on_output;    /* ENGINE_RESP_MULTIPLEXED, ENGINE_RESP_RAW */
+    bool item_errors;        /* JSON_LINES: an item with "error"/"errorDetail" fails the request */
+    bool streaming;          /* no overall time limit (events, logs -f, attach, wait, build) */
+};
+
+/* Submits a call. Returns NULL with *reterr set (the callback is never called) only when the
+ * call itself is malformed. Error responses (status >= 400) complete with an error whose kind
+ * follows the status (404 not found, 409 conflict, 400 bad request, 5xx server error) and whose
+ * engine_message is the body's "message". For streamed modes the completion callback runs after
+ * the last item, with result NULL on success. */
+struct engine_request *engine_call_submit(struct engine_client *c, const struct engine_call *call,
+                                          engine_cb cb, void *data, struct cc_error *reterr);
+
+/* Appends s percent-encoded for use in a path segment or query value. */
+void engine_buf_add_escaped(struct buf *b, const char *s);
+/* Appends "?key=value" (first) or "&key=value", value percent-encoded. Looks at b to decide. */
+void engine_query_add(struct buf *path, const char *key, const char *value);
+/* As engine_query_add, with value serialised as compact JSON (filters, buildargs, labels). */
+void engine_query_add_json(struct buf *path, const char *key, json_t *value);
+void engine_query_add_bool(struct buf *path, const char *key, bool value);
+
+/* Compares "1.41"-style versions: <0, 0, >0. */
+int engine_version_compare(const char *a, const char *b);
+
+#endif

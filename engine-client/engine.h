@@ -1,0 +1,258 @@
+/* engine-client: a typed, asynchronous client for the Docker Engine API (and engines that speak
+ * it), on one libuv loop, over libcurl's multi interface.
+ *
+ * Every call is asynchronous. It returns a request handle at once (or NULL with *reterr filled
+ * when the arguments are unusable, in which case the callback is never called) and calls its
+ * callback exactly once, later, from the loop. Many requests may be in flight; connections are
+ * reused. The first request triggers API version negotiation (GET /_ping); requests made before
+ * it finishes wait for it and are then sent with the negotiated /vX.Y prefix.
+ *
+ * Ownership: results handed to callbacks are *borrowed* for the duration of the callback (take a
+ * json_incref() to keep one). Bodies given to calls are *borrowed* unless the parameter says
+ * *steals*. Request handles are owned by the client and are valid until the callback returns.
+ *
+ * engine-client knows nothing of compose files: callers build create bodies themselves. */
+#ifndef CC_ENGINE_H
+#define CC_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "common/error.h"
+
+/* The API versions ccompose speaks: it uses the lower of the engine's and ENGINE_API_MAX. */
+#define ENGINE_API_MIN "1.41"
+#define ENGINE_API_MAX "1.45"
+
+struct engine_client;
+struct engine_request;
+
+struct engine_options {
+    const char *host;        /* "unix:///path" or "tcp://host:port"; NULL: DOCKER_HOST, else default */
+    long connect_timeout_ms; /* 0: a few seconds */
+};
+
+enum engine_kind { ENGINE_DOCKER = 0, ENGINE_PODMAN };
+
+/* Creates a client on loop. Fails (CC_ERR_USAGE) only on an unusable host string; an engine that
+ * does not answer shows up as CC_ERR_UNREACHABLE on the first request. *ret_client is new:
+ * release it with engine_client_free(). */
+int engine_client_new(uv_loop_t *loop, const struct engine_options *opts,
+                      struct engine_client **ret_client, struct cc_error *reterr);
+
+/* Cancels every request in flight (their callbacks run with CC_ERR_CANCELLED before this returns)
+ * and closes the client's handles. The memory goes once the loop has run the close callbacks:
+ * run the loop (uv_run(loop, UV_RUN_DEFAULT)) after this before uv_loop_close(). NULL is fine. */
+void engine_client_free(struct engine_client *c);
+
+/* The address used, e.g. "unix:///var/run/docker.sock"; borrowed. */
+const char *engine_client_host(const struct engine_client *c);
+/* The negotiated API version ("1.41"), or NULL before negotiation finished; borrowed. */
+const char *engine_client_api_version(const struct engine_client *c);
+enum engine_kind engine_client_kind(const struct engine_client *c);
+
+/* ---- Completion callbacks ---------------------------------------------------------------- */
+
+/* The one completion callback of every call. On success err is NULL and result is the decoded
+ * JSON body (NULL when the engine sends none, e.g. 204); on failure err is set and result NULL.
+ * err->http_status and err->engine_message carry the engine's answer when there was one. */
+typedef void (*engine_cb)(json_t *result, const struct cc_error *err, void *data);
+
+/* Streams deliver items as they arrive, before the completion callback. */
+
+/* One decoded JSON value of a newline-delimited JSON stream (events, build, pull, push). */
+typedef void (*engine_json_item_cb)(json_t *item, void *data);
+
+enum engine_stream_fd { ENGINE_STDIN = 0, ENGINE_STDOUT = 1, ENGINE_STDERR = 2, ENGINE_RAW = 3 };
+/* A chunk of container output. With multiplexed streams, one call per frame payload (or part of
+ * one: a frame may be delivered in several calls, each with the same fd); with a TTY's raw stream,
+ * fd is ENGINE_RAW and chunks are as they arrived. */
+typedef void (*engine_output_cb)(enum engine_stream_fd fd, const char *buf, size_t len,
+                                 void *data);
+
+/* Streams an upload body (build context). Fill at most len bytes of buf and return the count,
+ * 0 at the end, or -1 to abort the request (its callback then gets CC_ERR_IO). Must not block. */
+typedef ssize_t (*engine_body_read_cb)(char *buf, size_t len, void *data);
+
+/* Cancels a request: its callback runs once, from the loop, with CC_ERR_CANCELLED (unless it had
+ * already completed, in which case this does nothing). Safe to call from inside any callback. */
+void engine_request_cancel(struct engine_request *req);
+
+/* ---- System ------------------------------------------------------------------------------- */
+
+/* GET /_ping. result: {"ApiVersion": "1.41", "Engine": "docker"|"podman", "OSType": ...}. */
+struct engine_request *engine_ping(struct engine_client *c, engine_cb cb, void *data,
+                                   struct cc_error *reterr);
+/* GET /version and GET /info: the engine's own JSON. */
+struct engine_request *engine_version(struct engine_client *c, engine_cb cb, void *data,
+                                      struct cc_error *reterr);
+struct engine_request *engine_info(struct engine_client *c, engine_cb cb, void *data,
+                                   struct cc_error *reterr);
+
+/* GET /events, streamed until cancelled. filters is the engine's filter map, e.g.
+ * {"type":["container"],"label":["com.docker.compose.project=x"]} (borrowed, may be NULL);
+ * since/until are engine timestamps (seconds, or "secs.nanos"), NULL for none. */
+struct engine_request *engine_events(struct engine_client *c, json_t *filters, const char *since,
+                                     const char *until, engine_json_item_cb on_event, engine_cb cb,
+                                     void *data, struct cc_error *reterr);
+
+/* ---- Containers --------------------------------------------------------------------------- */
+
+/* GET /containers/json?all=&filters=. result: the array. filters borrowed, may be NULL. */
+struct engine_request *engine_container_list(struct engine_client *c, bool all, json_t *filters,
+                                             engine_cb cb, void *data, struct cc_error *reterr);
+/* POST /containers/create?name=. body borrowed. result: {"Id": ..., "Warnings": [...]}. */
+struct engine_request *engine_container_create(struct engine_client *c, const char *name,
+                                               json_t *body, engine_cb cb, void *data,
+                                               struct cc_error *reterr);
+struct engine_request *engine_container_inspect(struct engine_client *c, const char *id,
+                                                engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_container_start(struct engine_client *c, const char *id,
+                                              engine_cb cb, void *data, struct cc_error *reterr);
+/* timeout_s < 0: the container's own StopTimeout (the query parameter is left out). */
+struct engine_request *engine_container_stop(struct engine_client *c, const char *id,
+                                             int timeout_s, engine_cb cb, void *data,
+                                             struct cc_error *reterr);
+struct engine_request *engine_container_restart(struct engine_client *c, const char *id,
+                                                int timeout_s, engine_cb cb, void *data,
+                                                struct cc_error *reterr);
+/* signal: "SIGKILL", "TERM", "9", or NULL for the engine's default (SIGKILL). */
+struct engine_request *engine_container_kill(struct engine_client *c, const char *id,
+                                             const char *signal, engine_cb cb, void *data,
+                                             struct cc_error *reterr);
+struct engine_request *engine_container_remove(struct engine_client *c, const char *id, bool force,
+                                               bool volumes, engine_cb cb, void *data,
+                                               struct cc_error *reterr);
+struct engine_request *engine_container_pause(struct engine_client *c, const char *id,
+                                              engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_container_unpause(struct engine_client *c, const char *id,
+                                                engine_cb cb, void *data, struct cc_error *reterr);
+/* POST /containers/{id}/wait?condition= ("not-running", "next-exit", "removed"; NULL: default).
+ * result: {"StatusCode": N, "Error": ...}. Waits as long as the container runs. */
+struct engine_request *engine_container_wait(struct engine_client *c, const char *id,
+                                             const char *condition, engine_cb cb, void *data,
+                                             struct cc_error *reterr);
+
+struct engine_logs_options {
+    bool follow;
+    bool timestamps;
+    bool stdout_;     /* both false means both true */
+    bool stderr_;
+    const char *tail; /* "all" or a number; NULL: all */
+    const char *since; /* engine timestamp or NULL */
+    const char *until;
+    bool tty;         /* the container has a TTY: its stream is raw, not multiplexed */
+};
+/* GET /containers/{id}/logs: output chunks to on_output, then cb(NULL, NULL) at the end. */
+struct engine_request *engine_container_logs(struct engine_client *c, const char *id,
+                                             const struct engine_logs_options *opts,
+                                             engine_output_cb on_output, engine_cb cb, void *data,
+                                             struct cc_error *reterr);
+/* POST /containers/{id}/attach?stream=1&stdout=1&stderr=1 (logs=0): the output from now on, until
+ * the container stops or the request is cancelled. tty as in engine_logs_options. */
+struct engine_request *engine_container_attach(struct engine_client *c, const char *id, bool tty,
+                                               engine_output_cb on_output, engine_cb cb, void *data,
+                                               struct cc_error *reterr);
+
+/* ---- Exec --------------------------------------------------------------------------------- */
+
+/* POST /containers/{id}/exec. body borrowed ({"Cmd": [...], "AttachStdout": true, ...}).
+ * result: {"Id": ...}. */
+struct engine_request *engine_exec_create(struct engine_client *c, const char *container_id,
+                                          json_t *body, engine_cb cb, void *data,
+                                          struct cc_error *reterr);
+/* POST /exec/{id}/start. detach: result NULL at once. Otherwise the output is streamed to on_output
+ * until the process ends (tty: raw stream). */
+struct engine_request *engine_exec_start(struct engine_client *c, const char *exec_id, bool detach,
+                                         bool tty, engine_output_cb on_output, engine_cb cb,
+                                         void *data, struct cc_error *reterr);
+/* GET /exec/{id}/json. result includes "ExitCode" and "Running". */
+struct engine_request *engine_exec_inspect(struct engine_client *c, const char *exec_id,
+                                           engine_cb cb, void *data, struct cc_error *reterr);
+
+/* ---- Networks ----------------------------------------------------------------------------- */
+
+struct engine_request *engine_network_list(struct engine_client *c, json_t *filters, engine_cb cb,
+                                           void *data, struct cc_error *reterr);
+/* POST /networks/create. body borrowed ({"Name": ..., "Driver": ..., "Labels": {...}}). */
+struct engine_request *engine_network_create(struct engine_client *c, json_t *body, engine_cb cb,
+                                             void *data, struct cc_error *reterr);
+struct engine_request *engine_network_inspect(struct engine_client *c, const char *id,
+                                              engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_network_remove(struct engine_client *c, const char *id,
+                                             engine_cb cb, void *data, struct cc_error *reterr);
+/* POST /networks/{id}/connect. body borrowed ({"Container": id, "EndpointConfig": {...}}). */
+struct engine_request *engine_network_connect(struct engine_client *c, const char *network_id,
+                                              json_t *body, engine_cb cb, void *data,
+                                              struct cc_error *reterr);
+struct engine_request *engine_network_disconnect(struct engine_client *c, const char *network_id,
+                                                 const char *container_id, bool force,
+                                                 engine_cb cb, void *data,
+                                                 struct cc_error *reterr);
+
+/* ---- Volumes ------------------------------------------------------------------------------ */
+
+/* GET /volumes. result: {"Volumes": [...], "Warnings": ...}. */
+struct engine_request *engine_volume_list(struct engine_client *c, json_t *filters, engine_cb cb,
+                                          void *data, struct cc_error *reterr);
+struct engine_request *engine_volume_create(struct engine_client *c, json_t *body, engine_cb cb,
+                                            void *data, struct cc_error *reterr);
+struct engine_request *engine_volume_inspect(struct engine_client *c, const char *name,
+                                             engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_volume_remove(struct engine_client *c, const char *name, bool force,
+                                            engine_cb cb, void *data, struct cc_error *reterr);
+
+/* ---- Images ------------------------------------------------------------------------------- */
+
+struct engine_request *engine_image_list(struct engine_client *c, json_t *filters, engine_cb cb,
+                                         void *data, struct cc_error *reterr);
+struct engine_request *engine_image_inspect(struct engine_client *c, const char *name,
+                                            engine_cb cb, void *data, struct cc_error *reterr);
+/* DELETE /images/{name}?force=&noprune=. result: the engine's array of Untagged/Deleted. */
+struct engine_request *engine_image_remove(struct engine_client *c, const char *name, bool force,
+                                           engine_cb cb, void *data, struct cc_error *reterr);
+/* POST /images/{name}/tag?repo=&tag=. */
+struct engine_request *engine_image_tag(struct engine_client *c, const char *name,
+                                        const char *repo, const char *tag, engine_cb cb,
+                                        void *data, struct cc_error *reterr);
+
+/* POST /images/create?fromImage=&tag=. Progress items to on_progress. auth is the
+ * X-Registry-Auth header value (base64url JSON), or NULL. A progress item carrying "error" makes
+ * the request fail with that message. */
+struct engine_request *engine_image_pull(struct engine_client *c, const char *image,
+                                         const char *auth, engine_json_item_cb on_progress,
+                                         engine_cb cb, void *data, struct cc_error *reterr);
+/* POST /images/{name}/push?tag=. As pull. */
+struct engine_request *engine_image_push(struct engine_client *c, const char *image,
+                                         const char *auth, engine_json_item_cb on_progress,
+                                         engine_cb cb, void *data, struct cc_error *reterr);
+
+struct engine_build_options {
+    const char *tag;        /* t= */
+    const char *dockerfile; /* path inside the context; NULL: Dockerfile */
+    const char *target;
+    json_t *buildargs;      /* {"K": "V"}, borrowed, may be NULL */
+    json_t *labels;         /* borrowed, may be NULL */
+    json_t *extra_hosts;    /* array of "host:ip", borrowed, may be NULL */
+    json_t *cache_from;     /* array, borrowed, may be NULL */
+    const char *network;
+    long long shm_size;     /* bytes, 0: default */
+    bool nocache;
+    bool pull;
+    bool quiet;
+    const char *auth_config; /* X-Registry-Config header value, or NULL */
+};
+/* POST /build with the context tar streamed from read_body (Content-Type application/x-tar).
+ * Progress items ({"stream": ...}, {"aux": {"ID": ...}}) to on_progress; an item with "error"
+ * fails the request with that message. result on success: {"ID": "sha256:..."} when the engine
+ * reported the image ID, else NULL. */
+struct engine_request *engine_image_build(struct engine_client *c,
+                                          const struct engine_build_options *opts,
+                                          engine_body_read_cb read_body, void *read_data,
+                                          engine_json_item_cb on_progress, engine_cb cb,
+                                          void *data, struct cc_error *reterr);
+
+#endif
