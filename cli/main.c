@@ -9,6 +9,7 @@
 
 static const struct cli_command *const commands[] = {
     &cli_cmd_help,
+    &cli_cmd_version,
 };
 
 void cli_usage(FILE *out)
@@ -50,8 +51,16 @@ static void free_globals(struct cli_globals *g)
     free(g->profiles);
 }
 
-enum { OPT_PROJECT_DIR = 256, OPT_ENV_FILE, OPT_PROFILE, OPT_ANSI, OPT_PROGRESS, OPT_PARALLEL,
-       OPT_DRY_RUN, OPT_VERBOSE };
+enum {
+    OPT_PROJECT_DIR = 256,
+    OPT_ENV_FILE,
+    OPT_PROFILE,
+    OPT_ANSI,
+    OPT_PROGRESS,
+    OPT_PARALLEL,
+    OPT_DRY_RUN,
+    OPT_VERBOSE
+};
 
 static const struct option global_options[] = {
     {"file", required_argument, NULL, 'f'},

@@ -15,7 +15,10 @@ struct arena {
     size_t total; /* bytes handed out, for limits and benchmarks */
 };
 
-#define ARENA_INIT {NULL, 0}
+#define ARENA_INIT                                                                                 \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 
 void arena_init(struct arena *a);
 /* Frees every block. The arena can be used again afterwards. */

@@ -37,7 +37,10 @@ struct cc_error {
     char *engine_message; /* the engine's own words ("message" of its error body), or NULL */
 };
 
-#define CC_ERROR_INIT {CC_ERR_NONE, NULL, NULL, NULL, 0, 0, NULL, 0, NULL}
+#define CC_ERROR_INIT                                                                              \
+    {                                                                                              \
+        CC_ERR_NONE, NULL, NULL, NULL, 0, 0, NULL, 0, NULL                                         \
+    }
 
 void cc_error_init(struct cc_error *e);
 void cc_error_release(struct cc_error *e);

@@ -15,20 +15,25 @@ enum engine_resp_mode {
 };
 
 struct engine_call {
-    const char *method;      /* "GET", "POST", "DELETE", ... */
-    const char *path;        /* path and query without the version prefix; copied at submit */
-    bool unversioned;        /* send path as is (only /_ping) */
-    json_t *body;            /* borrowed; serialised at submit; NULL: no JSON body */
+    const char *method;            /* "GET", "POST", "DELETE", ... */
+    const char *path;              /* path and query without the version prefix; copied at submit */
+    bool unversioned;              /* send path as is (only /_ping) */
+    json_t *body;                  /* borrowed; serialised at submit; NULL: no JSON body */
     engine_body_read_cb read_body; /* streamed upload instead of body, or NULL */
     void *read_data;
-    const char *content_type;      /* for read_body, e.g. "application/x-tar" */
-    const char *headers[4];        /* extra "Name: value" header lines, NULL-terminated */
+    const char *content_type; /* for read_body, e.g. "application/x-tar" */
+    const char *headers[4];   /* extra "Name: value" header lines, NULL-terminated */
     enum engine_resp_mode mode;
-    engine_json_item_cb on_item;   /* ENGINE_RESP_JSON_LINES */
-    engine_output_cb on_output;    /* ENGINE_RESP_MULTIPLEXED, ENGINE_RESP_RAW */
-    bool item_errors;        /* JSON_LINES: an item with "error"/"errorDetail" fails the request */
-    bool streaming;          /* no overall time limit (events, logs -f, attach, wait, build) */
+    engine_json_item_cb on_item; /* ENGINE_RESP_JSON_LINES */
+    engine_output_cb on_output;  /* ENGINE_RESP_MULTIPLEXED, ENGINE_RESP_RAW */
+    bool item_errors; /* JSON_LINES: an item with "error"/"errorDetail" fails the request */
+    bool streaming;   /* no overall time limit (events, logs -f, attach, wait, build) */
+    long timeout_ms;  /* overall limit when not streaming; 0: ENGINE_DEFAULT_TIMEOUT_MS */
 };
+
+/* A request that is not a stream must finish within this unless it says otherwise: an engine that
+ * accepts the connection and then never answers must not hang ccompose. */
+#define ENGINE_DEFAULT_TIMEOUT_MS (120 * 1000L)
 
 /* Submits a call. Returns NULL with *reterr set (the callback is never called) only when the
  * call itself is malformed. Error responses (status >= 400) complete with an error whose kind
@@ -38,7 +43,8 @@ struct engine_call {
 struct engine_request *engine_call_submit(struct engine_client *c, const struct engine_call *call,
                                           engine_cb cb, void *data, struct cc_error *reterr);
 
-/* Appends s percent-encoded for use in a path segment or query value. */
+/* Appends s percent-encoded for a path segment. '/', ':' and '@' stay as they are, because image
+ * references ("repo/name:tag", "name@sha256:...") are matched as one path tail by the engine. */
 void engine_buf_add_escaped(struct buf *b, const char *s);
 /* Appends "?key=value" (first) or "&key=value", value percent-encoded. Looks at b to decide. */
 void engine_query_add(struct buf *path, const char *key, const char *value);
@@ -46,7 +52,14 @@ void engine_query_add(struct buf *path, const char *key, const char *value);
 void engine_query_add_json(struct buf *path, const char *key, json_t *value);
 void engine_query_add_bool(struct buf *path, const char *key, bool value);
 
-/* Compares "1.41"-style versions: <0, 0, >0. */
-int engine_version_compare(const char *a, const char *b);
+/* Builds "PREFIX<escaped id>SUFFIX" into path (which it resets), e.g. ("/containers/", id,
+ * "/start"). */
+void engine_path_id(struct buf *path, const char *prefix, const char *id, const char *suffix);
+/* A plain JSON call: path is released whatever happens; body borrowed. */
+struct engine_request *engine_call_json(struct engine_client *c, const char *method,
+                                        struct buf *path, json_t *body, long timeout_ms,
+                                        engine_cb cb, void *data, struct cc_error *reterr);
+/* Fails with CC_ERR_USAGE when id is NULL or empty, naming what. */
+int engine_check_id(const char *id, const char *what, struct cc_error *reterr);
 
 #endif

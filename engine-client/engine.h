@@ -31,7 +31,7 @@ struct engine_client;
 struct engine_request;
 
 struct engine_options {
-    const char *host;        /* "unix:///path" or "tcp://host:port"; NULL: DOCKER_HOST, else default */
+    const char *host; /* "unix:///path" or "tcp://host:port"; NULL: DOCKER_HOST, else default */
     long connect_timeout_ms; /* 0: a few seconds */
 };
 
@@ -43,9 +43,10 @@ enum engine_kind { ENGINE_DOCKER = 0, ENGINE_PODMAN };
 int engine_client_new(uv_loop_t *loop, const struct engine_options *opts,
                       struct engine_client **ret_client, struct cc_error *reterr);
 
-/* Cancels every request in flight (their callbacks run with CC_ERR_CANCELLED before this returns)
- * and closes the client's handles. The memory goes once the loop has run the close callbacks:
- * run the loop (uv_run(loop, UV_RUN_DEFAULT)) after this before uv_loop_close(). NULL is fine. */
+/* Cancels every request in flight and closes the client. The cancelled requests' callbacks run
+ * with CC_ERR_CANCELLED from the loop, after this returns; then the client's handles close and its
+ * memory goes. So run the loop (uv_run(loop, UV_RUN_DEFAULT)) after this, before
+ * uv_loop_close(). Safe to call from inside any callback of this client. NULL is fine. */
 void engine_client_free(struct engine_client *c);
 
 /* The address used, e.g. "unix:///var/run/docker.sock"; borrowed. */
@@ -53,6 +54,9 @@ const char *engine_client_host(const struct engine_client *c);
 /* The negotiated API version ("1.41"), or NULL before negotiation finished; borrowed. */
 const char *engine_client_api_version(const struct engine_client *c);
 enum engine_kind engine_client_kind(const struct engine_client *c);
+
+/* Compares "1.41"-style API versions: <0, 0, >0. */
+int engine_version_compare(const char *a, const char *b);
 
 /* ---- Completion callbacks ---------------------------------------------------------------- */
 
@@ -70,8 +74,7 @@ enum engine_stream_fd { ENGINE_STDIN = 0, ENGINE_STDOUT = 1, ENGINE_STDERR = 2, 
 /* A chunk of container output. With multiplexed streams, one call per frame payload (or part of
  * one: a frame may be delivered in several calls, each with the same fd); with a TTY's raw stream,
  * fd is ENGINE_RAW and chunks are as they arrived. */
-typedef void (*engine_output_cb)(enum engine_stream_fd fd, const char *buf, size_t len,
-                                 void *data);
+typedef void (*engine_output_cb)(enum engine_stream_fd fd, const char *buf, size_t len, void *data);
 
 /* Streams an upload body (build context). Fill at most len bytes of buf and return the count,
  * 0 at the end, or -1 to abort the request (its callback then gets CC_ERR_IO). Must not block. */
@@ -110,12 +113,11 @@ struct engine_request *engine_container_create(struct engine_client *c, const ch
                                                struct cc_error *reterr);
 struct engine_request *engine_container_inspect(struct engine_client *c, const char *id,
                                                 engine_cb cb, void *data, struct cc_error *reterr);
-struct engine_request *engine_container_start(struct engine_client *c, const char *id,
-                                              engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_container_start(struct engine_client *c, const char *id, engine_cb cb,
+                                              void *data, struct cc_error *reterr);
 /* timeout_s < 0: the container's own StopTimeout (the query parameter is left out). */
-struct engine_request *engine_container_stop(struct engine_client *c, const char *id,
-                                             int timeout_s, engine_cb cb, void *data,
-                                             struct cc_error *reterr);
+struct engine_request *engine_container_stop(struct engine_client *c, const char *id, int timeout_s,
+                                             engine_cb cb, void *data, struct cc_error *reterr);
 struct engine_request *engine_container_restart(struct engine_client *c, const char *id,
                                                 int timeout_s, engine_cb cb, void *data,
                                                 struct cc_error *reterr);
@@ -126,8 +128,8 @@ struct engine_request *engine_container_kill(struct engine_client *c, const char
 struct engine_request *engine_container_remove(struct engine_client *c, const char *id, bool force,
                                                bool volumes, engine_cb cb, void *data,
                                                struct cc_error *reterr);
-struct engine_request *engine_container_pause(struct engine_client *c, const char *id,
-                                              engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_container_pause(struct engine_client *c, const char *id, engine_cb cb,
+                                              void *data, struct cc_error *reterr);
 struct engine_request *engine_container_unpause(struct engine_client *c, const char *id,
                                                 engine_cb cb, void *data, struct cc_error *reterr);
 /* POST /containers/{id}/wait?condition= ("not-running", "next-exit", "removed"; NULL: default).
@@ -139,12 +141,12 @@ struct engine_request *engine_container_wait(struct engine_client *c, const char
 struct engine_logs_options {
     bool follow;
     bool timestamps;
-    bool stdout_;     /* both false means both true */
+    bool stdout_; /* both false means both true */
     bool stderr_;
-    const char *tail; /* "all" or a number; NULL: all */
+    const char *tail;  /* "all" or a number; NULL: all */
     const char *since; /* engine timestamp or NULL */
     const char *until;
-    bool tty;         /* the container has a TTY: its stream is raw, not multiplexed */
+    bool tty; /* the container has a TTY: its stream is raw, not multiplexed */
 };
 /* GET /containers/{id}/logs: output chunks to on_output, then cb(NULL, NULL) at the end. */
 struct engine_request *engine_container_logs(struct engine_client *c, const char *id,
@@ -180,18 +182,17 @@ struct engine_request *engine_network_list(struct engine_client *c, json_t *filt
 /* POST /networks/create. body borrowed ({"Name": ..., "Driver": ..., "Labels": {...}}). */
 struct engine_request *engine_network_create(struct engine_client *c, json_t *body, engine_cb cb,
                                              void *data, struct cc_error *reterr);
-struct engine_request *engine_network_inspect(struct engine_client *c, const char *id,
-                                              engine_cb cb, void *data, struct cc_error *reterr);
-struct engine_request *engine_network_remove(struct engine_client *c, const char *id,
-                                             engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_network_inspect(struct engine_client *c, const char *id, engine_cb cb,
+                                              void *data, struct cc_error *reterr);
+struct engine_request *engine_network_remove(struct engine_client *c, const char *id, engine_cb cb,
+                                             void *data, struct cc_error *reterr);
 /* POST /networks/{id}/connect. body borrowed ({"Container": id, "EndpointConfig": {...}}). */
 struct engine_request *engine_network_connect(struct engine_client *c, const char *network_id,
                                               json_t *body, engine_cb cb, void *data,
                                               struct cc_error *reterr);
 struct engine_request *engine_network_disconnect(struct engine_client *c, const char *network_id,
-                                                 const char *container_id, bool force,
-                                                 engine_cb cb, void *data,
-                                                 struct cc_error *reterr);
+                                                 const char *container_id, bool force, engine_cb cb,
+                                                 void *data, struct cc_error *reterr);
 
 /* ---- Volumes ------------------------------------------------------------------------------ */
 
@@ -209,15 +210,15 @@ struct engine_request *engine_volume_remove(struct engine_client *c, const char 
 
 struct engine_request *engine_image_list(struct engine_client *c, json_t *filters, engine_cb cb,
                                          void *data, struct cc_error *reterr);
-struct engine_request *engine_image_inspect(struct engine_client *c, const char *name,
-                                            engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_image_inspect(struct engine_client *c, const char *name, engine_cb cb,
+                                            void *data, struct cc_error *reterr);
 /* DELETE /images/{name}?force=&noprune=. result: the engine's array of Untagged/Deleted. */
 struct engine_request *engine_image_remove(struct engine_client *c, const char *name, bool force,
                                            engine_cb cb, void *data, struct cc_error *reterr);
 /* POST /images/{name}/tag?repo=&tag=. */
-struct engine_request *engine_image_tag(struct engine_client *c, const char *name,
-                                        const char *repo, const char *tag, engine_cb cb,
-                                        void *data, struct cc_error *reterr);
+struct engine_request *engine_image_tag(struct engine_client *c, const char *name, const char *repo,
+                                        const char *tag, engine_cb cb, void *data,
+                                        struct cc_error *reterr);
 
 /* POST /images/create?fromImage=&tag=. Progress items to on_progress. auth is the
  * X-Registry-Auth header value (base64url JSON), or NULL. A progress item carrying "error" makes
@@ -234,12 +235,12 @@ struct engine_build_options {
     const char *tag;        /* t= */
     const char *dockerfile; /* path inside the context; NULL: Dockerfile */
     const char *target;
-    json_t *buildargs;      /* {"K": "V"}, borrowed, may be NULL */
-    json_t *labels;         /* borrowed, may be NULL */
-    json_t *extra_hosts;    /* array of "host:ip", borrowed, may be NULL */
-    json_t *cache_from;     /* array, borrowed, may be NULL */
+    json_t *buildargs;   /* {"K": "V"}, borrowed, may be NULL */
+    json_t *labels;      /* borrowed, may be NULL */
+    json_t *extra_hosts; /* array of "host:ip", borrowed, may be NULL */
+    json_t *cache_from;  /* array, borrowed, may be NULL */
     const char *network;
-    long long shm_size;     /* bytes, 0: default */
+    long long shm_size; /* bytes, 0: default */
     bool nocache;
     bool pull;
     bool quiet;
@@ -252,7 +253,7 @@ struct engine_build_options {
 struct engine_request *engine_image_build(struct engine_client *c,
                                           const struct engine_build_options *opts,
                                           engine_body_read_cb read_body, void *read_data,
-                                          engine_json_item_cb on_progress, engine_cb cb,
-                                          void *data, struct cc_error *reterr);
+                                          engine_json_item_cb on_progress, engine_cb cb, void *data,
+                                          struct cc_error *reterr);
 
 #endif

@@ -1,0 +1,33 @@
+/* Helpers shared by the typed calls: paths with escaped ids, and the plain JSON request. */
+#include "engine-client/engine-internal.h"
+
+void engine_path_id(struct buf *path, const char *prefix, const char *id, const char *suffix)
+{
+    buf_reset(path);
+    buf_adds(path, prefix);
+    engine_buf_add_escaped(path, id);
+    buf_adds(path, suffix);
+}
+
+struct engine_request *engine_call_json(struct engine_client *c, const char *method,
+                                        struct buf *path, json_t *body, long timeout_ms,
+                                        engine_cb cb, void *data, struct cc_error *reterr)
+{
+    struct engine_call call = {
+        .method = method,
+        .path = buf_str(path),
+        .body = body,
+        .mode = ENGINE_RESP_JSON,
+        .timeout_ms = timeout_ms,
+    };
+    struct engine_request *r = engine_call_submit(c, &call, cb, data, reterr);
+    buf_release(path);
+    return r;
+}
+
+int engine_check_id(const char *id, const char *what, struct cc_error *reterr)
+{
+    if (id && *id)
+        return 0;
+    return cc_error_set(reterr, CC_ERR_USAGE, "no %s given", what);
+}

@@ -1,0 +1,70 @@
+/* Helpers for integration tests against the real engine: run one loop until a call completes,
+ * unique names per test process, and the cleanup list that removes whatever a test made. */
+#ifndef CC_TESTS_ENGINE_TEST_H
+#define CC_TESTS_ENGINE_TEST_H
+
+#include <stdbool.h>
+
+#include "common/buf.h"
+#include "engine-client/engine.h"
+
+/* The image integration tests run (made by scripts/test-image.sh). */
+#define TEST_IMAGE "ccompose-test/busybox:latest"
+
+/* What a call completed with. json is new (or NULL); err is empty on success. */
+struct tl_result {
+    bool done;
+    json_t *json;
+    struct cc_error err;
+    int items;          /* stream items or output chunks seen */
+    struct buf out;     /* output bytes (stdout and stderr) of logs/attach/exec calls */
+    struct buf err_out; /* stderr bytes */
+};
+
+struct tl_env {
+    uv_loop_t loop;
+    struct engine_client *c;
+};
+
+/* Makes a loop and a client for the default engine (DOCKER_HOST or the default socket). */
+void tl_env_init(struct tl_env *env);
+/* Frees the client, runs the loop dry, and asserts uv_loop_close() returns 0. */
+void tl_env_release(struct tl_env *env);
+
+void tl_result_init(struct tl_result *r);
+void tl_result_release(struct tl_result *r);
+
+/* Callbacks that fill a struct tl_result passed as data. */
+void tl_on_done(json_t *result, const struct cc_error *err, void *data);
+void tl_on_item(json_t *item, void *data);
+void tl_on_output(enum engine_stream_fd fd, const char *buf, size_t len, void *data);
+
+/* Runs the loop until r->done; fails the test if the request handle is NULL (reterr shown). */
+void tl_wait(struct tl_env *env, struct engine_request *req, struct tl_result *r,
+             const struct cc_error *reterr);
+/* Asserts success / a failure of the given kind. */
+void tl_assert_ok(const struct tl_result *r);
+void tl_assert_fails(const struct tl_result *r, enum cc_error_kind kind);
+
+/* A name unique to this process and call: "ccit-<pid>-<n>-<what>". new. */
+char *tl_unique(const char *what);
+
+/* Records resources to remove at teardown, whatever happened. Names are copied. */
+void tl_cleanup_container(const char *id);
+void tl_cleanup_network(const char *id);
+void tl_cleanup_volume(const char *name);
+void tl_cleanup_image(const char *name);
+/* Removes everything recorded (containers forced, with volumes), ignoring "not found". */
+void tl_cleanup_run(void);
+
+/* A one-call convenience: runs the call made by `expr` (which uses env, r, and err) to
+ * completion. Example: TL_RUN(env, r, engine_version(env.c, tl_on_done, &r, &err)). */
+#define TL_RUN(env, r, expr)                                                                       \
+    do {                                                                                           \
+        struct cc_error err = CC_ERROR_INIT;                                                       \
+        struct engine_request *tl_req_ = (expr);                                                   \
+        tl_wait(&(env), tl_req_, &(r), &err);                                                      \
+        cc_error_release(&err);                                                                    \
+    } while (0)
+
+#endif
