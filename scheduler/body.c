@@ -407,8 +407,10 @@ static const char *restart_name(const char *condition)
         return "no";
     if (!strcmp(condition, "any") || !strcmp(condition, "always"))
         return "always";
-    if (!strcmp(condition, "on-failure") || !strcmp(condition, "unless-stopped"))
-        return condition;
+    if (!strcmp(condition, "on-failure"))
+        return "on-failure";
+    if (!strcmp(condition, "unless-stopped"))
+        return "unless-stopped";
     return NULL;
 }
 
