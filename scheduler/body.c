@@ -659,6 +659,9 @@ static int add_networking(const struct ctx *c, json_t *body, json_t *hc, json_t 
     put_str(hc, "NetworkMode", sched_network_name(n));
     json_t *eps = json_object();
     put(eps, sched_network_name(n), endpoint_json(c, 0, links));
+    /* The hash covers every network the container joins, as API 1.44's create body would. */
+    for (size_t i = 1; c->for_hash && i < s->n_networks; i++)
+        put(eps, sched_network_name(service_network(c, i)), endpoint_json(c, i, links));
     put(body, "NetworkingConfig", json_pack("{s:o}", "EndpointsConfig", eps));
     return 0;
 }

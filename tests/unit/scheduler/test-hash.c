@@ -31,9 +31,11 @@ static struct compose_project *make(bool env_reversed)
     mb_mount_add(p, s, COMPOSE_MOUNT_VOLUME, "data", "/data");
     mb_healthcheck(p, s, "CMD", "true", NULL)->interval = 1000000000;
     mb_strv_add(p, &mb_service_network(p, s, "front")->aliases, "www");
+    mb_strv_add(p, &mb_service_network(p, s, "back")->aliases, "api");
     mb_depends_on(p, s, "db", COMPOSE_COND_STARTED);
     mb_service_add(p, "db", "postgres");
     mb_network_add(p, "front");
+    mb_network_add(p, "back");
     mb_volume_add(p, "data");
     mb_project_done(p);
     return p;
@@ -80,6 +82,7 @@ enum change {
     CH_VOLUME_NAME,
     CH_MEMORY,
     CH_CONTAINER_NAME,
+    CH_SECOND_NETWORK_ALIAS,
     CH_COUNT,
 };
 
@@ -119,6 +122,9 @@ static void apply(struct compose_project *p, enum change ch)
         break;
     case CH_CONTAINER_NAME:
         s->container_name = "fixed";
+        break;
+    case CH_SECOND_NETWORK_ALIAS:
+        s->networks[1].aliases.v[0] = "api2";
         break;
     case CH_COUNT:
         break;
