@@ -1,0 +1,314 @@
+/* Down: the project's containers stopped in reverse dependency order (a service stops once every
+ * service depending on it has stopped; independent ones in parallel), each removed after it
+ * stops; then the project's networks, then (when asked) its named volumes, never external ones.
+ * The order comes from the model's graph when there is a model, else from the depends_on labels
+ * the containers carry, so `-p NAME down` works from the engine alone. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "scheduler/op-internal.h"
+#include "scheduler/scheduler-internal.h"
+
+enum dctr_state { DCTR_WAITING = 0, DCTR_STOPPING, DCTR_REMOVING, DCTR_DONE };
+
+struct dctr {
+    struct down *down;
+    const struct sched_observed_container *c;
+    size_t service; /* index in down->services */
+    enum dctr_state state;
+};
+
+struct down {
+    struct sched_op *op;
+    const struct compose_project *model;
+    struct sched_down_options opts;
+    struct sched_observed *o;
+    const char **services; /* borrowed from o */
+    size_t n_services;
+    bool *dep; /* dep[a * n + b]: a depends on b */
+    struct dctr *ctrs;
+    size_t n_ctrs;
+    int resources_pending;
+};
+
+static void down_pump(struct down *d);
+
+static void dctr_set_state(struct dctr *t, enum dctr_state state)
+{
+    log_debug("%s: %s: %d -> %d", __func__, t->c->name, t->state, state);
+    t->state = state;
+}
+
+static void dctr_report(struct dctr *t, enum sched_state state, const char *text)
+{
+    op_report(t->down->op, SCHED_RES_CONTAINER, t->c->name, t->c->service, state,
+              text ? "%s" : NULL, text);
+}
+
+static size_t service_slot(struct down *d, const char *name)
+{
+    for (size_t i = 0; i < d->n_services; i++)
+        if (!strcmp(d->services[i], name))
+            return i;
+    d->services = xrealloc(d->services, (d->n_services + 1) * sizeof(*d->services));
+    d->services[d->n_services] = name;
+    return d->n_services++;
+}
+
+static ssize_t find_service(struct down *d, const char *name, size_t len)
+{
+    for (size_t i = 0; i < d->n_services; i++)
+        if (strlen(d->services[i]) == len && !strncmp(d->services[i], name, len))
+            return (ssize_t)i;
+    return -1;
+}
+
+/* a depends on b: from the model's graph, else from each container's depends_on label
+ * ("svc:condition:restart,..."). */
+static void build_order(struct down *d)
+{
+    size_t n = d->n_services;
+    d->dep = xcalloc(n * n + 1, sizeof(bool));
+    struct sched_graph *g = NULL;
+    char **warnings = NULL;
+    size_t n_warnings = 0;
+    if (d->model && sched_graph_build(d->model, &g, &warnings, &n_warnings, NULL) == 0) {
+        for (size_t i = 0; i < g->n; i++) {
+            ssize_t a =
+                find_service(d, d->model->services[i].name, strlen(d->model->services[i].name));
+            for (size_t k = 0; a >= 0 && k < g->n_deps[i]; k++) {
+                const char *bn = d->model->services[g->deps[i][k].service].name;
+                ssize_t b = find_service(d, bn, strlen(bn));
+                if (b >= 0)
+                    d->dep[(size_t)a * n + (size_t)b] = true;
+            }
+        }
+    }
+    for (size_t i = 0; i < n_warnings; i++)
+        free(warnings[i]);
+    free(warnings);
+    sched_graph_free(g);
+    for (size_t i = 0; i < d->n_ctrs; i++) {
+        const char *s = d->ctrs[i].c->depends_on;
+        while (s && *s) {
+            size_t len = strcspn(s, ":,");
+            ssize_t b = find_service(d, s, len);
+            if (b >= 0 && (size_t)b != d->ctrs[i].service)
+                d->dep[d->ctrs[i].service * n + (size_t)b] = true;
+            s += strcspn(s, ",");
+            s += *s == ',';
+        }
+    }
+}
+
+struct dres {
+    struct down *down;
+    enum sched_resource kind;
+    const char *name; /* borrowed from o */
+};
+
+static void on_res_removed(json_t *result, const struct cc_error *err, void *data)
+{
+    (void)result;
+    struct dres *r = data;
+    struct down *d = r->down;
+    struct sched_op *op = d->op;
+    op->outstanding--;
+    if (op->state != OP_DRAINING) {
+        if (err && err->kind != CC_ERR_NOT_FOUND) {
+            op_report(op, r->kind, r->name, NULL, SCHED_ERROR, "%s", err->message);
+            if (op->err.kind == CC_ERR_NONE)
+                cc_error_set(&op->err, err->kind, "cannot remove %s '%s': %s",
+                             sched_resource_name(r->kind), r->name, err->message);
+        } else {
+            op_report(op, r->kind, r->name, NULL, SCHED_REMOVED, NULL);
+        }
+        if (--d->resources_pending == 0)
+            op_finish(op, NULL);
+    }
+    free(r);
+    op_check(op);
+}
+
+static bool model_external(const struct down *d, bool network, const char *name)
+{
+    if (!d->model)
+        return false;
+    if (network) {
+        for (size_t i = 0; i < d->model->n_networks; i++)
+            if (d->model->networks[i].external &&
+                !strcmp(sched_network_name(&d->model->networks[i]), name))
+                return true;
+    } else {
+        for (size_t i = 0; i < d->model->n_volumes; i++)
+            if (d->model->volumes[i].external &&
+                !strcmp(sched_volume_name(&d->model->volumes[i]), name))
+                return true;
+    }
+    return false;
+}
+
+static void remove_resource(struct down *d, enum sched_resource kind,
+                            const struct sched_observed_resource *r)
+{
+    struct dres *x = xcalloc(1, sizeof(*x));
+    x->down = d;
+    x->kind = kind;
+    x->name = r->name;
+    d->resources_pending++;
+    op_report(d->op, kind, r->name, NULL, SCHED_REMOVING, NULL);
+    op_call(d->op, kind == SCHED_RES_NETWORK ? SCHED_CALL_NETWORK_REMOVE : SCHED_CALL_VOLUME_REMOVE,
+            r->id, NULL, 0, false, on_res_removed, x);
+}
+
+/* Only what carries our label goes; external ones never. */
+static void remove_resources(struct down *d)
+{
+    op_set_state(d->op, OP_RESOURCES);
+    d->resources_pending = 1;
+    for (size_t i = 0; i < d->o->n_networks; i++)
+        if (d->o->networks[i].labeled && !model_external(d, true, d->o->networks[i].name))
+            remove_resource(d, SCHED_RES_NETWORK, &d->o->networks[i]);
+    for (size_t i = 0; d->opts.volumes && i < d->o->n_volumes; i++)
+        if (d->o->volumes[i].labeled && !model_external(d, false, d->o->volumes[i].name))
+            remove_resource(d, SCHED_RES_VOLUME, &d->o->volumes[i]);
+    if (--d->resources_pending == 0)
+        op_finish(d->op, NULL);
+}
+
+static void on_dctr_answer(json_t *result, const struct cc_error *err, void *data)
+{
+    (void)result;
+    struct dctr *t = data;
+    struct down *d = t->down;
+    struct sched_op *op = d->op;
+    op->outstanding--;
+    if (op->state == OP_DRAINING)
+        goto out;
+    if (err && err->kind != CC_ERR_NOT_FOUND) {
+        dctr_report(t, SCHED_ERROR, err->message);
+        if (op->err.kind == CC_ERR_NONE)
+            cc_error_set(&op->err, err->kind, "cannot %s container '%s': %s",
+                         t->state == DCTR_STOPPING ? "stop" : "remove", t->c->name, err->message);
+        dctr_set_state(t, DCTR_DONE);
+    } else if (t->state == DCTR_STOPPING) {
+        dctr_report(t, SCHED_STOPPED, NULL);
+        dctr_set_state(t, DCTR_REMOVING);
+        dctr_report(t, SCHED_REMOVING, NULL);
+        op_call(op, SCHED_CALL_CONTAINER_REMOVE, t->c->id, NULL, 0, true, on_dctr_answer, t);
+    } else {
+        dctr_set_state(t, DCTR_DONE);
+        dctr_report(t, SCHED_REMOVED, NULL);
+    }
+    down_pump(d);
+out:
+    op_check(op);
+}
+
+/* Service b has stopped when none of its containers is waiting or stopping. */
+static bool service_stopped(const struct down *d, size_t b)
+{
+    for (size_t i = 0; i < d->n_ctrs; i++)
+        if (d->ctrs[i].service == b &&
+            (d->ctrs[i].state == DCTR_WAITING || d->ctrs[i].state == DCTR_STOPPING))
+            return false;
+    return true;
+}
+
+static void down_pump(struct down *d)
+{
+    size_t n = d->n_services;
+    bool all_done = true;
+    for (size_t i = 0; i < d->n_ctrs; i++) {
+        struct dctr *t = &d->ctrs[i];
+        all_done &= t->state == DCTR_DONE;
+        if (t->state != DCTR_WAITING)
+            continue;
+        bool ready = true;
+        for (size_t a = 0; a < n && ready; a++)
+            if (a != t->service && d->dep[a * n + t->service])
+                ready = service_stopped(d, a);
+        if (!ready)
+            continue;
+        dctr_set_state(t, DCTR_STOPPING);
+        dctr_report(t, SCHED_STOPPING, NULL);
+        op_call(d->op, SCHED_CALL_CONTAINER_STOP, t->c->id, NULL, d->opts.stop_timeout_s, false,
+                on_dctr_answer, t);
+    }
+    if (all_done && d->op->state == OP_CONTAINERS)
+        remove_resources(d);
+}
+
+static void on_down_observed(struct sched_observed *observed, const struct cc_error *err,
+                             void *data)
+{
+    struct down *d = data;
+    struct sched_op *op = d->op;
+    op->outstanding--;
+    if (op->state == OP_DRAINING || err) {
+        op_finish(op, err);
+        sched_observed_free(observed);
+        goto out;
+    }
+    d->o = observed;
+    d->ctrs = xcalloc(observed->n_containers + 1, sizeof(*d->ctrs));
+    for (size_t i = 0; i < observed->n_containers; i++) {
+        const struct sched_observed_container *c = &observed->containers[i];
+        const char *svc = c->service ? c->service : "";
+        if (d->model && !c->oneoff && !compose_project_service(d->model, svc) &&
+            !d->opts.remove_orphans) {
+            op_report(op, SCHED_RES_CONTAINER, c->name, svc, SCHED_WARNING,
+                      "orphan container (service '%s' is not in the project); run with "
+                      "--remove-orphans to remove it",
+                      svc);
+            continue;
+        }
+        struct dctr *t = &d->ctrs[d->n_ctrs++];
+        t->down = d;
+        t->c = c;
+        t->service = service_slot(d, svc);
+    }
+    build_order(d);
+    op_set_state(op, OP_CONTAINERS);
+    down_pump(d);
+out:
+    op_check(op);
+}
+
+static void down_release(struct sched_op *op)
+{
+    struct down *d = op->impl;
+    free(d->services);
+    free(d->dep);
+    free(d->ctrs);
+    sched_observed_free(d->o);
+    free(d);
+}
+
+struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                            const struct compose_project *model,
+                            const struct sched_down_options *opts, sched_event_cb on_event,
+                            sched_done_cb done, void *data, struct cc_error *reterr)
+{
+    if (!loop || !c || !project_name || !*project_name || !done)
+        return cc_error_set(reterr, CC_ERR_USAGE,
+                            "down needs a loop, a client, a project name "
+                            "and a done callback"),
+               NULL;
+    static const struct sched_down_options defaults = {.stop_timeout_s = -1};
+    struct sched_op *op = op_new(loop, c, project_name, opts ? opts->parallel : 0, false, reterr);
+    struct down *d = xcalloc(1, sizeof(*d));
+    d->op = op;
+    d->model = model;
+    d->opts = opts ? *opts : defaults;
+    op->impl = d;
+    op->on_event = on_event;
+    op->done = done;
+    op->data = data;
+    op->release = down_release;
+    op_set_state(op, OP_OBSERVING);
+    op->outstanding++;
+    sched_observe_on(op->q, project_name, NULL, on_down_observed, d);
+    return op;
+}

@@ -1,0 +1,49 @@
+/* Inside scheduler/: the operation struct shared by up and down, and its lifetime.
+ *
+ * An op runs until op_finish() (success or the first error); then it drains: the queue and the
+ * event stream are cancelled, and once every callback has come back (outstanding == 0, no event
+ * stream) op_check() calls done once and frees the op in its timer's close callback. Every
+ * handler of an engine answer decrements outstanding, does its work, and ends with op_check(op)
+ * (after which op may be gone). */
+#ifndef CC_SCHEDULER_OP_INTERNAL_H
+#define CC_SCHEDULER_OP_INTERNAL_H
+
+#include "scheduler/run-internal.h"
+
+enum op_state { OP_OBSERVING = 0, OP_RESOURCES, OP_CONTAINERS, OP_WAITING, OP_DRAINING };
+
+struct sched_op {
+    enum op_state state;
+    uv_loop_t *loop;
+    struct engine_client *c;
+    struct sched_queue *q;
+    char *project_name;
+    struct engine_request *events; /* the container event stream while subscribed */
+    uv_timer_t timer;              /* --wait timeout; its close frees the op */
+    int outstanding;               /* queued calls whose callback has not run */
+    struct cc_error err;           /* the first failure */
+    sched_event_cb on_event;
+    sched_done_cb done;
+    void *data;
+    /* The command's own: its container event handler and its state's destructor. */
+    void (*on_container_event)(struct sched_op *op, json_t *event);
+    void (*release)(struct sched_op *op);
+    void *impl;
+};
+
+/* NULL with *reterr when the event stream (subscribe) cannot be requested. */
+struct sched_op *op_new(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                        int parallel, bool subscribe, struct cc_error *reterr);
+void op_set_state(struct sched_op *op, enum op_state state);
+/* A call through the queue, counted in outstanding; cb must decrement it. body: steals. */
+void op_call(struct sched_op *op, enum sched_call_kind kind, const char *id, json_t *body,
+             int timeout_s, bool flag, engine_cb cb, void *data);
+/* Ends the op (err NULL: success; the first error wins) and starts draining. Never frees. */
+void op_finish(struct sched_op *op, const struct cc_error *err);
+void op_fail(struct sched_op *op, enum cc_error_kind kind, const char *fmt, ...) CC_PRINTF(3, 4);
+/* Frees the op when it has drained; true when it is (being) freed. Last thing a handler does. */
+bool op_check(struct sched_op *op);
+void op_report(struct sched_op *op, enum sched_resource kind, const char *name, const char *service,
+               enum sched_state state, const char *fmt, ...) CC_PRINTF(6, 7);
+
+#endif

@@ -1,0 +1,251 @@
+/* scheduler: converges the engine onto a compose model, and takes a project down.
+ *
+ * Three steps, each usable on its own (the cli's --dry-run stops after the second):
+ *
+ *   sched_observe()    one container, network and volume list (by the project label), plus an
+ *                      inspect of each service image and of each model network/volume that the
+ *                      label did not find => struct sched_observed (a value)
+ *   sched_plan_build() model + options + observed => struct sched_plan (a value): ordered actions,
+ *                      each with its reason; sched_plan_render() prints it as lines
+ *   sched_up()         subscribes to the event stream first, observes, plans and runs the plan on
+ *                      the loop: networks and volumes, then each service's containers as soon as
+ *                      its dependencies meet their conditions
+ *   sched_down()       stops containers in reverse dependency order, removes them, then the
+ *                      project's networks (and volumes when asked); needs no model
+ *
+ * The scheduler never prints: every state change goes to a struct sched_event callback, and
+ * failures come back as struct cc_error. Every engine call (but the event stream) goes through one
+ * bounded queue per operation (options.parallel calls in flight, 16 by default).
+ *
+ * loop is the engine client's loop. Ownership: the model is *borrowed* and must outlive the
+ * operation; the engine client too. Events handed to callbacks are *borrowed* for the callback's
+ * duration. */
+#ifndef CC_SCHEDULER_H
+#define CC_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "compose/compose.h"
+#include "engine-client/engine.h"
+
+/* ---- Reporting ----------------------------------------------------------------------------- */
+
+enum sched_resource { SCHED_RES_NETWORK = 0, SCHED_RES_VOLUME, SCHED_RES_CONTAINER };
+
+enum sched_state {
+    SCHED_CREATING = 0,
+    SCHED_CREATED,
+    SCHED_RECREATE,
+    SCHED_RECREATED,
+    SCHED_STARTING,
+    SCHED_STARTED,
+    SCHED_RUNNING, /* left alone: up to date and running */
+    SCHED_WAITING, /* waiting for a dependency's condition, or for --wait */
+    SCHED_HEALTHY,
+    SCHED_EXITED,
+    SCHED_STOPPING,
+    SCHED_STOPPED,
+    SCHED_REMOVING,
+    SCHED_REMOVED,
+    SCHED_WARNING, /* nothing changed, but the user should know (text says what) */
+    SCHED_ERROR,
+};
+
+/* "Creating", "Created", ... as docker compose prints them. */
+const char *sched_state_name(enum sched_state state);
+const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container" */
+
+struct sched_event {
+    enum sched_resource kind;
+    const char *name;    /* the engine name of the container, network or volume */
+    const char *service; /* containers: the service; else NULL */
+    enum sched_state state;
+    const char *text; /* why, or what went wrong; may be NULL */
+};
+
+/* Called for every state change, from the loop. Must not free the operation it reports on. */
+typedef void (*sched_event_cb)(const struct sched_event *ev, void *data);
+/* Called once when an operation ends: err NULL on success. */
+typedef void (*sched_done_cb)(const struct cc_error *err, void *data);
+
+/* ---- Observe ------------------------------------------------------------------------------- */
+
+struct sched_observed_container {
+    char *id;
+    char *name;    /* without the leading '/' */
+    char *service; /* com.docker.compose.service */
+    char *state;   /* the engine's: "created", "running", "exited", "paused", ... */
+    char *config_hash;
+    char *image_id;   /* the image the container runs ("sha256:...") */
+    char *depends_on; /* com.docker.compose.depends_on ("svc:condition:restart,...") or NULL */
+    int number;       /* com.docker.compose.container-number, 0 when missing */
+    bool oneoff;
+};
+
+struct sched_observed_resource {
+    char *name;
+    char *id;     /* networks: the ID; volumes: the name */
+    bool labeled; /* carries this project's label (else found by name only) */
+    bool external;
+};
+
+struct sched_observed_image {
+    char *service;
+    char *id; /* NULL when the image is not on the engine */
+};
+
+struct sched_observed {
+    char *project;
+    struct sched_observed_container *containers; /* sorted by service, then number */
+    size_t n_containers;
+    struct sched_observed_resource *networks;
+    size_t n_networks;
+    struct sched_observed_resource *volumes;
+    size_t n_volumes;
+    struct sched_observed_image *images; /* one per model service when a model was given */
+    size_t n_images;
+};
+
+void sched_observed_free(struct sched_observed *o);
+
+struct sched_observe_options {
+    int parallel; /* engine calls in flight; 0: 16 */
+};
+
+/* observed is *new* (sched_observed_free() it) and non-NULL exactly when err is NULL. */
+typedef void (*sched_observe_cb)(struct sched_observed *observed, const struct cc_error *err,
+                                 void *data);
+
+struct sched_observe;
+
+/* Observes project_name (required) on c; with a model (may be NULL) also inspects its service
+ * images and the networks/volumes it names that the label did not find. cb is called once, from
+ * the loop; returns NULL with *reterr set (and then never calls cb) on unusable arguments. The
+ * handle is valid until cb returns. */
+struct sched_observe *sched_observe(uv_loop_t *loop, struct engine_client *c,
+                                    const char *project_name, const struct compose_project *model,
+                                    const struct sched_observe_options *opts, sched_observe_cb cb,
+                                    void *data, struct cc_error *reterr);
+
+/* ---- Plan ---------------------------------------------------------------------------------- */
+
+/* A per-service replica count given on the command line (--scale web=3). */
+struct sched_scale {
+    const char *service;
+    int replicas;
+};
+
+struct sched_plan_options {
+    const char *const *services; /* selection: these and what they depend on; NULL/0: all */
+    size_t n_services;
+    const struct sched_scale *scale;
+    size_t n_scale;
+    bool remove_orphans;
+};
+
+enum sched_action_kind {
+    SCHED_ACT_NETWORK_CREATE = 0,
+    SCHED_ACT_NETWORK_KEEP, /* exists (reason says whether it is reused without our label) */
+    SCHED_ACT_VOLUME_CREATE,
+    SCHED_ACT_VOLUME_KEEP,
+    SCHED_ACT_CREATE,
+    SCHED_ACT_RECREATE,
+    SCHED_ACT_START,
+    SCHED_ACT_RESTART, /* a `restart: true` dependency is recreated */
+    SCHED_ACT_KEEP,    /* up to date */
+    SCHED_ACT_SCALE_DOWN,
+    SCHED_ACT_ORPHAN, /* reported; removed when remove_orphans */
+};
+
+struct sched_action {
+    enum sched_action_kind kind;
+    char *service; /* containers; NULL for networks and volumes */
+    char *name;    /* the engine name */
+    char *id;      /* the existing container's ID; NULL for creates */
+    int number;    /* containers */
+    char *reason;  /* why, in words: "config hash differs", "up to date", ... */
+    bool warning;  /* reason is a warning to show */
+    bool remove;   /* orphans: removed */
+    size_t index;  /* the model's network/volume/service index (orphans: unused) */
+};
+
+struct sched_graph;
+
+struct sched_plan {
+    const struct compose_project *project; /* borrowed */
+    struct sched_action *actions;          /* networks, volumes, then containers by service */
+    size_t n_actions;
+    bool *selected;   /* per model service */
+    int *replicas;    /* per model service */
+    char **image_ids; /* per model service, NULL when unknown */
+    char **warnings;  /* e.g. an optional dependency that is not defined */
+    size_t n_warnings;
+    struct sched_graph *graph; /* the dependency graph (internal) */
+};
+
+/* Builds the plan of converging observed onto project. *ret_plan is new (sched_plan_free()).
+ * Fails with CC_ERR_INVALID_CONFIG on a dependency cycle (the message names the path,
+ * "a -> b -> a"), an unknown service named in the selection, a required dependency that is not
+ * defined, and with CC_ERR_NOT_FOUND on external networks/volumes that do not exist (naming
+ * them). */
+int sched_plan_build(const struct compose_project *project, const struct sched_observed *observed,
+                     const struct sched_plan_options *opts, struct sched_plan **ret_plan,
+                     struct cc_error *reterr);
+void sched_plan_free(struct sched_plan *plan);
+
+/* Appends the plan as lines, one action a line ("container p-web-1: recreate (config hash
+ * differs)"), then the warnings ("warning: ..."). */
+void sched_plan_render(const struct sched_plan *plan, struct buf *out);
+
+/* ---- Up and down --------------------------------------------------------------------------- */
+
+struct sched_up_options {
+    struct sched_plan_options plan;
+    int parallel;            /* engine calls in flight; 0: 16 */
+    bool wait;               /* return once running/healthy/completed (see sched_up) */
+    int64_t wait_timeout_ms; /* with wait: 0 none */
+    int stop_timeout_s;      /* for recreate/scale down/orphans; < 0: each container's own */
+};
+
+struct sched_op;
+
+/* Converges the engine onto project (borrowed; must outlive the operation). Subscribes to the
+ * project's container events, observes, plans (on_plan, may be NULL, sees the plan before it
+ * runs), then runs it, reporting each state change to on_event. done is called once, from the
+ * loop: NULL when every selected service converged; else the first failure (a dependency that
+ * failed names itself and its state, CC_ERR_FAILED; plan errors as sched_plan_build; with wait,
+ * CC_ERR_TIMEOUT). With wait, done waits until every selected service runs, is healthy where it
+ * has a health check, and has completed where some service depends on its completion (a one-shot
+ * that exited 0 counts as done). Returns NULL with *reterr set on unusable arguments (done is then
+ * never called). */
+struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
+                          const struct compose_project *project,
+                          const struct sched_up_options *opts,
+                          void (*on_plan)(const struct sched_plan *plan, void *data),
+                          sched_event_cb on_event, sched_done_cb done, void *data,
+                          struct cc_error *reterr);
+
+struct sched_down_options {
+    bool volumes;        /* -v: remove the project's named volumes (never external ones) */
+    bool remove_orphans; /* with a model: also remove containers of services not in it */
+    int stop_timeout_s;  /* < 0: each container's own */
+    int parallel;        /* 0: 16 */
+};
+
+/* Takes project_name down: containers stopped in reverse dependency order (from the model when
+ * given, else from the depends_on labels), removed, then the project's networks, then (with
+ * volumes) its volumes. model may be NULL (`-p NAME down`). Same callback contract as sched_up. */
+struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                            const struct compose_project *model,
+                            const struct sched_down_options *opts, sched_event_cb on_event,
+                            sched_done_cb done, void *data, struct cc_error *reterr);
+
+/* Stops an operation early: calls in flight are cancelled, nothing new starts, and done is called
+ * (from the loop) with CC_ERR_CANCELLED. Safe from inside its callbacks. */
+void sched_op_cancel(struct sched_op *op);
+
+#endif

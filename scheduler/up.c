@@ -1,0 +1,768 @@
+/* Up: subscribe, observe, plan, then run the plan on the loop.
+ *
+ * Networks and volumes first (all at once); then scale-down and orphan removals, and each service
+ * as soon as every dependency meets its condition: started (its containers started), healthy
+ * (every container's health_status healthy), completed successfully (every container died with
+ * exit code 0). Conditions move on the project's container events (subscribed before observing)
+ * and on one inspect of each awaited container right after it started. Everything ready runs at
+ * once; the queue bounds the calls in flight.
+ *
+ * A container task walks: [stop old -> remove old (recreate)] -> create -> connect the other
+ * networks -> start -> started, or start / restart -> started, or kept as it is. Recreate stops and
+ * removes the old container before creating the new one under the same name. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "scheduler/op-internal.h"
+#include "scheduler/scheduler-internal.h"
+
+enum ctr_state {
+    CTR_BLOCKED = 0,
+    CTR_STOPPING_OLD,
+    CTR_REMOVING_OLD,
+    CTR_CREATING,
+    CTR_CONNECTING,
+    CTR_STARTING,
+    CTR_STARTED,
+    CTR_STOPPING, /* scale down, orphan */
+    CTR_REMOVING,
+    CTR_DONE, /* removed, or an orphan left alone */
+    CTR_FAILED,
+};
+
+enum health { HEALTH_NONE = 0, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
+
+struct ctr {
+    struct up *up;
+    size_t action; /* index in the plan */
+    size_t service;
+    enum ctr_state state;
+    char *id;
+    size_t next_network; /* the next network to connect before start */
+    bool exited;
+    int exit_code;
+    enum health health;
+};
+
+enum svc_state { SVC_IDLE = 0, SVC_BLOCKED, SVC_RUNNING, SVC_STARTED, SVC_FAILED };
+
+struct svc {
+    enum svc_state state;
+    bool awaited; /* some dependent waits for health or completion, or --wait */
+    bool needs_completion;
+    char *failure; /* why it failed, for its dependents */
+    char *waiting_for;
+    bool *warned; /* per dependency: the optional-failure warning was given */
+};
+
+struct up {
+    struct sched_op *op;
+    const struct compose_project *p;
+    struct sched_up_options opts;
+    struct sched_plan *plan;
+    struct ctr *ctrs; /* one per container action of the plan */
+    size_t n_ctrs;
+    struct svc *svcs;
+    int resources_pending;
+    void (*on_plan)(const struct sched_plan *plan, void *data);
+};
+
+static void pump(struct up *up);
+
+static void ctr_set_state(struct ctr *t, enum ctr_state state)
+{
+    log_debug("%s: %s: %d -> %d", __func__, t->up->plan->actions[t->action].name, t->state, state);
+    t->state = state;
+}
+
+static const struct sched_action *ctr_action(const struct ctr *t)
+{
+    return &t->up->plan->actions[t->action];
+}
+
+static const struct compose_service *ctr_service(const struct ctr *t)
+{
+    return &t->up->p->services[t->service];
+}
+
+static void ctr_report(struct ctr *t, enum sched_state state, const char *text)
+{
+    const struct sched_action *a = ctr_action(t);
+    op_report(t->up->op, SCHED_RES_CONTAINER, a->name, a->service, state, text ? "%s" : NULL, text);
+}
+
+static bool has_healthcheck(const struct compose_service *s)
+{
+    return s->healthcheck.set && !s->healthcheck.disable;
+}
+
+/* Fails a container task and its service; the op goes on for what does not depend on it. */
+static void ctr_fail(struct ctr *t, const struct cc_error *err)
+{
+    struct up *up = t->up;
+    const struct sched_action *a = ctr_action(t);
+    ctr_set_state(t, CTR_FAILED);
+    char *msg = xasprintf("%s: %s", a->name, err->message ? err->message : "failed");
+    ctr_report(t, SCHED_ERROR, err->message);
+    if (a->kind != SCHED_ACT_SCALE_DOWN && a->kind != SCHED_ACT_ORPHAN) {
+        struct svc *sv = &up->svcs[t->service];
+        if (sv->state != SVC_FAILED) {
+            sv->state = SVC_FAILED;
+            free(sv->failure);
+            sv->failure = xasprintf("failed to start: %s", err->message);
+        }
+    }
+    if (up->op->err.kind == CC_ERR_NONE) {
+        cc_error_copy(&up->op->err, err);
+        free(up->op->err.message);
+        up->op->err.message = msg;
+        msg = NULL;
+    }
+    free(msg);
+}
+
+static struct ctr *ctr_by_id(struct up *up, const char *id)
+{
+    for (size_t i = 0; id && i < up->n_ctrs; i++)
+        if (up->ctrs[i].id && !strcmp(up->ctrs[i].id, id))
+            return &up->ctrs[i];
+    return NULL;
+}
+
+static void set_health(struct ctr *t, const char *status)
+{
+    enum health h = !status                        ? HEALTH_NONE
+                    : !strcmp(status, "healthy")   ? HEALTH_HEALTHY
+                    : !strcmp(status, "unhealthy") ? HEALTH_UNHEALTHY
+                                                   : HEALTH_STARTING;
+    if (h == t->health)
+        return;
+    t->health = h;
+    if (h == HEALTH_HEALTHY)
+        ctr_report(t, SCHED_HEALTHY, NULL);
+    else if (h == HEALTH_UNHEALTHY)
+        ctr_report(t, SCHED_ERROR, "unhealthy");
+}
+
+static void set_exited(struct ctr *t, int code)
+{
+    if (t->exited)
+        return;
+    t->exited = true;
+    t->exit_code = code;
+    char text[48];
+    snprintf(text, sizeof(text), "exited with code %d", code);
+    ctr_report(t, SCHED_EXITED, text);
+}
+
+/* ---- Events and the one inspect ------------------------------------------------------------ */
+
+static void on_container_event(struct sched_op *op, json_t *ev)
+{
+    struct up *up = op->impl;
+    const char *action = sched_json_str(ev, "Action");
+    struct ctr *t = ctr_by_id(up, sched_json_str(ev, "id"));
+    /* Only the containers this run started are tracked; our own stops are not exits. */
+    if (!t || !action || t->state != CTR_STARTED)
+        return;
+    if (!strcmp(action, "start")) {
+        t->exited = false;
+        t->health = HEALTH_NONE;
+    } else if (!strcmp(action, "die")) {
+        const char *code =
+            sched_json_str(json_object_get(json_object_get(ev, "Actor"), "Attributes"), "exitCode");
+        set_exited(t, code ? atoi(code) : -1);
+    } else if (!strncmp(action, "health_status: ", 15)) {
+        set_health(t, action + 15);
+    }
+    pump(up);
+}
+
+static void on_inspected(json_t *result, const struct cc_error *err, void *data)
+{
+    struct ctr *t = data;
+    struct up *up = t->up;
+    struct sched_op *op = up->op;
+    op->outstanding--;
+    if (!err && op->state != OP_DRAINING) {
+        json_t *st = json_object_get(result, "State");
+        set_health(t, sched_json_str(json_object_get(st, "Health"), "Status"));
+        const char *status = sched_json_str(st, "Status");
+        if (status && (!strcmp(status, "exited") || !strcmp(status, "dead")))
+            set_exited(t, (int)json_integer_value(json_object_get(st, "ExitCode")));
+        pump(up);
+    }
+    op_check(op);
+}
+
+static void ctr_started(struct ctr *t, enum sched_state state, const char *text)
+{
+    ctr_set_state(t, CTR_STARTED);
+    ctr_report(t, state, text);
+    /* The events say what happens next; this one look closes the race with what already did. */
+    if (t->up->svcs[t->service].awaited)
+        op_call(t->up->op, SCHED_CALL_CONTAINER_INSPECT, t->id, NULL, 0, false, on_inspected, t);
+}
+
+/* ---- Container tasks ----------------------------------------------------------------------- */
+
+static void ctr_step(struct ctr *t);
+
+static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data)
+{
+    struct ctr *t = data;
+    struct up *up = t->up;
+    struct sched_op *op = up->op;
+    op->outstanding--;
+    if (op->state == OP_DRAINING)
+        goto out;
+    /* Stopping or removing what is already gone is done. */
+    if (err && !(err->kind == CC_ERR_NOT_FOUND &&
+                 (t->state == CTR_STOPPING_OLD || t->state == CTR_REMOVING_OLD ||
+                  t->state == CTR_STOPPING || t->state == CTR_REMOVING))) {
+        ctr_fail(t, err);
+        pump(up);
+        goto out;
+    }
+    switch (t->state) {
+    case CTR_STOPPING_OLD:
+        ctr_set_state(t, CTR_REMOVING_OLD);
+        break;
+    case CTR_REMOVING_OLD:
+        ctr_set_state(t, CTR_CREATING);
+        break;
+    case CTR_CREATING:
+        free(t->id);
+        t->id = xstrdup(sched_json_str(result, "Id"));
+        ctr_report(t, ctr_action(t)->kind == SCHED_ACT_RECREATE ? SCHED_RECREATED : SCHED_CREATED,
+                   NULL);
+        t->next_network = 1;
+        ctr_set_state(t, CTR_CONNECTING);
+        break;
+    case CTR_CONNECTING:
+        t->next_network++;
+        break;
+    case CTR_STARTING:
+        ctr_started(t, SCHED_STARTED, NULL);
+        pump(up);
+        goto out;
+    case CTR_STOPPING:
+        ctr_report(t, SCHED_STOPPED, NULL);
+        ctr_set_state(t, CTR_REMOVING);
+        ctr_report(t, SCHED_REMOVING, NULL);
+        break;
+    case CTR_REMOVING:
+        ctr_set_state(t, CTR_DONE);
+        ctr_report(t, SCHED_REMOVED, NULL);
+        pump(up);
+        goto out;
+    default:
+        break;
+    }
+    ctr_step(t);
+out:
+    op_check(op);
+}
+
+static void ctr_create(struct ctr *t)
+{
+    struct up *up = t->up;
+    const struct sched_action *a = ctr_action(t);
+    struct cc_error err = CC_ERROR_INIT;
+    json_t *body = sched_container_body(up->p, ctr_service(t), a->number,
+                                        up->plan->image_ids[t->service], &err);
+    if (!body) {
+        ctr_fail(t, &err);
+        cc_error_release(&err);
+        pump(up);
+        return;
+    }
+    if (a->kind == SCHED_ACT_CREATE)
+        ctr_report(t, SCHED_CREATING, a->reason);
+    op_call(up->op, SCHED_CALL_CONTAINER_CREATE, a->name, body, 0, false, on_ctr_answer, t);
+}
+
+/* Issues the call of the task's current state. */
+static void ctr_step(struct ctr *t)
+{
+    struct up *up = t->up;
+    const struct sched_action *a = ctr_action(t);
+    const struct compose_service *s;
+    switch (t->state) {
+    case CTR_STOPPING_OLD:
+    case CTR_STOPPING:
+        op_call(up->op, SCHED_CALL_CONTAINER_STOP, a->id, NULL, up->opts.stop_timeout_s, false,
+                on_ctr_answer, t);
+        break;
+    case CTR_REMOVING_OLD:
+    case CTR_REMOVING:
+        op_call(up->op, SCHED_CALL_CONTAINER_REMOVE, a->id, NULL, 0, true, on_ctr_answer, t);
+        break;
+    case CTR_CREATING:
+        ctr_create(t);
+        break;
+    case CTR_CONNECTING:
+        s = ctr_service(t);
+        if (t->next_network < s->n_networks) {
+            const struct compose_network *n =
+                compose_project_network(up->p, s->networks[t->next_network].key);
+            json_t *body = sched_network_connect_body(up->p, s, t->next_network, t->id, a->number);
+            op_call(up->op, SCHED_CALL_NETWORK_CONNECT, n ? sched_network_name(n) : "", body, 0,
+                    false, on_ctr_answer, t);
+            break;
+        }
+        ctr_set_state(t, CTR_STARTING);
+        ctr_report(t, SCHED_STARTING, NULL);
+        op_call(up->op, SCHED_CALL_CONTAINER_START, t->id, NULL, 0, false, on_ctr_answer, t);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Starts a service's container task once its dependencies are met. */
+static void ctr_run(struct ctr *t)
+{
+    struct up *up = t->up;
+    const struct sched_action *a = ctr_action(t);
+    switch (a->kind) {
+    case SCHED_ACT_CREATE:
+        ctr_set_state(t, CTR_CREATING);
+        break;
+    case SCHED_ACT_RECREATE:
+        ctr_report(t, SCHED_RECREATE, a->reason);
+        ctr_set_state(t, CTR_STOPPING_OLD);
+        break;
+    case SCHED_ACT_START:
+        ctr_set_state(t, CTR_STARTING);
+        ctr_report(t, SCHED_STARTING, a->reason);
+        op_call(up->op, SCHED_CALL_CONTAINER_START, t->id, NULL, 0, false, on_ctr_answer, t);
+        return;
+    case SCHED_ACT_RESTART:
+        ctr_set_state(t, CTR_STARTING);
+        ctr_report(t, SCHED_STARTING, a->reason);
+        op_call(up->op, SCHED_CALL_CONTAINER_RESTART, t->id, NULL, up->opts.stop_timeout_s, false,
+                on_ctr_answer, t);
+        return;
+    case SCHED_ACT_KEEP:
+        ctr_started(t, SCHED_RUNNING, a->reason);
+        return;
+    case SCHED_ACT_SCALE_DOWN:
+        ctr_set_state(t, CTR_STOPPING);
+        ctr_report(t, SCHED_STOPPING, a->reason);
+        break;
+    case SCHED_ACT_ORPHAN:
+        if (!a->remove) {
+            ctr_set_state(t, CTR_DONE);
+            ctr_report(t, SCHED_WARNING, a->reason);
+            return;
+        }
+        ctr_set_state(t, CTR_STOPPING);
+        ctr_report(t, SCHED_STOPPING, a->reason);
+        break;
+    default:
+        return;
+    }
+    ctr_step(t);
+}
+
+/* ---- Conditions ---------------------------------------------------------------------------- */
+
+enum cond { COND_PENDING = 0, COND_MET, COND_FAILED };
+
+/* Whether service si meets condition; *why (new) says how it failed, or what is awaited. */
+static enum cond condition_of(struct up *up, size_t si, enum compose_condition condition,
+                              char **why)
+{
+    const struct compose_service *s = &up->p->services[si];
+    struct svc *sv = &up->svcs[si];
+    if (sv->state == SVC_FAILED) {
+        *why = xstrdup(sv->failure);
+        return COND_FAILED;
+    }
+    if (condition == COMPOSE_COND_HEALTHY && !has_healthcheck(s)) {
+        *why = xstrdup("has no healthcheck");
+        return COND_FAILED;
+    }
+    if (sv->state != SVC_STARTED) {
+        *why = xstrdup("to start");
+        return COND_PENDING;
+    }
+    for (size_t i = 0; i < up->n_ctrs; i++) {
+        struct ctr *t = &up->ctrs[i];
+        if (t->service != si || t->state != CTR_STARTED)
+            continue;
+        if (condition == COMPOSE_COND_HEALTHY) {
+            if (t->health == HEALTH_UNHEALTHY) {
+                *why = xasprintf("container '%s' is unhealthy", ctr_action(t)->name);
+                return COND_FAILED;
+            }
+            if (t->exited) {
+                *why = xasprintf("container '%s' exited with code %d", ctr_action(t)->name,
+                                 t->exit_code);
+                return COND_FAILED;
+            }
+            if (t->health != HEALTH_HEALTHY) {
+                *why = xstrdup("to be healthy");
+                return COND_PENDING;
+            }
+        } else if (condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY) {
+            if (t->exited && t->exit_code != 0) {
+                *why = xasprintf("container '%s' exited with code %d", ctr_action(t)->name,
+                                 t->exit_code);
+                return COND_FAILED;
+            }
+            if (!t->exited) {
+                *why = xstrdup("to complete");
+                return COND_PENDING;
+            }
+        }
+    }
+    return COND_MET;
+}
+
+static void service_fail(struct up *up, size_t si, char *why)
+{
+    struct svc *sv = &up->svcs[si];
+    const char *name = up->p->services[si].name;
+    sv->state = SVC_FAILED;
+    free(sv->failure);
+    sv->failure = why;
+    for (size_t i = 0; i < up->n_ctrs; i++)
+        if (up->ctrs[i].service == si && up->ctrs[i].state == CTR_BLOCKED) {
+            ctr_set_state(&up->ctrs[i], CTR_FAILED);
+            ctr_report(&up->ctrs[i], SCHED_ERROR, why);
+        }
+    if (up->op->err.kind == CC_ERR_NONE)
+        cc_error_set(&up->op->err, CC_ERR_FAILED, "service '%s' %s", name, why);
+}
+
+/* Decides for one blocked service: run it, keep it waiting, or fail it. */
+static void consider(struct up *up, size_t si)
+{
+    const struct sched_graph *g = up->plan->graph;
+    struct svc *sv = &up->svcs[si];
+    char *waiting = NULL;
+    for (size_t k = 0; k < g->n_deps[si]; k++) {
+        const struct sched_dep *d = &g->deps[si][k];
+        const char *dname = up->p->services[d->service].name;
+        char *why = NULL;
+        enum cond c = condition_of(up, d->service, d->condition, &why);
+        if (c == COND_FAILED && d->required) {
+            service_fail(up, si, xasprintf("cannot start: dependency '%s' %s", dname, why));
+            free(why);
+            free(waiting);
+            return;
+        }
+        if (c == COND_FAILED && !sv->warned[k]) {
+            sv->warned[k] = true;
+            op_report(up->op, SCHED_RES_CONTAINER, up->p->services[si].name,
+                      up->p->services[si].name, SCHED_WARNING,
+                      "optional dependency '%s' %s, ignoring", dname, why);
+        }
+        if (c == COND_PENDING && !waiting)
+            waiting = xasprintf("waiting for '%s' %s", dname, why);
+        free(why);
+    }
+    if (waiting) {
+        if (!sv->waiting_for || strcmp(sv->waiting_for, waiting)) {
+            for (size_t i = 0; i < up->n_ctrs; i++)
+                if (up->ctrs[i].service == si)
+                    ctr_report(&up->ctrs[i], SCHED_WAITING, waiting);
+            free(sv->waiting_for);
+            sv->waiting_for = waiting;
+        } else {
+            free(waiting);
+        }
+        return;
+    }
+    sv->state = SVC_RUNNING;
+    for (size_t i = 0; i < up->n_ctrs; i++)
+        if (up->ctrs[i].service == si && ctr_action(&up->ctrs[i])->kind != SCHED_ACT_ORPHAN &&
+            ctr_action(&up->ctrs[i])->kind != SCHED_ACT_SCALE_DOWN)
+            ctr_run(&up->ctrs[i]);
+}
+
+/* With --wait: whether every selected service is where it should be; fails the op otherwise. */
+static enum cond wait_state(struct up *up)
+{
+    for (size_t i = 0; i < up->n_ctrs; i++) {
+        struct ctr *t = &up->ctrs[i];
+        const struct sched_action *a = ctr_action(t);
+        if (a->kind == SCHED_ACT_ORPHAN || a->kind == SCHED_ACT_SCALE_DOWN)
+            continue;
+        bool check = has_healthcheck(&up->p->services[t->service]);
+        if (t->exited && t->exit_code != 0) {
+            cc_error_set(&up->op->err, CC_ERR_FAILED, "container '%s' exited with code %d", a->name,
+                         t->exit_code);
+            return COND_FAILED;
+        }
+        if (t->health == HEALTH_UNHEALTHY) {
+            cc_error_set(&up->op->err, CC_ERR_FAILED, "container '%s' is unhealthy", a->name);
+            return COND_FAILED;
+        }
+        if (t->exited)
+            continue; /* a one-shot that exited 0 is done */
+        if (up->svcs[t->service].needs_completion || (check && t->health != HEALTH_HEALTHY))
+            return COND_PENDING;
+    }
+    return COND_MET;
+}
+
+static bool service_all_started(struct up *up, size_t si)
+{
+    for (size_t i = 0; i < up->n_ctrs; i++)
+        if (up->ctrs[i].service == si && up->ctrs[i].state != CTR_STARTED &&
+            ctr_action(&up->ctrs[i])->kind != SCHED_ACT_SCALE_DOWN)
+            return false;
+    return true;
+}
+
+/* Moves everything that can move, and ends the op when nothing is left to do. */
+static void pump(struct up *up)
+{
+    struct sched_op *op = up->op;
+    if (op->state != OP_CONTAINERS && op->state != OP_WAITING)
+        return;
+    const struct compose_project *p = up->p;
+    /* A service that started may unblock others, which may start at once (kept containers, no
+     * replicas): go round until nothing changes. */
+    for (bool again = true; again;) {
+        again = false;
+        for (size_t si = 0; si < p->n_services; si++) {
+            struct svc *sv = &up->svcs[si];
+            if (sv->state == SVC_RUNNING && service_all_started(up, si)) {
+                sv->state = SVC_STARTED;
+                again = true;
+            } else if (sv->state == SVC_BLOCKED) {
+                consider(up, si);
+                again |= sv->state != SVC_BLOCKED;
+            }
+        }
+    }
+    for (size_t i = 0; i < up->n_ctrs; i++) {
+        enum ctr_state st = up->ctrs[i].state;
+        if (st != CTR_STARTED && st != CTR_DONE && st != CTR_FAILED)
+            return;
+    }
+    for (size_t si = 0; si < p->n_services; si++)
+        if (up->svcs[si].state == SVC_BLOCKED || up->svcs[si].state == SVC_RUNNING)
+            return;
+    if (op->err.kind != CC_ERR_NONE) {
+        op_finish(op, NULL);
+        return;
+    }
+    if (!up->opts.wait) {
+        op_finish(op, NULL);
+        return;
+    }
+    if (op->state != OP_WAITING) {
+        op_set_state(op, OP_WAITING);
+        for (size_t i = 0; i < up->n_ctrs; i++)
+            if (up->ctrs[i].state == CTR_STARTED && has_healthcheck(ctr_service(&up->ctrs[i])) &&
+                up->ctrs[i].health != HEALTH_HEALTHY && !up->ctrs[i].exited)
+                ctr_report(&up->ctrs[i], SCHED_WAITING, "waiting to be healthy");
+    }
+    if (wait_state(up) != COND_PENDING)
+        op_finish(op, NULL);
+}
+
+/* ---- Networks and volumes ------------------------------------------------------------------ */
+
+static void start_containers(struct up *up)
+{
+    op_set_state(up->op, OP_CONTAINERS);
+    for (size_t i = 0; i < up->n_ctrs; i++) {
+        enum sched_action_kind k = ctr_action(&up->ctrs[i])->kind;
+        if (k == SCHED_ACT_SCALE_DOWN || k == SCHED_ACT_ORPHAN)
+            ctr_run(&up->ctrs[i]);
+    }
+    for (size_t si = 0; si < up->p->n_services; si++)
+        if (up->plan->selected[si])
+            up->svcs[si].state = SVC_BLOCKED;
+    pump(up);
+}
+
+struct res_call {
+    struct up *up;
+    size_t action;
+};
+
+static void on_resource_created(json_t *result, const struct cc_error *err, void *data)
+{
+    (void)result;
+    struct res_call *rc = data;
+    struct up *up = rc->up;
+    struct sched_op *op = up->op;
+    const struct sched_action *a = &up->plan->actions[rc->action];
+    enum sched_resource kind =
+        a->kind == SCHED_ACT_NETWORK_CREATE ? SCHED_RES_NETWORK : SCHED_RES_VOLUME;
+    free(rc);
+    op->outstanding--;
+    if (op->state == OP_DRAINING)
+        goto out;
+    if (err) {
+        op_report(op, kind, a->name, NULL, SCHED_ERROR, "%s", err->message);
+        op_fail(op, err->kind, "cannot create %s '%s': %s", sched_resource_name(kind), a->name,
+                err->message);
+        goto out;
+    }
+    op_report(op, kind, a->name, NULL, SCHED_CREATED, NULL);
+    if (--up->resources_pending == 0)
+        start_containers(up);
+out:
+    op_check(op);
+}
+
+static void create_resources(struct up *up)
+{
+    op_set_state(up->op, OP_RESOURCES);
+    up->resources_pending = 1; /* held until every call is out */
+    for (size_t i = 0; i < up->plan->n_actions; i++) {
+        const struct sched_action *a = &up->plan->actions[i];
+        bool net = a->kind == SCHED_ACT_NETWORK_CREATE || a->kind == SCHED_ACT_NETWORK_KEEP;
+        bool vol = a->kind == SCHED_ACT_VOLUME_CREATE || a->kind == SCHED_ACT_VOLUME_KEEP;
+        enum sched_resource kind = net ? SCHED_RES_NETWORK : SCHED_RES_VOLUME;
+        if (!net && !vol)
+            continue;
+        if (a->warning)
+            op_report(up->op, kind, a->name, NULL, SCHED_WARNING, "%s", a->reason);
+        if (a->kind != SCHED_ACT_NETWORK_CREATE && a->kind != SCHED_ACT_VOLUME_CREATE)
+            continue;
+        struct res_call *rc = xcalloc(1, sizeof(*rc));
+        rc->up = up;
+        rc->action = i;
+        up->resources_pending++;
+        op_report(up->op, kind, a->name, NULL, SCHED_CREATING, NULL);
+        if (net)
+            op_call(up->op, SCHED_CALL_NETWORK_CREATE, NULL,
+                    sched_network_body(up->p, &up->p->networks[a->index]), 0, false,
+                    on_resource_created, rc);
+        else
+            op_call(up->op, SCHED_CALL_VOLUME_CREATE, NULL,
+                    sched_volume_body(up->p, &up->p->volumes[a->index]), 0, false,
+                    on_resource_created, rc);
+    }
+    if (--up->resources_pending == 0)
+        start_containers(up);
+}
+
+/* ---- Observe, plan, run -------------------------------------------------------------------- */
+
+static void on_wait_timeout(uv_timer_t *timer)
+{
+    struct sched_op *op = timer->data;
+    op_fail(op, CC_ERR_TIMEOUT, "services did not converge within %lld ms",
+            (long long)((struct up *)op->impl)->opts.wait_timeout_ms);
+    op_check(op);
+}
+
+static void setup_tasks(struct up *up)
+{
+    const struct sched_plan *plan = up->plan;
+    const struct sched_graph *g = plan->graph;
+    up->ctrs = xcalloc(plan->n_actions + 1, sizeof(*up->ctrs));
+    for (size_t i = 0; i < plan->n_actions; i++) {
+        const struct sched_action *a = &plan->actions[i];
+        if (!a->service)
+            continue;
+        struct ctr *t = &up->ctrs[up->n_ctrs++];
+        t->up = up;
+        t->action = i;
+        t->service = a->kind == SCHED_ACT_ORPHAN ? (size_t)-1 : a->index;
+        t->id = a->id ? xstrdup(a->id) : NULL;
+    }
+    for (size_t si = 0; si < up->p->n_services; si++) {
+        up->svcs[si].warned = xcalloc(g->n_deps[si] + 1, sizeof(bool));
+        up->svcs[si].awaited |= up->opts.wait && plan->selected[si];
+        for (size_t k = 0; k < g->n_deps[si]; k++) {
+            const struct sched_dep *d = &g->deps[si][k];
+            if (d->condition != COMPOSE_COND_STARTED)
+                up->svcs[d->service].awaited = true;
+            if (d->condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY && plan->selected[si])
+                up->svcs[d->service].needs_completion = true;
+        }
+    }
+}
+
+static void on_observed(struct sched_observed *observed, const struct cc_error *err, void *data)
+{
+    struct up *up = data;
+    struct sched_op *op = up->op;
+    struct cc_error perr = CC_ERROR_INIT;
+    op->outstanding--;
+    if (op->state == OP_DRAINING)
+        goto out;
+    if (err) {
+        op_finish(op, err);
+        goto out;
+    }
+    if (sched_plan_build(up->p, observed, &up->opts.plan, &up->plan, &perr) < 0) {
+        op_finish(op, &perr);
+        goto out;
+    }
+    if (up->on_plan)
+        up->on_plan(up->plan, op->data);
+    for (size_t i = 0; i < up->plan->n_warnings; i++)
+        op_report(op, SCHED_RES_CONTAINER, up->p->name, NULL, SCHED_WARNING, "%s",
+                  up->plan->warnings[i]);
+    setup_tasks(up);
+    if (up->opts.wait && up->opts.wait_timeout_ms > 0)
+        uv_timer_start(&op->timer, on_wait_timeout, (uint64_t)up->opts.wait_timeout_ms, 0);
+    create_resources(up);
+out:
+    sched_observed_free(observed);
+    cc_error_release(&perr);
+    op_check(op);
+}
+
+static void up_release(struct sched_op *op)
+{
+    struct up *up = op->impl;
+    for (size_t i = 0; i < up->n_ctrs; i++)
+        free(up->ctrs[i].id);
+    for (size_t si = 0; si < up->p->n_services; si++) {
+        free(up->svcs[si].failure);
+        free(up->svcs[si].waiting_for);
+        free(up->svcs[si].warned);
+    }
+    free(up->ctrs);
+    free(up->svcs);
+    sched_plan_free(up->plan);
+    free(up);
+}
+
+struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
+                          const struct compose_project *project,
+                          const struct sched_up_options *opts,
+                          void (*on_plan)(const struct sched_plan *plan, void *data),
+                          sched_event_cb on_event, sched_done_cb done, void *data,
+                          struct cc_error *reterr)
+{
+    if (!loop || !c || !project || !project->name || !done)
+        return cc_error_set(reterr, CC_ERR_USAGE,
+                            "up needs a loop, a client, a project and a "
+                            "done callback"),
+               NULL;
+    static const struct sched_up_options defaults = {.stop_timeout_s = -1};
+    struct sched_op *op = op_new(loop, c, project->name, opts ? opts->parallel : 0, true, reterr);
+    if (!op)
+        return NULL;
+    struct up *up = xcalloc(1, sizeof(*up));
+    up->op = op;
+    up->p = project;
+    up->opts = opts ? *opts : defaults;
+    up->on_plan = on_plan;
+    up->svcs = xcalloc(project->n_services + 1, sizeof(*up->svcs));
+    op->impl = up;
+    op->on_event = on_event;
+    op->done = done;
+    op->data = data;
+    op->on_container_event = on_container_event;
+    op->release = up_release;
+    op_set_state(op, OP_OBSERVING);
+    op->outstanding++;
+    sched_observe_on(op->q, project->name, project, on_observed, up);
+    return op;
+}

@@ -1,0 +1,47 @@
+/* Helpers for scheduler integration tests: run sched_up/sched_down to completion on a test loop,
+ * record every reported event as a line, look containers up, and remove everything a project
+ * made (by its label) whatever happened. */
+#ifndef CC_TESTS_SCHED_TEST_H
+#define CC_TESTS_SCHED_TEST_H
+
+#include "scheduler/scheduler.h"
+#include "tests/lib/engine-test.h"
+#include "tests/lib/model-builder.h"
+
+/* A command that stops at once on SIGTERM (sleep as PID 1 would wait for the kill). */
+#define ST_SLEEPER "trap 'exit 0' TERM; sleep 3600 & wait"
+
+struct st_run {
+    bool done;
+    struct cc_error err;
+    struct buf events; /* "container NAME State text\n" per event, in order */
+    struct buf plan;   /* the plan as rendered, when up planned */
+};
+
+void st_run_init(struct st_run *r);
+void st_run_release(struct st_run *r);
+
+/* Runs up/down to completion; r records what happened (r->err empty on success). */
+void st_up(struct tl_env *env, const struct compose_project *p, const struct sched_up_options *o,
+           struct st_run *r);
+void st_down(struct tl_env *env, const char *project, const struct compose_project *model,
+             const struct sched_down_options *o, struct st_run *r);
+/* The plan of p against the engine now, rendered (new). */
+char *st_plan(struct tl_env *env, const struct compose_project *p,
+              const struct sched_plan_options *o);
+
+/* Inspect of a container by name (new), or NULL when it does not exist. */
+json_t *st_inspect(struct tl_env *env, const char *name);
+/* How many containers/networks/volumes carry the project label. */
+size_t st_count(struct tl_env *env, const char *project, const char *kind);
+/* An engine RFC 3339 timestamp in nanoseconds since the epoch. */
+long long st_time_ns(const char *rfc3339);
+/* The offset of needle in the events, failing the test when absent. */
+size_t st_event_at(const struct st_run *r, const char *needle);
+
+/* A fresh project "ccit-<pid>-<n>-<what>" in /tmp; removes by label at teardown. */
+struct compose_project *st_project(const char *what);
+/* Removes every container, network and volume labelled with the project (ignores errors). */
+void st_cleanup(const char *project);
+
+#endif
