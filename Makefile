@@ -72,6 +72,7 @@ test-unit: $(UNIT_BIN)
 check: setup
 	$(MAKE) test
 	$(MAKE) sanitize-test
+	$(MAKE) fuzz-smoke
 
 sanitize: setup
 	$(MAKE) sanitize-test
