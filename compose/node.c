@@ -273,7 +273,8 @@ static int finish_mapping(struct loader *l, struct frame *f)
         ncand++;
     }
 
-    qsort(cands, ncand, sizeof(*cands), cmp_cand);
+    if (ncand)
+        qsort(cands, ncand, sizeof(*cands), cmp_cand);
     const struct cand *dup = NULL, *first = NULL;
     for (size_t i = 0; i < ncand;) {
         size_t j = i + 1;
@@ -300,7 +301,8 @@ static int finish_mapping(struct loader *l, struct frame *f)
     for (size_t i = 0; i < ncand; i++)
         if (cands[i].keep)
             cands[w++] = cands[i];
-    qsort(cands, w, sizeof(*cands), cmp_order);
+    if (w)
+        qsort(cands, w, sizeof(*cands), cmp_order);
     struct cnode_pair *pairs = arena_alloc(l->a, (w ? w : 1) * sizeof(*pairs));
     for (size_t i = 0; i < w; i++)
         pairs[i] = (struct cnode_pair){cands[i].key, cands[i].value};
@@ -322,7 +324,8 @@ static int close_collection(struct loader *l, const yaml_event_t *ev)
         r = finish_mapping(l, f);
     } else {
         n->items = arena_alloc(l->a, (f->nkids ? f->nkids : 1) * sizeof(*n->items));
-        memcpy(n->items, f->kids, f->nkids * sizeof(*n->items));
+        if (f->nkids)
+            memcpy(n->items, f->kids, f->nkids * sizeof(*n->items));
         n->nitems = f->nkids;
     }
     free(f->kids);
