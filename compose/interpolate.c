@@ -57,20 +57,13 @@ static int fail_at(struct interp *it, size_t off, const char *fmt, ...) CC_PRINT
 
 static int fail_at(struct interp *it, size_t off, const char *fmt, ...)
 {
-    if (!it->err)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = xvasprintf(fmt, ap);
-    va_end(ap);
-    cc_error_set(it->err, CC_ERR_INVALID_CONFIG, "%s", msg);
-    free(msg);
     int line, col;
     position(it, off, &line, &col);
-    if (it->where && it->where->file)
-        cc_error_where(it->err, it->where->file, line, col);
-    if (it->where && it->where->key_path)
-        cc_error_key_path(it->err, it->where->key_path);
+    va_list ap;
+    va_start(ap, fmt);
+    cnode_verror_at(it->err, it->where ? it->where->file : NULL, line, col,
+                    it->where ? it->where->key_path : NULL, fmt, ap);
+    va_end(ap);
     return -1;
 }
 

@@ -244,22 +244,39 @@ char *cnode_path_str(const struct cnode_path *p)
     return buf_detach(&b);
 }
 
-int cnode_error(struct cc_error *reterr, const struct cnode *n, const struct cnode_path *path,
-                const char *fmt, ...)
+int cnode_verror_at(struct cc_error *reterr, const char *file, int line, int col,
+                    const char *key_path, const char *fmt, va_list ap)
 {
     if (!reterr)
         return -1;
-    va_list ap;
-    va_start(ap, fmt);
     char *msg = xvasprintf(fmt, ap);
-    va_end(ap);
     cc_error_set(reterr, CC_ERR_INVALID_CONFIG, "%s", msg);
     free(msg);
-    cc_error_where(reterr, n->file, n->line, n->col);
-    if (path && path->len) {
-        char *s = cnode_path_str(path);
-        cc_error_key_path(reterr, s);
-        free(s);
-    }
+    if (file)
+        cc_error_where(reterr, file, line, col);
+    if (key_path && *key_path)
+        cc_error_key_path(reterr, key_path);
+    return -1;
+}
+
+int cnode_error_at(struct cc_error *reterr, const char *file, int line, int col,
+                   const char *key_path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cnode_verror_at(reterr, file, line, col, key_path, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int cnode_error(struct cc_error *reterr, const struct cnode *n, const struct cnode_path *path,
+                const char *fmt, ...)
+{
+    char *key_path = path ? cnode_path_str(path) : NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    cnode_verror_at(reterr, n->file, n->line, n->col, key_path, fmt, ap);
+    va_end(ap);
+    free(key_path);
     return -1;
 }

@@ -51,21 +51,9 @@ struct loader {
     size_t ndocs, docs_cap;
 };
 
-static int error_at(struct loader *l, int line, int col, const char *fmt, ...) CC_PRINTF(4, 5);
-
-static int error_at(struct loader *l, int line, int col, const char *fmt, ...)
-{
-    if (!l->err)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = xvasprintf(fmt, ap);
-    va_end(ap);
-    cc_error_set(l->err, CC_ERR_INVALID_CONFIG, "%s", msg);
-    free(msg);
-    cc_error_where(l->err, l->file, line, col);
-    return -1;
-}
+/* Every loader error is about this file. */
+#define error_at(l, line, col, ...)                                                                \
+    cnode_error_at((l)->err, (l)->file, line, col, NULL, __VA_ARGS__)
 
 /* ---- anchors ---- */
 

@@ -12,6 +12,7 @@
 #ifndef CC_COMPOSE_NODE_H
 #define CC_COMPOSE_NODE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -159,6 +160,13 @@ void cnode_path_push_index(struct cnode_path *p, size_t index);
 void cnode_path_pop(struct cnode_path *p);
 /* The path as a *new* string ("" for the root). */
 char *cnode_path_str(const struct cnode_path *p);
+
+/* Sets reterr (may be NULL) to CC_ERR_INVALID_CONFIG at file:line:col with key_path (may be
+ * NULL) and a printf message; returns -1. Every positioned error of compose/ goes through here. */
+int cnode_verror_at(struct cc_error *reterr, const char *file, int line, int col,
+                    const char *key_path, const char *fmt, va_list ap) CC_PRINTF(6, 0);
+int cnode_error_at(struct cc_error *reterr, const char *file, int line, int col,
+                   const char *key_path, const char *fmt, ...) CC_PRINTF(6, 7);
 
 /* Sets reterr to CC_ERR_INVALID_CONFIG at n's position with key path `path` (may be NULL) and a
  * printf message; returns -1. The hint is left to the caller (cc_error_hint()). */
