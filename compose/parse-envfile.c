@@ -245,6 +245,11 @@ static int env_statement(struct env_parser *p, size_t pos, size_t *next, struct 
             return env_error(p, key_at, reterr, "remove the blank, or quote the value after '='",
                              "variable name '%.*s' contains a blank", (int)(key_end - key_at),
                              s + key_at);
+    if (key_end == key_at && (sep >= p->len || s[sep] == '\n')) {
+        /* "export" and nothing else: compose-go looks up an empty name, which is never set. */
+        *next = sep;
+        return 0;
+    }
     if (key_end == key_at)
         return env_error(p, sep, reterr, "write the line as KEY=VALUE",
                          "missing variable name before '%c'", s[sep]);

@@ -74,7 +74,8 @@ static void test_command_errors(void **state)
          "compose runs the command without a shell: quote the character, or write the command "
          "as [\"sh\", \"-c\", \"...\"]"},
         {"cat < in", "shell operator '<' in command 'cat < in'", NULL},
-        {"echo (x)", "unexpected '(' in command 'echo (x)'", "quote the '(' or escape it with '\\'"},
+        {"echo (x)", "unexpected '(' in command 'echo (x)'",
+         "quote the '(' or escape it with '\\'"},
         {"echo x)", "unexpected ')' in command 'echo x)'", "quote the ')' or escape it with '\\'"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

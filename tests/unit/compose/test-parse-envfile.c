@@ -51,9 +51,12 @@ static const struct env_case env_cases[] = {
     {"A=1\nA=2\nB=3\n", "A=2;B=3;"},
     {"A: yaml style\n", "A=yaml style;"},
     {"a.b-c[0]=ok\n", "a.b-c[0]=ok;"},
-    {"\xef\xbb\xbf" "A=bom\r\n", "A=bom;"},
+    {"\xef\xbb\xbf"
+     "A=bom\r\n",
+     "A=bom;"},
     {"A=x\n\n\n   \n#only comments\n", "A=x;"},
     {"", ""},
+    {"export \t\nA=1\nexport ", "A=1;"},
 };
 
 static void test_env_file_cases(void **state)
@@ -113,8 +116,8 @@ static void test_env_file_errors(void **state)
             fail_msg("case %zu: got '%s'", i, err.message);
         assert_string_equal(err.file, "app.env");
         if (err.line != env_err_cases[i].line || err.col != env_err_cases[i].col)
-            fail_msg("case %zu: at %d:%d, want %d:%d", i, err.line, err.col,
-                     env_err_cases[i].line, env_err_cases[i].col);
+            fail_msg("case %zu: at %d:%d, want %d:%d", i, err.line, err.col, env_err_cases[i].line,
+                     env_err_cases[i].col);
         assert_non_null(err.hint);
         cc_error_release(&err);
         arena_release(&a);

@@ -14,8 +14,12 @@ static void test_project_name_from_dir(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"/home/me/My App", "myapp"},   {"/src/web_api-2", "web_api-2"}, {"relative/Dir.v2/", "dirv2"},
-        {"/x/__-_lead", "lead"},        {"Proj", "proj"},                {"/tmp/caf\xc3\xa9", "caf"},
+        {"/home/me/My App", "myapp"},
+        {"/src/web_api-2", "web_api-2"},
+        {"relative/Dir.v2/", "dirv2"},
+        {"/x/__-_lead", "lead"},
+        {"Proj", "proj"},
+        {"/tmp/caf\xc3\xa9", "caf"},
     };
     struct arena a = ARENA_INIT;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -44,8 +48,8 @@ static void test_project_name_check(void **state)
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         assert_int_equal(parse_project_name_check(good[i], NULL), 0);
     static const char *const bad[][2] = {
-        {"MyApp", "e.g. 'myapp'"}, {"-app", "e.g. 'app'"}, {"_x", "e.g. 'x'"},
-        {"my app", "e.g. 'myapp'"}, {"", "e.g. 'myapp'"}, {"a.b", "e.g. 'ab'"},
+        {"MyApp", "e.g. 'myapp'"},  {"-app", "e.g. 'app'"}, {"_x", "e.g. 'x'"},
+        {"my app", "e.g. 'myapp'"}, {"", "e.g. 'myapp'"},   {"a.b", "e.g. 'ab'"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct cc_error err = CC_ERROR_INIT;

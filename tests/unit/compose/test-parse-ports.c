@@ -83,8 +83,9 @@ static const struct port_error_case port_errors[] = {
      "invalid port '8000-8002:80-81': container range '80-81' and host range '8000-8002' differ "
      "in size",
      "give the host and container ranges the same number of ports"},
-    {"8000:80-81", "invalid port '8000:80-81': container range '80-81' and host range '8000' "
-                   "differ in size",
+    {"8000:80-81",
+     "invalid port '8000:80-81': container range '80-81' and host range '8000' "
+     "differ in size",
      "give the host and container ranges the same number of ports"},
     {"80/http", "invalid port '80/http': unknown protocol 'http'", "use tcp, udp or sctp"},
     {"localhost:80:80", "invalid port 'localhost:80:80': 'localhost' is not an IP address", NULL},

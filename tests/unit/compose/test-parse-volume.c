@@ -96,9 +96,16 @@ static void test_path_clean(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"", "."},          {"/", "/"},       {"a/b/../c", "a/c"}, {"/../x", "/x"},
-        {"../../a", "../../a"}, {"a/../..", ".."}, {"./a//b/", "a/b"}, {"/a/b/..", "/a"},
-        {"a/..", "."},      {"//x/./y/", "/x/y"},
+        {"", "."},
+        {"/", "/"},
+        {"a/b/../c", "a/c"},
+        {"/../x", "/x"},
+        {"../../a", "../../a"},
+        {"a/../..", ".."},
+        {"./a//b/", "a/b"},
+        {"/a/b/..", "/a"},
+        {"a/..", "."},
+        {"//x/./y/", "/x/y"},
     };
     struct arena a = ARENA_INIT;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -149,9 +149,9 @@ static void test_compose_file_env(void **state)
     struct arena a = ARENA_INIT;
     const char **files;
     size_t n;
-    assert_int_equal(
-        parse_compose_file_env(&a, "a.yml:/abs/b.yml::sub/../c.yml:-", NULL, "/w", &files, &n, NULL),
-        0);
+    assert_int_equal(parse_compose_file_env(&a, "a.yml:/abs/b.yml::sub/../c.yml:-", NULL, "/w",
+                                            &files, &n, NULL),
+                     0);
     assert_int_equal(n, 4);
     assert_string_equal(files[0], "/w/a.yml");
     assert_string_equal(files[1], "/abs/b.yml");
