@@ -13,7 +13,8 @@
 #   CCOMPOSE_DOCKERD_DATA_ROOT  --data-root               (default: dockerd's own, /var/lib/docker)
 #   CCOMPOSE_DOCKERD_EXEC_ROOT  --exec-root               (default /var/run/docker)
 #   CCOMPOSE_DOCKERD_LOG        dockerd's output          (default /var/log/ccompose-dockerd.log)
-#   CCOMPOSE_DOCKERD_ARGS       more dockerd flags, split on spaces
+#   CCOMPOSE_DOCKERD_ARGS       more dockerd flags, split on spaces (not --bridge=none next to
+#                               another engine: that deletes the host's docker0)
 #   CCOMPOSE_ENGINE_TIMEOUT     seconds to wait for /_ping (default 60)
 # Flags are passed to dockerd only for the variables that are set, so /etc/docker/daemon.json
 # keeps working for the defaults.

@@ -1,14 +1,20 @@
 # Sourced by the tests in tests/setup/: settings for a second, private dockerd (own socket, pid
-# file, data-root, exec-root and log; no bridge, no iptables) that scripts/engine.sh starts, and
+# file, data-root, exec-root, log and bridge; no iptables) that scripts/engine.sh starts, and
 # private_engine_cleanup, which kills it and removes everything it made. The shared engine on
 # /var/run/docker.sock is never touched.
+# Not --bridge=none: a dockerd started that way deletes the host's docker0, which the shared
+# engine's default network needs. The private engine gets its own bridge, made here.
 name=ccsetup-test-$$
 export CCOMPOSE_DOCKERD_SOCK=/run/$name.sock
 export CCOMPOSE_DOCKERD_PIDFILE=/run/$name.pid
 export CCOMPOSE_DOCKERD_DATA_ROOT=/var/tmp/$name
 export CCOMPOSE_DOCKERD_EXEC_ROOT=/run/$name
 export CCOMPOSE_DOCKERD_LOG=/var/tmp/$name.log
-export CCOMPOSE_DOCKERD_ARGS="--bridge=none --iptables=false --ip6tables=false"
+bridge=ccs$$
+ip link add "$bridge" type bridge
+ip addr add "10.213.$((RANDOM % 250)).1/24" dev "$bridge"
+ip link set "$bridge" up
+export CCOMPOSE_DOCKERD_ARGS="--bridge=$bridge --iptables=false --ip6tables=false --ip-masq=false"
 unset DOCKER_HOST
 
 failed=0
@@ -41,4 +47,5 @@ private_engine_cleanup() {
     done
     rm -rf --one-file-system "$CCOMPOSE_DOCKERD_DATA_ROOT" "$CCOMPOSE_DOCKERD_EXEC_ROOT"
     rm -f "$CCOMPOSE_DOCKERD_SOCK" "$CCOMPOSE_DOCKERD_PIDFILE" "$CCOMPOSE_DOCKERD_LOG"
+    ip link del "$bridge" 2>/dev/null
 }

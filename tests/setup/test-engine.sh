@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests scripts/engine.sh for real on a second, private dockerd (its own socket, pid file,
-# data-root, exec-root and log; no bridge, no iptables), leaving the shared engine alone:
+# data-root, exec-root, log and bridge; see private-engine.sh), leaving the shared engine alone:
 #   1. nothing answers: the script starts dockerd and it answers
 #   2. run again: the script uses it as it is
 #   3. SIGKILL dockerd: its pid file is left behind; the script removes it and starts a new one
