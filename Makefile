@@ -36,7 +36,7 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all install check sanitize test test-unit test-integration setup demo clean fuzz format \
-        deps fuzz-build fuzz-smoke
+        deps fuzz-build fuzz-smoke test-setup sanitize-test tests
 
 all: $(BUILD)/ccompose
 
@@ -61,6 +61,12 @@ tests: $(UNIT_BIN) $(INTEG_BIN)
 # The machine: packages, a running engine, the base and test images. Idempotent.
 setup:
 	scripts/setup.sh
+
+# The set-up scripts themselves, on private dockerds and with docker-compose (root, ~3 minutes).
+test-setup:
+	tests/setup/test-engine.sh
+	tests/setup/test-setup.sh
+	tests/setup/test-hello-example.sh
 
 # Tests against an already set-up machine (no install step).
 test: $(BUILD)/ccompose $(UNIT_BIN) $(INTEG_BIN)
