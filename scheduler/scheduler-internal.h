@@ -41,7 +41,8 @@ char *sched_image_name(const struct compose_project *p, const struct compose_ser
 /* A canonical hash (hex SHA-256) of the service's resolved configuration: what, if it changes,
  * means the container must be recreated. Covers every field that reaches the container's create
  * body; excludes build, scale/deploy.replicas, depends_on and profiles, as docker compose does.
- * docs/config-hash.md lists the fields. */
+ * docs/config-hash.md lists the fields. NULL when the service cannot be turned into a create body
+ * (sched_container_body() says why). */
 char *sched_config_hash(const struct compose_project *p, const struct compose_service *s);
 
 /* POST /containers/create body for container `number` of s: image (image_id when known, else
@@ -52,10 +53,11 @@ char *sched_config_hash(const struct compose_project *p, const struct compose_se
 json_t *sched_container_body(const struct compose_project *p, const struct compose_service *s,
                              int number, const char *image_id, struct cc_error *reterr);
 /* POST /networks/{id}/connect body for the service's network at index i (i >= 1: the ones
- * connected before start, as API 1.41 takes only one network at create). */
-json_t *sched_network_connect_body(const struct compose_project *p,
-                                   const struct compose_service *s, size_t i,
-                                   const char *container_id, int number);
+ * connected before start, as API 1.41 takes only one network at create): {"Container": id,
+ * "EndpointConfig": {Aliases, IPAMConfig, Links, DriverOpts}}. NULL when i is out of range or the
+ * service's body would fail (sched_container_body() says why). */
+json_t *sched_network_connect_body(const struct compose_project *p, const struct compose_service *s,
+                                   size_t i, const char *container_id, int number);
 /* POST /networks/create and /volumes/create bodies, with the compose labels. */
 json_t *sched_network_body(const struct compose_project *p, const struct compose_network *n);
 json_t *sched_volume_body(const struct compose_project *p, const struct compose_volume *v);
