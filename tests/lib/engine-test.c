@@ -32,6 +32,8 @@ void tl_result_init(struct tl_result *r)
     memset(r, 0, sizeof(*r));
     buf_init(&r->out);
     buf_init(&r->err_out);
+    for (size_t i = 0; i < CC_ARRAY_LEN(r->by_fd); i++)
+        buf_init(&r->by_fd[i]);
 }
 
 void tl_result_release(struct tl_result *r)
@@ -40,6 +42,8 @@ void tl_result_release(struct tl_result *r)
     cc_error_release(&r->err);
     buf_release(&r->out);
     buf_release(&r->err_out);
+    for (size_t i = 0; i < CC_ARRAY_LEN(r->by_fd); i++)
+        buf_release(&r->by_fd[i]);
     tl_result_init(r);
 }
 
@@ -69,6 +73,8 @@ void tl_on_output(enum engine_stream_fd fd, const char *buf, size_t len, void *d
     buf_add(&r->out, buf, len);
     if (fd == ENGINE_STDERR)
         buf_add(&r->err_out, buf, len);
+    assert_in_range(fd, ENGINE_STDIN, ENGINE_RAW);
+    buf_add(&r->by_fd[fd], buf, len);
 }
 
 void tl_wait(struct tl_env *env, struct engine_request *req, struct tl_result *r,

@@ -16,9 +16,10 @@ struct tl_result {
     bool done;
     json_t *json;
     struct cc_error err;
-    int items;          /* stream items or output chunks seen */
-    struct buf out;     /* output bytes (stdout and stderr) of logs/attach/exec calls */
-    struct buf err_out; /* stderr bytes */
+    int items;           /* stream items or output chunks seen */
+    struct buf out;      /* output bytes (stdout and stderr) of logs/attach/exec calls */
+    struct buf err_out;  /* stderr bytes */
+    struct buf by_fd[4]; /* the output bytes again, by stream (index: enum engine_stream_fd) */
 };
 
 struct tl_env {
