@@ -12,9 +12,6 @@
 
 #include "tests/lib/engine-test.h"
 
-/* Says "ready" once its traps are set, then idles; `wait` lets a trapped signal in at once. */
-#define IDLE_LOOP "echo ready; while :; do sleep 1 & wait $!; done"
-
 static bool json_is_true_at(json_t *v, const char *path)
 {
     return json_is_true(tl_json_at(v, path));
@@ -61,7 +58,7 @@ static void test_list_by_label(void **state)
     struct tl_env env;
     tl_env_init(&env);
     char *label = tl_unique("list");
-    json_t *body = tl_sh_body(IDLE_LOOP, label);
+    json_t *body = tl_sh_body(TL_IDLE_SCRIPT, label);
     char *running = tl_container_run(&env, "list-running", body);
     char *created = tl_container_new(&env, "list-created", body, NULL);
 
@@ -170,7 +167,7 @@ static void test_start_stop(void **state)
     struct tl_result r;
     tl_env_init(&env);
     tl_result_init(&r);
-    json_t *body = tl_sh_body("trap 'exit 42' TERM; " IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body("trap 'exit 42' TERM; " TL_IDLE_SCRIPT, NULL);
     char *id = tl_container_new(&env, "stop", body, NULL);
     tl_container_start(&env, id);
     json_t *ins = tl_container_inspect(&env, id);
@@ -204,7 +201,7 @@ static void test_stop_kills_after_timeout(void **state)
     struct tl_result r;
     tl_env_init(&env);
     tl_result_init(&r);
-    json_t *body = tl_sh_body("trap '' TERM; " IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body("trap '' TERM; " TL_IDLE_SCRIPT, NULL);
     char *id = tl_container_run(&env, "stop-kill", body);
     tl_logs_until(&env, id, "ready");
 
@@ -232,7 +229,7 @@ static void test_restart(void **state)
     struct tl_result r;
     tl_env_init(&env);
     tl_result_init(&r);
-    json_t *body = tl_sh_body("trap 'exit 0' TERM; " IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body("trap 'exit 0' TERM; " TL_IDLE_SCRIPT, NULL);
     char *id = tl_container_run(&env, "restart", body);
     json_t *before = tl_container_inspect(&env, id);
     tl_logs_until(&env, id, "ready");
@@ -261,7 +258,7 @@ static void test_kill_signal(void **state)
     struct tl_result r;
     tl_env_init(&env);
     tl_result_init(&r);
-    json_t *body = tl_sh_body("trap 'echo got USR1' USR1; " IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body("trap 'echo got USR1' USR1; " TL_IDLE_SCRIPT, NULL);
     char *id = tl_container_run(&env, "kill", body);
     tl_logs_until(&env, id, "ready");
     TL_RUN(env, r, engine_container_kill(env.c, id, "SIGUSR1", tl_on_done, &r, &err));
@@ -292,7 +289,7 @@ static void test_pause_unpause(void **state)
     struct tl_result r;
     tl_env_init(&env);
     tl_result_init(&r);
-    json_t *body = tl_sh_body(IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body(TL_IDLE_SCRIPT, NULL);
     char *id = tl_container_run(&env, "pause", body);
     TL_RUN(env, r, engine_container_pause(env.c, id, tl_on_done, &r, &err));
     tl_assert_ok(&r);
@@ -323,7 +320,7 @@ static void test_remove_force_volumes(void **state)
     struct tl_result r;
     tl_env_init(&env);
     tl_result_init(&r);
-    json_t *body = tl_sh_body(IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body(TL_IDLE_SCRIPT, NULL);
     json_object_set_new(body, "Volumes", json_pack("{s:{}}", "/data"));
     char *id = tl_container_run(&env, "remove", body);
     json_t *ins = tl_container_inspect(&env, id);
@@ -379,7 +376,7 @@ static void test_wait_next_exit(void **state)
     tl_env_init(&env);
     tl_result_init(&next);
     tl_result_init(&r);
-    json_t *body = tl_sh_body("trap 'exit 5' USR1; " IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body("trap 'exit 5' USR1; " TL_IDLE_SCRIPT, NULL);
     char *created = tl_container_new(&env, "wait-created", body, NULL);
     assert_int_equal(tl_container_wait(&env, created, "not-running"), 0);
 
@@ -407,13 +404,6 @@ static void test_wait_next_exit(void **state)
     tl_env_release(&env);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    tl_cleanup_run();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,5 +419,5 @@ int main(void)
         cmocka_unit_test(test_wait_exit_code),
         cmocka_unit_test(test_wait_next_exit),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

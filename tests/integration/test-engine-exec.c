@@ -11,25 +11,6 @@
 
 #include "tests/lib/engine-test.h"
 
-#define IDLE_LOOP "echo ready; while :; do sleep 1 & wait $!; done"
-
-/* Creates an exec of `sh -c script` in container id and returns its ID (new). */
-static char *exec_new(struct tl_env *env, const char *id, const char *script, bool tty)
-{
-    struct tl_result r;
-    tl_result_init(&r);
-    json_t *body = json_pack("{s:[s, s, s], s:b, s:b, s:b}", "Cmd", "sh", "-c", script,
-                             "AttachStdout", 1, "AttachStderr", 1, "Tty", tty);
-    TL_RUN(*env, r, engine_exec_create(env->c, id, body, tl_on_done, &r, &err));
-    tl_assert_ok(&r);
-    const char *exec_id = json_string_value(json_object_get(r.json, "Id"));
-    assert_non_null(exec_id);
-    char *ret = xstrdup(exec_id);
-    json_decref(body);
-    tl_result_release(&r);
-    return ret;
-}
-
 static json_t *exec_inspect(struct tl_env *env, const char *exec_id)
 {
     struct tl_result r;
@@ -43,7 +24,7 @@ static json_t *exec_inspect(struct tl_env *env, const char *exec_id)
 
 static char *idle_container(struct tl_env *env, const char *what)
 {
-    json_t *body = tl_sh_body(IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body(TL_IDLE_SCRIPT, NULL);
     char *id = tl_container_run(env, what, body);
     json_decref(body);
     return id;
@@ -58,7 +39,7 @@ static void test_exec_output_and_exit_code(void **state)
     tl_env_init(&env);
     tl_result_init(&r);
     char *id = idle_container(&env, "exec");
-    char *exec_id = exec_new(&env, id, "echo out; echo err >&2; echo out2; exit 7", false);
+    char *exec_id = tl_exec_new(&env, id, "echo out; echo err >&2; echo out2; exit 7", false);
     TL_RUN(env, r,
            engine_exec_start(env.c, exec_id, false, false, tl_on_output, tl_on_done, &r, &err));
     tl_assert_ok(&r);
@@ -87,7 +68,7 @@ static void test_exec_detach(void **state)
     tl_result_init(&r);
     char *id = idle_container(&env, "exec-detach");
     tl_logs_until(&env, id, "ready");
-    char *exec_id = exec_new(&env, id, "echo detached-exec-ran > /proc/1/fd/1", false);
+    char *exec_id = tl_exec_new(&env, id, "echo detached-exec-ran > /proc/1/fd/1", false);
     TL_RUN(env, r,
            engine_exec_start(env.c, exec_id, true, false, tl_on_output, tl_on_done, &r, &err));
     tl_assert_ok(&r);
@@ -110,7 +91,7 @@ static void test_exec_tty(void **state)
     tl_env_init(&env);
     tl_result_init(&r);
     char *id = idle_container(&env, "exec-tty");
-    char *exec_id = exec_new(&env, id, "tty; echo to-stderr >&2", true);
+    char *exec_id = tl_exec_new(&env, id, "tty; echo to-stderr >&2", true);
     TL_RUN(env, r,
            engine_exec_start(env.c, exec_id, false, true, tl_on_output, tl_on_done, &r, &err));
     tl_assert_ok(&r);
@@ -128,13 +109,6 @@ static void test_exec_tty(void **state)
     tl_env_release(&env);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    tl_cleanup_run();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,5 +116,5 @@ int main(void)
         cmocka_unit_test(test_exec_detach),
         cmocka_unit_test(test_exec_tty),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

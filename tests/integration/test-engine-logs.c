@@ -13,8 +13,6 @@
 
 #include "tests/lib/engine-test.h"
 
-#define IDLE_LOOP "echo ready; while :; do sleep 1 & wait $!; done"
-
 /* Runs script in a new container to its end and returns the container's ID (new). */
 static char *run_to_exit(struct tl_env *env, const char *what, const char *script, bool tty)
 {
@@ -131,7 +129,7 @@ static void test_logs_follow_ends_at_exit(void **state)
     tl_env_init(&env);
     tl_result_init(&f.r);
     tl_result_init(&f.kill);
-    json_t *body = tl_sh_body("trap 'echo last; exit 0' USR1; " IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body("trap 'echo last; exit 0' USR1; " TL_IDLE_SCRIPT, NULL);
     char *id = tl_container_run(&env, "logs-follow", body);
     f.id = id;
     struct engine_logs_options opts = {.follow = true};
@@ -210,13 +208,6 @@ static void test_attach_before_start(void **state)
     tl_env_release(&env);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    tl_cleanup_run();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,5 +215,5 @@ int main(void)
         cmocka_unit_test(test_logs_timestamps),  cmocka_unit_test(test_logs_follow_ends_at_exit),
         cmocka_unit_test(test_logs_tty_raw),     cmocka_unit_test(test_attach_before_start),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

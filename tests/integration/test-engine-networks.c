@@ -11,8 +11,6 @@
 
 #include "tests/lib/engine-test.h"
 
-#define IDLE_LOOP "echo ready; while :; do sleep 1 & wait $!; done"
-
 /* Creates a labelled bridge network and records it; returns its ID (new). */
 static char *network_new(struct tl_env *env, const char *name, const char *label, bool internal)
 {
@@ -70,7 +68,7 @@ static void test_network_lifecycle(void **state)
     /* A container on "none" cannot join another network: it starts on a network of its own. */
     char *home_name = tl_unique("net-home");
     char *home = network_new(&env, home_name, name, false);
-    json_t *cbody = tl_sh_body(IDLE_LOOP, NULL);
+    json_t *cbody = tl_sh_body(TL_IDLE_SCRIPT, NULL);
     json_object_set_new(tl_json_at(cbody, "HostConfig"), "NetworkMode", json_string(home_name));
     char *cid = tl_container_run(&env, "net-member", cbody);
     json_t *conn = json_pack("{s:s, s:{s:[s, s]}}", "Container", cid, "EndpointConfig", "Aliases",
@@ -128,7 +126,7 @@ static void test_network_alias_reachable(void **state)
     tl_result_init(&r);
     char *name = tl_unique("net-ping");
     char *id = network_new(&env, name, name, false);
-    json_t *body = tl_sh_body(IDLE_LOOP, NULL);
+    json_t *body = tl_sh_body(TL_IDLE_SCRIPT, NULL);
     json_object_set_new(tl_json_at(body, "HostConfig"), "NetworkMode", json_string(name));
     json_object_set_new(
         body, "NetworkingConfig",
@@ -137,12 +135,7 @@ static void test_network_alias_reachable(void **state)
     json_object_del(body, "NetworkingConfig");
     char *client = tl_container_run(&env, "net-client", body);
 
-    json_t *ebody = json_pack("{s:[s, s, s, s], s:b, s:b}", "Cmd", "ping", "-c1", "-W5",
-                              "ccit-target", "AttachStdout", 1, "AttachStderr", 1);
-    TL_RUN(env, r, engine_exec_create(env.c, client, ebody, tl_on_done, &r, &err));
-    tl_assert_ok(&r);
-    char *exec_id = xstrdup(json_string_value(json_object_get(r.json, "Id")));
-    tl_result_release(&r);
+    char *exec_id = tl_exec_new(&env, client, "ping -c1 -W5 ccit-target", false);
     TL_RUN(env, r,
            engine_exec_start(env.c, exec_id, false, false, tl_on_output, tl_on_done, &r, &err));
     tl_assert_ok(&r);
@@ -153,7 +146,6 @@ static void test_network_alias_reachable(void **state)
     tl_assert_ok(&r);
     assert_int_equal(json_integer_value(json_object_get(r.json, "ExitCode")), 0);
 
-    json_decref(ebody);
     json_decref(body);
     tl_result_release(&r);
     free(exec_id);
@@ -240,13 +232,6 @@ static void test_volume_lifecycle(void **state)
     tl_env_release(&env);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    tl_cleanup_run();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,5 +239,5 @@ int main(void)
         cmocka_unit_test(test_network_alias_reachable),
         cmocka_unit_test(test_volume_lifecycle),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

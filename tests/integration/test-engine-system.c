@@ -465,13 +465,6 @@ static void test_podman_is_recognised(void **state)
     buf_release(&reqs);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    tl_cleanup_run();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,5 +481,5 @@ int main(void)
         cmocka_unit_test(test_newer_engine_is_capped),
         cmocka_unit_test(test_podman_is_recognised),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

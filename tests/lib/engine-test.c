@@ -300,3 +300,26 @@ void tl_logs_until(struct tl_env *env, const char *id, const char *needle)
     tl_result_release(&r);
     cc_error_release(&err);
 }
+
+int tl_group_teardown(void **state)
+{
+    (void)state;
+    tl_cleanup_run();
+    return 0;
+}
+
+char *tl_exec_new(struct tl_env *env, const char *id, const char *script, bool tty)
+{
+    struct tl_result r;
+    tl_result_init(&r);
+    json_t *body = json_pack("{s:[s, s, s], s:b, s:b, s:b}", "Cmd", "sh", "-c", script,
+                             "AttachStdout", 1, "AttachStderr", 1, "Tty", tty);
+    TL_RUN(*env, r, engine_exec_create(env->c, id, body, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    const char *exec_id = json_string_value(json_object_get(r.json, "Id"));
+    assert_non_null(exec_id);
+    char *ret = xstrdup(exec_id);
+    json_decref(body);
+    tl_result_release(&r);
+    return ret;
+}

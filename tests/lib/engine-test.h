@@ -11,6 +11,10 @@
 /* The image integration tests run (made by scripts/test-image.sh). */
 #define TEST_IMAGE "ccompose-test/busybox:latest"
 
+/* A container script that says "ready" once the traps before it are set, then idles; its `wait`
+ * lets a trapped signal in at once. */
+#define TL_IDLE_SCRIPT "echo ready; while :; do sleep 1 & wait $!; done"
+
 /* What a call completed with. json is new (or NULL); err is empty on success. */
 struct tl_result {
     bool done;
@@ -57,6 +61,8 @@ void tl_cleanup_volume(const char *name);
 void tl_cleanup_image(const char *name);
 /* Removes everything recorded (containers forced, with volumes), ignoring "not found". */
 void tl_cleanup_run(void);
+/* A cmocka group teardown that runs tl_cleanup_run(). */
+int tl_group_teardown(void **state);
 
 /* ---- Shortcuts for the calls most tests make; each fails the test when the call fails -------- */
 
@@ -76,6 +82,9 @@ void tl_container_start(struct tl_env *env, const char *id);
 json_t *tl_container_inspect(struct tl_env *env, const char *id);
 /* Waits (condition as engine_container_wait) and returns the exit status. */
 long long tl_container_wait(struct tl_env *env, const char *id, const char *condition);
+/* Creates an exec of `sh -c script` (stdout and stderr attached) in container id; returns its ID
+ * (new). */
+char *tl_exec_new(struct tl_env *env, const char *id, const char *script, bool tty);
 /* Follows the container's logs until its output (stdout and stderr) contains needle, then stops
  * following. Use it to wait until a container says it is ready. */
 void tl_logs_until(struct tl_env *env, const char *id, const char *needle);
