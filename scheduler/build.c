@@ -278,6 +278,8 @@ struct sched_build *sched_build_service(struct engine_client *c, const struct co
         .shm_size = bd->shm_size > 0 ? bd->shm_size : 0,
         .nocache = bd->no_cache || (opts && opts->no_cache),
         .pull = bd->pull || (opts && opts->pull),
+        /* A failed step leaves no stopped container behind. */
+        .forcerm = true,
     };
     b->req = engine_image_build(c, &eo, build_context_read, ctx, on_build_item, on_build_done, b,
                                 reterr);
