@@ -40,7 +40,7 @@ static char *make_tmpdir(void)
 {
     char *d = xstrdup("/tmp/ccit-images-XXXXXX");
     assert_non_null(mkdtemp(d));
-    dirs[n_dirs++] = xstrdup(d);
+    dirs[n_dirs++] = d; /* teardown removes and frees it */
     return d;
 }
 
