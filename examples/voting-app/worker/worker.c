@@ -7,9 +7,10 @@
  * then LREMs it from 'votes:processing'. On every (re)connection it first replays what is left
  * in 'votes:processing'. A crash anywhere therefore at worst replays a vote that was already
  * stored; the upsert makes that harmless: a row is only overwritten by a vote whose time is newer
- * or equal, so a replay never lets an older vote win over a voter's later one, and one voter is
- * always one row. PostgreSQL parses the JSON; an item it rejects as data (SQLSTATE classes 22 and
- * 23) is moved to 'votes:dead' instead of blocking the queue.
+ * (or equal, with a different choice: then the later push wins), so a replay never lets an older
+ * vote win over a voter's later one and changes nothing when replaying the stored vote itself;
+ * one voter is always one row. PostgreSQL parses the JSON; an item it rejects as data (SQLSTATE
+ * classes 22 and 23) is moved to 'votes:dead' instead of blocking the queue.
  *
  * Either store going away (connection refused, reset, LOADING, admin shutdown) means reconnecting
  * with capped exponential backoff; anything else is unrecoverable and exits 1 so the restart
@@ -45,7 +46,7 @@
 enum step_result { STEP_OK = 0, STEP_RETRY = -1, STEP_FATAL = -2 };
 
 /* What PostgreSQL made of one item. */
-enum store_outcome { STORE_INSERTED, STORE_CHANGED, STORE_STALE, STORE_REJECTED };
+enum store_outcome { STORE_INSERTED, STORE_UPDATED, STORE_UNCHANGED, STORE_REJECTED };
 
 struct worker_config {
     const char *redis_host;
@@ -75,7 +76,7 @@ static const char *const upsert_sql =
     "SELECT item->>'voter_id', item->>'vote', (item->>'time')::timestamptz "
     "FROM (SELECT $1::jsonb AS item) AS incoming "
     "ON CONFLICT (id) DO UPDATE SET vote = EXCLUDED.vote, ts = EXCLUDED.ts "
-    "WHERE votes.ts <= EXCLUDED.ts "
+    "WHERE votes.ts < EXCLUDED.ts OR (votes.ts = EXCLUDED.ts AND votes.vote <> EXCLUDED.vote) "
     "RETURNING id, vote, (xmax = 0) AS inserted";
 
 static const char *const schema_sql = "CREATE TABLE IF NOT EXISTS votes ("
@@ -332,11 +333,11 @@ static int store_vote(struct worker *w, const char *item, enum store_outcome *re
 
     if (PQresultStatus(res) == PGRES_TUPLES_OK) {
         if (PQntuples(res) == 0) {
-            *ret_outcome = STORE_STALE;
+            *ret_outcome = STORE_UNCHANGED;
         } else {
             snprintf(voter, voter_size, "%s", PQgetvalue(res, 0, 0));
             snprintf(vote, vote_size, "%s", PQgetvalue(res, 0, 1));
-            *ret_outcome = strcmp(PQgetvalue(res, 0, 2), "t") == 0 ? STORE_INSERTED : STORE_CHANGED;
+            *ret_outcome = strcmp(PQgetvalue(res, 0, 2), "t") == 0 ? STORE_INSERTED : STORE_UPDATED;
         }
         PQclear(res);
         return STEP_OK;
@@ -394,13 +395,13 @@ static int process_item(struct worker *w, const char *item, size_t len, int repl
     freeReplyObject(reply);
     w->moved++;
 
-    if (outcome == STORE_STALE)
-        log_item(replayed ? "replayed, older than the stored vote, ignored:"
-                          : "older than the stored vote, ignored:",
+    if (outcome == STORE_UNCHANGED)
+        log_item(replayed ? "replayed, already stored or older than the stored vote:"
+                          : "already stored or older than the stored vote, ignored:",
                  item, len);
     else
         log_event("%s vote '%s' for voter %s (%s)", replayed ? "replayed" : "stored", vote, voter,
-                  outcome == STORE_INSERTED ? "new voter" : "vote changed");
+                  outcome == STORE_INSERTED ? "new voter" : "updated");
     return STEP_OK;
 }
 
@@ -445,6 +446,17 @@ static int run_queue(struct worker *w)
             return rc;
         if (reply->type == REDIS_REPLY_NIL) {
             freeReplyObject(reply);
+            /* Idle: notice a PostgreSQL restart now rather than at the next vote, so the
+             * heartbeat (and the health check) stops while the database is away. Reading what
+             * the server sent does not block. */
+            if (!PQconsumeInput(w->db) || PQstatus(w->db) != CONNECTION_OK) {
+                char msg[256];
+
+                snprintf(msg, sizeof(msg), "while idle: %s", PQerrorMessage(w->db));
+                msg[strcspn(msg, "\n")] = '\0';
+                drop_db(w, msg);
+                return STEP_RETRY;
+            }
             continue;
         }
         rc = process_item(w, reply->str, reply->len, 0);
