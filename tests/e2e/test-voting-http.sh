@@ -49,4 +49,17 @@ wait_for 20 "an event with the 61st vote" grep -q '"counts":{"a":31,"b":30},"tot
 kill "$events_pid" 2>/dev/null || true
 wait "$events_pid" 2>/dev/null || true
 wait_results 20 31 30
+
+# Straight into Redis: a vote older than voter 1's stored one (b) must not win, and an item that
+# is not a vote must be set aside in 'votes:dead' without blocking the queue.
+log "an older vote and a malformed item go through the queue"
+voter1=$(voter_id "$E2E_TMP/voter1")
+redis_cli RPUSH votes "{\"voter_id\": \"$voter1\", \"vote\": \"a\", \"time\": \"2000-01-01T00:00:00+00:00\"}" \
+    'not a vote' >/dev/null
+voter_visit "$E2E_TMP/voter62"
+voter_vote "$E2E_TMP/voter62" b
+wait_results 20 31 31
+wait_for 20 "the malformed item in 'votes:dead'" eval '[ "$(redis_cli LLEN votes:dead)" = 1 ]'
+[ "$(redis_cli LINDEX votes:dead 0)" = 'not a vote' ] || fail "'votes:dead' holds the wrong item"
+[ "$(redis_cli LLEN votes:processing)" = 0 ] || fail "'votes:processing' is not empty"
 log "ok"

@@ -299,11 +299,14 @@ static int redis_check(struct worker *w, redisReply *reply, int type, int alt_ty
     if (reply->type == type || reply->type == alt_type)
         return STEP_OK;
     if (reply->type == REDIS_REPLY_ERROR) {
+        /* Redis loading its data after a restart, or shutting down, is a store going away. */
+        int transient = strncmp(reply->str, "LOADING", 7) == 0 ||
+                        strncmp(reply->str, "MASTERDOWN", 10) == 0 ||
+                        strncmp(reply->str, "BUSY", 4) == 0;
+
         snprintf(msg, sizeof(msg), "%s: %s", what, reply->str);
         freeReplyObject(reply);
-        if (strncmp(msg + strlen(what) + 2, "LOADING", 7) == 0 ||
-            strncmp(msg + strlen(what) + 2, "MASTERDOWN", 10) == 0 ||
-            strncmp(msg + strlen(what) + 2, "BUSY", 4) == 0) {
+        if (transient) {
             drop_redis(w, msg);
             return STEP_RETRY;
         }
