@@ -139,3 +139,9 @@ fuzz-smoke: $(FUZZ_BIN)
 # ---- end of fuzzing ----------------------------------------------------------------------------
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d)
+
+# The voting app end-to-end tests (tests/e2e/) with a compose command: COMPOSE="docker-compose"
+# or, by default, this build's ccompose.
+.PHONY: test-e2e
+test-e2e:
+	COMPOSE="$${COMPOSE:-$(BUILD)/ccompose}" tests/e2e/run.sh
