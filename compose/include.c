@@ -122,7 +122,8 @@ static int load_entry(struct asm_scope *sc, const char *self, const struct cnode
         cc_error_where(reterr, entry->file, entry->line, entry->col);
         goto out;
     }
-    memcpy(chain, sc->includes, sc->n_includes * sizeof(*chain));
+    if (sc->n_includes)
+        memcpy(chain, sc->includes, sc->n_includes * sizeof(*chain));
     chain[sc->n_includes] = self;
     struct asm_scope sub = {sc->st, dir, &vars, chain, sc->n_includes + 1};
     struct cnode *acc = NULL;

@@ -201,7 +201,8 @@ struct cnode *asm_mapping_with(struct arena *a, struct cnode *m, const char *key
     if (at >= 0 && m->pairs[at].value == value)
         return m;
     struct cnode_pair *pairs = xmalloc((m->npairs + 1) * sizeof(*pairs));
-    memcpy(pairs, m->pairs, m->npairs * sizeof(*pairs));
+    if (m->npairs)
+        memcpy(pairs, m->pairs, m->npairs * sizeof(*pairs));
     size_t n = m->npairs;
     if (at >= 0)
         pairs[at].value = value;
