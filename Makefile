@@ -36,7 +36,7 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all install check sanitize test test-unit test-integration setup demo clean fuzz format \
-        deps
+        deps fuzz-build fuzz-smoke test-setup sanitize-test tests
 
 all: $(BUILD)/ccompose
 
@@ -62,6 +62,12 @@ tests: $(UNIT_BIN) $(INTEG_BIN)
 setup:
 	scripts/setup.sh
 
+# The set-up scripts themselves, on private dockerds and with docker-compose (root, ~3 minutes).
+test-setup:
+	tests/setup/test-engine.sh
+	tests/setup/test-setup.sh
+	tests/setup/test-hello-example.sh
+
 # Tests against an already set-up machine (no install step).
 test: $(BUILD)/ccompose $(UNIT_BIN) $(INTEG_BIN)
 	scripts/run-tests.sh $(BUILD)
@@ -72,6 +78,7 @@ test-unit: $(UNIT_BIN)
 check: setup
 	$(MAKE) test
 	$(MAKE) sanitize-test
+	$(MAKE) fuzz-smoke
 
 sanitize: setup
 	$(MAKE) sanitize-test
@@ -93,4 +100,48 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
+# ---- Fuzzing (clang, libFuzzer) ----------------------------------------------------------------
+# Every tests/fuzz/fuzz-NAME.c is a target (LLVMFuzzerTestOneInput) with seeds in
+# tests/fuzz/corpus/NAME/; nothing to list here. The library is rebuilt with coverage hooks into
+# build-fuzz/. `make fuzz` runs each target FUZZ_SECONDS (60), `make fuzz-smoke` 10 s (CI); both
+# fail if a target crashes. Runs work on a scratch copy of the corpus (build-fuzz/run/NAME) and
+# leave crash inputs in build-fuzz/artifacts/NAME/; see tests/fuzz/README.md.
+FUZZ_BUILD := build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(FUZZ_SAN) -I. $(PKG_CFLAGS) \
+              -DCCOMPOSE_VERSION='"$(VERSION)"' -DCCOMPOSE_GIT_REV='"$(GIT_REV)"' -MMD -MP
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/libccompose.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_BUILD)/libccompose.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libccompose.a $(LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-smoke: $(FUZZ_BIN)
+	scripts/run-fuzz.sh $(FUZZ_BUILD) 10
+
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+# ---- end of fuzzing ----------------------------------------------------------------------------
+
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d)
+
+# The voting app end-to-end tests (tests/e2e/) with a compose command: COMPOSE="docker-compose"
+# or, by default, this build's ccompose.
+.PHONY: test-e2e
+test-e2e:
+	COMPOSE="$${COMPOSE:-$(BUILD)/ccompose}" tests/e2e/run.sh

@@ -39,6 +39,7 @@ struct engine_client {
     struct engine_request *requests; /* every live request, queued or running */
     struct sock_ctx *socks;          /* every socket curl asked us to watch */
     bool freeing;
+    bool in_curl;     /* inside curl_multi_socket_action(), i.e. maybe in one of curl's callbacks */
     int open_handles; /* curl_timer and defer, until their close callbacks ran */
 };
 
@@ -73,6 +74,7 @@ struct engine_request {
     struct engine_mux_decoder mux;
     struct cc_error err; /* the first failure seen while reading the body */
     bool cancelled;
+    bool start_deferred; /* submitted from inside curl: on_defer starts it */
     char errbuf[CURL_ERROR_SIZE];
     char *hdr_api_version;    /* ping: API-Version */
     char *hdr_libpod_version; /* ping: Libpod-Api-Version */
@@ -539,6 +541,8 @@ static void negotiated(struct engine_client *c, struct engine_request *ping,
 
 /* ---- Submission and cancellation ------------------------------------------------------------ */
 
+static void on_defer(uv_timer_t *t);
+
 static struct engine_request *submit(struct engine_client *c, const struct engine_call *call,
                                      bool is_ping, engine_cb cb, void *data)
 {
@@ -582,7 +586,12 @@ static struct engine_request *submit(struct engine_client *c, const struct engin
         c->requests->prev = r;
     c->requests = r;
 
-    if (is_ping || call->unversioned || c->neg == NEG_DONE) {
+    if (c->in_curl && (is_ping || call->unversioned || c->neg == NEG_DONE)) {
+        /* Made from a stream callback: curl refuses new handles from inside its own callbacks
+         * (CURLM_RECURSIVE_API_CALL), so start it from the loop right after. */
+        r->start_deferred = true;
+        uv_timer_start(&c->defer, on_defer, 0, 0);
+    } else if (is_ping || call->unversioned || c->neg == NEG_DONE) {
         req_start(r);
     } else if (c->neg == NEG_NONE) {
         start_negotiation(c);
@@ -628,6 +637,10 @@ static void on_defer(uv_timer_t *t)
             req_detach(r);
             req_complete(r, CURLE_OK);
             next = c->requests; /* the callback may have changed the list: start over */
+        } else if (r->start_deferred) {
+            r->start_deferred = false;
+            req_start(r);
+            next = c->requests;
         }
         r = next;
     }
@@ -681,7 +694,9 @@ static void on_poll(uv_poll_t *h, int status, int events)
         flags |= CURL_CSELECT_OUT;
     int running;
     struct engine_client *c = s->c;
+    c->in_curl = true;
     curl_multi_socket_action(c->multi, s->fd, flags, &running);
+    c->in_curl = false;
     check_info(c);
 }
 
@@ -744,7 +759,9 @@ static void on_curl_timeout(uv_timer_t *t)
 {
     struct engine_client *c = t->data;
     int running;
+    c->in_curl = true;
     curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    c->in_curl = false;
     check_info(c);
 }
 

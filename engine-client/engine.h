@@ -244,6 +244,7 @@ struct engine_build_options {
     bool nocache;
     bool pull;
     bool quiet;
+    bool forcerm;            /* remove intermediate containers even when a step fails */
     const char *auth_config; /* X-Registry-Config header value, or NULL */
 };
 /* POST /build with the context tar streamed from read_body (Content-Type application/x-tar).

@@ -204,6 +204,8 @@ struct engine_request *engine_image_build(struct engine_client *c,
         engine_query_add_bool(&path, "q", true);
     /* Remove intermediate containers, as docker build does by default. */
     engine_query_add_bool(&path, "rm", true);
+    if (opts->forcerm)
+        engine_query_add_bool(&path, "forcerm", true);
 
     struct build_ctx *b = xcalloc(1, sizeof(*b));
     b->on_progress = on_progress;

@@ -9,6 +9,8 @@
 #include "common/error.h"
 
 #define JSONL_DEFAULT_MAX_LINE ((size_t)64 << 20)
+/* Above this, the line buffer is freed once its line is decoded rather than kept for reuse. */
+#define JSONL_KEEP_CAPACITY ((size_t)1 << 20)
 /* How much of an offending line an error message quotes. */
 #define EXCERPT_MAX 48
 
@@ -114,12 +116,23 @@ static int jsonl_too_long(struct engine_jsonl_decoder *d, size_t max, const char
     return -1;
 }
 
+/* One huge build line must not pin its buffer for the rest of a long event stream. */
+static void jsonl_pending_clear(struct engine_jsonl_decoder *d)
+{
+    if (d->pending.cap > JSONL_KEEP_CAPACITY)
+        buf_release(&d->pending);
+    else
+        buf_reset(&d->pending);
+}
+
 int engine_jsonl_feed(struct engine_jsonl_decoder *d, const char *buf, size_t len,
                       struct cc_error *reterr)
 {
     size_t max = d->max_line ? d->max_line : JSONL_DEFAULT_MAX_LINE;
+    /* Callers may hand over (NULL, 0); NULL + 0 is not a pointer we may form. */
+    if (len == 0)
+        return 0;
     const char *p = buf, *end = buf + len;
-
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -135,7 +148,7 @@ int engine_jsonl_feed(struct engine_jsonl_decoder *d, const char *buf, size_t le
         if (d->pending.len) {
             buf_add(&d->pending, p, n);
             r = jsonl_decode_line(d, d->pending.data, d->pending.len, reterr);
-            buf_reset(&d->pending);
+            jsonl_pending_clear(d);
         } else {
             /* The common case, a whole line inside the chunk, is decoded without a copy. */
             r = jsonl_decode_line(d, p, n, reterr);
@@ -152,7 +165,7 @@ int engine_jsonl_finish(struct engine_jsonl_decoder *d, struct cc_error *reterr)
     int r = 0;
     if (d->pending.len)
         r = jsonl_decode_line(d, d->pending.data, d->pending.len, reterr);
-    buf_reset(&d->pending);
+    jsonl_pending_clear(d);
     return r;
 }
 
@@ -195,8 +208,9 @@ static int mux_parse_header(struct engine_mux_decoder *d, struct cc_error *reter
 int engine_mux_feed(struct engine_mux_decoder *d, const char *buf, size_t len,
                     struct cc_error *reterr)
 {
+    if (len == 0)
+        return 0;
     const char *p = buf, *end = buf + len;
-
     while (p < end) {
         if (d->remaining == 0) {
             size_t want = sizeof(d->header) - d->header_len;

@@ -4,9 +4,9 @@
  *
  * Decoders are caller-owned structs: *_init(), feed, *_finish() at the end of the body, then
  * *_release(). A callback may not free its decoder, nor feed it. Whatever the chunking, the same
- * body gives the same items, in the same calls' order, and the same error. After a feed or finish
- * fails (-1, *reterr filled), the items before the bad spot have been delivered and the decoder may
- * only be released. */
+ * body gives the same items in the same order (mux: the same bytes per fd) and the same error.
+ * After a feed or finish fails (-1, *reterr filled), everything before the bad spot has been
+ * delivered and the decoder may only be released. Errors are CC_ERR_PROTOCOL. */
 #ifndef CC_ENGINE_STREAM_H
 #define CC_ENGINE_STREAM_H
 

@@ -2,6 +2,7 @@
 # Makes the small image the integration tests run: busybox (from Debian's busybox-static) with its
 # applets linked, imported as ccompose-test/busybox:latest. Nothing can be pulled here, so tests
 # never depend on a registry. Idempotent: does nothing when the image exists.
+# Known quirk of Debian's static busybox: `wget -T N` segfaults; use `timeout N wget ...`.
 set -euo pipefail
 image=${CCOMPOSE_TEST_IMAGE:-ccompose-test/busybox:latest}
 if docker image inspect "$image" >/dev/null 2>&1; then

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/lib/engine-test.h"
@@ -235,6 +236,55 @@ static void test_free_cancels_stream(void **state)
     tl_result_release(&ping);
 }
 
+/* A bounded replay (since and until both given) returns the past events of a container made
+ * before it, in order, and then the stream ends by itself. */
+struct replay {
+    struct tl_result r;
+    struct buf actions; /* "create start die " */
+};
+
+static void on_replay_event(json_t *ev, void *data)
+{
+    struct replay *rp = data;
+    const char *action = json_string_value(json_object_get(ev, "Action"));
+    if (action && (!strcmp(action, "create") || !strcmp(action, "start") || !strcmp(action, "die")))
+        buf_printf(&rp->actions, "%s ", action);
+}
+
+static void test_events_since_until_replay(void **state)
+{
+    (void)state;
+    struct tl_env env;
+    struct replay rp;
+    tl_env_init(&env);
+    tl_result_init(&rp.r);
+    buf_init(&rp.actions);
+    char *label = tl_unique("replay");
+    json_t *body = tl_sh_body("exit 0", label);
+    char *since = xasprintf("%lld", (long long)time(NULL) - 1);
+    char *id = tl_container_run(&env, "replay", body);
+    assert_int_equal(tl_container_wait(&env, id, NULL), 0);
+    /* until a second on: the engine's clock may be a little behind ours. */
+    char *until = xasprintf("%lld", (long long)time(NULL) + 1);
+    char *filter = xasprintf("ccompose.test=%s", label);
+    json_t *filters = json_pack("{s:[s], s:[s]}", "type", "container", "label", filter);
+    TL_RUN(env, rp.r,
+           engine_events(env.c, filters, since, until, on_replay_event, tl_on_done, &rp, &err));
+    tl_assert_ok(&rp.r);
+    assert_string_equal(buf_str(&rp.actions), "create start die ");
+
+    json_decref(filters);
+    json_decref(body);
+    free(filter);
+    free(until);
+    free(since);
+    free(id);
+    free(label);
+    buf_release(&rp.actions);
+    tl_result_release(&rp.r);
+    tl_env_release(&env);
+}
+
 /* ---- A responder for engines we do not have -------------------------------------------------- */
 
 struct responder {
@@ -415,13 +465,6 @@ static void test_podman_is_recognised(void **state)
     buf_release(&reqs);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    tl_cleanup_run();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,9 +476,10 @@ int main(void)
         cmocka_unit_test(test_bad_host),
         cmocka_unit_test(test_events_stream_and_cancel),
         cmocka_unit_test(test_free_cancels_stream),
+        cmocka_unit_test(test_events_since_until_replay),
         cmocka_unit_test(test_engine_too_old),
         cmocka_unit_test(test_newer_engine_is_capped),
         cmocka_unit_test(test_podman_is_recognised),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

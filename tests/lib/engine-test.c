@@ -32,6 +32,8 @@ void tl_result_init(struct tl_result *r)
     memset(r, 0, sizeof(*r));
     buf_init(&r->out);
     buf_init(&r->err_out);
+    for (size_t i = 0; i < CC_ARRAY_LEN(r->by_fd); i++)
+        buf_init(&r->by_fd[i]);
 }
 
 void tl_result_release(struct tl_result *r)
@@ -40,6 +42,8 @@ void tl_result_release(struct tl_result *r)
     cc_error_release(&r->err);
     buf_release(&r->out);
     buf_release(&r->err_out);
+    for (size_t i = 0; i < CC_ARRAY_LEN(r->by_fd); i++)
+        buf_release(&r->by_fd[i]);
     tl_result_init(r);
 }
 
@@ -69,6 +73,8 @@ void tl_on_output(enum engine_stream_fd fd, const char *buf, size_t len, void *d
     buf_add(&r->out, buf, len);
     if (fd == ENGINE_STDERR)
         buf_add(&r->err_out, buf, len);
+    assert_in_range(fd, ENGINE_STDIN, ENGINE_RAW);
+    buf_add(&r->by_fd[fd], buf, len);
 }
 
 void tl_wait(struct tl_env *env, struct engine_request *req, struct tl_result *r,
@@ -185,4 +191,135 @@ void tl_cleanup_run(void)
         free(cleanup_list);
         cleanup_list = next;
     }
+}
+
+/* ---- Shortcuts ---------------------------------------------------------------------------- */
+
+json_t *tl_json_at(json_t *v, const char *path)
+{
+    struct buf key = BUF_INIT;
+    while (v && *path) {
+        size_t n = strcspn(path, "/");
+        buf_reset(&key);
+        buf_add(&key, path, n);
+        v = json_object_get(v, buf_str(&key));
+        path += path[n] ? n + 1 : n;
+    }
+    buf_release(&key);
+    return v;
+}
+
+json_t *tl_sh_body(const char *script, const char *label)
+{
+    json_t *body = json_pack("{s:s, s:[s, s, s], s:{s:s}}", "Image", TEST_IMAGE, "Cmd", "sh", "-c",
+                             script, "HostConfig", "NetworkMode", "none");
+    if (label)
+        json_object_set_new(body, "Labels", json_pack("{s:s}", "ccompose.test", label));
+    return body;
+}
+
+char *tl_container_new(struct tl_env *env, const char *what, json_t *body, char **ret_name)
+{
+    struct tl_result r;
+    tl_result_init(&r);
+    char *name = tl_unique(what);
+    TL_RUN(*env, r, engine_container_create(env->c, name, body, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    const char *id = json_string_value(json_object_get(r.json, "Id"));
+    assert_non_null(id);
+    tl_cleanup_container(id);
+    char *ret = xstrdup(id);
+    tl_result_release(&r);
+    if (ret_name)
+        *ret_name = name;
+    else
+        free(name);
+    return ret;
+}
+
+void tl_container_start(struct tl_env *env, const char *id)
+{
+    struct tl_result r;
+    tl_result_init(&r);
+    TL_RUN(*env, r, engine_container_start(env->c, id, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    tl_result_release(&r);
+}
+
+char *tl_container_run(struct tl_env *env, const char *what, json_t *body)
+{
+    char *id = tl_container_new(env, what, body, NULL);
+    tl_container_start(env, id);
+    return id;
+}
+
+json_t *tl_container_inspect(struct tl_env *env, const char *id)
+{
+    struct tl_result r;
+    tl_result_init(&r);
+    TL_RUN(*env, r, engine_container_inspect(env->c, id, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    json_t *ret = json_incref(r.json);
+    tl_result_release(&r);
+    assert_non_null(ret);
+    return ret;
+}
+
+long long tl_container_wait(struct tl_env *env, const char *id, const char *condition)
+{
+    struct tl_result r;
+    tl_result_init(&r);
+    TL_RUN(*env, r, engine_container_wait(env->c, id, condition, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    json_t *code = json_object_get(r.json, "StatusCode");
+    assert_true(json_is_integer(code));
+    long long ret = json_integer_value(code);
+    tl_result_release(&r);
+    return ret;
+}
+
+void tl_logs_until(struct tl_env *env, const char *id, const char *needle)
+{
+    struct tl_result r;
+    struct cc_error err = CC_ERROR_INIT;
+    struct engine_logs_options opts = {.follow = true};
+    tl_result_init(&r);
+    struct engine_request *req =
+        engine_container_logs(env->c, id, &opts, tl_on_output, tl_on_done, &r, &err);
+    if (!req)
+        fail_msg("logs refused: %s", err.message);
+    while (!r.done && !strstr(buf_str(&r.out), needle))
+        uv_run(&env->loop, UV_RUN_ONCE);
+    if (!r.done)
+        engine_request_cancel(req);
+    while (!r.done)
+        uv_run(&env->loop, UV_RUN_ONCE);
+    if (!strstr(buf_str(&r.out), needle))
+        fail_msg("container %.12s ended without saying '%s'; it said: %s", id, needle,
+                 buf_str(&r.out));
+    tl_result_release(&r);
+    cc_error_release(&err);
+}
+
+int tl_group_teardown(void **state)
+{
+    (void)state;
+    tl_cleanup_run();
+    return 0;
+}
+
+char *tl_exec_new(struct tl_env *env, const char *id, const char *script, bool tty)
+{
+    struct tl_result r;
+    tl_result_init(&r);
+    json_t *body = json_pack("{s:[s, s, s], s:b, s:b, s:b}", "Cmd", "sh", "-c", script,
+                             "AttachStdout", 1, "AttachStderr", 1, "Tty", tty);
+    TL_RUN(*env, r, engine_exec_create(env->c, id, body, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    const char *exec_id = json_string_value(json_object_get(r.json, "Id"));
+    assert_non_null(exec_id);
+    char *ret = xstrdup(exec_id);
+    json_decref(body);
+    tl_result_release(&r);
+    return ret;
 }

@@ -11,14 +11,19 @@
 /* The image integration tests run (made by scripts/test-image.sh). */
 #define TEST_IMAGE "ccompose-test/busybox:latest"
 
+/* A container script that says "ready" once the traps before it are set, then idles; its `wait`
+ * lets a trapped signal in at once. */
+#define TL_IDLE_SCRIPT "echo ready; while :; do sleep 1 & wait $!; done"
+
 /* What a call completed with. json is new (or NULL); err is empty on success. */
 struct tl_result {
     bool done;
     json_t *json;
     struct cc_error err;
-    int items;          /* stream items or output chunks seen */
-    struct buf out;     /* output bytes (stdout and stderr) of logs/attach/exec calls */
-    struct buf err_out; /* stderr bytes */
+    int items;           /* stream items or output chunks seen */
+    struct buf out;      /* output bytes (stdout and stderr) of logs/attach/exec calls */
+    struct buf err_out;  /* stderr bytes */
+    struct buf by_fd[4]; /* the output bytes again, by stream (index: enum engine_stream_fd) */
 };
 
 struct tl_env {
@@ -56,6 +61,33 @@ void tl_cleanup_volume(const char *name);
 void tl_cleanup_image(const char *name);
 /* Removes everything recorded (containers forced, with volumes), ignoring "not found". */
 void tl_cleanup_run(void);
+/* A cmocka group teardown that runs tl_cleanup_run(). */
+int tl_group_teardown(void **state);
+
+/* ---- Shortcuts for the calls most tests make; each fails the test when the call fails -------- */
+
+/* The value at a '/'-separated path of object keys, e.g. "State/Running"; borrowed, NULL when
+ * absent. */
+json_t *tl_json_at(json_t *v, const char *path);
+/* A create body running `sh -c script` in TEST_IMAGE, labelled ccompose.test=<label> when label
+ * is not NULL, with no network (NetworkMode "none": tests that need one attach their own). new. */
+json_t *tl_sh_body(const char *script, const char *label);
+/* Creates a container named tl_unique(what) from body (borrowed) and records it for cleanup.
+ * Returns its ID (new); *ret_name (new) gets the name when ret_name is not NULL. */
+char *tl_container_new(struct tl_env *env, const char *what, json_t *body, char **ret_name);
+/* tl_container_new() and start. */
+char *tl_container_run(struct tl_env *env, const char *what, json_t *body);
+void tl_container_start(struct tl_env *env, const char *id);
+/* The container's inspect (new). */
+json_t *tl_container_inspect(struct tl_env *env, const char *id);
+/* Waits (condition as engine_container_wait) and returns the exit status. */
+long long tl_container_wait(struct tl_env *env, const char *id, const char *condition);
+/* Creates an exec of `sh -c script` (stdout and stderr attached) in container id; returns its ID
+ * (new). */
+char *tl_exec_new(struct tl_env *env, const char *id, const char *script, bool tty);
+/* Follows the container's logs until its output (stdout and stderr) contains needle, then stops
+ * following. Use it to wait until a container says it is ready. */
+void tl_logs_until(struct tl_env *env, const char *id, const char *needle);
 
 /* A one-call convenience: runs the call made by `expr` (which uses env, r, and err) to
  * completion. Example: TL_RUN(env, r, engine_version(env.c, tl_on_done, &r, &err)). */
