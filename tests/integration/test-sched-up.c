@@ -14,84 +14,23 @@
 #include "scheduler/scheduler-internal.h"
 #include "tests/lib/sched-test.h"
 
-struct fixture {
-    struct tl_env env;
-    struct compose_project *p;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    tl_env_init(&f->env);
-    f->p = st_project("up");
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    tl_env_release(&f->env);
-    st_cleanup(f->p->name);
-    compose_project_free(f->p);
-    free(f);
-    return 0;
-}
-
-static struct compose_service *sleeper(struct compose_project *p, const char *name)
-{
-    struct compose_service *s = mb_service_add(p, name, TEST_IMAGE);
-    mb_command(p, s, "sh", "-c", ST_SLEEPER, NULL);
-    return s;
-}
-
 static const char *label(json_t *inspect, const char *key)
 {
     return json_string_value(
         json_object_get(json_object_get(json_object_get(inspect, "Config"), "Labels"), key));
 }
 
-static char *id_of(struct tl_env *env, const char *name)
-{
-    json_t *j = st_inspect(env, name);
-    if (!j)
-        fail_msg("container '%s' does not exist", name);
-    char *id = xstrdup(json_string_value(json_object_get(j, "Id")));
-    json_decref(j);
-    return id;
-}
-
-static char *started_at(struct tl_env *env, const char *name)
-{
-    json_t *j = st_inspect(env, name);
-    assert_non_null(j);
-    char *s = xstrdup(json_string_value(json_object_get(json_object_get(j, "State"), "StartedAt")));
-    json_decref(j);
-    return s;
-}
-
-static char *cname(const struct compose_project *p, const char *service, int n)
-{
-    return xasprintf("%s-%s-%d", p->name, service, n);
-}
-
-static void assert_up_ok(struct st_run *r)
-{
-    if (r->err.kind != CC_ERR_NONE)
-        fail_msg("up failed: %s\nevents:\n%s", r->err.message, buf_str(&r->events));
-}
-
 static void test_up_from_nothing_then_nothing_changes(void **state)
 {
-    struct fixture *f = *state;
+    struct st_fixture *f = *state;
     struct compose_project *p = f->p;
-    struct compose_service *db = sleeper(p, "db");
+    struct compose_service *db = st_sleeper(p, "db");
     mb_mount_add(p, db, COMPOSE_MOUNT_VOLUME, "data", "/data");
     mb_volume_add(p, "data");
     mb_network_add(p, "back");
     mb_service_network(p, db, "back");
     mb_service_network(p, db, "default");
-    struct compose_service *web = sleeper(p, "web");
+    struct compose_service *web = st_sleeper(p, "web");
     mb_depends_on(p, web, "db", COMPOSE_COND_STARTED);
     mb_project_done(p);
 
@@ -99,11 +38,11 @@ static void test_up_from_nothing_then_nothing_changes(void **state)
     st_run_init(&r);
     struct sched_up_options o = {.stop_timeout_s = -1, .parallel = 2};
     st_up(&f->env, p, &o, &r);
-    assert_up_ok(&r);
+    st_assert_ok(&r);
     /* db before web: web waits for db to start. */
     assert_true(st_event_at(&r, "db-1 Started") < st_event_at(&r, "web-1 Starting"));
 
-    char *dbn = cname(p, "db", 1), *webn = cname(p, "web", 1);
+    char *dbn = st_cname(p, "db", 1), *webn = st_cname(p, "web", 1);
     json_t *j = st_inspect(&f->env, dbn);
     assert_non_null(j);
     assert_string_equal(label(j, SCHED_LABEL_PROJECT), p->name);
@@ -124,7 +63,7 @@ static void test_up_from_nothing_then_nothing_changes(void **state)
     assert_int_equal(st_count(&f->env, p->name, "network"), 2);
     assert_int_equal(st_count(&f->env, p->name, "volume"), 1);
 
-    char *db_id = id_of(&f->env, dbn), *web_id = id_of(&f->env, webn);
+    char *db_id = st_id(&f->env, dbn), *web_id = st_id(&f->env, webn);
     char *plan = st_plan(&f->env, p, NULL);
     assert_null(strstr(plan, "create"));
     assert_null(strstr(plan, "recreate"));
@@ -136,10 +75,10 @@ static void test_up_from_nothing_then_nothing_changes(void **state)
     st_run_release(&r);
     st_run_init(&r);
     st_up(&f->env, p, &o, &r);
-    assert_up_ok(&r);
+    st_assert_ok(&r);
     assert_null(strstr(buf_str(&r.events), "Creat"));
     st_event_at(&r, "web-1 Running up to date");
-    char *db_id2 = id_of(&f->env, dbn), *web_id2 = id_of(&f->env, webn);
+    char *db_id2 = st_id(&f->env, dbn), *web_id2 = st_id(&f->env, webn);
     assert_string_equal(db_id, db_id2);
     assert_string_equal(web_id, web_id2);
     free(db_id);
@@ -155,23 +94,25 @@ static void test_up_from_nothing_then_nothing_changes(void **state)
 
 static void test_changed_environment_recreates_one_service(void **state)
 {
-    struct fixture *f = *state;
+    struct st_fixture *f = *state;
     struct compose_project *p = f->p;
-    struct compose_service *db = sleeper(p, "db");
+    struct compose_service *db = st_sleeper(p, "db");
     mb_kv_set(p, &db->environment, "VERSION", "1");
-    struct compose_service *web = sleeper(p, "web");
+    struct compose_service *web = st_sleeper(p, "web");
     mb_depends_on(p, web, "db", COMPOSE_COND_STARTED)->restart = true;
-    sleeper(p, "other");
+    st_sleeper(p, "other");
     mb_project_done(p);
 
     struct st_run r;
     st_run_init(&r);
     st_up(&f->env, p, NULL, &r);
-    assert_up_ok(&r);
-    char *dbn = cname(p, "db", 1), *webn = cname(p, "web", 1), *othern = cname(p, "other", 1);
-    char *db_id = id_of(&f->env, dbn), *web_id = id_of(&f->env, webn);
-    char *other_id = id_of(&f->env, othern);
-    char *web_started = started_at(&f->env, webn), *other_started = started_at(&f->env, othern);
+    st_assert_ok(&r);
+    char *dbn = st_cname(p, "db", 1), *webn = st_cname(p, "web", 1),
+         *othern = st_cname(p, "other", 1);
+    char *db_id = st_id(&f->env, dbn), *web_id = st_id(&f->env, webn);
+    char *other_id = st_id(&f->env, othern);
+    char *web_started = st_state(&f->env, webn, "StartedAt"),
+         *other_started = st_state(&f->env, othern, "StartedAt");
 
     mb_kv_set(p, &((struct compose_service *)compose_project_service(p, "db"))->environment,
               "VERSION", "2");
@@ -190,15 +131,16 @@ static void test_changed_environment_recreates_one_service(void **state)
     st_run_release(&r);
     st_run_init(&r);
     st_up(&f->env, p, NULL, &r);
-    assert_up_ok(&r);
+    st_assert_ok(&r);
     st_event_at(&r, "db-1 Recreate config hash differs");
     st_event_at(&r, "db-1 Recreated");
-    char *db_id2 = id_of(&f->env, dbn), *web_id2 = id_of(&f->env, webn);
-    char *other_id2 = id_of(&f->env, othern);
+    char *db_id2 = st_id(&f->env, dbn), *web_id2 = st_id(&f->env, webn);
+    char *other_id2 = st_id(&f->env, othern);
     assert_string_not_equal(db_id, db_id2);
     assert_string_equal(web_id, web_id2);
     assert_string_equal(other_id, other_id2);
-    char *web_started2 = started_at(&f->env, webn), *other_started2 = started_at(&f->env, othern);
+    char *web_started2 = st_state(&f->env, webn, "StartedAt"),
+         *other_started2 = st_state(&f->env, othern, "StartedAt");
     assert_true(st_time_ns(web_started2) > st_time_ns(web_started));
     assert_string_equal(other_started, other_started2);
     json_t *j = st_inspect(&f->env, dbn);
@@ -225,19 +167,19 @@ static void test_changed_environment_recreates_one_service(void **state)
     st_run_release(&r);
 }
 
-static void up_scaled(struct fixture *f, int n, struct st_run *r)
+static void up_scaled(struct st_fixture *f, int n, struct st_run *r)
 {
     struct sched_scale sc = {"web", n};
     struct sched_up_options o = {.plan = {.scale = &sc, .n_scale = 1}, .stop_timeout_s = -1};
     st_run_release(r);
     st_run_init(r);
     st_up(&f->env, f->p, &o, r);
-    assert_up_ok(r);
+    st_assert_ok(r);
 }
 
 static void assert_exists(struct tl_env *env, const struct compose_project *p, int n, bool yes)
 {
-    char *name = cname(p, "web", n);
+    char *name = st_cname(p, "web", n);
     json_t *j = st_inspect(env, name);
     if (yes != (j != NULL))
         fail_msg("container '%s' %s", name, yes ? "is missing" : "should be gone");
@@ -247,21 +189,21 @@ static void assert_exists(struct tl_env *env, const struct compose_project *p, i
 
 static void test_scale_up_and_down(void **state)
 {
-    struct fixture *f = *state;
-    sleeper(f->p, "web");
+    struct st_fixture *f = *state;
+    st_sleeper(f->p, "web");
     mb_project_done(f->p);
     struct st_run r;
     st_run_init(&r);
     up_scaled(f, 3, &r);
     for (int n = 1; n <= 3; n++)
         assert_exists(&f->env, f->p, n, true);
-    char *web1 = cname(f->p, "web", 1);
-    char *id1 = id_of(&f->env, web1);
+    char *web1 = st_cname(f->p, "web", 1);
+    char *id1 = st_id(&f->env, web1);
     up_scaled(f, 1, &r);
     /* Highest numbers go first; the first is left alone. */
     assert_true(st_event_at(&r, "web-3 Stopping") < st_event_at(&r, "web-2 Stopping"));
     st_event_at(&r, "web-1 Running");
-    char *id1b = id_of(&f->env, web1);
+    char *id1b = st_id(&f->env, web1);
     assert_string_equal(id1, id1b);
     free(id1);
     free(id1b);
@@ -276,24 +218,24 @@ static void test_scale_up_and_down(void **state)
 
 static void test_orphans_reported_then_removed(void **state)
 {
-    struct fixture *f = *state;
+    struct st_fixture *f = *state;
     struct compose_project *p = f->p;
-    sleeper(p, "keep");
-    sleeper(p, "gone");
+    st_sleeper(p, "keep");
+    st_sleeper(p, "gone");
     mb_project_done(p);
     struct st_run r;
     st_run_init(&r);
     st_up(&f->env, p, NULL, &r);
-    assert_up_ok(&r);
+    st_assert_ok(&r);
 
     /* The same project without 'gone'. */
     struct compose_project *p2 = mb_project_new(p->name, "/tmp");
-    sleeper(p2, "keep");
+    st_sleeper(p2, "keep");
     mb_project_done(p2);
     st_run_release(&r);
     st_run_init(&r);
     st_up(&f->env, p2, NULL, &r);
-    assert_up_ok(&r);
+    st_assert_ok(&r);
     st_event_at(&r, "gone-1 Warning orphan container (service 'gone' is not in the project)");
     assert_int_equal(st_count(&f->env, p->name, "container"), 2);
 
@@ -301,7 +243,7 @@ static void test_orphans_reported_then_removed(void **state)
     st_run_release(&r);
     st_run_init(&r);
     st_up(&f->env, p2, &o, &r);
-    assert_up_ok(&r);
+    st_assert_ok(&r);
     st_event_at(&r, "gone-1 Removed");
     assert_int_equal(st_count(&f->env, p->name, "container"), 1);
     compose_project_free(p2);
@@ -310,11 +252,11 @@ static void test_orphans_reported_then_removed(void **state)
 
 static void test_cycle_is_an_error(void **state)
 {
-    struct fixture *f = *state;
+    struct st_fixture *f = *state;
     struct compose_project *p = f->p;
-    mb_depends_on(p, sleeper(p, "a"), "b", COMPOSE_COND_STARTED);
-    mb_depends_on(p, sleeper(p, "b"), "a", COMPOSE_COND_STARTED);
-    sleeper(p, "c");
+    mb_depends_on(p, st_sleeper(p, "a"), "b", COMPOSE_COND_STARTED);
+    mb_depends_on(p, st_sleeper(p, "b"), "a", COMPOSE_COND_STARTED);
+    st_sleeper(p, "c");
     mb_project_done(p);
     struct st_run r;
     st_run_init(&r);
@@ -329,12 +271,13 @@ static void test_cycle_is_an_error(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_up_from_nothing_then_nothing_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_changed_environment_recreates_one_service, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_scale_up_and_down, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_orphans_reported_then_removed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cycle_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_up_from_nothing_then_nothing_changes, st_setup,
+                                        st_teardown),
+        cmocka_unit_test_setup_teardown(test_changed_environment_recreates_one_service, st_setup,
+                                        st_teardown),
+        cmocka_unit_test_setup_teardown(test_scale_up_and_down, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_orphans_reported_then_removed, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_is_an_error, st_setup, st_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,3 +226,61 @@ void st_cleanup(const char *project)
     free(label);
     tl_env_release(&env);
 }
+
+int st_setup(void **state)
+{
+    struct st_fixture *f = xcalloc(1, sizeof(*f));
+    tl_env_init(&f->env);
+    f->p = st_project("sched");
+    *state = f;
+    return 0;
+}
+
+int st_teardown(void **state)
+{
+    struct st_fixture *f = *state;
+    tl_env_release(&f->env);
+    st_cleanup(f->p->name);
+    compose_project_free(f->p);
+    free(f);
+    return 0;
+}
+
+struct compose_service *st_sleeper(struct compose_project *p, const char *name)
+{
+    struct compose_service *s = mb_service_add(p, name, TEST_IMAGE);
+    mb_command(p, s, "sh", "-c", ST_SLEEPER, NULL);
+    return s;
+}
+
+char *st_cname(const struct compose_project *p, const char *service, int n)
+{
+    return xasprintf("%s-%s-%d", p->name, service, n);
+}
+
+char *st_id(struct tl_env *env, const char *name)
+{
+    json_t *j = st_inspect(env, name);
+    if (!j)
+        fail_msg("container '%s' does not exist", name);
+    char *id = xstrdup(json_string_value(json_object_get(j, "Id")));
+    json_decref(j);
+    return id;
+}
+
+char *st_state(struct tl_env *env, const char *name, const char *field)
+{
+    json_t *j = st_inspect(env, name);
+    if (!j)
+        fail_msg("container '%s' does not exist", name);
+    const char *v = json_string_value(json_object_get(json_object_get(j, "State"), field));
+    char *s = xstrdup(v ? v : "");
+    json_decref(j);
+    return s;
+}
+
+void st_assert_ok(const struct st_run *r)
+{
+    if (r->err.kind != CC_ERR_NONE)
+        fail_msg("failed: %s\nevents:\n%s", r->err.message, buf_str(&r->events));
+}

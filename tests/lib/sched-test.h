@@ -39,6 +39,25 @@ long long st_time_ns(const char *rfc3339);
 /* The offset of needle in the events, failing the test when absent. */
 size_t st_event_at(const struct st_run *r, const char *needle);
 
+/* A test's loop, client and project; st_setup/st_teardown are cmocka fixtures. Teardown removes
+ * everything labelled with the project, whatever happened. */
+struct st_fixture {
+    struct tl_env env;
+    struct compose_project *p;
+};
+int st_setup(void **state);
+int st_teardown(void **state);
+
+/* A service running ST_SLEEPER. */
+struct compose_service *st_sleeper(struct compose_project *p, const char *name);
+/* "<project>-<service>-<n>" (new). */
+char *st_cname(const struct compose_project *p, const char *service, int n);
+/* The Id / State.<field> string of a container (new); fails the test when it does not exist. */
+char *st_id(struct tl_env *env, const char *name);
+char *st_state(struct tl_env *env, const char *name, const char *field);
+/* Fails the test with the events when r failed. */
+void st_assert_ok(const struct st_run *r);
+
 /* A fresh project "ccit-<pid>-<n>-<what>" in /tmp; removes by label at teardown. */
 struct compose_project *st_project(const char *what);
 /* Removes every container, network and volume labelled with the project (ignores errors). */
