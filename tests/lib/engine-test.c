@@ -82,8 +82,12 @@ void tl_wait(struct tl_env *env, struct engine_request *req, struct tl_result *r
 {
     if (!req)
         fail_msg("call refused: %s", reterr && reterr->message ? reterr->message : "?");
+    /* The engine client's own timeouts end a stuck call; a loop with nothing left to run and no
+     * answer means a callback was lost, which would otherwise spin here until the runner's
+     * per-binary timeout. */
     while (!r->done)
-        uv_run(&env->loop, UV_RUN_ONCE);
+        if (uv_run(&env->loop, UV_RUN_ONCE) == 0 && !r->done)
+            fail_msg("the loop has nothing left to run and the call never finished");
 }
 
 void tl_assert_ok(const struct tl_result *r)
