@@ -46,4 +46,10 @@ bool op_check(struct sched_op *op);
 void op_report(struct sched_op *op, enum sched_resource kind, const char *name, const char *service,
                enum sched_state state, const char *fmt, ...) CC_PRINTF(6, 7);
 
+/* Diagnoses container id (diag.c): one inspect and one logs call through op's queue, counted in
+ * outstanding while they run. cb is called once, from the loop, with sched_diag_format()'s text
+ * (new), or NULL when the op is draining; it must end with op_check(op). */
+typedef void (*op_diag_cb)(struct sched_op *op, char *details, void *data);
+void op_diagnose(struct sched_op *op, const char *id, op_diag_cb cb, void *data);
+
 #endif
