@@ -835,7 +835,8 @@ struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
                             "done callback"),
                NULL;
     static const struct sched_up_options defaults = {.stop_timeout_s = -1};
-    struct sched_op *op = op_new(loop, c, project->name, opts ? opts->parallel : 0, true, reterr);
+    struct sched_op *op = op_new(loop, c, project->name, opts ? opts->parallel : 0, true,
+                               opts ? opts->events_window_ms : 0, reterr);
     if (!op)
         return NULL;
     struct up *up = xcalloc(1, sizeof(*up));
