@@ -53,6 +53,7 @@ enum sched_state {
     SCHED_REMOVED,
     SCHED_WARNING, /* nothing changed, but the user should know (text says what) */
     SCHED_ERROR,
+    SCHED_RESTARTING,
 };
 
 /* "Creating", "Created", ... as docker compose prints them. */
@@ -84,6 +85,7 @@ struct sched_observed_container {
     char *depends_on; /* com.docker.compose.depends_on ("svc:condition:restart,...") or NULL */
     int number;       /* com.docker.compose.container-number, 0 when missing */
     bool oneoff;
+    json_t *summary; /* the engine's list entry (Image, Command, Created, Status, Ports, Labels) */
 };
 
 struct sched_observed_resource {
@@ -243,6 +245,28 @@ struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char
                             const struct compose_project *model,
                             const struct sched_down_options *opts, sched_event_cb on_event,
                             sched_done_cb done, void *data, struct cc_error *reterr);
+
+/* start, stop and restart of a project's existing containers (from the labels, as down). */
+enum sched_lifecycle_action { SCHED_LC_START = 0, SCHED_LC_STOP, SCHED_LC_RESTART };
+
+struct sched_lifecycle_options {
+    enum sched_lifecycle_action action;
+    const char *const *services; /* only these services' containers; NULL/0: all */
+    size_t n_services;
+    int stop_timeout_s; /* stop and restart; < 0: each container's own */
+    int parallel;       /* 0: 16 */
+};
+
+/* Starts, stops or restarts project_name's containers (one-off ones left alone): start and restart
+ * in dependency order (a service once every service it depends on has been started), stop in
+ * reverse order, independent services in parallel. The order comes from the model when given (may
+ * be NULL), else from the depends_on labels. Fails with CC_ERR_NOT_FOUND when a selected service
+ * has no container. Same callback contract as sched_up. */
+struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c,
+                                 const char *project_name, const struct compose_project *model,
+                                 const struct sched_lifecycle_options *opts,
+                                 sched_event_cb on_event, sched_done_cb done, void *data,
+                                 struct cc_error *reterr);
 
 /* Stops an operation early: calls in flight are cancelled, nothing new starts, and done is called
  * (from the loop) with CC_ERR_CANCELLED. Safe from inside its callbacks. */
