@@ -88,6 +88,8 @@ static bool is_final(enum sched_state s)
     case SCHED_REMOVED:
     case SCHED_WARNING:
     case SCHED_ERROR:
+    case SCHED_PULLED:
+    case SCHED_BUILT:
         return true;
     default:
         return false;
@@ -269,7 +271,7 @@ void cli_progress_event(const struct sched_event *ev, void *data)
 {
     static const char *const kinds[] = {
         [SCHED_RES_NETWORK] = "Network", [SCHED_RES_VOLUME] = "Volume",
-        [SCHED_RES_CONTAINER] = "Container"};
+        [SCHED_RES_CONTAINER] = "Container", [SCHED_RES_IMAGE] = "Image"};
     cli_progress_report(data, kinds[ev->kind], ev->name, sched_state_name(ev->state), ev->text,
                         is_final(ev->state), ev->state == SCHED_ERROR);
 }
