@@ -128,7 +128,7 @@ static int logs_run(struct cli_context *ctx, int argc, char **argv)
     lo.until = until;
     if ((code = cli_project_resolve(ctx, services, n_services, false, &project, &model)) ||
         (code = cli_engine_open(ctx, &client)) ||
-        (code = cli_observe(ctx, client, project, &observed)))
+        (code = cli_observe(ctx, client, project, NULL, &observed)))
         goto out;
     l.logs = cli_logs_new(client, stdout, &lo, on_exit_note, on_idle, &l);
     char **labels = xcalloc(observed->n_containers + 1, sizeof(*labels));

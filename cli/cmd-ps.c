@@ -99,10 +99,29 @@ static bool wanted(const struct ps_opts *o, const struct sched_observed_containe
     return o->all || (c->state && !strcmp(c->state, "running"));
 }
 
-static json_t *container_json(const char *project, const struct sched_observed_container *c,
-                              long long now)
+/* The image as the service names it: containers made from an image ID show that ID in the list,
+ * so the model's name is used when there is one, else the short ID as docker shows it. new. */
+static char *image_name(const struct compose_project *model, const char *project,
+                        const struct sched_observed_container *c)
+{
+    const char *image = jstr(c->summary, "Image");
+    if (strncmp(image, "sha256:", 7) != 0)
+        return xstrdup(image);
+    const struct compose_service *s = model && c->service
+                                          ? compose_project_service(model, c->service)
+                                          : NULL;
+    if (s && s->image)
+        return xstrdup(s->image);
+    if (s)
+        return xasprintf("%s-%s", project, s->name);
+    return xstrndup(image + 7, 12);
+}
+
+static json_t *container_json(const struct compose_project *model, const char *project,
+                              const struct sched_observed_container *c, long long now)
 {
     json_t *s = c->summary;
+    char *image = image_name(model, project, c);
     long long created = (long long)json_integer_value(json_object_get(s, "Created"));
     char *ago = human_duration(now - created);
     char *running_for = xasprintf("%s ago", ago);
@@ -117,7 +136,7 @@ static json_t *container_json(const char *project, const struct sched_observed_c
     if (exited)
         exit_code = atoi(exited + 8);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:s}",
-                          "ID", c->id ? c->id : "", "Name", c->name, "Image", jstr(s, "Image"),
+                          "ID", c->id ? c->id : "", "Name", c->name, "Image", image,
                           "Command", jstr(s, "Command"), "Project", project, "Service",
                           c->service ? c->service : "", "Created", (json_int_t)created,
                           "RunningFor", running_for, "State", c->state ? c->state : "", "Status",
@@ -135,6 +154,7 @@ static json_t *container_json(const char *project, const struct sched_observed_c
                       jstr(p, "Type")));
     }
     json_object_set_new(o, "Publishers", publishers);
+    free(image);
     free(ago);
     free(running_for);
     free(ports);
@@ -284,13 +304,13 @@ static int ps_run(struct cli_context *ctx, int argc, char **argv)
     if ((code = cli_project_resolve(ctx, argv + optind, argc - optind, false, &project, &model)))
         goto out;
     if ((code = cli_engine_open(ctx, &client)) == 0 &&
-        (code = cli_observe(ctx, client, project, &observed)) == 0) {
+        (code = cli_observe(ctx, client, project, NULL, &observed)) == 0) {
         json_t *rows = json_array();
         long long now = (long long)time(NULL);
         for (size_t i = 0; i < observed->n_containers; i++)
             if (wanted(&o, &observed->containers[i], argv + optind, argc - optind))
                 json_array_append_new(rows,
-                                      container_json(project, &observed->containers[i], now));
+                                      container_json(model, project, &observed->containers[i], now));
         size_t i;
         json_t *row;
         if (o.quiet) {

@@ -11,6 +11,7 @@ extern const struct cli_command cli_cmd_ps;
 extern const struct cli_command cli_cmd_restart;
 extern const struct cli_command cli_cmd_start;
 extern const struct cli_command cli_cmd_stop;
+extern const struct cli_command cli_cmd_up;
 extern const struct cli_command cli_cmd_version;
 
 #endif

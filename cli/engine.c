@@ -127,12 +127,12 @@ static void on_observed(struct sched_observed *observed, const struct cc_error *
 }
 
 int cli_observe(struct cli_context *ctx, struct engine_client *c, const char *project,
-                struct sched_observed **ret)
+                const struct compose_project *model, struct sched_observed **ret)
 {
     struct observe_wait w = {.err = CC_ERROR_INIT};
     struct sched_observe_options opts = {.parallel = ctx->g.parallel};
     int code = 0;
-    if (!sched_observe(ctx->loop, c, project, NULL, &opts, on_observed, &w, &w.err))
+    if (!sched_observe(ctx->loop, c, project, model, &opts, on_observed, &w, &w.err))
         goto out;
     while (!w.done && uv_run(ctx->loop, UV_RUN_ONCE))
         ;

@@ -34,10 +34,11 @@ int cli_project_resolve(struct cli_context *ctx, char *const *services, int n_se
                         bool need_model, const char **ret_name,
                         struct compose_project **ret_model);
 
-/* Observes the project on c to the end (no model): what runs, from the labels. On failure prints
- * why and returns the exit code (> 0); *ret is new (sched_observed_free()). */
+/* Observes the project on c to the end: what runs, from the labels (with model, may be NULL, also
+ * its images, networks and volumes). On failure prints why and returns the exit code (> 0); *ret
+ * is new (sched_observed_free()). */
 int cli_observe(struct cli_context *ctx, struct engine_client *c, const char *project,
-                struct sched_observed **ret);
+                const struct compose_project *model, struct sched_observed **ret);
 
 /* Runs a scheduler operation to its end with the progress display; returns the exit code. start
  * makes the operation with cli_on_event, cli_on_done and w as its callbacks and their data. */
