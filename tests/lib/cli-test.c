@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,4 +140,69 @@ void ct_rmdir(const char *dir)
     if (system(cmd) != 0)
         fprintf(stderr, "cleanup: cannot remove %s\n", dir);
     free(cmd);
+}
+
+void ct_spawn(struct ct_proc *p, const char *cwd, ...)
+{
+    char *argv[64];
+    size_t n = 0;
+    argv[n++] = (char *)binary();
+    va_list ap;
+    va_start(ap, cwd);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(argv) - 1)
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    memset(p, 0, sizeof(*p));
+    buf_init(&p->out);
+    buf_adds(&p->out, "");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        if (cwd && chdir(cwd) < 0)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    p->pid = pid;
+    p->out_fd = fds[0];
+}
+
+static bool read_some(struct ct_proc *p)
+{
+    char chunk[4096];
+    ssize_t n;
+    do
+        n = read(p->out_fd, chunk, sizeof(chunk));
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return false;
+    buf_add(&p->out, chunk, (size_t)n);
+    return true;
+}
+
+void ct_read_until(struct ct_proc *p, const char *needle)
+{
+    while (!strstr(buf_str(&p->out), needle))
+        if (!read_some(p))
+            fail_msg("output ended without '%s':\n%s", needle, buf_str(&p->out));
+}
+
+int ct_finish(struct ct_proc *p)
+{
+    while (read_some(p))
+        ;
+    close(p->out_fd);
+    int status;
+    assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

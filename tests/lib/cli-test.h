@@ -23,6 +23,19 @@ void ct_assert_status(const struct ct_result *r, int want);
 /* Fails the test, showing the output, unless haystack contains needle. */
 void ct_assert_contains(const char *haystack, const char *needle);
 
+/* A run in the background, for tests that signal it while it runs. */
+struct ct_proc {
+    int pid;
+    int out_fd; /* its stdout and stderr, merged */
+    struct buf out;
+};
+/* Starts the binary like ct_run, with stdout and stderr on one pipe. */
+void ct_spawn(struct ct_proc *p, const char *cwd, ...);
+/* Reads its output until it contains needle; fails the test if the output ends first. */
+void ct_read_until(struct ct_proc *p, const char *needle);
+/* Reads the rest of its output and waits for it; returns the exit status as ct_result's. */
+int ct_finish(struct ct_proc *p);
+
 /* Writes text to dir/name (dir made when missing). Returns the path (new). */
 char *ct_write_file(const char *dir, const char *name, const char *text);
 /* A new temporary directory (new path); ct_rmdir() removes it with what is in it. */
