@@ -22,8 +22,8 @@ struct down_cmd {
 static struct sched_op *start_down(struct cli_wait *w, void *data, struct cc_error *reterr)
 {
     struct down_cmd *d = data;
-    return sched_down(d->ctx->loop, d->c, d->project, d->model, &d->opts, cli_on_event,
-                      cli_on_done, w, reterr);
+    return sched_down(d->ctx->loop, d->c, d->project, d->model, &d->opts, cli_on_event, cli_on_done,
+                      w, reterr);
 }
 
 static void add_image(struct down_cmd *d, const char *name)

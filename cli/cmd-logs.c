@@ -93,8 +93,9 @@ static int logs_run(struct cli_context *ctx, int argc, char **argv)
             char **slot = c == OPT_SINCE ? &since : &until;
             free(*slot);
             if (!(*slot = cli_log_time(optarg))) {
-                fprintf(stderr, "error: %s takes a timestamp (2013-01-02T13:23:37Z) or a "
-                                "duration (42m), not '%s'\n",
+                fprintf(stderr,
+                        "error: %s takes a timestamp (2013-01-02T13:23:37Z) or a "
+                        "duration (42m), not '%s'\n",
                         c == OPT_SINCE ? "--since" : "--until", optarg);
                 code = CLI_EXIT_USAGE;
                 goto out;

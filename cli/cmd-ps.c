@@ -62,7 +62,10 @@ static char *format_ports(json_t *ports)
         if (b.len)
             buf_adds(&b, ", ");
         if (pub)
-            buf_printf(&b, "%s%s%lld->", ip && strchr(ip, ':') ? ":::" : ip ? ip : "",
+            buf_printf(&b, "%s%s%lld->",
+                       ip && strchr(ip, ':') ? ":::"
+                       : ip                  ? ip
+                                             : "",
                        ip && strchr(ip, ':') ? "" : ":", (long long)pub);
         buf_printf(&b, "%lld/%s", (long long)priv, type ? type : "tcp");
     }
@@ -107,9 +110,8 @@ static char *image_name(const struct compose_project *model, const char *project
     const char *image = jstr(c->summary, "Image");
     if (strncmp(image, "sha256:", 7) != 0)
         return xstrdup(image);
-    const struct compose_service *s = model && c->service
-                                          ? compose_project_service(model, c->service)
-                                          : NULL;
+    const struct compose_service *s =
+        model && c->service ? compose_project_service(model, c->service) : NULL;
     if (s && s->image)
         return xstrdup(s->image);
     if (s)
@@ -127,17 +129,17 @@ static json_t *container_json(const struct compose_project *model, const char *p
     char *running_for = xasprintf("%s ago", ago);
     char *ports = format_ports(json_object_get(s, "Ports"));
     const char *status = jstr(s, "Status");
-    const char *health = strstr(status, "(healthy)")     ? "healthy"
-                         : strstr(status, "(unhealthy)") ? "unhealthy"
+    const char *health = strstr(status, "(healthy)")            ? "healthy"
+                         : strstr(status, "(unhealthy)")        ? "unhealthy"
                          : strstr(status, "(health: starting)") ? "starting"
                                                                 : "";
     int exit_code = 0;
     const char *exited = strstr(status, "Exited (");
     if (exited)
         exit_code = atoi(exited + 8);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:s}",
-                          "ID", c->id ? c->id : "", "Name", c->name, "Image", image,
-                          "Command", jstr(s, "Command"), "Project", project, "Service",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:s}", "ID",
+                          c->id ? c->id : "", "Name", c->name, "Image", image, "Command",
+                          jstr(s, "Command"), "Project", project, "Service",
                           c->service ? c->service : "", "Created", (json_int_t)created,
                           "RunningFor", running_for, "State", c->state ? c->state : "", "Status",
                           status, "Health", health, "ExitCode", exit_code, "Ports", ports);
@@ -146,12 +148,12 @@ static json_t *container_json(const struct compose_project *model, const char *p
     json_t *p;
     json_array_foreach(json_object_get(s, "Ports"), i, p)
     {
-        json_array_append_new(
-            publishers,
-            json_pack("{s:s, s:I, s:I, s:s}", "URL", jstr(p, "IP"), "TargetPort",
-                      json_integer_value(json_object_get(p, "PrivatePort")), "PublishedPort",
-                      json_integer_value(json_object_get(p, "PublicPort")), "Protocol",
-                      jstr(p, "Type")));
+        json_array_append_new(publishers,
+                              json_pack("{s:s, s:I, s:I, s:s}", "URL", jstr(p, "IP"), "TargetPort",
+                                        json_integer_value(json_object_get(p, "PrivatePort")),
+                                        "PublishedPort",
+                                        json_integer_value(json_object_get(p, "PublicPort")),
+                                        "Protocol", jstr(p, "Type")));
     }
     json_object_set_new(o, "Publishers", publishers);
     free(image);
@@ -167,7 +169,7 @@ static void print_table(json_t *rows)
 {
     static const char *const heads[] = {"NAME",    "IMAGE",  "COMMAND", "SERVICE",
                                         "CREATED", "STATUS", "PORTS"};
-    static const char *const keys[] = {"Name", "Image", "Command", "Service",
+    static const char *const keys[] = {"Name",       "Image",  "Command", "Service",
                                        "RunningFor", "Status", "Ports"};
     enum { NCOL = 7 };
     size_t n = json_array_size(rows);
@@ -253,8 +255,8 @@ static int ps_run(struct cli_context *ctx, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    static const char *const states[] = {"paused",  "restarting", "removing", "running",
-                                         "dead",    "created",    "exited"};
+    static const char *const states[] = {"paused", "restarting", "removing", "running",
+                                         "dead",   "created",    "exited"};
     struct ps_opts o = {0};
     int c, code = CLI_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "aqh", options, NULL)) != -1) {
@@ -280,8 +282,10 @@ static int ps_run(struct cli_context *ctx, int argc, char **argv)
             for (size_t i = 0; i < CC_ARRAY_LEN(states); i++)
                 known |= !strcmp(states[i], optarg);
             if (!known) {
-                fprintf(stderr, "error: invalid status '%s': --status takes paused, restarting, "
-                                "removing, running, dead, created or exited\n", optarg);
+                fprintf(stderr,
+                        "error: invalid status '%s': --status takes paused, restarting, "
+                        "removing, running, dead, created or exited\n",
+                        optarg);
                 goto out;
             }
             o.status = xrealloc(o.status, (size_t)(o.n_status + 1) * sizeof(*o.status));
@@ -309,13 +313,12 @@ static int ps_run(struct cli_context *ctx, int argc, char **argv)
         long long now = (long long)time(NULL);
         for (size_t i = 0; i < observed->n_containers; i++)
             if (wanted(&o, &observed->containers[i], argv + optind, argc - optind))
-                json_array_append_new(rows,
-                                      container_json(model, project, &observed->containers[i], now));
+                json_array_append_new(
+                    rows, container_json(model, project, &observed->containers[i], now));
         size_t i;
         json_t *row;
         if (o.quiet) {
-            json_array_foreach(rows, i, row)
-                printf("%s\n", jstr(row, "ID"));
+            json_array_foreach(rows, i, row) printf("%s\n", jstr(row, "ID"));
         } else if (o.services) {
             print_services(rows);
         } else if (o.json) {

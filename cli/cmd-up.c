@@ -254,33 +254,34 @@ static int stop_all(struct up_cmd *u)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage:  ccompose up [OPTIONS] [SERVICE...]\n\n"
-            "Create and start containers\n\n"
-            "Options:\n"
-            "      --abort-on-container-exit   Stops all containers if any container was stopped.\n"
-            "                                  Incompatible with -d\n"
-            "      --build                     Build images before starting containers\n"
-            "  -d, --detach                    Detached mode: Run containers in the background\n"
-            "      --exit-code-from string     Return the exit code of the selected service\n"
-            "                                  container. Implies --abort-on-container-exit\n"
-            "      --no-build                  Don't build an image, even if it's policy\n"
-            "      --no-color                  Produce monochrome output\n"
-            "      --no-log-prefix             Don't print prefix in logs\n"
-            "      --pull string               Pull image before running "
-            "(\"always\"|\"missing\"|\"never\")\n"
-            "      --quiet-pull                Pull without printing progress information\n"
-            "      --remove-orphans            Remove containers for services not defined in the\n"
-            "                                  Compose file\n"
-            "      --scale scale               Scale SERVICE to NUM instances. Overrides the scale\n"
-            "                                  setting in the Compose file if present\n"
-            "  -t, --timeout int               Use this timeout in seconds for container shutdown\n"
-            "                                  when attached or when containers are already "
-            "running\n"
-            "      --wait                      Wait for services to be running|healthy. Implies\n"
-            "                                  detached mode\n"
-            "      --wait-timeout int          Maximum duration to wait for the project to be\n"
-            "                                  running|healthy\n");
+    fprintf(
+        out,
+        "Usage:  ccompose up [OPTIONS] [SERVICE...]\n\n"
+        "Create and start containers\n\n"
+        "Options:\n"
+        "      --abort-on-container-exit   Stops all containers if any container was stopped.\n"
+        "                                  Incompatible with -d\n"
+        "      --build                     Build images before starting containers\n"
+        "  -d, --detach                    Detached mode: Run containers in the background\n"
+        "      --exit-code-from string     Return the exit code of the selected service\n"
+        "                                  container. Implies --abort-on-container-exit\n"
+        "      --no-build                  Don't build an image, even if it's policy\n"
+        "      --no-color                  Produce monochrome output\n"
+        "      --no-log-prefix             Don't print prefix in logs\n"
+        "      --pull string               Pull image before running "
+        "(\"always\"|\"missing\"|\"never\")\n"
+        "      --quiet-pull                Pull without printing progress information\n"
+        "      --remove-orphans            Remove containers for services not defined in the\n"
+        "                                  Compose file\n"
+        "      --scale scale               Scale SERVICE to NUM instances. Overrides the scale\n"
+        "                                  setting in the Compose file if present\n"
+        "  -t, --timeout int               Use this timeout in seconds for container shutdown\n"
+        "                                  when attached or when containers are already "
+        "running\n"
+        "      --wait                      Wait for services to be running|healthy. Implies\n"
+        "                                  detached mode\n"
+        "      --wait-timeout int          Maximum duration to wait for the project to be\n"
+        "                                  running|healthy\n");
 }
 
 enum {
@@ -318,8 +319,7 @@ static const struct option up_options[] = {
 };
 
 /* Flags into u; scales are kept as argv strings until the project is loaded. */
-static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***scales,
-                       int *n_scales)
+static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***scales, int *n_scales)
 {
     int c, wait_timeout = 0;
     bool build = false, no_build = false;
@@ -354,8 +354,7 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
             break;
         case OPT_PULL:
             if (strcmp(optarg, "always") && strcmp(optarg, "missing") && strcmp(optarg, "never")) {
-                fprintf(stderr, "error: --pull takes always, missing or never, not '%s'\n",
-                        optarg);
+                fprintf(stderr, "error: --pull takes always, missing or never, not '%s'\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             u->ensure.pull = optarg;
@@ -457,8 +456,8 @@ static int up_run(struct cli_context *ctx, int argc, char **argv)
 
     up_set_phase(&u, UP_IMAGES);
     u.w.progress = cli_progress_new(ctx);
-    u.ensure_op = sched_ensure_images(ctx->loop, u.c, u.p, &u.ensure, on_event, on_done, &u,
-                                      &u.w.err);
+    u.ensure_op =
+        sched_ensure_images(ctx->loop, u.c, u.p, &u.ensure, on_event, on_done, &u, &u.w.err);
     if (!u.ensure_op)
         u.w.done = true;
     if ((code = finish_phase(&u)))

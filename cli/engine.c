@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "compose/parse.h"
 
 int cli_engine_open(struct cli_context *ctx, struct engine_client **ret)
 {
@@ -93,21 +94,38 @@ void cli_interrupt_stop(struct cli_interrupt *in)
     uv_close((uv_handle_t *)&in->sig, NULL);
 }
 
-int cli_project_resolve(struct cli_context *ctx, char *const *services, int n_services,
-                        bool need_model, const char **ret_name,
-                        struct compose_project **ret_model)
+/* Whether a compose file is there to load: -f, COMPOSE_FILE, or one found from the current
+ * directory upwards as the loader finds it. */
+static bool compose_file_present(const struct cli_context *ctx)
 {
-    (void)services;
-    (void)n_services;
+    const char *env = getenv("COMPOSE_FILE");
+    if (ctx->g.n_files > 0 || (env && *env))
+        return true;
+    struct arena a;
+    arena_init(&a);
+    const char **files = NULL;
+    size_t n = 0;
+    bool found =
+        parse_find_compose_files(&a, ctx->g.project_directory ? ctx->g.project_directory : ".",
+                                 &files, &n, NULL) == 0;
+    arena_release(&a);
+    return found;
+}
+
+int cli_project_resolve(struct cli_context *ctx, char *const *services, int n_services,
+                        bool need_model, const char **ret_name, struct compose_project **ret_model)
+{
     *ret_model = NULL;
     const char *name = cli_project_name(ctx);
-    if (need_model || !name) {
-        fprintf(stderr, "error: %s\nhint: give the project name with -p NAME\n",
-                need_model ? "this command needs a compose file, and loading one is not merged yet"
-                           : "no project name");
-        return CLI_EXIT_USAGE;
+    /* With a name and no compose file around, the labels are enough (`-p NAME down`). */
+    if (!need_model && name && !compose_file_present(ctx)) {
+        *ret_name = name;
+        return 0;
     }
-    *ret_name = name;
+    int code = cli_project_load(ctx, (const char *const *)services, (size_t)n_services, ret_model);
+    if (code)
+        return code;
+    *ret_name = (*ret_model)->name;
     return 0;
 }
 

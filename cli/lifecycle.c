@@ -27,8 +27,7 @@ static void usage(FILE *out, enum sched_lifecycle_action action)
     static const char *const what[] = {[SCHED_LC_START] = "Start services",
                                        [SCHED_LC_STOP] = "Stop services",
                                        [SCHED_LC_RESTART] = "Restart service containers"};
-    fprintf(out, "Usage:  ccompose %s [OPTIONS] [SERVICE...]\n\n%s\n", names[action],
-            what[action]);
+    fprintf(out, "Usage:  ccompose %s [OPTIONS] [SERVICE...]\n\n%s\n", names[action], what[action]);
     if (action != SCHED_LC_START)
         fprintf(out, "\nOptions:\n"
                      "  -t, --timeout int   Specify a shutdown timeout in seconds\n");

@@ -19,7 +19,7 @@ struct src {
     char *id;
     char *label;
     char *service;
-    const char *color; /* SGR parameters, or NULL */
+    const char *color;     /* SGR parameters, or NULL */
     struct buf partial[4]; /* an unfinished line per stream */
     struct engine_request *req;
 };

@@ -223,8 +223,7 @@ static void report_json(struct cli_progress *p, const char *id, const char *stat
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:f}", "id", id, "status", status, "done", done,
-                          "error", error, "time",
-                          (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+                          "error", error, "time", (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
     if (text)
         json_object_set_new(o, "text", json_string(text));
     char *s = json_dumps(o, JSON_COMPACT);
@@ -269,9 +268,10 @@ void cli_progress_report(struct cli_progress *p, const char *kind, const char *n
 
 void cli_progress_event(const struct sched_event *ev, void *data)
 {
-    static const char *const kinds[] = {
-        [SCHED_RES_NETWORK] = "Network", [SCHED_RES_VOLUME] = "Volume",
-        [SCHED_RES_CONTAINER] = "Container", [SCHED_RES_IMAGE] = "Image"};
+    static const char *const kinds[] = {[SCHED_RES_NETWORK] = "Network",
+                                        [SCHED_RES_VOLUME] = "Volume",
+                                        [SCHED_RES_CONTAINER] = "Container",
+                                        [SCHED_RES_IMAGE] = "Image"};
     cli_progress_report(data, kinds[ev->kind], ev->name, sched_state_name(ev->state), ev->text,
                         is_final(ev->state), ev->state == SCHED_ERROR);
 }

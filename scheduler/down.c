@@ -43,8 +43,8 @@ struct down {
 };
 
 static void down_pump(struct down *d);
-static struct sched_op *down_new(uv_loop_t *loop, struct engine_client *c,
-                                 const char *project_name, const struct compose_project *model,
+static struct sched_op *down_new(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                                 const struct compose_project *model,
                                  const struct sched_down_options *opts, enum down_mode mode,
                                  const char *const *services, size_t n_services,
                                  sched_event_cb on_event, sched_done_cb done, void *data,
@@ -203,9 +203,10 @@ static void on_dctr_answer(json_t *result, const struct cc_error *err, void *dat
     if (op->state == OP_DRAINING)
         goto out;
     if (err && err->kind != CC_ERR_NOT_FOUND) {
-        static const char *const verbs[] = {
-            [DOWN_REMOVE] = "stop", [DOWN_STOP] = "stop", [DOWN_START] = "start",
-            [DOWN_RESTART] = "restart"};
+        static const char *const verbs[] = {[DOWN_REMOVE] = "stop",
+                                            [DOWN_STOP] = "stop",
+                                            [DOWN_START] = "start",
+                                            [DOWN_RESTART] = "restart"};
         dctr_report(t, SCHED_ERROR, err->message);
         if (op->err.kind == CC_ERR_NONE)
             cc_error_set(&op->err, err->kind, "cannot %s container '%s': %s",
@@ -269,8 +270,8 @@ static void dctr_go(struct down *d, struct dctr *t)
     case DOWN_RESTART:
         dctr_set_state(t, DCTR_STARTING);
         dctr_report(t, SCHED_RESTARTING, NULL);
-        op_call(d->op, SCHED_CALL_CONTAINER_RESTART, t->c->id, NULL, d->opts.stop_timeout_s,
-                false, on_dctr_answer, t);
+        op_call(d->op, SCHED_CALL_CONTAINER_RESTART, t->c->id, NULL, d->opts.stop_timeout_s, false,
+                on_dctr_answer, t);
         break;
     case DOWN_REMOVE:
     case DOWN_STOP:
@@ -344,8 +345,8 @@ static void on_down_observed(struct sched_observed *observed, const struct cc_er
         const char *svc = c->service ? c->service : "";
         if (d->mode != DOWN_REMOVE && (c->oneoff || !selected(d, svc)))
             continue;
-        if (d->mode == DOWN_REMOVE && d->model && !c->oneoff && !compose_project_service(d->model, svc) &&
-            !d->opts.remove_orphans) {
+        if (d->mode == DOWN_REMOVE && d->model && !c->oneoff &&
+            !compose_project_service(d->model, svc) && !d->opts.remove_orphans) {
             op_report(op, SCHED_RES_CONTAINER, c->name, svc, SCHED_WARNING,
                       "orphan container (service '%s' is not in the project); run with "
                       "--remove-orphans to remove it",
@@ -389,8 +390,8 @@ struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char
                     on_event, done, data, reterr);
 }
 
-struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c,
-                                 const char *project_name, const struct compose_project *model,
+struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                                 const struct compose_project *model,
                                  const struct sched_lifecycle_options *opts,
                                  sched_event_cb on_event, sched_done_cb done, void *data,
                                  struct cc_error *reterr)
@@ -400,17 +401,17 @@ struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c,
                             "start, stop and restart need a loop, a client, a project name, "
                             "options and a done callback"),
                NULL;
-    static const enum down_mode modes[] = {
-        [SCHED_LC_START] = DOWN_START, [SCHED_LC_STOP] = DOWN_STOP,
-        [SCHED_LC_RESTART] = DOWN_RESTART};
+    static const enum down_mode modes[] = {[SCHED_LC_START] = DOWN_START,
+                                           [SCHED_LC_STOP] = DOWN_STOP,
+                                           [SCHED_LC_RESTART] = DOWN_RESTART};
     struct sched_down_options dopts = {.stop_timeout_s = opts->stop_timeout_s,
                                        .parallel = opts->parallel};
     return down_new(loop, c, project_name, model, &dopts, modes[opts->action], opts->services,
                     opts->n_services, on_event, done, data, reterr);
 }
 
-static struct sched_op *down_new(uv_loop_t *loop, struct engine_client *c,
-                                 const char *project_name, const struct compose_project *model,
+static struct sched_op *down_new(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                                 const struct compose_project *model,
                                  const struct sched_down_options *opts, enum down_mode mode,
                                  const char *const *services, size_t n_services,
                                  sched_event_cb on_event, sched_done_cb done, void *data,

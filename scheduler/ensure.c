@@ -139,7 +139,8 @@ static void img_run(struct img *m)
     e->running++;
     if (m->action == SCHED_IMAGE_BUILD) {
         report(m, SCHED_BUILDING, NULL);
-        m->build = sched_build_service(e->c, e->p, m->s, NULL, on_build_progress, on_built, m, &err);
+        m->build =
+            sched_build_service(e->c, e->p, m->s, NULL, on_build_progress, on_built, m, &err);
         if (!m->build)
             on_built(NULL, &err, m);
     } else {

@@ -36,8 +36,7 @@ static void on_done(const struct cc_error *err, void *data)
         cc_error_copy(&r->err, err);
 }
 
-static void ensure(struct st_fixture *f, const struct sched_ensure_options *o,
-                   struct ensure_run *r)
+static void ensure(struct st_fixture *f, const struct sched_ensure_options *o, struct ensure_run *r)
 {
     memset(r, 0, sizeof(*r));
     buf_init(&r->events);
@@ -110,8 +109,8 @@ static void test_builds_what_is_missing(void **state)
 
     /* Only the named service (and what it depends on) is looked at. */
     const char *only[] = {"plain"};
-    o = (struct sched_ensure_options){.build = SCHED_ENSURE_BUILD_ALWAYS, .services = only,
-                                      .n_services = 1};
+    o = (struct sched_ensure_options){
+        .build = SCHED_ENSURE_BUILD_ALWAYS, .services = only, .n_services = 1};
     ensure(f, &o, &r);
     assert_int_equal(r.err.kind, CC_ERR_NONE);
     assert_string_equal(buf_str(&r.events), "");
