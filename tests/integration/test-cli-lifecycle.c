@@ -51,9 +51,9 @@ static void test_ps(void **state)
     struct st_fixture *f = *state;
     up_stack(f);
     const char *name = f->p->name;
-    struct ct_result r;
-    ct_run(&r, NULL, "-p", name, "ps", NULL);
-    ct_assert_status(&r, 0);
+    struct cb_result r;
+    cb_run(&r, NULL, "-p", name, "ps", NULL);
+    cb_assert_status(&r, 0);
     const char *out = buf_str(&r.out);
     assert_int_equal(at(out, "NAME "), 0);
     for (const char *col = "IMAGE COMMAND SERVICE CREATED STATUS PORTS"; *col;) {
@@ -75,22 +75,22 @@ static void test_ps(void **state)
     free(short_id);
     json_decref(inspect);
     at(out, "Up ");
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "ps", "--services", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "-p", name, "ps", "--services", NULL);
+    cb_assert_status(&r, 0);
     assert_string_equal(buf_str(&r.out), "db\nweb\n");
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "ps", "-q", "web", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "-p", name, "ps", "-q", "web", NULL);
+    cb_assert_status(&r, 0);
     char *web_id = st_id(&f->env, web);
     char *want = xasprintf("%s\n", web_id);
     assert_string_equal(buf_str(&r.out), want);
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "ps", "--format", "json", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "-p", name, "ps", "--format", "json", NULL);
+    cb_assert_status(&r, 0);
     size_t lines = 0;
     for (char *line = r.out.data; line && *line; line = strchr(line, '\n') + 1) {
         json_error_t jerr;
@@ -102,11 +102,11 @@ static void test_ps(void **state)
         lines++;
     }
     assert_int_equal(lines, 2);
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "ps", "--status", "bogus", NULL);
-    ct_assert_status(&r, 2);
-    ct_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "ps", "--status", "bogus", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
     free(want);
     free(web_id);
     free(db);
@@ -118,38 +118,38 @@ static void test_logs(void **state)
     struct st_fixture *f = *state;
     up_stack(f);
     const char *name = f->p->name;
-    struct ct_result r;
-    ct_run(&r, NULL, "-p", name, "logs", "--no-color", NULL);
-    ct_assert_status(&r, 0);
+    struct cb_result r;
+    cb_run(&r, NULL, "-p", name, "logs", "--no-color", NULL);
+    cb_assert_status(&r, 0);
     /* Prefixes aligned to the longest label ("web-1", "db-1 "). */
     at(buf_str(&r.out), "db-1   | db line one\n");
     at(buf_str(&r.out), "db-1   | db line two\n");
     at(buf_str(&r.out), "web-1  | web says hello\n");
     assert_null(strchr(buf_str(&r.out), '\033'));
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "logs", "--no-log-prefix", "--tail", "1", "db", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "-p", name, "logs", "--no-log-prefix", "--tail", "1", "db", NULL);
+    cb_assert_status(&r, 0);
     assert_string_equal(buf_str(&r.out), "db line two\n");
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "logs", "-t", "--no-color", "web", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "-p", name, "logs", "-t", "--no-color", "web", NULL);
+    cb_assert_status(&r, 0);
     /* "web-1  | 2026-01-02T03:04:05.123456789Z web says hello" */
     const char *line = buf_str(&r.out);
     assert_int_equal(at(line, "web-1  | "), 0);
     assert_true(line[9 + 4] == '-' && line[9 + 10] == 'T');
     at(line, "Z web says hello\n");
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "logs", "--until", "2000-01-01T00:00:00Z", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "-p", name, "logs", "--until", "2000-01-01T00:00:00Z", NULL);
+    cb_assert_status(&r, 0);
     assert_string_equal(buf_str(&r.out), "");
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "logs", "--since", "yesterday", NULL);
-    ct_assert_status(&r, 2);
-    ct_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "logs", "--since", "yesterday", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
 }
 
 static void test_stop_start_restart(void **state)
@@ -158,10 +158,10 @@ static void test_stop_start_restart(void **state)
     up_stack(f);
     const char *name = f->p->name;
     char *db = st_cname(f->p, "db", 1), *web = st_cname(f->p, "web", 1);
-    struct ct_result r;
+    struct cb_result r;
 
-    ct_run(&r, NULL, "--progress", "plain", "-p", name, "stop", "-t", "5", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "--progress", "plain", "-p", name, "stop", "-t", "5", NULL);
+    cb_assert_status(&r, 0);
     /* web depends on db: web stops first. */
     char *web_stopped = xasprintf("Container %s  Stopped", web);
     char *db_stopping = xasprintf("Container %s  Stopping", db);
@@ -169,19 +169,19 @@ static void test_stop_start_restart(void **state)
     char *s = st_state(&f->env, db, "Status");
     assert_string_equal(s, "exited");
     free(s);
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "ps", "-q", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "-p", name, "ps", "-q", NULL);
+    cb_assert_status(&r, 0);
     assert_string_equal(buf_str(&r.out), "");
-    ct_result_release(&r);
-    ct_run(&r, NULL, "-p", name, "ps", "--status", "exited", "--services", NULL);
-    ct_assert_status(&r, 0);
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "ps", "--status", "exited", "--services", NULL);
+    cb_assert_status(&r, 0);
     assert_string_equal(buf_str(&r.out), "db\nweb\n");
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "--progress", "plain", "-p", name, "start", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "--progress", "plain", "-p", name, "start", NULL);
+    cb_assert_status(&r, 0);
     /* db first. */
     char *db_started = xasprintf("Container %s  Started", db);
     char *web_starting = xasprintf("Container %s  Starting", web);
@@ -189,20 +189,20 @@ static void test_stop_start_restart(void **state)
     s = st_state(&f->env, web, "Status");
     assert_string_equal(s, "running");
     free(s);
-    ct_result_release(&r);
+    cb_result_release(&r);
 
     char *before = st_state(&f->env, web, "StartedAt");
-    ct_run(&r, NULL, "--progress", "plain", "-p", name, "restart", "-t", "5", "web", NULL);
-    ct_assert_status(&r, 0);
+    cb_run(&r, NULL, "--progress", "plain", "-p", name, "restart", "-t", "5", "web", NULL);
+    cb_assert_status(&r, 0);
     assert_null(strstr(buf_str(&r.err), db));
     char *after = st_state(&f->env, web, "StartedAt");
     assert_true(strcmp(before, after) != 0);
-    ct_result_release(&r);
+    cb_result_release(&r);
 
-    ct_run(&r, NULL, "-p", name, "start", "nosuch", NULL);
-    ct_assert_status(&r, 1);
+    cb_run(&r, NULL, "-p", name, "start", "nosuch", NULL);
+    cb_assert_status(&r, 1);
     at(buf_str(&r.err), "'nosuch'");
-    ct_result_release(&r);
+    cb_result_release(&r);
 
     free(before);
     free(after);
@@ -219,9 +219,9 @@ static void test_down_by_name(void **state)
     struct st_fixture *f = *state;
     up_stack(f);
     const char *name = f->p->name;
-    struct ct_result r;
-    ct_run(&r, NULL, "--progress", "json", "-p", name, "down", "-t", "5", NULL);
-    ct_assert_status(&r, 0);
+    struct cb_result r;
+    cb_run(&r, NULL, "--progress", "json", "-p", name, "down", "-t", "5", NULL);
+    cb_assert_status(&r, 0);
     /* One JSON object a line. */
     size_t removed = 0;
     for (char *line = r.err.data; line && *line; line = strchr(line, '\n') + 1) {
@@ -235,28 +235,28 @@ static void test_down_by_name(void **state)
     assert_int_equal(removed, 3); /* two containers, one network */
     assert_int_equal(st_count(&f->env, name, "container"), 0);
     assert_int_equal(st_count(&f->env, name, "network"), 0);
-    ct_result_release(&r);
+    cb_result_release(&r);
 
     /* Nothing left to do: still a success. */
-    ct_run(&r, NULL, "-p", name, "down", NULL);
-    ct_assert_status(&r, 0);
-    ct_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "down", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
 }
 
 static void test_usage_and_unreachable(void **state)
 {
     (void)state;
-    struct ct_result r;
-    ct_run(&r, NULL, "-p", "x", "down", "--rmi", "some", NULL);
-    ct_assert_status(&r, 2);
-    ct_result_release(&r);
-    ct_run(&r, NULL, "-p", "x", "stop", "-t", "soon", NULL);
-    ct_assert_status(&r, 2);
-    ct_result_release(&r);
-    ct_run(&r, NULL, "-H", "unix:///nonexistent/docker.sock", "-p", "x", "ps", NULL);
-    ct_assert_status(&r, 4);
+    struct cb_result r;
+    cb_run(&r, NULL, "-p", "x", "down", "--rmi", "some", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-p", "x", "stop", "-t", "soon", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-H", "unix:///nonexistent/docker.sock", "-p", "x", "ps", NULL);
+    cb_assert_status(&r, 4);
     at(buf_str(&r.err), "/nonexistent/docker.sock");
-    ct_result_release(&r);
+    cb_result_release(&r);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tests/lib/cli-test.h"
+#include "tests/lib/compose-test.h"
 #include "tests/lib/sched-test.h"
 
 struct ensure_run {
@@ -62,7 +63,7 @@ static char *add_services(struct st_fixture *f)
 {
     struct compose_project *p = f->p;
     char *dir = ct_tmpdir();
-    free(ct_write_file(dir, "Dockerfile", "FROM " TEST_IMAGE "\nRUN echo built > /built\n"));
+    ct_put(dir, "Dockerfile", "FROM " TEST_IMAGE "\nRUN echo built > /built\n");
     struct compose_service *app = mb_service_add(p, "app", NULL);
     app->build = arena_alloc(&p->arena, sizeof(*app->build));
     memset(app->build, 0, sizeof(*app->build));
@@ -85,7 +86,7 @@ static void test_builds_what_is_missing(void **state)
     ensure(f, NULL, &r);
     if (r.err.kind != CC_ERR_NONE)
         fail_msg("%s\n%s", r.err.message, buf_str(&r.events));
-    ct_assert_contains(buf_str(&r.events), built);
+    cb_assert_contains(buf_str(&r.events), built);
     assert_null(strstr(buf_str(&r.events), TEST_IMAGE)); /* present: used as it is */
     release(&r);
 
@@ -99,7 +100,7 @@ static void test_builds_what_is_missing(void **state)
     struct sched_ensure_options o = {.build = SCHED_ENSURE_BUILD_ALWAYS};
     ensure(f, &o, &r);
     assert_int_equal(r.err.kind, CC_ERR_NONE);
-    ct_assert_contains(buf_str(&r.events), built);
+    cb_assert_contains(buf_str(&r.events), built);
     release(&r);
     o = (struct sched_ensure_options){.build = SCHED_ENSURE_BUILD_NEVER, .pull = "never"};
     ensure(f, &o, &r);
@@ -129,8 +130,8 @@ static void test_missing_image_that_may_not_be_pulled(void **state)
     struct ensure_run r;
     ensure(f, NULL, &r);
     assert_int_equal(r.err.kind, CC_ERR_NOT_FOUND);
-    ct_assert_contains(r.err.message, "ccit-nosuch/image:1");
-    ct_assert_contains(buf_str(&r.events), "image ccit-nosuch/image:1 Error\n");
+    cb_assert_contains(r.err.message, "ccit-nosuch/image:1");
+    cb_assert_contains(buf_str(&r.events), "image ccit-nosuch/image:1 Error\n");
     release(&r);
 
     /* --pull never overrides a policy that would pull. */

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,7 +22,7 @@ static const char *binary(void)
     return b && *b ? b : "build/ccompose";
 }
 
-void ct_runv(struct ct_result *r, const char *cwd, const char *const *args, size_t n_args)
+void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size_t n_args)
 {
     memset(r, 0, sizeof(*r));
     buf_init(&r->out);
@@ -82,7 +81,7 @@ void ct_runv(struct ct_result *r, const char *cwd, const char *const *args, size
     r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-void ct_run(struct ct_result *r, const char *cwd, ...)
+void cb_run(struct cb_result *r, const char *cwd, ...)
 {
     const char *args[64];
     size_t n = 0;
@@ -92,57 +91,29 @@ void ct_run(struct ct_result *r, const char *cwd, ...)
     while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(args))
         args[n++] = a;
     va_end(ap);
-    ct_runv(r, cwd, args, n);
+    cb_runv(r, cwd, args, n);
 }
 
-void ct_result_release(struct ct_result *r)
+void cb_result_release(struct cb_result *r)
 {
     buf_release(&r->out);
     buf_release(&r->err);
 }
 
-void ct_assert_status(const struct ct_result *r, int want)
+void cb_assert_status(const struct cb_result *r, int want)
 {
     if (r->status != want)
         fail_msg("ccompose exited %d, not %d\n--- stdout:\n%s--- stderr:\n%s", r->status, want,
                  buf_str(&r->out), buf_str(&r->err));
 }
 
-void ct_assert_contains(const char *haystack, const char *needle)
+void cb_assert_contains(const char *haystack, const char *needle)
 {
     if (!strstr(haystack, needle))
         fail_msg("'%s' not found in:\n%s", needle, haystack);
 }
 
-char *ct_write_file(const char *dir, const char *name, const char *text)
-{
-    mkdir(dir, 0755);
-    char *path = xasprintf("%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-    return path;
-}
-
-char *ct_tmpdir(void)
-{
-    char *dir = xstrdup("/tmp/ccit-cli-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return dir;
-}
-
-void ct_rmdir(const char *dir)
-{
-    if (!dir || strncmp(dir, "/tmp/", 5) != 0)
-        return;
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cleanup: cannot remove %s\n", dir);
-    free(cmd);
-}
-
-void ct_spawn(struct ct_proc *p, const char *cwd, ...)
+void cb_spawn(struct cb_proc *p, const char *cwd, ...)
 {
     char *argv[64];
     size_t n = 0;
@@ -177,7 +148,7 @@ void ct_spawn(struct ct_proc *p, const char *cwd, ...)
     p->out_fd = fds[0];
 }
 
-static bool read_some(struct ct_proc *p)
+static bool read_some(struct cb_proc *p)
 {
     char chunk[4096];
     ssize_t n;
@@ -190,14 +161,14 @@ static bool read_some(struct ct_proc *p)
     return true;
 }
 
-void ct_read_until(struct ct_proc *p, const char *needle)
+void cb_read_until(struct cb_proc *p, const char *needle)
 {
     while (!strstr(buf_str(&p->out), needle))
         if (!read_some(p))
             fail_msg("output ended without '%s':\n%s", needle, buf_str(&p->out));
 }
 
-int ct_finish(struct ct_proc *p)
+int cb_finish(struct cb_proc *p)
 {
     while (read_some(p))
         ;
