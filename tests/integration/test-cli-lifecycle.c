@@ -243,6 +243,36 @@ static void test_down_by_name(void **state)
     cb_result_release(&r);
 }
 
+/* The terminal display, forced onto a pipe: a header, one line per container redrawn in place
+ * (cursor up, clear line), a check mark once done. --ansi never falls back to plain lines. */
+static void test_tty_display(void **state)
+{
+    struct st_fixture *f = *state;
+    up_stack(f);
+    const char *name = f->p->name;
+    char *web = st_cname(f->p, "web", 1);
+    struct cb_result r;
+    cb_run(&r, NULL, "--progress", "tty", "-p", name, "restart", "-t", "5", NULL);
+    cb_assert_status(&r, 0);
+    const char *err = buf_str(&r.err);
+    cb_assert_contains(err, "[+] Running 2/2");
+    cb_assert_contains(err, "\033[2K");
+    char *done = xasprintf("\u2714 Container %s  Started ", web);
+    cb_assert_contains(err, done);
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "--ansi", "never", "--progress", "tty", "-p", name, "restart", "-t", "5",
+           NULL);
+    cb_assert_status(&r, 0);
+    assert_null(strchr(buf_str(&r.err), '\033'));
+    char *plain = xasprintf("Container %s  Started\n", web);
+    cb_assert_contains(buf_str(&r.err), plain);
+    cb_result_release(&r);
+    free(done);
+    free(plain);
+    free(web);
+}
+
 static void test_usage_and_unreachable(void **state)
 {
     (void)state;
@@ -266,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_logs, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_stop_start_restart, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_down_by_name, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_tty_display, st_setup, st_teardown),
         cmocka_unit_test(test_usage_and_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
