@@ -168,6 +168,10 @@ static int down_run(struct cli_context *ctx, int argc, char **argv)
         return code;
     if ((code = cli_engine_open(ctx, &d.c)))
         goto out;
+    if (ctx->g.dry_run) {
+        code = cli_dry_run_lifecycle(ctx, d.c, d.project, NULL, 0, "down", d.opts.volumes);
+        goto out;
+    }
     if (d.rmi && (code = collect_images(&d)))
         goto out;
     code = cli_run_op(ctx, start_down, &d);

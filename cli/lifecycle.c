@@ -5,6 +5,9 @@
 
 #include "cli/run.h"
 
+static const char *const action_names[] = {
+    [SCHED_LC_START] = "start", [SCHED_LC_STOP] = "stop", [SCHED_LC_RESTART] = "restart"};
+
 struct lifecycle_cmd {
     struct cli_context *ctx;
     struct engine_client *c;
@@ -20,14 +23,38 @@ static struct sched_op *start_lifecycle(struct cli_wait *w, void *data, struct c
                            cli_on_done, w, reterr);
 }
 
+int cli_dry_run_lifecycle(struct cli_context *ctx, struct engine_client *c, const char *project,
+                          char *const *services, int n_services, const char *verb, bool volumes)
+{
+    struct sched_observed *o = NULL;
+    int code = cli_observe(ctx, c, project, NULL, &o);
+    if (code)
+        return code;
+    bool down = !strcmp(verb, "down");
+    for (size_t i = 0; i < o->n_containers; i++) {
+        const struct sched_observed_container *ct = &o->containers[i];
+        if (ct->oneoff && !down)
+            continue;
+        if (cli_service_selected(ct->service, services, n_services))
+            printf("container %s: %s\n", ct->name, down ? "stop, remove" : verb);
+    }
+    for (size_t i = 0; down && i < o->n_networks; i++)
+        if (o->networks[i].labeled)
+            printf("network %s: remove\n", o->networks[i].name);
+    for (size_t i = 0; down && volumes && i < o->n_volumes; i++)
+        if (o->volumes[i].labeled)
+            printf("volume %s: remove\n", o->volumes[i].name);
+    sched_observed_free(o);
+    return CLI_EXIT_OK;
+}
+
 static void usage(FILE *out, enum sched_lifecycle_action action)
 {
-    static const char *const names[] = {
-        [SCHED_LC_START] = "start", [SCHED_LC_STOP] = "stop", [SCHED_LC_RESTART] = "restart"};
     static const char *const what[] = {[SCHED_LC_START] = "Start services",
                                        [SCHED_LC_STOP] = "Stop services",
                                        [SCHED_LC_RESTART] = "Restart service containers"};
-    fprintf(out, "Usage:  ccompose %s [OPTIONS] [SERVICE...]\n\n%s\n", names[action], what[action]);
+    fprintf(out, "Usage:  ccompose %s [OPTIONS] [SERVICE...]\n\n%s\n", action_names[action],
+            what[action]);
     if (action != SCHED_LC_START)
         fprintf(out, "\nOptions:\n"
                      "  -t, --timeout int   Specify a shutdown timeout in seconds\n");
@@ -68,7 +95,9 @@ int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,
     if (code)
         return code;
     if ((code = cli_engine_open(ctx, &l.c)) == 0)
-        code = cli_run_op(ctx, start_lifecycle, &l);
+        code = ctx->g.dry_run ? cli_dry_run_lifecycle(ctx, l.c, l.project, argv + optind,
+                                                      argc - optind, action_names[action], false)
+                              : cli_run_op(ctx, start_lifecycle, &l);
     engine_client_free(l.c);
     uv_run(ctx->loop, UV_RUN_DEFAULT);
     compose_project_free(l.model);

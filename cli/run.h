@@ -46,6 +46,13 @@ typedef struct sched_op *(*cli_op_start_fn)(struct cli_wait *w, void *data,
                                              struct cc_error *reterr);
 int cli_run_op(struct cli_context *ctx, cli_op_start_fn start, void *data);
 
+/* --dry-run of down, start, stop and restart: what the command would do, one line a resource
+ * ("container p-web-1: stop", "network p_default: remove"), from one observation; changes
+ * nothing. verb is "start", "stop", "restart" or "down" (stop and remove, then the networks, and
+ * the volumes with volumes). Returns the exit code. */
+int cli_dry_run_lifecycle(struct cli_context *ctx, struct engine_client *c, const char *project,
+                          char *const *services, int n_services, const char *verb, bool volumes);
+
 /* start, stop and restart share their flags: [-t N] [SERVICE...]. */
 int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,
                       enum sched_lifecycle_action action);

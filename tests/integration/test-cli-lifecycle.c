@@ -220,6 +220,29 @@ static void test_down_by_name(void **state)
     up_stack(f);
     const char *name = f->p->name;
     struct cb_result r;
+    /* --dry-run says what would go and changes nothing. */
+    cb_run(&r, NULL, "--dry-run", "-p", name, "down", NULL);
+    cb_assert_status(&r, 0);
+    char *want = xasprintf("container %s-web-1: stop, remove\n", name);
+    cb_assert_contains(buf_str(&r.out), want);
+    free(want);
+    want = xasprintf("network %s_default: remove\n", name);
+    cb_assert_contains(buf_str(&r.out), want);
+    free(want);
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, name, "container"), 2);
+    cb_run(&r, NULL, "--dry-run", "-p", name, "stop", "web", NULL);
+    cb_assert_status(&r, 0);
+    want = xasprintf("container %s-web-1: stop\n", name);
+    assert_string_equal(buf_str(&r.out), want);
+    free(want);
+    cb_result_release(&r);
+    char *web = st_cname(f->p, "web", 1);
+    char *s = st_state(&f->env, web, "Status");
+    assert_string_equal(s, "running");
+    free(s);
+    free(web);
+
     cb_run(&r, NULL, "--progress", "json", "-p", name, "down", "-t", "5", NULL);
     cb_assert_status(&r, 0);
     /* One JSON object a line. */
