@@ -294,6 +294,14 @@ struct engine_request *engine_service_update(struct engine_client *c, const char
 struct engine_request *engine_service_remove(struct engine_client *c, const char *id, engine_cb cb,
                                              void *data, struct cc_error *reterr);
 
+/* GET /distribution/{image}/json: the registry's view of image, through the engine.
+ * result: {"Descriptor": {"digest": "sha256:...", ...}, "Platforms": [...]}. auth as in
+ * engine_image_pull. An image no registry answers for fails (CC_ERR_NOT_FOUND, CC_ERR_SERVER,
+ * CC_ERR_FAILED...). */
+struct engine_request *engine_distribution_inspect(struct engine_client *c, const char *image,
+                                                   const char *auth, engine_cb cb, void *data,
+                                                   struct cc_error *reterr);
+
 /* GET /tasks?filters= ({"service": [...], "label": [...], "desired-state": ["running"], ...}).
  * result: the array; each task has "ServiceID", "Slot" (replicated), "NodeID", "DesiredState",
  * "Status": {"State", "Message", "Err", "ContainerStatus"}. */

@@ -26,7 +26,26 @@ struct engine_request *engine_service_list(struct engine_client *c, json_t *filt
     return engine_call_json(c, "GET", &path, NULL, 0, cb, data, reterr);
 }
 
-/* A service call with a spec and, when given, the registry credentials to resolve its image. */
+/* A call that may carry registry credentials (X-Registry-Auth) for the engine to resolve an
+ * image with. path is released whatever happens; body borrowed, may be NULL. */
+static struct engine_request *auth_call(struct engine_client *c, const char *method,
+                                        struct buf *path, json_t *body, const char *auth,
+                                        engine_cb cb, void *data, struct cc_error *reterr)
+{
+    char *auth_header = auth ? xasprintf("X-Registry-Auth: %s", auth) : NULL;
+    struct engine_call call = {
+        .method = method,
+        .path = buf_str(path),
+        .body = body,
+        .headers = {auth_header},
+        .mode = ENGINE_RESP_JSON,
+    };
+    struct engine_request *r = engine_call_submit(c, &call, cb, data, reterr);
+    free(auth_header);
+    buf_release(path);
+    return r;
+}
+
 static struct engine_request *spec_call(struct engine_client *c, struct buf *path, json_t *spec,
                                         const char *auth, engine_cb cb, void *data,
                                         struct cc_error *reterr)
@@ -35,18 +54,7 @@ static struct engine_request *spec_call(struct engine_client *c, struct buf *pat
         buf_release(path);
         return cc_error_set(reterr, CC_ERR_USAGE, "no service spec given"), NULL;
     }
-    char *auth_header = auth ? xasprintf("X-Registry-Auth: %s", auth) : NULL;
-    struct engine_call call = {
-        .method = "POST",
-        .path = buf_str(path),
-        .body = spec,
-        .headers = {auth_header},
-        .mode = ENGINE_RESP_JSON,
-    };
-    struct engine_request *r = engine_call_submit(c, &call, cb, data, reterr);
-    free(auth_header);
-    buf_release(path);
-    return r;
+    return auth_call(c, "POST", path, spec, auth, cb, data, reterr);
 }
 
 struct engine_request *engine_service_create(struct engine_client *c, json_t *spec,
@@ -83,6 +91,17 @@ struct engine_request *engine_service_remove(struct engine_client *c, const char
                                              void *data, struct cc_error *reterr)
 {
     return engine_id_call(c, "DELETE", "/services/", id, "", "service", NULL, cb, data, reterr);
+}
+
+struct engine_request *engine_distribution_inspect(struct engine_client *c, const char *image,
+                                                   const char *auth, engine_cb cb, void *data,
+                                                   struct cc_error *reterr)
+{
+    if (engine_check_id(image, "image", reterr) < 0)
+        return NULL;
+    struct buf path = BUF_INIT;
+    engine_path_id(&path, "/distribution/", image, "/json");
+    return auth_call(c, "GET", &path, NULL, auth, cb, data, reterr);
 }
 
 struct engine_request *engine_task_list(struct engine_client *c, json_t *filters, engine_cb cb,

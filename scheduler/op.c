@@ -15,7 +15,7 @@ static const char *const state_names[] = {
     [SCHED_RUNNING] = "Running",     [SCHED_WAITING] = "Waiting",   [SCHED_HEALTHY] = "Healthy",
     [SCHED_EXITED] = "Exited",       [SCHED_STOPPING] = "Stopping", [SCHED_STOPPED] = "Stopped",
     [SCHED_REMOVING] = "Removing",   [SCHED_REMOVED] = "Removed",   [SCHED_WARNING] = "Warning",
-    [SCHED_ERROR] = "Error",
+    [SCHED_ERROR] = "Error",         [SCHED_UPDATING] = "Updating", [SCHED_UPDATED] = "Updated",
 };
 
 const char *sched_state_name(enum sched_state state)
@@ -32,6 +32,14 @@ const char *sched_resource_name(enum sched_resource kind)
         return "volume";
     case SCHED_RES_CONTAINER:
         return "container";
+    case SCHED_RES_SERVICE:
+        return "service";
+    case SCHED_RES_SECRET:
+        return "secret";
+    case SCHED_RES_CONFIG:
+        return "config";
+    case SCHED_RES_TASK:
+        return "task";
     }
     return "?";
 }
