@@ -149,5 +149,11 @@ fuzz-smoke: $(FUZZ_BIN)
 # The voting app end-to-end tests (tests/e2e/) with a compose command: COMPOSE="docker-compose"
 # or, by default, this build's ccompose.
 .PHONY: test-e2e
-test-e2e:
+test-e2e: $(BUILD)/ccompose
 	COMPOSE="$${COMPOSE:-$(BUILD)/ccompose}" tests/e2e/run.sh
+
+# Benchmarks against docker-compose (bench/*/run, see bench/README.md); needs an engine with the
+# machine set up. Ends with "N passed, N failed".
+.PHONY: bench
+bench: $(BUILD)/ccompose
+	CCOMPOSE="$${CCOMPOSE:-$(BUILD)/ccompose}" scripts/run-bench.sh
