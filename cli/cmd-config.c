@@ -10,7 +10,14 @@
 #include "cli/commands.h"
 #include "compose/compose.h"
 
-enum list_what { LIST_NONE, LIST_SERVICES, LIST_VOLUMES, LIST_NETWORKS, LIST_PROFILES, LIST_IMAGES };
+enum list_what {
+    LIST_NONE,
+    LIST_SERVICES,
+    LIST_VOLUMES,
+    LIST_NETWORKS,
+    LIST_PROFILES,
+    LIST_IMAGES
+};
 
 static void config_usage(FILE *out)
 {
@@ -65,8 +72,17 @@ static void print_list(FILE *out, const struct compose_project *p, enum list_wha
     }
 }
 
-enum { OPT_FORMAT = 256, OPT_SERVICES, OPT_VOLUMES, OPT_NETWORKS, OPT_PROFILES, OPT_IMAGES,
-       OPT_NO_INTERPOLATE, OPT_NO_NORMALIZE, OPT_IGNORED };
+enum {
+    OPT_FORMAT = 256,
+    OPT_SERVICES,
+    OPT_VOLUMES,
+    OPT_NETWORKS,
+    OPT_PROFILES,
+    OPT_IMAGES,
+    OPT_NO_INTERPOLATE,
+    OPT_NO_NORMALIZE,
+    OPT_IGNORED
+};
 
 static int config_run(struct cli_context *ctx, int argc, char **argv)
 {
@@ -160,7 +176,8 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
     } else {
         char *text = NULL;
         struct cc_error err = CC_ERROR_INIT;
-        if (compose_project_dump(p, format, &text, &err) < 0) {
+        if (compose_project_dump(p, format, base.no_interpolate ? COMPOSE_DUMP_RAW : 0, &text,
+                                 &err) < 0) {
             cli_error_print(&err);
             code = CLI_EXIT_FAILURE;
         } else {

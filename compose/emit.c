@@ -230,7 +230,8 @@ static json_t *build(const struct compose_build *b)
 {
     json_t *o = json_object();
     put_str(o, "context", b->context);
-    put_str(o, "dockerfile", b->dockerfile ? b->dockerfile : (b->dockerfile_inline ? NULL : "Dockerfile"));
+    put_str(o, "dockerfile",
+            b->dockerfile ? b->dockerfile : (b->dockerfile_inline ? NULL : "Dockerfile"));
     put_str(o, "dockerfile_inline", b->dockerfile_inline);
     put_kvv(o, "args", &b->args);
     put_str(o, "target", b->target);
@@ -481,34 +482,51 @@ static int cmp_keys(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* A copy of v with every object's keys in sorted order (jansson keeps insertion order). */
-static json_t *sorted(json_t *v)
+/* s with every '$' doubled, so that reading it again (which interpolates) gives s. */
+static json_t *escaped(const char *s)
+{
+    if (!strchr(s, '$'))
+        return json_string_nocheck(s);
+    struct buf b = BUF_INIT;
+    for (; *s; s++) {
+        if (*s == '$')
+            buf_addc(&b, '$');
+        buf_addc(&b, *s);
+    }
+    json_t *r = json_string_nocheck(buf_str(&b));
+    buf_release(&b);
+    return r;
+}
+
+/* A copy of v with every object's keys in sorted order (jansson keeps insertion order) and,
+ * with escape, every '$' of string values doubled (keys are not interpolated). */
+static json_t *sorted(json_t *v, bool escape)
 {
     if (json_is_array(v)) {
         json_t *a = json_array();
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x)
-            json_array_append_new(a, sorted(x));
+        json_array_foreach(v, i, x) json_array_append_new(a, sorted(x, escape));
         return a;
     }
+    if (json_is_string(v) && escape)
+        return escaped(json_string_value(v));
     if (!json_is_object(v))
         return json_incref(v);
     size_t n = json_object_size(v), i = 0;
     const char **keys = xmalloc((n ? n : 1) * sizeof(*keys));
     const char *k;
     json_t *x;
-    json_object_foreach(v, k, x)
-        keys[i++] = k;
+    json_object_foreach(v, k, x) keys[i++] = k;
     qsort(keys, n, sizeof(*keys), cmp_keys);
     json_t *o = json_object();
     for (i = 0; i < n; i++)
-        json_object_set_new_nocheck(o, keys[i], sorted(json_object_get(v, keys[i])));
+        json_object_set_new_nocheck(o, keys[i], sorted(json_object_get(v, keys[i]), escape));
     free(keys);
     return o;
 }
 
-static json_t *project_tree(const struct compose_project *p)
+static json_t *project_tree(const struct compose_project *p, bool escape)
 {
     json_t *root = json_object();
     put_str(root, "name", p->name);
@@ -536,8 +554,7 @@ static json_t *project_tree(const struct compose_project *p)
     json_t *out = json_object();
     const char *k;
     json_t *x;
-    json_object_foreach(root, k, x)
-        json_object_set_new_nocheck(out, k, sorted(x));
+    json_object_foreach(root, k, x) json_object_set_new_nocheck(out, k, sorted(x, escape));
     json_decref(root);
     return out;
 }
@@ -548,8 +565,8 @@ static json_t *project_tree(const struct compose_project *p)
  * boolean or a number, or reads as a YAML 1.1 boolean to older readers. */
 static bool needs_quotes(const char *s)
 {
-    static const char *const words[] = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-                                        "on", "On", "ON", "off", "Off", "OFF"};
+    static const char *const words[] = {"y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no",
+                                        "No", "NO", "on",  "On",  "ON",  "off", "Off", "OFF"};
     struct cnode n = {.kind = CNODE_SCALAR, .style = CNODE_PLAIN, .value = s, .len = strlen(s)};
     if (cnode_resolve(&n).type != CNODE_TYPE_STRING)
         return true;
@@ -592,7 +609,8 @@ static void ynode(struct yemit *y, json_t *v)
         json_t *x;
         yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
         yevent(y, &ev);
-        json_object_foreach(v, k, x) {
+        json_object_foreach(v, k, x)
+        {
             yscalar(y, k, true);
             ynode(y, x);
         }
@@ -605,8 +623,7 @@ static void ynode(struct yemit *y, json_t *v)
         json_t *x;
         yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
         yevent(y, &ev);
-        json_array_foreach(v, i, x)
-            ynode(y, x);
+        json_array_foreach(v, i, x) ynode(y, x);
         yaml_sequence_end_event_initialize(&ev);
         yevent(y, &ev);
         break;
@@ -669,9 +686,9 @@ static char *to_yaml(json_t *root)
 }
 
 int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
-                         char **ret, struct cc_error *reterr)
+                         enum compose_dump_flags flags, char **ret, struct cc_error *reterr)
 {
-    json_t *root = project_tree(p);
+    json_t *root = project_tree(p, !(flags & COMPOSE_DUMP_RAW));
     char *out;
     if (format == COMPOSE_DUMP_JSON) {
         char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

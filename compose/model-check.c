@@ -341,7 +341,7 @@ int m_kvv(struct mctx *m, const struct cnode *n, bool env_lookup, struct compose
 
 static int field(struct mctx *m, const struct cnode *v, const struct mfield *f, void *dst)
 {
-    char *p = (char *)dst + f->off;
+    char *p = dst ? (char *)dst + f->off : NULL;
     switch (f->type) {
     case MF_STR:
         return m_str(m, v, (const char **)p);

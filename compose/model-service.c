@@ -988,7 +988,7 @@ int m_service(struct mctx *m, const char *name, const struct cnode *n, struct co
     const struct cnode *ef = cnode_get(n, "env_file");
     if (ef && env_files(m, ef, s) < 0)
         r = -1;
-    if (n->kind == CNODE_MAPPING && !s->image && !s->build && r == 0)
+    if (!s->image && !s->build && r == 0)
         r = m_error(m, n, "add `image:` or `build:` to the service",
                     "service '%s' has neither an image nor a build context", name);
     return r;
