@@ -84,6 +84,50 @@ enum {
     OPT_IGNORED
 };
 
+/* Marks service i and what it depends on. */
+static void select_with_deps(const struct compose_project *p, bool *sel, size_t i)
+{
+    if (sel[i])
+        return;
+    sel[i] = true;
+    for (size_t d = 0; d < p->services[i].n_depends_on; d++) {
+        const struct compose_service *dep =
+            compose_project_service(p, p->services[i].depends_on[d].service);
+        if (dep)
+            select_with_deps(p, sel, (size_t)(dep - p->services));
+    }
+}
+
+/* The services named on the command line and their dependencies, as a view of p sharing its
+ * arena: *ret_services is new (free() it), the rest borrowed. Fails on an unknown name. */
+static int select_services(const struct compose_project *p, char **names, int n,
+                           struct compose_project *view, struct compose_service **ret_services)
+{
+    bool *sel = xcalloc(p->n_services ? p->n_services : 1, sizeof(*sel));
+    int r = 0;
+    for (int i = 0; i < n; i++) {
+        const struct compose_service *s = compose_project_service(p, names[i]);
+        if (!s) {
+            fprintf(stderr, "error: no such service: '%s'\n", names[i]);
+            r = -1;
+            continue;
+        }
+        select_with_deps(p, sel, (size_t)(s - p->services));
+    }
+    struct compose_service *v = xcalloc(p->n_services ? p->n_services : 1, sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_services; i++)
+        if (sel[i])
+            v[k++] = p->services[i];
+    free(sel);
+    /* A view: the copy's arena is never released (p owns it). */
+    memcpy(view, p, sizeof(*view));
+    view->services = v;
+    view->n_services = k;
+    *ret_services = v;
+    return r;
+}
+
 static int config_run(struct cli_context *ctx, int argc, char **argv)
 {
     static const struct option options[] = {
@@ -165,18 +209,31 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
     if (code != CLI_EXIT_OK || quiet)
         goto out;
 
+    struct compose_project view;
+    struct compose_service *selected = NULL;
+    const struct compose_project *shown = p;
+    if (optind < argc) {
+        if (select_services(p, argv + optind, argc - optind, &view, &selected) < 0) {
+            free(selected);
+            code = CLI_EXIT_USAGE;
+            goto out;
+        }
+        shown = &view;
+    }
+
     FILE *out = stdout;
     if (output && !(out = fopen(output, "w"))) {
         fprintf(stderr, "error: cannot write '%s': %s\n", output, strerror(errno));
         code = CLI_EXIT_FAILURE;
+        free(selected);
         goto out;
     }
     if (what != LIST_NONE) {
-        print_list(out, p, what);
+        print_list(out, shown, what);
     } else {
         char *text = NULL;
         struct cc_error err = CC_ERROR_INIT;
-        if (compose_project_dump(p, format, base.no_interpolate ? COMPOSE_DUMP_RAW : 0, &text,
+        if (compose_project_dump(shown, format, base.no_interpolate ? COMPOSE_DUMP_RAW : 0, &text,
                                  &err) < 0) {
             cli_error_print(&err);
             code = CLI_EXIT_FAILURE;
@@ -190,6 +247,7 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         fprintf(stderr, "error: cannot write '%s': %s\n", output, strerror(errno));
         code = CLI_EXIT_FAILURE;
     }
+    free(selected);
 out:
     compose_project_free(p);
     return code;

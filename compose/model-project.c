@@ -470,14 +470,6 @@ static int f_services_later(struct mctx *m, const struct cnode *n, void *dst)
     return 0;
 }
 
-static int f_version(struct mctx *m, const struct cnode *n, void *dst)
-{
-    (void)dst;
-    m_warning(m, n, "the attribute `version` is obsolete, it will be ignored, please remove it "
-                    "to avoid potential confusion");
-    return 0;
-}
-
 static int f_networks(struct mctx *m, const struct cnode *n, void *dst)
 {
     (void)dst;
@@ -503,7 +495,7 @@ static int f_configs(struct mctx *m, const struct cnode *n, void *dst)
 }
 
 static const struct mfield top_fields[] = {
-    {"version", MF_CUSTOM, 0, f_version},
+    {"version", MF_ACCEPTED, 0, NULL}, /* obsolete: a warning, see compose_model_build() */
     {"name", MF_ACCEPTED, 0, NULL}, /* read by assembly */
     {"services", MF_CUSTOM, 0, f_services_later},
     {"networks", MF_CUSTOM, 0, f_networks},
@@ -522,6 +514,11 @@ int compose_model_build(struct compose_load_ctx *ctx, const struct cnode *root)
     struct compose_service *all = NULL;
     size_t n_all = 0;
 
+    for (size_t i = 0; root->kind == CNODE_MAPPING && i < root->npairs; i++)
+        if (strcmp(root->pairs[i].key->value, "version") == 0)
+            m_warning(&m, root->pairs[i].key,
+                      "the attribute `version` is obsolete, it will be ignored, please remove it "
+                      "to avoid potential confusion");
     m_fields(&m, root, top_fields, CC_ARRAY_LEN(top_fields), NULL, "the top level");
     const struct cnode *services = cnode_get(root, "services");
     if (services) {

@@ -108,6 +108,15 @@ static void test_lists_and_quiet(void **state)
     assert_int_equal(ct_run(dir, volumes, NULL, &out, NULL), 0);
     assert_string_equal(out, "data\n");
     free(out);
+    /* Named services come with their dependencies. */
+    const char *named[] = {bin(), "config", "--services", "web", NULL};
+    assert_int_equal(ct_run(dir, named, NULL, &out, NULL), 0);
+    assert_string_equal(out, "db\nweb\n");
+    free(out);
+    const char *only_db[] = {bin(), "config", "--services", "db", NULL};
+    assert_int_equal(ct_run(dir, only_db, NULL, &out, NULL), 0);
+    assert_string_equal(out, "db\n");
+    free(out);
     const char *quiet[] = {bin(), "config", "-q", NULL};
     assert_int_equal(ct_run(dir, quiet, NULL, &out, NULL), 0);
     assert_string_equal(out, "");

@@ -434,6 +434,7 @@ static void test_version_warns(void **state)
     assert_int_equal(r.diag.n_warnings, 1);
     assert_non_null(strstr(r.diag.warnings[0].message, "obsolete"));
     assert_int_equal(r.diag.warnings[0].line, 1);
+    assert_int_equal(r.diag.warnings[0].col, 1);
     ct_release(&r);
 }
 
