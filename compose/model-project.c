@@ -118,6 +118,54 @@ static struct compose_service *find(struct compose_service *v, size_t n, const c
     return NULL;
 }
 
+/* ---- implicit dependencies ---- */
+
+static void add_implicit(struct mctx *m, struct compose_service *all, size_t n,
+                         struct compose_service *s, const char *name, size_t len, bool restart)
+{
+    char *target = xstrndup(name, len);
+    bool known = false;
+    for (size_t i = 0; i < n && !known; i++)
+        known = strcmp(all[i].name, target) == 0;
+    for (size_t i = 0; known && i < s->n_depends_on; i++)
+        known = strcmp(s->depends_on[i].service, target) != 0;
+    /* Unknown targets are reported by check_service_refs(); declared dependencies win. */
+    if (known) {
+        struct compose_dependency *v = m_array(m, s->n_depends_on + 1, sizeof(*v));
+        if (s->n_depends_on)
+            memcpy(v, s->depends_on, s->n_depends_on * sizeof(*v));
+        v[s->n_depends_on++] = (struct compose_dependency){
+            arena_strdup(m->a, target), COMPOSE_COND_STARTED, restart, true, s->pos};
+        s->depends_on = v;
+    }
+    free(target);
+}
+
+/* links, volumes_from and `service:` namespaces make the service depend on the other one, as in
+ * docker compose (links and namespaces restart with it, volumes_from does not). */
+static void implicit_dependencies(struct mctx *m, struct compose_service *all, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct compose_service *s = &all[i];
+        for (size_t j = 0; j < s->links.n; j++)
+            add_implicit(m, all, n, s, s->links.v[j], strcspn(s->links.v[j], ":"), true);
+        const char *ns[] = {s->network_mode, s->ipc, s->pid, s->cgroup};
+        for (size_t j = 0; j < CC_ARRAY_LEN(ns); j++)
+            if (ns[j] && strncmp(ns[j], "service:", 8) == 0)
+                add_implicit(m, all, n, s, ns[j] + 8, strlen(ns[j] + 8), true);
+        for (size_t j = 0; j < s->volumes_from.n; j++) {
+            const char *v = s->volumes_from.v[j];
+            if (strncmp(v, "container:", 10) == 0)
+                continue;
+            if (strncmp(v, "service:", 8) == 0)
+                v += 8;
+            add_implicit(m, all, n, s, v, strcspn(v, ":"), false);
+        }
+        if (s->pull_policy && strcmp(s->pull_policy, "if_not_present") == 0)
+            s->pull_policy = "missing";
+    }
+}
+
 /* ---- profiles ---- */
 
 static bool profile_enabled(const struct compose_project *p, const struct compose_service *s)
@@ -526,6 +574,7 @@ int compose_model_build(struct compose_load_ctx *ctx, const struct cnode *root)
         read_services(&m, services, &all, &n_all);
         cnode_path_pop(&m.path);
     }
+    implicit_dependencies(&m, all, n_all);
     apply_profiles(&m, all, n_all);
     for (size_t i = 0; i < p->n_services; i++)
         check_dependencies(&m, &p->services[i]);
