@@ -198,6 +198,41 @@ static void test_bad_forms(void **state)
     ct_release(&r);
 }
 
+static void test_resources(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  web:\n"
+                 "    image: x\n"
+                 "networks:\n"
+                 "  ext:\n"
+                 "    external: true\n"
+                 "    driver: bridge\n"
+                 "volumes:\n"
+                 "  v:\n"
+                 "    drivr: local\n"
+                 "secrets:\n"
+                 "  s:\n"
+                 "    file: ./a\n"
+                 "    environment: B\n"
+                 "  t:\n"
+                 "    content: x\n"
+                 "configs:\n"
+                 "  c: {}\n"
+                 "  d:\n"
+                 "    driver: vault\n",
+                 NULL);
+    ct_assert_error(&r, 0, 7, 5, "network 'ext' is external and cannot set 'driver'");
+    ct_assert_error(&r, 1, 10, 5, "unknown key 'drivr' in volume 'v'");
+    ct_assert_error(&r, 2, 12, 3, "secret 's' needs exactly one source");
+    ct_assert_error(&r, 3, 15, 3, "secret 't' cannot take content:");
+    ct_assert_error(&r, 4, 18, 3, "config 'c' needs exactly one source");
+    assert_int_equal(r.diag.n_errors, 5);
+    ct_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_cycle_and_names),
         cmocka_unit_test(test_profiles_dependency),
         cmocka_unit_test(test_bad_forms),
+        cmocka_unit_test(test_resources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
