@@ -356,6 +356,57 @@ static void check_service_refs(struct mctx *m, struct compose_service *s)
                   s->scale, s->deploy.replicas);
         free(path);
     }
+    if (s->build) {
+        const struct compose_build *b = s->build;
+        path = xasprintf("services.%s.build", s->name);
+        if (b->dockerfile && b->dockerfile_inline)
+            pos_error(m, b->pos, path, "keep one of dockerfile: and dockerfile_inline:",
+                      "service '%s' sets both dockerfile and dockerfile_inline", s->name);
+        bool found = !b->platforms.n || !s->platform;
+        for (size_t i = 0; i < b->platforms.n && !found; i++)
+            found = strcmp(b->platforms.v[i], s->platform) == 0;
+        if (!found)
+            pos_error(m, b->pos, path, "add the service's platform to build.platforms",
+                      "build.platforms of service '%s' must include its platform '%s'", s->name,
+                      s->platform);
+        for (size_t i = 0; i < b->n_secrets; i++) {
+            bool declared = false;
+            for (size_t j = 0; j < p->n_secrets && !declared; j++)
+                declared = strcmp(p->secrets[j].key, b->secrets[i].source) == 0;
+            if (!declared)
+                pos_error(m, b->secrets[i].pos, path, "declare it under the top-level secrets:",
+                          "service '%s' uses build secret '%s', which is not declared", s->name,
+                          b->secrets[i].source);
+        }
+        free(path);
+    }
+    /* The flat resource keys and deploy.resources must agree where both are set. */
+    struct {
+        bool clash;
+        const char *flat, *deploy;
+    } pairs[] = {
+        {s->cpus != 0 && s->deploy.limits.cpus != 0 && s->cpus != s->deploy.limits.cpus, "cpus",
+         "deploy.resources.limits.cpus"},
+        {s->mem_limit != COMPOSE_UNSET && s->deploy.limits.memory != COMPOSE_UNSET &&
+             s->mem_limit != s->deploy.limits.memory,
+         "mem_limit", "deploy.resources.limits.memory"},
+        {s->mem_reservation != COMPOSE_UNSET && s->deploy.reservations.memory != COMPOSE_UNSET &&
+             s->mem_reservation != s->deploy.reservations.memory,
+         "mem_reservation", "deploy.resources.reservations.memory"},
+        {s->pids_limit != COMPOSE_UNSET && s->deploy.limits.pids != COMPOSE_UNSET &&
+             s->pids_limit != s->deploy.limits.pids,
+         "pids_limit", "deploy.resources.limits.pids"},
+    };
+    for (size_t i = 0; i < CC_ARRAY_LEN(pairs); i++) {
+        if (!pairs[i].clash)
+            continue;
+        path = xasprintf("services.%s.%s", s->name, pairs[i].flat);
+        char *hint = xasprintf("keep one of %s and %s", pairs[i].flat, pairs[i].deploy);
+        pos_error(m, s->pos, path, hint, "service '%s' sets different values in %s and %s",
+                  s->name, pairs[i].flat, pairs[i].deploy);
+        free(hint);
+        free(path);
+    }
     if (s->container_name && compose_service_replicas(s) > 1) {
         path = xasprintf("services.%s.container_name", s->name);
         pos_error(m, s->pos, path, "remove container_name, or run one replica",

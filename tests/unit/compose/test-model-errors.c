@@ -233,6 +233,34 @@ static void test_resources(void **state)
     ct_release(&r);
 }
 
+static void test_consistency(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  web:\n"
+                 "    build:\n"
+                 "      dockerfile: Dockerfile\n"
+                 "      dockerfile_inline: FROM scratch\n"
+                 "      secrets: [npm]\n"
+                 "    mem_limit: 1g\n"
+                 "    deploy:\n"
+                 "      resources: {limits: {memory: 2g}}\n"
+                 "    scale: 2\n"
+                 "  db:\n"
+                 "    image: x\n"
+                 "    scale: 2\n"
+                 "    deploy: {replicas: 3}\n",
+                 NULL);
+    ct_assert_error(&r, 0, 2, 3, "service 'web' sets different values in mem_limit and deploy");
+    ct_assert_error(&r, 1, 4, 7, "service 'web' sets both dockerfile and dockerfile_inline");
+    ct_assert_error(&r, 2, 6, 17, "service 'web' uses build secret 'npm', which is not declared");
+    ct_assert_error(&r, 3, 11, 3, "service 'db' sets scale: 2 and deploy.replicas: 3");
+    assert_int_equal(r.diag.n_errors, 4);
+    ct_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_profiles_dependency),
         cmocka_unit_test(test_bad_forms),
         cmocka_unit_test(test_resources),
+        cmocka_unit_test(test_consistency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
