@@ -128,6 +128,38 @@ static int select_services(const struct compose_project *p, char **names, int n,
     return r;
 }
 
+/* Writes text to output (NULL: standard output). */
+static int write_out(const char *output, const char *text)
+{
+    FILE *out = output ? fopen(output, "w") : stdout;
+    if (!out || fputs(text, out) < 0 || (output && fclose(out) != 0)) {
+        fprintf(stderr, "error: cannot write '%s': %s\n", output ? output : "standard output",
+                strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* --no-interpolate: the merged files as written (compose_config_dump_raw()). */
+static int config_raw(struct cli_context *ctx, int argc, char **argv,
+                      struct compose_load_options *o, enum compose_dump_format format,
+                      const char *output, bool quiet)
+{
+    struct compose_diag diag;
+    struct cc_error err = CC_ERROR_INIT;
+    char *text = NULL;
+    compose_diag_init(&diag);
+    cli_project_options(ctx, (const char *const *)argv, (size_t)argc, o);
+    int r = compose_config_dump_raw(o, format, &text, &diag, &err);
+    int code = cli_load_report(r, &diag, &err);
+    if (code == CLI_EXIT_OK && !quiet)
+        code = write_out(output, text);
+    free(text);
+    cc_error_release(&err);
+    compose_diag_release(&diag);
+    return code;
+}
+
 static int config_run(struct cli_context *ctx, int argc, char **argv)
 {
     static const struct option options[] = {
@@ -202,6 +234,11 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
+
+    if (base.no_interpolate && what == LIST_NONE)
+        return config_raw(ctx, argc - optind, argv + optind, &base, format, output, quiet);
+    /* Names are never interpolated: lists come from the model as usual. */
+    base.no_interpolate = false;
 
     struct compose_project *p = NULL;
     int code = cli_project_load_with(ctx, (const char *const *)argv + optind,

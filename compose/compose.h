@@ -468,4 +468,13 @@ enum compose_dump_flags {
 int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
                          enum compose_dump_flags flags, char **ret, struct cc_error *reterr);
 
+/* `config --no-interpolate`: the files found, read, merged (extends, include, paths as opts
+ * say) but neither interpolated nor typed, printed with `name:` first and the rest in file
+ * order. Values like "${PORT}:80" cannot be typed before interpolation, so the model is not
+ * built and only YAML and merge errors are found. *ret is new (free() it); on failure diag (may
+ * be NULL) and *reterr hold the error. */
+int compose_config_dump_raw(const struct compose_load_options *opts,
+                            enum compose_dump_format format, char **ret,
+                            struct compose_diag *diag, struct cc_error *reterr);
+
 #endif

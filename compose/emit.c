@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "common/buf.h"
+#include "compose/assemble-internal.h"
 #include "compose/compose.h"
 #include "compose/node.h"
 #include "compose/parse.h"
@@ -685,10 +686,41 @@ static char *to_yaml(json_t *root)
     return buf_detach(&b);
 }
 
-int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
-                         enum compose_dump_flags flags, char **ret, struct cc_error *reterr)
+/* ---- the merged tree, uninterpolated ---- */
+
+static json_t *tree_json(const struct cnode *n)
 {
-    json_t *root = project_tree(p, !(flags & COMPOSE_DUMP_RAW));
+    if (n->kind == CNODE_MAPPING) {
+        json_t *o = json_object();
+        for (size_t i = 0; i < n->npairs; i++)
+            json_object_set_new_nocheck(o, n->pairs[i].key->value, tree_json(n->pairs[i].value));
+        return o;
+    }
+    if (n->kind == CNODE_SEQUENCE) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n->nitems; i++)
+            json_array_append_new(a, tree_json(n->items[i]));
+        return a;
+    }
+    struct cnode_scalar v = cnode_resolve(n);
+    switch (v.type) {
+    case CNODE_TYPE_NULL:
+        return json_null();
+    case CNODE_TYPE_BOOL:
+        return json_boolean(v.b);
+    case CNODE_TYPE_INT:
+        return json_integer(v.i);
+    case CNODE_TYPE_FLOAT:
+        if (v.f == v.f && v.f - v.f == 0) /* JSON has no NaN or infinities */
+            return json_real(v.f);
+        return json_string_nocheck(n->value);
+    default:
+        return json_string_nocheck(n->value);
+    }
+}
+
+static char *render(json_t *root, enum compose_dump_format format)
+{
     char *out;
     if (format == COMPOSE_DUMP_JSON) {
         char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -697,6 +729,51 @@ int compose_project_dump(const struct compose_project *p, enum compose_dump_form
     } else {
         out = to_yaml(root);
     }
+    return out;
+}
+
+int compose_config_dump_raw(const struct compose_load_options *opts,
+                            enum compose_dump_format format, char **ret, struct compose_diag *diag,
+                            struct cc_error *reterr)
+{
+    struct compose_project *p = xcalloc(1, sizeof(*p));
+    struct asm_vars vars = {0};
+    struct cnode *root;
+    struct compose_load_options o = *opts;
+    int r = -1;
+    arena_init(&p->arena);
+    o.no_interpolate = true;
+    struct compose_load_ctx ctx = {.project = p, .opts = &o, .diag = diag};
+    if (compose_assemble(&ctx, &vars, &root, reterr) < 0) {
+        compose_diag_add_error(diag, reterr);
+        goto out;
+    }
+    json_t *tree = json_object();
+    json_object_set_new_nocheck(tree, "name", json_string_nocheck(p->name));
+    for (size_t i = 0; i < root->npairs; i++) {
+        const char *k = root->pairs[i].key->value;
+        if (strcmp(k, "name") != 0 && strcmp(k, "version") != 0)
+            json_object_set_new_nocheck(tree, k, tree_json(root->pairs[i].value));
+    }
+    char *out = render(tree, format);
+    json_decref(tree);
+    if (!out) {
+        cc_error_set(reterr, CC_ERR_FAILED, "cannot write the project");
+        goto out;
+    }
+    *ret = out;
+    r = 0;
+out:
+    asm_vars_release(&vars);
+    compose_project_free(p);
+    return r;
+}
+
+int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
+                         enum compose_dump_flags flags, char **ret, struct cc_error *reterr)
+{
+    json_t *root = project_tree(p, !(flags & COMPOSE_DUMP_RAW));
+    char *out = render(root, format);
     json_decref(root);
     if (!out)
         return cc_error_set(reterr, CC_ERR_FAILED, "cannot write the project as %s",

@@ -36,8 +36,7 @@ static int cmp_network(const void *a, const void *b)
 
 static int cmp_volume(const void *a, const void *b)
 {
-    return strcmp(((const struct compose_volume *)a)->key,
-                  ((const struct compose_volume *)b)->key);
+    return strcmp(((const struct compose_volume *)a)->key, ((const struct compose_volume *)b)->key);
 }
 
 static int cmp_file_def(const void *a, const void *b)
@@ -247,8 +246,8 @@ static void check_dependencies(struct mctx *m, struct compose_service *s)
                 free(path);
                 continue; /* an optional dependency on a disabled service is dropped */
             }
-            char *hint = xasprintf("define '%s' under services, or remove it from depends_on",
-                                   d->service);
+            char *hint =
+                xasprintf("define '%s' under services, or remove it from depends_on", d->service);
             pos_error(m, d->pos, path, hint, "'%s' in services.%s.depends_on is not a service",
                       d->service, s->name);
             free(hint);
@@ -319,13 +318,13 @@ static void check_service_refs(struct mctx *m, struct compose_service *s)
     }
     for (size_t i = 0; i < s->n_volumes; i++) {
         const struct compose_mount *mt = &s->volumes[i];
-        if (mt->type == COMPOSE_MOUNT_VOLUME && mt->source && !compose_project_volume(p, mt->source)) {
+        if (mt->type == COMPOSE_MOUNT_VOLUME && mt->source &&
+            !compose_project_volume(p, mt->source)) {
             path = xasprintf("services.%s.volumes", s->name);
             pos_error(m, mt->pos, path,
                       "declare it under the top-level volumes:, or write a path starting with "
                       "./ or / for a bind mount",
-                      "service '%s' uses volume '%s', which is not declared", s->name,
-                      mt->source);
+                      "service '%s' uses volume '%s', which is not declared", s->name, mt->source);
             free(path);
         }
     }
@@ -341,9 +340,11 @@ static void check_service_refs(struct mctx *m, struct compose_service *s)
             if (found)
                 continue;
             path = xasprintf("services.%s.%s", s->name, kind ? "configs" : "secrets");
-            char *hint = xasprintf("declare it under the top-level %s:", kind ? "configs" : "secrets");
-            pos_error(m, refs[i].pos, path, hint, "service '%s' uses %s '%s', which is not declared",
-                      s->name, kind ? "config" : "secret", refs[i].source);
+            char *hint =
+                xasprintf("declare it under the top-level %s:", kind ? "configs" : "secrets");
+            pos_error(m, refs[i].pos, path, hint,
+                      "service '%s' uses %s '%s', which is not declared", s->name,
+                      kind ? "config" : "secret", refs[i].source);
             free(hint);
             free(path);
         }
@@ -402,8 +403,8 @@ static void check_service_refs(struct mctx *m, struct compose_service *s)
             continue;
         path = xasprintf("services.%s.%s", s->name, pairs[i].flat);
         char *hint = xasprintf("keep one of %s and %s", pairs[i].flat, pairs[i].deploy);
-        pos_error(m, s->pos, path, hint, "service '%s' sets different values in %s and %s",
-                  s->name, pairs[i].flat, pairs[i].deploy);
+        pos_error(m, s->pos, path, hint, "service '%s' sets different values in %s and %s", s->name,
+                  pairs[i].flat, pairs[i].deploy);
         free(hint);
         free(path);
     }
@@ -595,7 +596,7 @@ static int f_configs(struct mctx *m, const struct cnode *n, void *dst)
 
 static const struct mfield top_fields[] = {
     {"version", MF_ACCEPTED, 0, NULL}, /* obsolete: a warning, see compose_model_build() */
-    {"name", MF_ACCEPTED, 0, NULL}, /* read by assembly */
+    {"name", MF_ACCEPTED, 0, NULL},    /* read by assembly */
     {"services", MF_CUSTOM, 0, f_services_later},
     {"networks", MF_CUSTOM, 0, f_networks},
     {"volumes", MF_CUSTOM, 0, f_volumes},

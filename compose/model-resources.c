@@ -23,8 +23,9 @@ static int external_of(struct mctx *m, const struct cnode *n, bool *ret, const c
             if (r < 0)
                 return -1;
         }
-        m_warning(m, n, "'%s' uses the deprecated `external: {name: ...}`; write `external: true` "
-                        "and `name:`",
+        m_warning(m, n,
+                  "'%s' uses the deprecated `external: {name: ...}`; write `external: true` "
+                  "and `name:`",
                   m_path(m));
         *ret = true;
         return 0;
@@ -224,8 +225,9 @@ int m_file_defs(struct mctx *m, const struct cnode *n, bool secrets)
             /* A custom driver may bring the content its own way. */
             int sources = (d.file != NULL) + (d.environment != NULL) + (d.content != NULL);
             if (!d.external && (sources > 1 || (sources == 0 && !cnode_get(val, "driver"))))
-                r = m_error(m, k, "give exactly one of file:, environment: or content:, or "
-                                  "`external: true`",
+                r = m_error(m, k,
+                            "give exactly one of file:, environment: or content:, or "
+                            "`external: true`",
                             "%s needs exactly one source", what);
             else if (secrets && d.content)
                 r = m_error(m, k, "use file: or environment: for secrets",

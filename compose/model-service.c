@@ -175,8 +175,8 @@ static int f_ports(struct mctx *m, const struct cnode *n, void *dst)
                 s->ports[s->n_ports++] = p;
             }
         } else {
-            r = m_error(m, it, NULL, "'%s' must be a port string or a mapping, not a %s",
-                        m_path(m), m_kind_name(it));
+            r = m_error(m, it, NULL, "'%s' must be a port string or a mapping, not a %s", m_path(m),
+                        m_kind_name(it));
         }
         cnode_path_pop(&m->path);
     }
@@ -304,8 +304,8 @@ static int f_volumes(struct mctx *m, const struct cnode *n, void *dst)
             if (m_fields(m, it, mount_fields, CC_ARRAY_LEN(mount_fields), &mt, "a volume") < 0) {
                 r = -1;
             } else if (!cnode_get(it, "type")) {
-                r = m_error(m, it, "add `type: volume`, `bind` or `tmpfs`",
-                            "'%s' has no type", m_path(m));
+                r = m_error(m, it, "add `type: volume`, `bind` or `tmpfs`", "'%s' has no type",
+                            m_path(m));
             } else if (!mt.target) {
                 r = m_error(m, it, "add `target:` with the path in the container",
                             "'%s' has no target", m_path(m));
@@ -450,8 +450,7 @@ static int f_networks(struct mctx *m, const struct cnode *n, void *dst)
             const struct cnode *k = n->pairs[i].key, *v = n->pairs[i].value;
             struct compose_service_network sn = {.key = k->value, .pos = m_pos(k)};
             cnode_path_push_key(&m->path, k->value);
-            if (m_fields(m, v, net_fields, CC_ARRAY_LEN(net_fields), &sn, "a service network") <
-                0)
+            if (m_fields(m, v, net_fields, CC_ARRAY_LEN(net_fields), &sn, "a service network") < 0)
                 r = -1;
             else
                 s->networks[s->n_networks++] = sn;
@@ -483,8 +482,8 @@ static int f_hc_test(struct mctx *m, const struct cnode *n, void *dst)
     struct compose_strv sv = {0};
     if (m_strv(m, n, false, &sv) < 0)
         return -1;
-    if (sv.n == 0 || (strcmp(sv.v[0], "CMD") && strcmp(sv.v[0], "CMD-SHELL") &&
-                      strcmp(sv.v[0], "NONE")))
+    if (sv.n == 0 ||
+        (strcmp(sv.v[0], "CMD") && strcmp(sv.v[0], "CMD-SHELL") && strcmp(sv.v[0], "NONE")))
         return m_error(m, n, "start the list with CMD, CMD-SHELL or NONE, or write a string",
                        "'%s' must start with CMD, CMD-SHELL or NONE", m_path(m));
     h->test = sv;
@@ -507,8 +506,7 @@ static int f_healthcheck(struct mctx *m, const struct cnode *n, void *dst)
         {"interval", MF_DURATION, offsetof(struct compose_healthcheck, interval), NULL},
         {"timeout", MF_DURATION, offsetof(struct compose_healthcheck, timeout), NULL},
         {"start_period", MF_DURATION, offsetof(struct compose_healthcheck, start_period), NULL},
-        {"start_interval", MF_DURATION, offsetof(struct compose_healthcheck, start_interval),
-         NULL},
+        {"start_interval", MF_DURATION, offsetof(struct compose_healthcheck, start_interval), NULL},
         {"retries", MF_CUSTOM, 0, f_hc_retries},
     };
     struct compose_service *s = dst;
@@ -545,10 +543,11 @@ static int f_ulimits(struct mctx *m, const struct cnode *n, void *dst)
         if (v->kind == CNODE_MAPPING) {
             const struct cnode *soft = cnode_get(v, "soft"), *hard = cnode_get(v, "hard");
             for (size_t j = 0; j < v->npairs; j++)
-                if (strcmp(v->pairs[j].key->value, "soft") && strcmp(v->pairs[j].key->value, "hard"))
-                    rr = m_error(m, v->pairs[j].key, "use soft: and hard:",
-                                 "unknown key '%s' in ulimit '%s'", v->pairs[j].key->value,
-                                 k->value);
+                if (strcmp(v->pairs[j].key->value, "soft") &&
+                    strcmp(v->pairs[j].key->value, "hard"))
+                    rr = m_error(m, v->pairs[j].key,
+                                 "use soft: and hard:", "unknown key '%s' in ulimit '%s'",
+                                 v->pairs[j].key->value, k->value);
             if (!soft || !hard)
                 rr = m_error(m, v, "give both soft: and hard:", "ulimit '%s' needs soft and hard",
                              k->value);
@@ -720,8 +719,8 @@ static int f_restart(struct mctx *m, const struct cnode *n, void *dst)
 
 static int f_pull_policy(struct mctx *m, const struct cnode *n, void *dst)
 {
-    static const char *const ok[] = {"always", "never", "missing", "build", "if_not_present",
-                                     "daily", "weekly", "refresh"};
+    static const char *const ok[] = {"always",         "never", "missing", "build",
+                                     "if_not_present", "daily", "weekly",  "refresh"};
     struct compose_service *s = dst;
     const char *v = NULL;
     int r = m_str(m, n, &v);

@@ -264,14 +264,10 @@ static void test_consistency(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unknown_keys),
-        cmocka_unit_test(test_wrong_types),
-        cmocka_unit_test(test_references),
-        cmocka_unit_test(test_cycle_and_names),
-        cmocka_unit_test(test_profiles_dependency),
-        cmocka_unit_test(test_bad_forms),
-        cmocka_unit_test(test_resources),
-        cmocka_unit_test(test_consistency),
+        cmocka_unit_test(test_unknown_keys),        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_references),          cmocka_unit_test(test_cycle_and_names),
+        cmocka_unit_test(test_profiles_dependency), cmocka_unit_test(test_bad_forms),
+        cmocka_unit_test(test_resources),           cmocka_unit_test(test_consistency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
