@@ -110,6 +110,25 @@ static const struct mfield port_fields[] = {
     {"app_protocol", MF_STR, offsetof(struct compose_port, app_protocol), NULL},
 };
 
+/* "N" or "N-M", ports from 1 to 65535, N <= M. */
+static bool published_ok(const char *s)
+{
+    char *end;
+    errno = 0;
+    long lo = strtol(s, &end, 10), hi = lo;
+    if (end == s || *s == '-' || *s == '+')
+        return false;
+    if (*end == '-') {
+        const char *h = end + 1;
+        if (*h == '-' || *h == '+')
+            return false;
+        hi = strtol(h, &end, 10);
+        if (end == h)
+            return false;
+    }
+    return !*end && !errno && lo >= 1 && hi <= 65535 && lo <= hi;
+}
+
 /* Makes room for `more` ports (a short range expands to many). */
 static void ports_room(struct mctx *m, struct compose_service *s, size_t *cap, size_t more)
 {
@@ -171,6 +190,11 @@ static int f_ports(struct mctx *m, const struct cnode *n, void *dst)
                     p.mode = "ingress";
                 if (p.published && !*p.published)
                     p.published = NULL;
+                if (p.published && !published_ok(p.published))
+                    r = m_error(m, cnode_get(it, "published"),
+                                "write a port from 1 to 65535 or a range like 8000-8010",
+                                "'%s.published' is not a port or a port range: '%s'", m_path(m),
+                                p.published);
                 ports_room(m, s, &cap, 1 + n->nitems);
                 s->ports[s->n_ports++] = p;
             }

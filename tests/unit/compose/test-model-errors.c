@@ -181,6 +181,8 @@ static void test_bad_forms(void **state)
                  "        target: /x\n"
                  "    healthcheck:\n"
                  "      test: [RUN, x]\n"
+                 "    ports:\n"
+                 "      - {target: 80, published: 99999}\n"
                  "  db:\n"
                  "    build:\n"
                  "      dockerfile: 3\n"
@@ -192,9 +194,11 @@ static void test_bad_forms(void **state)
     ct_assert_error(&r, 1, 7, 20, "is not a condition: 'service_ready'");
     ct_assert_error(&r, 2, 9, 9, "'services.web.volumes[0]' has no source");
     ct_assert_error(&r, 3, 12, 13, "must start with CMD, CMD-SHELL or NONE");
-    ct_assert_error(&r, 4, 16, 7, "unknown key 'contxt' in build");
-    ct_assert_error(&r, 5, 18, 5, "service 'nothing' has neither an image nor a build context");
-    assert_int_equal(r.diag.n_errors, 6);
+    ct_assert_error(&r, 4, 14, 33, "'services.web.ports[0].published' is not a port or a port "
+                                   "range: '99999'");
+    ct_assert_error(&r, 5, 18, 7, "unknown key 'contxt' in build");
+    ct_assert_error(&r, 6, 20, 5, "service 'nothing' has neither an image nor a build context");
+    assert_int_equal(r.diag.n_errors, 7);
     ct_release(&r);
 }
 
