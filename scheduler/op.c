@@ -15,7 +15,8 @@ static const char *const state_names[] = {
     [SCHED_RUNNING] = "Running",     [SCHED_WAITING] = "Waiting",   [SCHED_HEALTHY] = "Healthy",
     [SCHED_EXITED] = "Exited",       [SCHED_STOPPING] = "Stopping", [SCHED_STOPPED] = "Stopped",
     [SCHED_REMOVING] = "Removing",   [SCHED_REMOVED] = "Removed",   [SCHED_WARNING] = "Warning",
-    [SCHED_ERROR] = "Error",
+    [SCHED_ERROR] = "Error",         [SCHED_RESTARTING] = "Restarting",
+    [SCHED_RESTARTED] = "Restarted",
 };
 
 const char *sched_state_name(enum sched_state state)
