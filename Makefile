@@ -58,6 +58,9 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(BUILD)/libccompose.a
 
 tests: $(UNIT_BIN) $(INTEG_BIN)
 
+# Test-library objects are linked into every test; keep them so that a rebuild relinks only.
+.SECONDARY: $(TESTLIB_OBJ)
+
 # The machine: packages, a running engine, the base and test images. Idempotent.
 setup:
 	scripts/setup.sh
