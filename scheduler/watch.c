@@ -210,8 +210,9 @@ static void watch_arm(struct watch *w)
         uv_timer_start(&w->timer, on_watch_timer, next > now ? next - now : 0, 0);
 }
 
-static void on_looked_at(struct sched_op *op, char *details, void *data)
+static void on_looked_at(struct sched_op *op, char *details, json_t *inspect, void *data)
 {
+    (void)inspect;
     struct wctr *t = data;
     struct watch *w = t->w;
     if (!details)
