@@ -36,7 +36,7 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all install check sanitize test test-unit test-integration setup demo clean fuzz format \
-        deps fuzz-build fuzz-smoke test-setup sanitize-test tests
+        deps fuzz-build fuzz-smoke test-setup sanitize-test tests bench-build
 
 all: $(BUILD)/ccompose
 
@@ -57,6 +57,19 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(BUILD)/libccompose.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(BUILD)/libccompose.a $(LIBS) -lcmocka
 
 tests: $(UNIT_BIN) $(INTEG_BIN)
+
+# Benchmark drivers (bench/NAME/bench.c -> $(BUILD)/bench/NAME/bench); bench/NAME/run runs them.
+BENCH_SRC := $(wildcard bench/*/bench.c)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libccompose.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libccompose.a $(LIBS)
+
+bench-build: $(BENCH_BIN)
+
+# Test-library objects are linked into every test; keep them so that a rebuild relinks only.
+.SECONDARY: $(TESTLIB_OBJ)
 
 # The machine: packages, a running engine, the base and test images. Idempotent.
 setup:

@@ -417,7 +417,7 @@ static struct sched_op *down_new(uv_loop_t *loop, struct engine_client *c, const
                                  sched_event_cb on_event, sched_done_cb done, void *data,
                                  struct cc_error *reterr)
 {
-    struct sched_op *op = op_new(loop, c, project_name, opts->parallel, false, reterr);
+    struct sched_op *op = op_new(loop, c, project_name, opts->parallel, false, 0, reterr);
     struct down *d = xcalloc(1, sizeof(*d));
     d->op = op;
     d->model = model;

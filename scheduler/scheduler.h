@@ -7,9 +7,12 @@
  *                      label did not find => struct sched_observed (a value)
  *   sched_plan_build() model + options + observed => struct sched_plan (a value): ordered actions,
  *                      each with its reason; sched_plan_render() prints it as lines
- *   sched_up()         subscribes to the event stream first, observes, plans and runs the plan on
+ *   sched_up()         subscribes to the event stream first (and again, from the last event's
+ *                      time, whenever the engine ends it), observes, plans and runs the plan on
  *                      the loop: networks and volumes, then each service's containers as soon as
  *                      its dependencies meet their conditions
+ *   sched_watch()      for attached up: restarts the containers of services that opt in
+ *                      (x-ccompose restart_on_unhealthy) when they turn unhealthy
  *   sched_down()       stops containers in reverse dependency order, removes them, then the
  *                      project's networks (and volumes when asked); needs no model
  *
@@ -53,7 +56,8 @@ enum sched_state {
     SCHED_REMOVED,
     SCHED_WARNING, /* nothing changed, but the user should know (text says what) */
     SCHED_ERROR,
-    SCHED_RESTARTING,
+    SCHED_RESTARTING, /* restart; sched_watch: text says why, and when */
+    SCHED_RESTARTED,
     SCHED_PULLING, /* images */
     SCHED_PULLED,
     SCHED_BUILDING,
@@ -216,6 +220,9 @@ struct sched_up_options {
     bool wait;               /* return once running/healthy/completed (see sched_up) */
     int64_t wait_timeout_ms; /* with wait: 0 none */
     int stop_timeout_s;      /* for recreate/scale down/orphans; < 0: each container's own */
+    /* Testing: > 0 makes the engine end the event stream every that many ms (until=), which up
+     * survives by subscribing again from the last event's time, as after an engine restart. */
+    int64_t events_window_ms;
 };
 
 struct sched_op;
@@ -304,6 +311,31 @@ struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c,
                                  const struct sched_lifecycle_options *opts,
                                  sched_event_cb on_event, sched_done_cb done, void *data,
                                  struct cc_error *reterr);
+/* ---- Watch ------------------------------------------------------------------------------- */
+
+struct sched_watch_options {
+    int parallel;           /* engine calls in flight; 0: 16 */
+    int64_t backoff_ms;     /* the delay before the first restart; doubles with each restart that
+                             * did not make the container healthy again; 0: 1000 */
+    int64_t backoff_max_ms; /* the cap; 0: 30000 */
+    int stop_timeout_s;     /* the restart's stop timeout; < 0: each container's own */
+};
+
+/* Watches project's containers (the project is *borrowed*, as for sched_up) until cancelled, for
+ * attached `up`: a container of a service with `x-ccompose: {restart_on_unhealthy: true}` that is
+ * or turns unhealthy is restarted after the backoff (SCHED_RESTARTING, whose text gives the delay,
+ * the container's state, last health check output and last log lines; then SCHED_RESTARTED, and
+ * SCHED_HEALTHY once healthy again), then the running containers of the services that depend on
+ * it with `restart: true` (SCHED_RESTARTING "dependency 'x' was restarted", SCHED_RESTARTED).
+ * Services without the extension are left alone, as docker compose does. A restart the engine
+ * refuses is a SCHED_ERROR event, and watching goes on. Follows the project's event stream
+ * (subscribed again whenever the engine ends it). done is called once, from the loop: with
+ * CC_ERR_CANCELLED after sched_op_cancel(), or with what stopped it (the engine's events lost).
+ * Returns NULL with *reterr set on unusable arguments or a dependency cycle. */
+struct sched_op *sched_watch(uv_loop_t *loop, struct engine_client *c,
+                             const struct compose_project *project,
+                             const struct sched_watch_options *opts, sched_event_cb on_event,
+                             sched_done_cb done, void *data, struct cc_error *reterr);
 
 /* Stops an operation early: calls in flight are cancelled, nothing new starts, and done is called
  * (from the loop) with CC_ERR_CANCELLED. Safe from inside its callbacks. */
