@@ -88,6 +88,7 @@ static bool is_final(enum sched_state s)
     case SCHED_REMOVED:
     case SCHED_WARNING:
     case SCHED_ERROR:
+    case SCHED_RESTARTED:
     case SCHED_PULLED:
     case SCHED_BUILT:
         return true;

@@ -65,7 +65,7 @@ enum sched_state {
     SCHED_REMOVED,
     SCHED_WARNING, /* nothing changed, but the user should know (text says what) */
     SCHED_ERROR,
-    SCHED_RESTARTING, /* sched_watch: text says why, and when */
+    SCHED_RESTARTING, /* restart; sched_watch: text says why, and when */
     SCHED_RESTARTED,
     SCHED_PULLING, /* images */
     SCHED_PULLED,
