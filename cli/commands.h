@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 
+extern const struct cli_command cli_cmd_config;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_version;
 

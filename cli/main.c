@@ -8,6 +8,7 @@
 #include "common/log.h"
 
 static const struct cli_command *const commands[] = {
+    &cli_cmd_config,
     &cli_cmd_help,
     &cli_cmd_version,
 };

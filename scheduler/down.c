@@ -297,7 +297,7 @@ struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char
                             "and a done callback"),
                NULL;
     static const struct sched_down_options defaults = {.stop_timeout_s = -1};
-    struct sched_op *op = op_new(loop, c, project_name, opts ? opts->parallel : 0, false, reterr);
+    struct sched_op *op = op_new(loop, c, project_name, opts ? opts->parallel : 0, false, 0, reterr);
     struct down *d = xcalloc(1, sizeof(*d));
     d->op = op;
     d->model = model;

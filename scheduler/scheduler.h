@@ -7,7 +7,8 @@
  *                      label did not find => struct sched_observed (a value)
  *   sched_plan_build() model + options + observed => struct sched_plan (a value): ordered actions,
  *                      each with its reason; sched_plan_render() prints it as lines
- *   sched_up()         subscribes to the event stream first, observes, plans and runs the plan on
+ *   sched_up()         subscribes to the event stream first (and again, from the last event's
+ *                      time, whenever the engine ends it), observes, plans and runs the plan on
  *                      the loop: networks and volumes, then each service's containers as soon as
  *                      its dependencies meet their conditions
  *   sched_down()       stops containers in reverse dependency order, removes them, then the
@@ -219,6 +220,9 @@ struct sched_up_options {
     bool wait;               /* return once running/healthy/completed (see sched_up) */
     int64_t wait_timeout_ms; /* with wait: 0 none */
     int stop_timeout_s;      /* for recreate/scale down/orphans; < 0: each container's own */
+    /* Testing: > 0 makes the engine end the event stream every that many ms (until=), which up
+     * survives by subscribing again from the last event's time, as after an engine restart. */
+    int64_t events_window_ms;
 };
 
 struct sched_op;

@@ -721,7 +721,7 @@ struct sched_op *sched_stack_deploy(uv_loop_t *loop, struct engine_client *c,
         return NULL;
     }
     struct sched_op *op =
-        op_new(loop, c, project->name, opts ? opts->parallel : 0, false, reterr);
+        op_new(loop, c, project->name, opts ? opts->parallel : 0, false, 0, reterr);
     if (!op) {
         json_decref(warnings);
         return NULL;
@@ -892,7 +892,7 @@ struct sched_op *sched_stack_rm(uv_loop_t *loop, struct engine_client *c, const 
 {
     if (!stack || !*stack)
         return cc_error_set(reterr, CC_ERR_USAGE, "no stack given"), NULL;
-    struct sched_op *op = op_new(loop, c, stack, opts ? opts->parallel : 0, false, reterr);
+    struct sched_op *op = op_new(loop, c, stack, opts ? opts->parallel : 0, false, 0, reterr);
     if (!op)
         return NULL;
     op->on_event = on_event;
@@ -1045,7 +1045,7 @@ struct sched_op *sched_stack_query(uv_loop_t *loop, struct engine_client *c,
 {
     if (what != SCHED_STACK_LS && (!stack || !*stack))
         return cc_error_set(reterr, CC_ERR_USAGE, "no stack given"), NULL;
-    struct sched_op *op = op_new(loop, c, stack ? stack : "", 0, false, reterr);
+    struct sched_op *op = op_new(loop, c, stack ? stack : "", 0, false, 0, reterr);
     if (!op)
         return NULL;
     struct stack *st = stack_new(op, STACK_QUERY, NULL);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/lib/compose-test.h"
 
@@ -113,4 +115,55 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 void ct_rmdir(const char *dir)
 {
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *slurp(FILE *f)
+{
+    char *s = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&s, &len);
+    char chunk[4096];
+    size_t n;
+    rewind(f);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        fwrite(chunk, 1, n, m);
+    fclose(m);
+    return s;
+}
+
+int ct_run(const char *dir, const char *const *argv, const char *in_text, char **ret_out,
+           char **ret_err)
+{
+    FILE *in = tmpfile(), *out = tmpfile(), *err = tmpfile();
+    assert_non_null(in);
+    assert_non_null(out);
+    assert_non_null(err);
+    if (in_text)
+        fputs(in_text, in);
+    fflush(in);
+    rewind(in);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(126);
+        dup2(fileno(in), 0);
+        dup2(fileno(out), 1);
+        dup2(fileno(err), 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    if (ret_out)
+        *ret_out = slurp(out);
+    if (ret_err)
+        *ret_err = slurp(err);
+    fclose(in);
+    fclose(out);
+    fclose(err);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

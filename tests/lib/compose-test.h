@@ -31,4 +31,10 @@ char *ct_tmpdir(void);
 void ct_put(const char *dir, const char *rel, const char *text);
 void ct_rmdir(const char *dir);
 
+/* Runs argv (argv[0] a path) in directory dir with stdin from in_text (may be NULL: empty),
+ * waits for it, and returns its exit status (128+signal when killed); *ret_out and *ret_err
+ * (may be NULL) get its standard output and error, new. */
+int ct_run(const char *dir, const char *const *argv, const char *in_text, char **ret_out,
+           char **ret_err);
+
 #endif
