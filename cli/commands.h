@@ -6,6 +6,7 @@
 
 extern const struct cli_command cli_cmd_config;
 extern const struct cli_command cli_cmd_help;
+extern const struct cli_command cli_cmd_stack;
 extern const struct cli_command cli_cmd_version;
 
 #endif

@@ -10,6 +10,7 @@
 static const struct cli_command *const commands[] = {
     &cli_cmd_config,
     &cli_cmd_help,
+    &cli_cmd_stack,
     &cli_cmd_version,
 };
 
