@@ -161,14 +161,15 @@ static void test_stack_lifecycle(void **state)
     json_decref(ins);
 
     /* The overlay network, labelled; the secret reaches the containers. */
-    struct tl_result tr;
-    tl_result_init(&tr);
-    TL_RUN(env, tr, engine_network_inspect(env.c, front, tl_on_done, &tr, &err));
-    tl_assert_ok(&tr);
-    assert_string_equal(json_string_value(tl_json_at(tr.json, "Driver")), "overlay");
-    assert_string_equal(json_string_value(tl_json_at(tr.json, "Labels/com.docker.stack.namespace")),
+    json_t *nf = json_pack("{s:[s]}", "name", front);
+    json_t *nets = sw_list(&env, engine_network_list, nf);
+    assert_int_equal(json_array_size(nets), 1);
+    assert_string_equal(json_string_value(tl_json_at(json_array_get(nets, 0), "Driver")), "overlay");
+    assert_string_equal(json_string_value(tl_json_at(json_array_get(nets, 0),
+                                                     "Labels/com.docker.stack.namespace")),
                         stack);
-    tl_result_release(&tr);
+    json_decref(nets);
+    json_decref(nf);
     char *out = exec_in_service(&env, web, "cat /run/secrets/token; echo; nslookup www 2>&1 | "
                                            "grep -c Address || true");
     assert_non_null(strstr(out, "s3cret"));

@@ -1,0 +1,342 @@
+/* `ccompose stack`: compose files deployed to a swarm, as `docker stack` does it.
+ *
+ *   stack deploy -c FILE [-c FILE...] [--prune] [--resolve-image always|changed|never]
+ *                [--detach=false | --wait] [--wait-timeout SECONDS] STACK
+ *   stack ls | services STACK | ps STACK | rm STACK
+ *
+ * The files are loaded with the stack's name as the project name (so resources are named
+ * "<stack>_<key>"); the scheduler does the work (sched_stack_*) and reports through callbacks,
+ * which this file prints: progress as one line an event on stderr, tables on stdout. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "compose/compose.h"
+#include "engine-client/engine.h"
+#include "scheduler/scheduler.h"
+
+static const char usage[] =
+    "Usage:  ccompose stack COMMAND\n\n"
+    "Manage stacks on a swarm.\n\n"
+    "Commands:\n"
+    "  deploy -c FILE [-c FILE...] [OPTIONS] STACK   deploy a new stack or update one\n"
+    "      --prune                  remove services that are no longer in the files\n"
+    "      --resolve-image MODE     always (default), changed or never: pin images to their\n"
+    "                               registry digest\n"
+    "      --detach=false, --wait   wait until every service runs what it wants\n"
+    "      --wait-timeout SECONDS   give up waiting after this long\n"
+    "  ls                           list stacks\n"
+    "  services STACK               list the services of a stack\n"
+    "  ps STACK                     list the tasks of a stack\n"
+    "  rm STACK                     remove a stack (waits until its tasks are gone)\n";
+
+/* One operation's end. */
+struct stack_wait {
+    bool done;
+    struct cc_error err;
+    json_t *rows;
+};
+
+static void on_event(const struct sched_event *ev, void *data)
+{
+    (void)data;
+    if (ev->state == SCHED_WARNING) {
+        fprintf(stderr, "warning: %s\n", ev->text ? ev->text : ev->name);
+        return;
+    }
+    fprintf(stderr, "%s %s %s%s%s\n", sched_resource_name(ev->kind), ev->name,
+            sched_state_name(ev->state), ev->text ? ": " : "", ev->text ? ev->text : "");
+}
+
+static void on_done(const struct cc_error *err, void *data)
+{
+    struct stack_wait *w = data;
+    w->done = true;
+    if (err)
+        cc_error_copy(&w->err, err);
+}
+
+static void on_rows(json_t *rows, const struct cc_error *err, void *data)
+{
+    struct stack_wait *w = data;
+    on_done(err, data);
+    if (rows)
+        w->rows = json_incref(rows);
+}
+
+/* Runs the loop until w->done; prints the error and returns the exit code. */
+static int wait_for(struct cli_context *ctx, struct stack_wait *w)
+{
+    while (!w->done && uv_run(ctx->loop, UV_RUN_ONCE))
+        ;
+    if (!w->done) {
+        fprintf(stderr, "error: the operation never finished\n");
+        return CLI_EXIT_FAILURE;
+    }
+    if (w->err.kind == CC_ERR_NONE)
+        return CLI_EXIT_OK;
+    cli_error_print(&w->err);
+    return w->err.kind == CC_ERR_FAILED ? CLI_EXIT_SERVICE : cli_exit_for_error(&w->err);
+}
+
+/* Prints rows (objects) as a table of the given keys under the given headings. */
+static void print_table(json_t *rows, const char *const *keys, const char *const *heads,
+                        size_t n)
+{
+    size_t width[8] = {0};
+    json_t *cells = json_array();
+    for (size_t k = 0; k < n; k++)
+        width[k] = strlen(heads[k]);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        json_t *line = json_array();
+        for (size_t k = 0; k < n; k++) {
+            json_t *v = json_object_get(row, keys[k]);
+            char *text = json_is_string(v) ? xstrdup(json_string_value(v))
+                         : json_is_integer(v)
+                             ? xasprintf("%lld", (long long)json_integer_value(v))
+                             : xstrdup("");
+            if (strlen(text) > width[k])
+                width[k] = strlen(text);
+            json_array_append_new(line, json_string(text));
+            free(text);
+        }
+        json_array_append_new(cells, line);
+    }
+    for (size_t k = 0; k < n; k++)
+        printf("%-*s%s", k + 1 < n ? (int)width[k] : 0, heads[k], k + 1 < n ? "   " : "\n");
+    json_array_foreach(cells, i, row)
+        for (size_t k = 0; k < n; k++)
+            printf("%-*s%s", k + 1 < n ? (int)width[k] : 0,
+                   json_string_value(json_array_get(row, k)), k + 1 < n ? "   " : "\n");
+    json_decref(cells);
+}
+
+static int open_client(struct cli_context *ctx, struct engine_client **ret)
+{
+    struct engine_options eo = {.host = ctx->g.host};
+    struct cc_error err = CC_ERROR_INIT;
+    if (engine_client_new(ctx->loop, &eo, ret, &err) < 0) {
+        cli_error_print(&err);
+        int code = cli_exit_for_error(&err);
+        cc_error_release(&err);
+        return code;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int query(struct cli_context *ctx, enum sched_stack_query what, const char *stack)
+{
+    struct engine_client *c = NULL;
+    int code = open_client(ctx, &c);
+    if (code)
+        return code;
+    struct stack_wait w = {false, CC_ERROR_INIT, NULL};
+    struct cc_error err = CC_ERROR_INIT;
+    if (!sched_stack_query(ctx->loop, c, what, stack, on_rows, &w, &err)) {
+        cli_error_print(&err);
+        code = cli_exit_for_error(&err);
+    } else if (!(code = wait_for(ctx, &w))) {
+        static const char *const ls_keys[] = {"Name", "Services"};
+        static const char *const ls_heads[] = {"NAME", "SERVICES"};
+        static const char *const svc_keys[] = {"ID", "Name", "Mode", "Replicas", "Image", "Ports"};
+        static const char *const svc_heads[] = {"ID", "NAME", "MODE", "REPLICAS", "IMAGE",
+                                                "PORTS"};
+        static const char *const ps_keys[] = {"ID",           "Name",         "Image", "Node",
+                                              "DesiredState", "CurrentState", "Error"};
+        static const char *const ps_heads[] = {"ID",     "NAME",          "IMAGE", "NODE",
+                                               "DESIRED STATE", "CURRENT STATE", "ERROR"};
+        size_t i;
+        json_t *row;
+        switch (what) {
+        case SCHED_STACK_LS:
+            print_table(w.rows, ls_keys, ls_heads, 2);
+            break;
+        case SCHED_STACK_SERVICES:
+            json_array_foreach(w.rows, i, row)
+            {
+                char *rep = xasprintf(
+                    "%lld/%lld", (long long)json_integer_value(json_object_get(row, "Running")),
+                    (long long)json_integer_value(json_object_get(row, "Desired")));
+                json_object_set_new(row, "Replicas", json_string(rep));
+                free(rep);
+            }
+            print_table(w.rows, svc_keys, svc_heads, 6);
+            break;
+        case SCHED_STACK_PS:
+            print_table(w.rows, ps_keys, ps_heads, 7);
+            break;
+        }
+    }
+    json_decref(w.rows);
+    cc_error_release(&w.err);
+    cc_error_release(&err);
+    engine_client_free(c);
+    return code;
+}
+
+static int rm(struct cli_context *ctx, const char *stack)
+{
+    struct engine_client *c = NULL;
+    int code = open_client(ctx, &c);
+    if (code)
+        return code;
+    struct stack_wait w = {false, CC_ERROR_INIT, NULL};
+    struct cc_error err = CC_ERROR_INIT;
+    struct sched_stack_options o = {.parallel = ctx->g.parallel};
+    if (!sched_stack_rm(ctx->loop, c, stack, &o, on_event, on_done, &w, &err)) {
+        cli_error_print(&err);
+        code = cli_exit_for_error(&err);
+    } else {
+        code = wait_for(ctx, &w);
+    }
+    cc_error_release(&w.err);
+    cc_error_release(&err);
+    engine_client_free(c);
+    return code;
+}
+
+enum { OPT_PRUNE = 256, OPT_RESOLVE, OPT_DETACH, OPT_WAIT, OPT_WAIT_TIMEOUT };
+
+static int deploy(struct cli_context *ctx, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"compose-file", required_argument, NULL, 'c'},
+        {"prune", no_argument, NULL, OPT_PRUNE},
+        {"resolve-image", required_argument, NULL, OPT_RESOLVE},
+        {"detach", optional_argument, NULL, OPT_DETACH},
+        {"wait", no_argument, NULL, OPT_WAIT},
+        {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct sched_stack_options o = {.parallel = ctx->g.parallel};
+    const char **files = xcalloc((size_t)argc + 1, sizeof(*files));
+    int n_files = 0, opt, code = CLI_EXIT_USAGE;
+    while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            files[n_files++] = optarg;
+            break;
+        case OPT_PRUNE:
+            o.prune = true;
+            break;
+        case OPT_RESOLVE:
+            if (!strcmp(optarg, "always")) {
+                o.resolve_image = SCHED_RESOLVE_ALWAYS;
+            } else if (!strcmp(optarg, "changed")) {
+                o.resolve_image = SCHED_RESOLVE_CHANGED;
+            } else if (!strcmp(optarg, "never")) {
+                o.resolve_image = SCHED_RESOLVE_NEVER;
+            } else {
+                fprintf(stderr, "error: --resolve-image takes always, changed or never, not "
+                                "'%s'\n",
+                        optarg);
+                goto out;
+            }
+            break;
+        case OPT_DETACH:
+            if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false")) {
+                fprintf(stderr, "error: --detach takes true or false, not '%s'\n", optarg);
+                goto out;
+            }
+            o.wait = optarg && !strcmp(optarg, "false");
+            break;
+        case OPT_WAIT:
+            o.wait = true;
+            break;
+        case OPT_WAIT_TIMEOUT: {
+            char *end;
+            long s = strtol(optarg, &end, 10);
+            if (*end || s < 0) {
+                fprintf(stderr, "error: --wait-timeout takes whole seconds, not '%s'\n", optarg);
+                goto out;
+            }
+            o.wait_timeout_ms = (int64_t)s * 1000;
+            break;
+        }
+        case 'h':
+            fputs(usage, stdout);
+            code = CLI_EXIT_OK;
+            goto out;
+        default:
+            fputs(usage, stderr);
+            goto out;
+        }
+    }
+    if (optind + 1 != argc || !n_files) {
+        fprintf(stderr, "error: stack deploy needs -c FILE and one STACK\n");
+        goto out;
+    }
+    /* The stack is the project: its name names everything, as docker's namespace does. */
+    struct cli_context sctx = *ctx;
+    sctx.g.files = files;
+    sctx.g.n_files = n_files;
+    sctx.g.project_name = argv[optind];
+    struct compose_project *p = NULL;
+    if ((code = cli_project_load(&sctx, NULL, 0, &p)))
+        goto out;
+    struct engine_client *c = NULL;
+    if ((code = open_client(ctx, &c))) {
+        compose_project_free(p);
+        goto out;
+    }
+    struct stack_wait w = {false, CC_ERROR_INIT, NULL};
+    struct cc_error err = CC_ERROR_INIT;
+    if (!sched_stack_deploy(ctx->loop, c, p, &o, on_event, on_done, &w, &err)) {
+        cli_error_print(&err);
+        code = err.kind == CC_ERR_INVALID_CONFIG ? CLI_EXIT_CONFIG : cli_exit_for_error(&err);
+    } else {
+        code = wait_for(ctx, &w);
+    }
+    cc_error_release(&w.err);
+    cc_error_release(&err);
+    engine_client_free(c);
+    /* The client's cancelled requests and handles close on the loop before the model goes. */
+    uv_run(ctx->loop, UV_RUN_DEFAULT);
+    compose_project_free(p);
+out:
+    free(files);
+    return code;
+}
+
+static int stack_run(struct cli_context *ctx, int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        fputs(usage, sub ? stdout : stderr);
+        return sub ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    }
+    if (!strcmp(sub, "deploy") || !strcmp(sub, "up"))
+        return deploy(ctx, argc - 1, argv + 1);
+    if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
+        if (argc != 2) {
+            fprintf(stderr, "error: stack ls takes no arguments\n");
+            return CLI_EXIT_USAGE;
+        }
+        return query(ctx, SCHED_STACK_LS, NULL);
+    }
+    bool services = !strcmp(sub, "services"), ps = !strcmp(sub, "ps");
+    bool remove = !strcmp(sub, "rm") || !strcmp(sub, "remove") || !strcmp(sub, "down");
+    if (!services && !ps && !remove) {
+        fprintf(stderr, "error: unknown stack command '%s'\n", sub);
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (argc != 3) {
+        fprintf(stderr, "error: stack %s needs one STACK\n", sub);
+        return CLI_EXIT_USAGE;
+    }
+    if (remove)
+        return rm(ctx, argv[2]);
+    return query(ctx, services ? SCHED_STACK_SERVICES : SCHED_STACK_PS, argv[2]);
+}
+
+const struct cli_command cli_cmd_stack = {
+    .name = "stack",
+    .summary = "Deploy compose files to a swarm and manage the stacks there",
+    .run = stack_run,
+};
