@@ -61,6 +61,23 @@ void cli_error_print(const struct cc_error *err);
 /* The exit code that fits an error's kind. */
 int cli_exit_for_error(const struct cc_error *err);
 
+struct compose_project;
+struct compose_load_options;
+
+/* Loads the project the global flags name (-f, -p, --project-directory, --env-file, --profile,
+ * with COMPOSE_* variables and .env as docker compose reads them). services are the services
+ * named on the command line (enabled even when their profiles are not). Warnings are printed on
+ * stderr ("file:line:col: warning: ..." or "WARN[0000] ..."), and so is every error
+ * ("file:line:col: error: ..." with the line and a hint). Returns CLI_EXIT_OK with *ret new
+ * (compose_project_free() it), else CLI_EXIT_CONFIG (invalid or missing files) or another
+ * enum cli_exit, with *ret untouched. */
+int cli_project_load(struct cli_context *ctx, const char *const *services, size_t n_services,
+                     struct compose_project **ret);
+/* The same with load options of the command's own (no_interpolate, no_normalize...) taken from
+ * base (may be NULL); the global flags and services override base's fields for them. */
+int cli_project_load_with(struct cli_context *ctx, const char *const *services, size_t n_services,
+                          const struct compose_load_options *base, struct compose_project **ret);
+
 /* Runs the loop until it has nothing left, then closes it; returns uv_loop_close()'s result. */
 int cli_loop_finish(uv_loop_t *loop);
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "compose/loader-internal.h"
+#include "compose/parse.h"
 
 /* ---- Variables ------------------------------------------------------------------------------ */
 
@@ -40,6 +41,9 @@ void asm_vars_add_environ(struct asm_vars *vars, struct arena *a, const char *co
  * then the values read so far. A missing file is CC_ERR_NOT_FOUND. */
 int asm_vars_read_env_files(struct asm_vars *vars, struct arena *a, const char *const *paths,
                             size_t n, struct cc_error *reterr);
+/* The compose interpolation grammar as a parse_interpolate_fn, for env files (.env, env_file:). */
+int asm_env_interpolate(struct arena *a, const char *text, parse_lookup_cb lookup,
+                        void *lookup_data, const char **ret, struct cc_error *reterr);
 /* An interp_env looking names up in vars. */
 struct interp_env asm_vars_env(const struct asm_vars *vars);
 

@@ -120,7 +120,7 @@ static bool env_lookup_adapter(void *data, const char *name, const char **ret)
     return v != NULL;
 }
 
-static int env_interpolate(struct arena *a, const char *text, parse_lookup_cb lookup,
+int asm_env_interpolate(struct arena *a, const char *text, parse_lookup_cb lookup,
                            void *lookup_data, const char **ret, struct cc_error *reterr)
 {
     struct env_lookup l = {lookup, lookup_data};
@@ -147,7 +147,7 @@ int asm_vars_read_env_files(struct asm_vars *vars, struct arena *a, const char *
     struct buf b = BUF_INIT;
     int r = -1;
     struct env_files_lookup l = {vars, &read};
-    struct parse_env_opts po = {env_files_get, &l, env_interpolate};
+    struct parse_env_opts po = {env_files_get, &l, asm_env_interpolate};
     for (size_t i = 0; i < n; i++) {
         struct parse_env_list list;
         buf_reset(&b);

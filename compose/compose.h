@@ -452,4 +452,15 @@ int compose_project_load(const struct compose_load_options *opts,
 
 void compose_project_free(struct compose_project *p);
 
+/* ---- Printing (compose/emit.c) ------------------------------------------------------------- */
+
+enum compose_dump_format { COMPOSE_DUMP_YAML = 0, COMPOSE_DUMP_JSON };
+
+/* The project as `docker compose config` prints it: name first, then services, networks,
+ * volumes, secrets, configs; long forms, absolute paths, environment as a map, durations as Go
+ * prints them ("1m30s"), keys sorted below the top level. Loading the output again gives the
+ * same model. *ret is new (free() it); fails only when the emitter does (CC_ERR_FAILED). */
+int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
+                         char **ret, struct cc_error *reterr);
+
 #endif

@@ -1,0 +1,185 @@
+/* `ccompose config`: the project as ccompose understands it, normalised as docker compose v2
+ * prints it (YAML or JSON), or one list of names (--services, --volumes, --networks,
+ * --profiles, --images), or nothing at all (-q: the exit status says whether the files are
+ * valid). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "compose/compose.h"
+
+enum list_what { LIST_NONE, LIST_SERVICES, LIST_VOLUMES, LIST_NETWORKS, LIST_PROFILES, LIST_IMAGES };
+
+static void config_usage(FILE *out)
+{
+    fprintf(out, "Usage:  ccompose config [OPTIONS] [SERVICE...]\n\n"
+                 "Parse, resolve and render the compose files in canonical format.\n\n"
+                 "Options:\n"
+                 "      --format yaml|json      output format (default yaml)\n"
+                 "  -o, --output FILE           write to FILE instead of standard output\n"
+                 "  -q, --quiet                 only validate the files\n"
+                 "      --services              print the service names, one per line\n"
+                 "      --volumes               print the volume names, one per line\n"
+                 "      --networks              print the network names, one per line\n"
+                 "      --profiles              print the profile names, one per line\n"
+                 "      --images                print the image names, one per line\n"
+                 "      --no-interpolate        do not interpolate variables\n"
+                 "      --no-normalize          keep relative paths\n"
+                 "      --no-path-resolution    keep relative paths\n"
+                 "  -h, --help                  show this help\n");
+}
+
+static void print_list(FILE *out, const struct compose_project *p, enum list_what what)
+{
+    switch (what) {
+    case LIST_SERVICES:
+        for (size_t i = 0; i < p->n_services; i++)
+            fprintf(out, "%s\n", p->services[i].name);
+        break;
+    case LIST_VOLUMES:
+        for (size_t i = 0; i < p->n_volumes; i++)
+            fprintf(out, "%s\n", p->volumes[i].key);
+        break;
+    case LIST_NETWORKS:
+        for (size_t i = 0; i < p->n_networks; i++)
+            fprintf(out, "%s\n", p->networks[i].key);
+        break;
+    case LIST_PROFILES:
+        for (size_t i = 0; i < p->all_profiles.n; i++)
+            fprintf(out, "%s\n", p->all_profiles.v[i]);
+        break;
+    case LIST_IMAGES:
+        /* A service without image: builds one named <project>-<service>, as the scheduler does. */
+        for (size_t i = 0; i < p->n_services; i++) {
+            const struct compose_service *s = &p->services[i];
+            if (s->image)
+                fprintf(out, "%s\n", s->image);
+            else
+                fprintf(out, "%s-%s\n", p->name, s->name);
+        }
+        break;
+    case LIST_NONE:
+        break;
+    }
+}
+
+enum { OPT_FORMAT = 256, OPT_SERVICES, OPT_VOLUMES, OPT_NETWORKS, OPT_PROFILES, OPT_IMAGES,
+       OPT_NO_INTERPOLATE, OPT_NO_NORMALIZE, OPT_IGNORED };
+
+static int config_run(struct cli_context *ctx, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"services", no_argument, NULL, OPT_SERVICES},
+        {"volumes", no_argument, NULL, OPT_VOLUMES},
+        {"networks", no_argument, NULL, OPT_NETWORKS},
+        {"profiles", no_argument, NULL, OPT_PROFILES},
+        {"images", no_argument, NULL, OPT_IMAGES},
+        {"no-interpolate", no_argument, NULL, OPT_NO_INTERPOLATE},
+        {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+        {"no-path-resolution", no_argument, NULL, OPT_NO_NORMALIZE},
+        {"no-consistency", no_argument, NULL, OPT_IGNORED},
+        {"resolve-image-digests", no_argument, NULL, OPT_IGNORED},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    enum compose_dump_format format = COMPOSE_DUMP_YAML;
+    enum list_what what = LIST_NONE;
+    const char *output = NULL;
+    bool quiet = false;
+    struct compose_load_options base = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_FORMAT:
+            if (strcmp(optarg, "yaml") == 0) {
+                format = COMPOSE_DUMP_YAML;
+            } else if (strcmp(optarg, "json") == 0) {
+                format = COMPOSE_DUMP_JSON;
+            } else {
+                fprintf(stderr, "error: --format takes yaml or json, not '%s'\n", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case OPT_SERVICES:
+            what = LIST_SERVICES;
+            break;
+        case OPT_VOLUMES:
+            what = LIST_VOLUMES;
+            break;
+        case OPT_NETWORKS:
+            what = LIST_NETWORKS;
+            break;
+        case OPT_PROFILES:
+            what = LIST_PROFILES;
+            break;
+        case OPT_IMAGES:
+            what = LIST_IMAGES;
+            break;
+        case OPT_NO_INTERPOLATE:
+            base.no_interpolate = true;
+            break;
+        case OPT_NO_NORMALIZE:
+            base.no_normalize = true;
+            break;
+        case OPT_IGNORED:
+            break;
+        case 'h':
+            config_usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            fprintf(stderr, "Run 'ccompose config --help' for usage.\n");
+            return CLI_EXIT_USAGE;
+        }
+    }
+
+    struct compose_project *p = NULL;
+    int code = cli_project_load_with(ctx, (const char *const *)argv + optind,
+                                     (size_t)(argc - optind), &base, &p);
+    if (code != CLI_EXIT_OK || quiet)
+        goto out;
+
+    FILE *out = stdout;
+    if (output && !(out = fopen(output, "w"))) {
+        fprintf(stderr, "error: cannot write '%s': %s\n", output, strerror(errno));
+        code = CLI_EXIT_FAILURE;
+        goto out;
+    }
+    if (what != LIST_NONE) {
+        print_list(out, p, what);
+    } else {
+        char *text = NULL;
+        struct cc_error err = CC_ERROR_INIT;
+        if (compose_project_dump(p, format, &text, &err) < 0) {
+            cli_error_print(&err);
+            code = CLI_EXIT_FAILURE;
+        } else {
+            fputs(text, out);
+        }
+        free(text);
+        cc_error_release(&err);
+    }
+    if (out != stdout && fclose(out) != 0) {
+        fprintf(stderr, "error: cannot write '%s': %s\n", output, strerror(errno));
+        code = CLI_EXIT_FAILURE;
+    }
+out:
+    compose_project_free(p);
+    return code;
+}
+
+const struct cli_command cli_cmd_config = {
+    .name = "config",
+    .summary = "parse, resolve and render the compose files in canonical format",
+    .run = config_run,
+};

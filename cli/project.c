@@ -1,0 +1,70 @@
+/* Loading the project for a command: the global flags to compose_load_options, the load, and
+ * every warning and error printed for people. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "compose/compose.h"
+
+static void print_warning(const struct cc_error *w)
+{
+    const char *msg = w->message ? w->message : "";
+    if (w->file && w->line > 0)
+        fprintf(stderr, "%s:%d:%d: warning: %s\n", w->file, w->line, w->col, msg);
+    else
+        fprintf(stderr, "WARN[0000] %s\n", msg);
+    if (w->hint)
+        fprintf(stderr, "hint: %s\n", w->hint);
+}
+
+int cli_project_load(struct cli_context *ctx, const char *const *services, size_t n_services,
+                     struct compose_project **ret)
+{
+    return cli_project_load_with(ctx, services, n_services, NULL, ret);
+}
+
+int cli_project_load_with(struct cli_context *ctx, const char *const *services, size_t n_services,
+                          const struct compose_load_options *base, struct compose_project **ret)
+{
+    const struct cli_globals *g = &ctx->g;
+    struct compose_load_options o = {0};
+    if (base)
+        o = *base;
+    o.files = (const char *const *)g->files;
+    o.n_files = (size_t)g->n_files;
+    o.project_directory = g->project_directory;
+    o.project_name = g->project_name;
+    o.env_files = (const char *const *)g->env_files;
+    o.n_env_files = (size_t)g->n_env_files;
+    o.profiles = (const char *const *)g->profiles;
+    o.n_profiles = (size_t)g->n_profiles;
+    o.services = services;
+    o.n_services = n_services;
+
+    struct compose_diag diag;
+    struct cc_error err = CC_ERROR_INIT;
+    struct compose_project *p = NULL;
+    compose_diag_init(&diag);
+    int r = compose_project_load(&o, &p, &diag, &err);
+    for (size_t i = 0; i < diag.n_warnings; i++)
+        print_warning(&diag.warnings[i]);
+    int code = CLI_EXIT_OK;
+    if (r < 0) {
+        if (diag.n_errors) {
+            for (size_t i = 0; i < diag.n_errors; i++)
+                cli_error_print(&diag.errors[i]);
+        } else {
+            cli_error_print(&err);
+        }
+        code = err.kind == CC_ERR_INVALID_CONFIG || err.kind == CC_ERR_NONE
+                   ? CLI_EXIT_CONFIG
+                   : cli_exit_for_error(&err);
+        /* A missing compose file or env file is a configuration problem too. */
+        if (err.kind == CC_ERR_NOT_FOUND || err.kind == CC_ERR_IO)
+            code = CLI_EXIT_CONFIG;
+    } else {
+        *ret = p;
+    }
+    cc_error_release(&err);
+    compose_diag_release(&diag);
+    return code;
+}

@@ -1,0 +1,689 @@
+/* The loaded model printed back as docker compose v2's `config` prints it: `name:` first, then
+ * services, networks, volumes, secrets and configs; long syntax for ports, volumes, depends_on,
+ * secrets and configs; environment as a map; durations as Go prints them; keys sorted below the
+ * top level. The model is first turned into a jansson tree (keys sorted), which is then written
+ * as JSON, or as YAML through libyaml's emitter. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "common/buf.h"
+#include "compose/compose.h"
+#include "compose/node.h"
+#include "compose/parse.h"
+
+/* ---- the model to a tree ---- */
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string_nocheck(s) : NULL;
+}
+
+/* Sets key to v when v is not NULL (steals v). */
+static void put(json_t *obj, const char *key, json_t *v)
+{
+    if (v)
+        json_object_set_new_nocheck(obj, key, v);
+}
+
+static void put_str(json_t *obj, const char *key, const char *s)
+{
+    put(obj, key, jstr(s));
+}
+
+static void put_bool(json_t *obj, const char *key, bool b)
+{
+    if (b)
+        put(obj, key, json_true());
+}
+
+static void put_int(json_t *obj, const char *key, int64_t v)
+{
+    if (v != COMPOSE_UNSET)
+        put(obj, key, json_integer(v));
+}
+
+static void put_duration(json_t *obj, const char *key, int64_t ns)
+{
+    char buf[PARSE_DURATION_BUFSZ];
+    if (ns != COMPOSE_UNSET)
+        put_str(obj, key, parse_duration_format(ns, buf));
+}
+
+static void put_double(json_t *obj, const char *key, double v)
+{
+    if (v != 0)
+        put(obj, key, json_real(v));
+}
+
+static json_t *strv(const struct compose_strv *sv)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < sv->n; i++)
+        json_array_append_new(a, jstr(sv->v[i]));
+    return a;
+}
+
+static void put_strv(json_t *obj, const char *key, const struct compose_strv *sv)
+{
+    if (sv->n)
+        put(obj, key, strv(sv));
+}
+
+static json_t *kvv(const struct compose_kvv *kv)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < kv->n; i++)
+        put(o, kv->v[i].key, kv->v[i].value ? jstr(kv->v[i].value) : json_null());
+    return o;
+}
+
+static void put_kvv(json_t *obj, const char *key, const struct compose_kvv *kv)
+{
+    if (kv->n)
+        put(obj, key, kvv(kv));
+}
+
+static const char *mount_types[] = {"volume", "bind", "tmpfs", "npipe", "cluster"};
+
+static json_t *mount(const struct compose_mount *mt)
+{
+    json_t *o = json_object();
+    put_str(o, "type", mount_types[mt->type]);
+    put_str(o, "source", mt->source);
+    put_str(o, "target", mt->target);
+    put_bool(o, "read_only", mt->read_only);
+    put_str(o, "consistency", mt->consistency);
+    if (mt->type == COMPOSE_MOUNT_BIND) {
+        json_t *b = json_object();
+        put_str(b, "propagation", mt->propagation);
+        put(b, "create_host_path", json_boolean(mt->create_host_path));
+        put_str(b, "selinux", mt->selinux);
+        put(o, "bind", b);
+    }
+    if (mt->type == COMPOSE_MOUNT_VOLUME && (mt->nocopy || mt->subpath)) {
+        json_t *v = json_object();
+        put_bool(v, "nocopy", mt->nocopy);
+        put_str(v, "subpath", mt->subpath);
+        put(o, "volume", v);
+    }
+    if (mt->type == COMPOSE_MOUNT_TMPFS &&
+        (mt->tmpfs_size != COMPOSE_UNSET || mt->tmpfs_mode != COMPOSE_UNSET)) {
+        json_t *t = json_object();
+        put_int(t, "size", mt->tmpfs_size);
+        put_int(t, "mode", mt->tmpfs_mode);
+        put(o, "tmpfs", t);
+    }
+    return o;
+}
+
+static json_t *port(const struct compose_port *p)
+{
+    json_t *o = json_object();
+    put_str(o, "name", p->name);
+    put_str(o, "mode", p->mode);
+    put_str(o, "host_ip", p->host_ip);
+    put(o, "target", json_integer(p->target));
+    put_str(o, "published", p->published);
+    put_str(o, "protocol", p->protocol);
+    put_str(o, "app_protocol", p->app_protocol);
+    return o;
+}
+
+static const char *conditions[] = {"service_started", "service_healthy",
+                                   "service_completed_successfully"};
+
+static json_t *file_refs(const struct compose_file_ref *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        put_str(o, "source", v[i].source);
+        put_str(o, "target", v[i].target);
+        put_str(o, "uid", v[i].uid);
+        put_str(o, "gid", v[i].gid);
+        put_int(o, "mode", v[i].mode);
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *resources(const struct compose_resources *r)
+{
+    json_t *o = json_object();
+    put_double(o, "cpus", r->cpus);
+    put_int(o, "memory", r->memory);
+    put_int(o, "pids", r->pids);
+    return o;
+}
+
+static json_t *update_config(const struct compose_update_config *u)
+{
+    json_t *o = json_object();
+    put_int(o, "parallelism", u->parallelism);
+    if (u->delay)
+        put_duration(o, "delay", u->delay);
+    put_str(o, "failure_action", u->failure_action);
+    if (u->monitor)
+        put_duration(o, "monitor", u->monitor);
+    put_double(o, "max_failure_ratio", u->max_failure_ratio);
+    put_str(o, "order", u->order);
+    return o;
+}
+
+static json_t *deploy(const struct compose_deploy *d)
+{
+    json_t *o = json_object();
+    put_str(o, "mode", d->mode);
+    put_int(o, "replicas", d->replicas);
+    put_kvv(o, "labels", &d->labels);
+    json_t *res = json_object();
+    json_t *lim = resources(&d->limits), *resv = resources(&d->reservations);
+    if (json_object_size(lim))
+        put(res, "limits", lim);
+    else
+        json_decref(lim);
+    if (json_object_size(resv))
+        put(res, "reservations", resv);
+    else
+        json_decref(resv);
+    if (json_object_size(res))
+        put(o, "resources", res);
+    else
+        json_decref(res);
+    const struct compose_restart_policy *rp = &d->restart_policy;
+    if (rp->condition || rp->delay != COMPOSE_UNSET || rp->max_attempts != COMPOSE_UNSET ||
+        rp->window != COMPOSE_UNSET) {
+        json_t *r = json_object();
+        put_str(r, "condition", rp->condition);
+        put_duration(r, "delay", rp->delay);
+        put_int(r, "max_attempts", rp->max_attempts);
+        put_duration(r, "window", rp->window);
+        put(o, "restart_policy", r);
+    }
+    if (d->update_config.set)
+        put(o, "update_config", update_config(&d->update_config));
+    if (d->rollback_config.set)
+        put(o, "rollback_config", update_config(&d->rollback_config));
+    if (d->placement_constraints.n || d->placement_preferences.n ||
+        d->max_replicas_per_node != COMPOSE_UNSET) {
+        json_t *pl = json_object();
+        put_strv(pl, "constraints", &d->placement_constraints);
+        if (d->placement_preferences.n) {
+            json_t *prefs = json_array();
+            for (size_t i = 0; i < d->placement_preferences.n; i++) {
+                const char *s = d->placement_preferences.v[i];
+                const char *eq = strchr(s, '=');
+                json_array_append_new(prefs, json_pack("{s:s}", "spread", eq ? eq + 1 : s));
+            }
+            put(pl, "preferences", prefs);
+        }
+        put_int(pl, "max_replicas_per_node", d->max_replicas_per_node);
+        put(o, "placement", pl);
+    }
+    put_str(o, "endpoint_mode", d->endpoint_mode);
+    return o;
+}
+
+static json_t *build(const struct compose_build *b)
+{
+    json_t *o = json_object();
+    put_str(o, "context", b->context);
+    put_str(o, "dockerfile", b->dockerfile ? b->dockerfile : (b->dockerfile_inline ? NULL : "Dockerfile"));
+    put_str(o, "dockerfile_inline", b->dockerfile_inline);
+    put_kvv(o, "args", &b->args);
+    put_str(o, "target", b->target);
+    put_kvv(o, "labels", &b->labels);
+    put_strv(o, "cache_from", &b->cache_from);
+    put_strv(o, "cache_to", &b->cache_to);
+    put_str(o, "network", b->network);
+    put_int(o, "shm_size", b->shm_size);
+    put_strv(o, "extra_hosts", &b->extra_hosts);
+    put_strv(o, "ssh", &b->ssh);
+    if (b->n_secrets)
+        put(o, "secrets", file_refs(b->secrets, b->n_secrets));
+    put_strv(o, "tags", &b->tags);
+    put_strv(o, "platforms", &b->platforms);
+    put_bool(o, "no_cache", b->no_cache);
+    put_bool(o, "pull", b->pull);
+    return o;
+}
+
+static json_t *service_networks(const struct compose_service *s)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < s->n_networks; i++) {
+        const struct compose_service_network *n = &s->networks[i];
+        json_t *v = json_object();
+        put_strv(v, "aliases", &n->aliases);
+        put_str(v, "ipv4_address", n->ipv4_address);
+        put_str(v, "ipv6_address", n->ipv6_address);
+        put_strv(v, "link_local_ips", &n->link_local_ips);
+        put_str(v, "mac_address", n->mac_address);
+        if (n->priority)
+            put(v, "priority", json_integer(n->priority));
+        put_kvv(v, "driver_opts", &n->driver_opts);
+        if (json_object_size(v) == 0) {
+            json_decref(v);
+            v = json_null();
+        }
+        put(o, n->key, v);
+    }
+    return o;
+}
+
+static json_t *healthcheck(const struct compose_healthcheck *h)
+{
+    json_t *o = json_object();
+    if (h->disable && (!h->test.n || strcmp(h->test.v[0], "NONE") != 0))
+        put(o, "disable", json_true());
+    put_strv(o, "test", &h->test);
+    put_duration(o, "interval", h->interval);
+    put_duration(o, "timeout", h->timeout);
+    put_duration(o, "start_period", h->start_period);
+    put_duration(o, "start_interval", h->start_interval);
+    put_int(o, "retries", h->retries);
+    return o;
+}
+
+static json_t *service(const struct compose_service *s)
+{
+    json_t *o = json_object();
+    put_str(o, "image", s->image);
+    if (s->build)
+        put(o, "build", build(s->build));
+    put_str(o, "pull_policy", s->pull_policy);
+    put_str(o, "platform", s->platform);
+    put_str(o, "container_name", s->container_name);
+    put_str(o, "hostname", s->hostname);
+    put_str(o, "domainname", s->domainname);
+    put_str(o, "user", s->user);
+    put_str(o, "working_dir", s->working_dir);
+    put_str(o, "restart", s->restart);
+    put_str(o, "stop_signal", s->stop_signal);
+    put_duration(o, "stop_grace_period", s->stop_grace_period);
+    put_str(o, "network_mode", s->network_mode);
+    put_str(o, "ipc", s->ipc);
+    put_str(o, "pid", s->pid);
+    put_str(o, "cgroup", s->cgroup);
+    put_str(o, "cgroup_parent", s->cgroup_parent);
+    put_str(o, "userns_mode", s->userns_mode);
+    put_str(o, "mac_address", s->mac_address);
+    if (s->init != COMPOSE_TRI_UNSET)
+        put(o, "init", json_boolean(s->init == COMPOSE_TRI_TRUE));
+    put_bool(o, "privileged", s->privileged);
+    put_bool(o, "read_only", s->read_only);
+    put_bool(o, "tty", s->tty);
+    put_bool(o, "stdin_open", s->stdin_open);
+    if (s->has_command)
+        put(o, "command", strv(&s->command));
+    if (s->has_entrypoint)
+        put(o, "entrypoint", strv(&s->entrypoint));
+    put_kvv(o, "environment", &s->environment);
+    put_kvv(o, "labels", &s->labels);
+    put_kvv(o, "annotations", &s->annotations);
+    put_kvv(o, "sysctls", &s->sysctls);
+    put_kvv(o, "storage_opt", &s->storage_opt);
+    if (s->n_ports) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < s->n_ports; i++)
+            json_array_append_new(a, port(&s->ports[i]));
+        put(o, "ports", a);
+    }
+    put_strv(o, "expose", &s->expose);
+    if (s->n_volumes) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < s->n_volumes; i++)
+            json_array_append_new(a, mount(&s->volumes[i]));
+        put(o, "volumes", a);
+    }
+    put_strv(o, "tmpfs", &s->tmpfs);
+    if (s->n_devices) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < s->n_devices; i++)
+            json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "source", s->devices[i].source,
+                                               "target", s->devices[i].target, "permissions",
+                                               s->devices[i].permissions));
+        put(o, "devices", a);
+    }
+    put_strv(o, "volumes_from", &s->volumes_from);
+    put_strv(o, "links", &s->links);
+    put_strv(o, "external_links", &s->external_links);
+    put_strv(o, "dns", &s->dns);
+    put_strv(o, "dns_search", &s->dns_search);
+    put_strv(o, "dns_opt", &s->dns_opt);
+    put_strv(o, "extra_hosts", &s->extra_hosts);
+    put_strv(o, "cap_add", &s->cap_add);
+    put_strv(o, "cap_drop", &s->cap_drop);
+    put_strv(o, "security_opt", &s->security_opt);
+    put_strv(o, "group_add", &s->group_add);
+    put_strv(o, "profiles", &s->profiles);
+    if (s->n_ulimits) {
+        json_t *u = json_object();
+        for (size_t i = 0; i < s->n_ulimits; i++) {
+            const struct compose_ulimit *l = &s->ulimits[i];
+            put(u, l->name,
+                l->soft == l->hard ? json_integer(l->soft)
+                                   : json_pack("{s:I, s:I}", "soft", (json_int_t)l->soft, "hard",
+                                               (json_int_t)l->hard));
+        }
+        put(o, "ulimits", u);
+    }
+    if (s->n_depends_on) {
+        json_t *d = json_object();
+        for (size_t i = 0; i < s->n_depends_on; i++) {
+            const struct compose_dependency *dep = &s->depends_on[i];
+            put(d, dep->service,
+                json_pack("{s:s, s:b, s:b}", "condition", conditions[dep->condition], "required",
+                          dep->required, "restart", dep->restart));
+        }
+        put(o, "depends_on", d);
+    }
+    if (s->n_networks)
+        put(o, "networks", service_networks(s));
+    if (s->n_secrets)
+        put(o, "secrets", file_refs(s->secrets, s->n_secrets));
+    if (s->n_configs)
+        put(o, "configs", file_refs(s->configs, s->n_configs));
+    if (s->healthcheck.set)
+        put(o, "healthcheck", healthcheck(&s->healthcheck));
+    if (s->logging.driver || s->logging.options.n) {
+        json_t *l = json_object();
+        put_str(l, "driver", s->logging.driver);
+        put_kvv(l, "options", &s->logging.options);
+        put(o, "logging", l);
+    }
+    if (s->deploy.set)
+        put(o, "deploy", deploy(&s->deploy));
+    put_int(o, "scale", s->scale);
+    put_int(o, "mem_limit", s->mem_limit);
+    put_int(o, "memswap_limit", s->memswap_limit);
+    put_int(o, "mem_reservation", s->mem_reservation);
+    put_int(o, "shm_size", s->shm_size);
+    put_double(o, "cpus", s->cpus);
+    put_int(o, "cpu_shares", s->cpu_shares);
+    put_int(o, "cpu_quota", s->cpu_quota);
+    put_int(o, "cpu_period", s->cpu_period);
+    put_str(o, "cpuset", s->cpuset);
+    put_int(o, "pids_limit", s->pids_limit);
+    if (s->oom_score_adj)
+        put(o, "oom_score_adj", json_integer(s->oom_score_adj));
+    put_bool(o, "oom_kill_disable", s->oom_kill_disable);
+    if (s->x_ccompose.restart_on_unhealthy)
+        put(o, "x-ccompose", json_pack("{s:b}", "restart_on_unhealthy", 1));
+    return o;
+}
+
+static json_t *network(const struct compose_network *n)
+{
+    json_t *o = json_object();
+    put_str(o, "name", n->name);
+    put_str(o, "driver", n->driver);
+    put_kvv(o, "driver_opts", &n->driver_opts);
+    if (n->ipam_driver || n->n_ipam_config || n->ipam_options.n) {
+        json_t *ipam = json_object();
+        put_str(ipam, "driver", n->ipam_driver);
+        if (n->n_ipam_config) {
+            json_t *a = json_array();
+            for (size_t i = 0; i < n->n_ipam_config; i++) {
+                const struct compose_ipam_config *c = &n->ipam_config[i];
+                json_t *co = json_object();
+                put_str(co, "subnet", c->subnet);
+                put_str(co, "ip_range", c->ip_range);
+                put_str(co, "gateway", c->gateway);
+                put_kvv(co, "aux_addresses", &c->aux_addresses);
+                json_array_append_new(a, co);
+            }
+            put(ipam, "config", a);
+        }
+        put_kvv(ipam, "options", &n->ipam_options);
+        put(o, "ipam", ipam);
+    }
+    put_bool(o, "external", n->external);
+    put_bool(o, "internal", n->internal);
+    put_bool(o, "attachable", n->attachable);
+    if (n->enable_ipv6 != COMPOSE_TRI_UNSET)
+        put(o, "enable_ipv6", json_boolean(n->enable_ipv6 == COMPOSE_TRI_TRUE));
+    put_kvv(o, "labels", &n->labels);
+    return o;
+}
+
+static json_t *volume(const struct compose_volume *v)
+{
+    json_t *o = json_object();
+    put_str(o, "name", v->name);
+    put_str(o, "driver", v->driver);
+    put_kvv(o, "driver_opts", &v->driver_opts);
+    put_bool(o, "external", v->external);
+    put_kvv(o, "labels", &v->labels);
+    return o;
+}
+
+static json_t *file_defs(const struct compose_file_def *v, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_t *d = json_object();
+        put_str(d, "name", v[i].name);
+        put_str(d, "file", v[i].file);
+        put_str(d, "environment", v[i].environment);
+        put_str(d, "content", v[i].content);
+        put_bool(d, "external", v[i].external);
+        put_kvv(d, "labels", &v[i].labels);
+        put(o, v[i].key, d);
+    }
+    return o;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A copy of v with every object's keys in sorted order (jansson keeps insertion order). */
+static json_t *sorted(json_t *v)
+{
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+            json_array_append_new(a, sorted(x));
+        return a;
+    }
+    if (!json_is_object(v))
+        return json_incref(v);
+    size_t n = json_object_size(v), i = 0;
+    const char **keys = xmalloc((n ? n : 1) * sizeof(*keys));
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x)
+        keys[i++] = k;
+    qsort(keys, n, sizeof(*keys), cmp_keys);
+    json_t *o = json_object();
+    for (i = 0; i < n; i++)
+        json_object_set_new_nocheck(o, keys[i], sorted(json_object_get(v, keys[i])));
+    free(keys);
+    return o;
+}
+
+static json_t *project_tree(const struct compose_project *p)
+{
+    json_t *root = json_object();
+    put_str(root, "name", p->name);
+    json_t *svcs = json_object();
+    for (size_t i = 0; i < p->n_services; i++)
+        put(svcs, p->services[i].name, service(&p->services[i]));
+    put(root, "services", svcs);
+    if (p->n_networks) {
+        json_t *o = json_object();
+        for (size_t i = 0; i < p->n_networks; i++)
+            put(o, p->networks[i].key, network(&p->networks[i]));
+        put(root, "networks", o);
+    }
+    if (p->n_volumes) {
+        json_t *o = json_object();
+        for (size_t i = 0; i < p->n_volumes; i++)
+            put(o, p->volumes[i].key, volume(&p->volumes[i]));
+        put(root, "volumes", o);
+    }
+    if (p->n_secrets)
+        put(root, "secrets", file_defs(p->secrets, p->n_secrets));
+    if (p->n_configs)
+        put(root, "configs", file_defs(p->configs, p->n_configs));
+    /* Keys sorted below the top level, whose order is docker compose's. */
+    json_t *out = json_object();
+    const char *k;
+    json_t *x;
+    json_object_foreach(root, k, x)
+        json_object_set_new_nocheck(out, k, sorted(x));
+    json_decref(root);
+    return out;
+}
+
+/* ---- the tree as YAML ---- */
+
+/* Whether a string must be quoted to read back as a string: it would resolve to null, a
+ * boolean or a number, or reads as a YAML 1.1 boolean to older readers. */
+static bool needs_quotes(const char *s)
+{
+    static const char *const words[] = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+                                        "on", "On", "ON", "off", "Off", "OFF"};
+    struct cnode n = {.kind = CNODE_SCALAR, .style = CNODE_PLAIN, .value = s, .len = strlen(s)};
+    if (cnode_resolve(&n).type != CNODE_TYPE_STRING)
+        return true;
+    for (size_t i = 0; i < CC_ARRAY_LEN(words); i++)
+        if (strcmp(s, words[i]) == 0)
+            return true;
+    return false;
+}
+
+struct yemit {
+    yaml_emitter_t e;
+    bool failed;
+};
+
+static void yscalar(struct yemit *y, const char *s, bool as_string)
+{
+    yaml_event_t ev;
+    yaml_scalar_style_t style =
+        as_string && needs_quotes(s) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE;
+    if (as_string && strchr(s, '\n'))
+        style = YAML_LITERAL_SCALAR_STYLE;
+    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1, style);
+    if (!y->failed && !yaml_emitter_emit(&y->e, &ev))
+        y->failed = true;
+}
+
+static void yevent(struct yemit *y, yaml_event_t *ev)
+{
+    if (!y->failed && !yaml_emitter_emit(&y->e, ev))
+        y->failed = true;
+}
+
+static void ynode(struct yemit *y, json_t *v)
+{
+    yaml_event_t ev;
+    char buf[64];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *x;
+        yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+        yevent(y, &ev);
+        json_object_foreach(v, k, x) {
+            yscalar(y, k, true);
+            ynode(y, x);
+        }
+        yaml_mapping_end_event_initialize(&ev);
+        yevent(y, &ev);
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *x;
+        yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+        yevent(y, &ev);
+        json_array_foreach(v, i, x)
+            ynode(y, x);
+        yaml_sequence_end_event_initialize(&ev);
+        yevent(y, &ev);
+        break;
+    }
+    case JSON_STRING:
+        yscalar(y, json_string_value(v), true);
+        break;
+    case JSON_INTEGER:
+        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        yscalar(y, buf, false);
+        break;
+    case JSON_REAL:
+        snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
+        yscalar(y, buf, false);
+        break;
+    case JSON_TRUE:
+        yscalar(y, "true", false);
+        break;
+    case JSON_FALSE:
+        yscalar(y, "false", false);
+        break;
+    case JSON_NULL:
+        yscalar(y, "null", false);
+        break;
+    }
+}
+
+static int write_buf(void *data, unsigned char *buffer, size_t size)
+{
+    buf_add(data, buffer, size);
+    return 1;
+}
+
+static char *to_yaml(json_t *root)
+{
+    struct yemit y = {.failed = false};
+    struct buf b = BUF_INIT;
+    yaml_event_t ev;
+    yaml_emitter_initialize(&y.e);
+    yaml_emitter_set_output(&y.e, write_buf, &b);
+    yaml_emitter_set_unicode(&y.e, 1);
+    yaml_emitter_set_width(&y.e, -1);
+    yaml_emitter_set_indent(&y.e, 2);
+    yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+    yevent(&y, &ev);
+    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+    yevent(&y, &ev);
+    ynode(&y, root);
+    yaml_document_end_event_initialize(&ev, 1);
+    yevent(&y, &ev);
+    yaml_stream_end_event_initialize(&ev);
+    yevent(&y, &ev);
+    yaml_emitter_flush(&y.e);
+    yaml_emitter_delete(&y.e);
+    if (y.failed) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b);
+}
+
+int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
+                         char **ret, struct cc_error *reterr)
+{
+    json_t *root = project_tree(p);
+    char *out;
+    if (format == COMPOSE_DUMP_JSON) {
+        char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        out = s ? xasprintf("%s\n", s) : NULL;
+        free(s);
+    } else {
+        out = to_yaml(root);
+    }
+    json_decref(root);
+    if (!out)
+        return cc_error_set(reterr, CC_ERR_FAILED, "cannot write the project as %s",
+                            format == COMPOSE_DUMP_JSON ? "JSON" : "YAML");
+    *ret = out;
+    return 0;
+}

@@ -1,0 +1,232 @@
+/* Top-level networks, volumes, secrets and configs: every key checked, engine names computed
+ * (`name:`, else "<project>_<key>"; external ones keep `name:` or their key). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/model-internal.h"
+#include "compose/parse.h"
+
+/* external: true/false, or the legacy `external: {name: x}` (its name wins over `name:`). */
+static int external_of(struct mctx *m, const struct cnode *n, bool *ret, const char **ret_name)
+{
+    if (n->kind == CNODE_MAPPING) {
+        for (size_t i = 0; i < n->npairs; i++) {
+            const struct cnode *k = n->pairs[i].key;
+            cnode_path_push_key(&m->path, k->value);
+            int r = 0;
+            if (strcmp(k->value, "name") == 0)
+                r = m_str(m, n->pairs[i].value, ret_name);
+            else
+                r = m_error(m, k, "write `external: true` and `name:` beside it",
+                            "unknown key '%s' in external", k->value);
+            cnode_path_pop(&m->path);
+            if (r < 0)
+                return -1;
+        }
+        m_warning(m, n, "'%s' uses the deprecated `external: {name: ...}`; write `external: true` "
+                        "and `name:`",
+                  m_path(m));
+        *ret = true;
+        return 0;
+    }
+    return m_bool(m, n, ret) < 0 ? -1 : 0;
+}
+
+static const char *engine_name(struct mctx *m, const char *key, const char *name, bool external)
+{
+    if (name)
+        return name;
+    if (external)
+        return key;
+    return arena_printf(m->a, "%s_%s", m->ctx->project->name, key);
+}
+
+/* ---- networks ---- */
+
+static const struct mfield ipam_config_fields[] = {
+    {"subnet", MF_STR, offsetof(struct compose_ipam_config, subnet), NULL},
+    {"ip_range", MF_STR, offsetof(struct compose_ipam_config, ip_range), NULL},
+    {"gateway", MF_STR, offsetof(struct compose_ipam_config, gateway), NULL},
+    {"aux_addresses", MF_KVV, offsetof(struct compose_ipam_config, aux_addresses), NULL},
+};
+
+static int f_ipam_config(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_network *net = dst;
+    if (cnode_is_null(n))
+        return 0;
+    if (m_want_seq(m, n) < 0)
+        return -1;
+    int r = 0;
+    net->ipam_config = m_array(m, n->nitems, sizeof(*net->ipam_config));
+    for (size_t i = 0; i < n->nitems; i++) {
+        cnode_path_push_index(&m->path, i);
+        struct compose_ipam_config c = {0};
+        if (m_fields(m, n->items[i], ipam_config_fields, CC_ARRAY_LEN(ipam_config_fields), &c,
+                     "an ipam config") < 0)
+            r = -1;
+        else
+            net->ipam_config[net->n_ipam_config++] = c;
+        cnode_path_pop(&m->path);
+    }
+    return r;
+}
+
+static int f_ipam(struct mctx *m, const struct cnode *n, void *dst)
+{
+    static const struct mfield fields[] = {
+        {"driver", MF_STR, offsetof(struct compose_network, ipam_driver), NULL},
+        {"config", MF_CUSTOM, 0, f_ipam_config},
+        {"options", MF_KVV, offsetof(struct compose_network, ipam_options), NULL},
+    };
+    return m_fields(m, n, fields, CC_ARRAY_LEN(fields), dst, "ipam");
+}
+
+static int f_net_external(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_network *net = dst;
+    return external_of(m, n, &net->external, &net->name);
+}
+
+static const struct mfield network_fields[] = {
+    {"name", MF_STR, offsetof(struct compose_network, name), NULL},
+    {"driver", MF_STR, offsetof(struct compose_network, driver), NULL},
+    {"driver_opts", MF_KVV, offsetof(struct compose_network, driver_opts), NULL},
+    {"ipam", MF_CUSTOM, 0, f_ipam},
+    {"external", MF_CUSTOM, 0, f_net_external},
+    {"internal", MF_BOOL, offsetof(struct compose_network, internal), NULL},
+    {"attachable", MF_BOOL, offsetof(struct compose_network, attachable), NULL},
+    {"enable_ipv6", MF_TRI, offsetof(struct compose_network, enable_ipv6), NULL},
+    {"enable_ipv4", MF_ACCEPTED, 0, NULL},
+    {"labels", MF_KVV, offsetof(struct compose_network, labels), NULL},
+};
+
+int m_networks(struct mctx *m, const struct cnode *n)
+{
+    struct compose_project *p = m->ctx->project;
+    if (cnode_is_null(n))
+        return 0;
+    if (m_want_map(m, n) < 0)
+        return -1;
+    int r = 0;
+    p->networks = m_array(m, n->npairs + 1, sizeof(*p->networks));
+    for (size_t i = 0; i < n->npairs; i++) {
+        const struct cnode *k = n->pairs[i].key;
+        struct compose_network net = {.key = k->value, .pos = m_pos(k)};
+        cnode_path_push_key(&m->path, k->value);
+        char *what = xasprintf("network '%s'", k->value);
+        if (m_fields(m, n->pairs[i].value, network_fields, CC_ARRAY_LEN(network_fields), &net,
+                     what) < 0)
+            r = -1;
+        free(what);
+        net.name = engine_name(m, net.key, net.name, net.external);
+        p->networks[p->n_networks++] = net;
+        cnode_path_pop(&m->path);
+    }
+    return r;
+}
+
+/* ---- volumes ---- */
+
+static int f_vol_external(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_volume *v = dst;
+    return external_of(m, n, &v->external, &v->name);
+}
+
+static const struct mfield volume_fields[] = {
+    {"name", MF_STR, offsetof(struct compose_volume, name), NULL},
+    {"driver", MF_STR, offsetof(struct compose_volume, driver), NULL},
+    {"driver_opts", MF_KVV, offsetof(struct compose_volume, driver_opts), NULL},
+    {"external", MF_CUSTOM, 0, f_vol_external},
+    {"labels", MF_KVV, offsetof(struct compose_volume, labels), NULL},
+};
+
+int m_volumes(struct mctx *m, const struct cnode *n)
+{
+    struct compose_project *p = m->ctx->project;
+    if (cnode_is_null(n))
+        return 0;
+    if (m_want_map(m, n) < 0)
+        return -1;
+    int r = 0;
+    p->volumes = m_array(m, n->npairs, sizeof(*p->volumes));
+    for (size_t i = 0; i < n->npairs; i++) {
+        const struct cnode *k = n->pairs[i].key;
+        struct compose_volume v = {.key = k->value, .pos = m_pos(k)};
+        cnode_path_push_key(&m->path, k->value);
+        char *what = xasprintf("volume '%s'", k->value);
+        if (m_fields(m, n->pairs[i].value, volume_fields, CC_ARRAY_LEN(volume_fields), &v, what) <
+            0)
+            r = -1;
+        free(what);
+        v.name = engine_name(m, v.key, v.name, v.external);
+        p->volumes[p->n_volumes++] = v;
+        cnode_path_pop(&m->path);
+    }
+    return r;
+}
+
+/* ---- secrets and configs ---- */
+
+static int f_def_external(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_file_def *d = dst;
+    return external_of(m, n, &d->external, &d->name);
+}
+
+static const struct mfield file_def_fields[] = {
+    {"name", MF_STR, offsetof(struct compose_file_def, name), NULL},
+    {"file", MF_STR, offsetof(struct compose_file_def, file), NULL},
+    {"environment", MF_STR, offsetof(struct compose_file_def, environment), NULL},
+    {"content", MF_STR, offsetof(struct compose_file_def, content), NULL},
+    {"external", MF_CUSTOM, 0, f_def_external},
+    {"labels", MF_KVV, offsetof(struct compose_file_def, labels), NULL},
+    {"driver", MF_ACCEPTED, 0, NULL},
+    {"driver_opts", MF_ACCEPTED, 0, NULL},
+    {"template_driver", MF_ACCEPTED, 0, NULL},
+};
+
+int m_file_defs(struct mctx *m, const struct cnode *n, bool secrets)
+{
+    struct compose_project *p = m->ctx->project;
+    if (cnode_is_null(n))
+        return 0;
+    if (m_want_map(m, n) < 0)
+        return -1;
+    int r = 0;
+    struct compose_file_def *v = m_array(m, n->npairs, sizeof(*v));
+    size_t nv = 0;
+    for (size_t i = 0; i < n->npairs; i++) {
+        const struct cnode *k = n->pairs[i].key, *val = n->pairs[i].value;
+        struct compose_file_def d = {.key = k->value, .pos = m_pos(k)};
+        cnode_path_push_key(&m->path, k->value);
+        char *what = xasprintf("%s '%s'", secrets ? "secret" : "config", k->value);
+        if (m_fields(m, val, file_def_fields, CC_ARRAY_LEN(file_def_fields), &d, what) < 0) {
+            r = -1;
+        } else {
+            int sources = (d.file != NULL) + (d.environment != NULL) + (d.content != NULL);
+            if (!d.external && sources != 1)
+                r = m_error(m, k, "give exactly one of file:, environment: or content:, or "
+                                  "`external: true`",
+                            "%s needs exactly one source", what);
+            else if (secrets && d.content)
+                r = m_error(m, k, "use file: or environment: for secrets",
+                            "%s cannot take content:", what);
+            if (d.file && d.file[0] != '/' && !m->ctx->opts->no_normalize)
+                d.file = parse_path_join(m->a, p->working_dir, d.file);
+        }
+        free(what);
+        d.name = engine_name(m, d.key, d.name, d.external);
+        v[nv++] = d;
+        cnode_path_pop(&m->path);
+    }
+    if (secrets) {
+        p->secrets = v;
+        p->n_secrets = nv;
+    } else {
+        p->configs = v;
+        p->n_configs = nv;
+    }
+    return r;
+}

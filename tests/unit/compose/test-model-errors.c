@@ -1,0 +1,212 @@
+/* Files the model rejects, each error with its exact file:line:col and words, reported all at
+ * once in file order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "tests/lib/compose-test.h"
+
+static void test_unknown_keys(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  web:\n"
+                 "    image: x\n"
+                 "    imgae: y\n"
+                 "    x-note: fine\n"
+                 "    healthcheck:\n"
+                 "      tset: [CMD, true]\n"
+                 "servces: {}\n"
+                 "x-top: fine\n",
+                 NULL);
+    ct_assert_error(&r, 0, 4, 5, "unknown key 'imgae' in service 'web'");
+    assert_string_equal(r.diag.errors[0].key_path, "services.web.imgae");
+    assert_non_null(strstr(r.diag.errors[0].hint, "x-"));
+    ct_assert_error(&r, 1, 7, 7, "unknown key 'tset' in healthcheck");
+    ct_assert_error(&r, 2, 8, 1, "unknown key 'servces' in the top level");
+    assert_int_equal(r.diag.n_errors, 3);
+    assert_string_equal(r.diag.errors[0].file, "-");
+    /* The returned error is the first one. */
+    assert_int_equal(r.err.line, 4);
+    ct_release(&r);
+}
+
+static void test_wrong_types(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  web:\n"
+                 "    image: [x]\n"
+                 "    privileged: maybe\n"
+                 "    scale: two\n"
+                 "    ports:\n"
+                 "      - \"70000:80\"\n"
+                 "    stop_grace_period: soon\n"
+                 "    mem_limit: lots\n"
+                 "    cap_add: NET_ADMIN\n"
+                 "    oom_score_adj: 2000\n",
+                 NULL);
+    ct_assert_error(&r, 0, 3, 12, "'services.web.image' must be a string, not a sequence");
+    ct_assert_error(&r, 1, 4, 17, "'services.web.privileged' must be a boolean, not 'maybe'");
+    ct_assert_error(&r, 2, 5, 12, "'services.web.scale' must be a whole number, not 'two'");
+    ct_assert_error(&r, 3, 7, 9, "invalid port '70000:80'");
+    ct_assert_error(&r, 4, 8, 24, "'services.web.stop_grace_period' is not a valid duration");
+    ct_assert_error(&r, 5, 9, 16, "'services.web.mem_limit' is not a valid size");
+    ct_assert_error(&r, 6, 10, 14, "'services.web.cap_add' must be a list, not a string");
+    ct_assert_error(&r, 7, 11, 20, "'services.web.oom_score_adj' is 2000, out of range");
+    assert_int_equal(r.diag.n_errors, 8);
+    ct_release(&r);
+}
+
+static void test_references(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  web:\n"
+                 "    image: x\n"
+                 "    depends_on:\n"
+                 "      - db\n"
+                 "    networks: [front]\n"
+                 "    volumes:\n"
+                 "      - data:/data\n"
+                 "    secrets: [token]\n"
+                 "  side:\n"
+                 "    image: x\n"
+                 "    network_mode: service:nothere\n"
+                 "    links: [ghost]\n",
+                 NULL);
+    ct_assert_error(&r, 0, 5, 9, "'db' in services.web.depends_on is not a service");
+    assert_string_equal(r.diag.errors[0].hint,
+                        "define 'db' under services, or remove it from depends_on");
+    ct_assert_error(&r, 1, 6, 16, "service 'web' uses network 'front', which is not declared");
+    ct_assert_error(&r, 2, 8, 9, "service 'web' uses volume 'data', which is not declared");
+    ct_assert_error(&r, 3, 9, 15, "service 'web' uses secret 'token', which is not declared");
+    ct_assert_error(&r, 4, 10, 3, "'ghost' in services.side.links is not a service");
+    ct_assert_error(&r, 5, 10, 3, "'nothere' in services.side.network_mode is not a service");
+    assert_int_equal(r.diag.n_errors, 6);
+    ct_release(&r);
+}
+
+static void test_cycle_and_names(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  a:\n"
+                 "    image: x\n"
+                 "    depends_on: [b]\n"
+                 "  b:\n"
+                 "    image: x\n"
+                 "    depends_on: [c]\n"
+                 "  c:\n"
+                 "    image: x\n"
+                 "    depends_on: [a]\n"
+                 "    container_name: same\n"
+                 "  d:\n"
+                 "    image: x\n"
+                 "    container_name: same\n"
+                 "  e:\n"
+                 "    image: x\n"
+                 "    container_name: one\n"
+                 "    deploy:\n"
+                 "      replicas: 2\n",
+                 NULL);
+    ct_assert_error(&r, 0, 10, 18, "dependency cycle: a -> b -> c -> a");
+    ct_assert_error(&r, 1, 12, 3, "services 'c' and 'd' have the same container_name 'same'");
+    ct_assert_error(&r, 2, 15, 3, "service 'e' has container_name 'one' and 2 replicas");
+    assert_int_equal(r.diag.n_errors, 3);
+    ct_release(&r);
+}
+
+static void test_profiles_dependency(void **state)
+{
+    (void)state;
+    static const char *const text = "services:\n"
+                                    "  web:\n"
+                                    "    image: x\n"
+                                    "    depends_on:\n"
+                                    "      tools:\n"
+                                    "        condition: service_started\n"
+                                    "  tools:\n"
+                                    "    image: x\n"
+                                    "    profiles: [debug]\n";
+    struct ct_load r;
+    ct_load_text(&r, text, NULL);
+    ct_assert_error(&r, 0, 5, 7,
+                    "service 'web' depends on 'tools', which is not enabled by any profile");
+    ct_release(&r);
+
+    /* Optional: the dependency is dropped. */
+    ct_load_text(&r,
+                 "services:\n"
+                 "  web:\n"
+                 "    image: x\n"
+                 "    depends_on:\n"
+                 "      tools:\n"
+                 "        condition: service_started\n"
+                 "        required: false\n"
+                 "  tools:\n"
+                 "    image: x\n"
+                 "    profiles: [debug]\n",
+                 NULL);
+    ct_assert_ok(&r);
+    assert_int_equal(compose_project_service(r.p, "web")->n_depends_on, 0);
+    ct_release(&r);
+}
+
+static void test_bad_forms(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  web:\n"
+                 "    image: x\n"
+                 "    restart: sometimes\n"
+                 "    depends_on:\n"
+                 "      db:\n"
+                 "        condition: service_ready\n"
+                 "    volumes:\n"
+                 "      - type: bind\n"
+                 "        target: /x\n"
+                 "    healthcheck:\n"
+                 "      test: [RUN, x]\n"
+                 "  db:\n"
+                 "    build:\n"
+                 "      dockerfile: 3\n"
+                 "      contxt: .\n"
+                 "  nothing:\n"
+                 "    restart: always\n",
+                 NULL);
+    ct_assert_error(&r, 0, 4, 14, "'services.web.restart' is not a restart policy: 'sometimes'");
+    ct_assert_error(&r, 1, 7, 20, "is not a condition: 'service_ready'");
+    ct_assert_error(&r, 2, 9, 9, "'services.web.volumes[0]' has no source");
+    ct_assert_error(&r, 3, 12, 13, "must start with CMD, CMD-SHELL or NONE");
+    ct_assert_error(&r, 4, 16, 7, "unknown key 'contxt' in build");
+    ct_assert_error(&r, 5, 18, 5, "service 'nothing' has neither an image nor a build context");
+    assert_int_equal(r.diag.n_errors, 6);
+    ct_release(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_references),
+        cmocka_unit_test(test_cycle_and_names),
+        cmocka_unit_test(test_profiles_dependency),
+        cmocka_unit_test(test_bad_forms),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
