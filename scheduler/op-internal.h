@@ -20,6 +20,16 @@ struct sched_op {
     char *project_name;
     struct engine_request *events; /* the container event stream while subscribed */
     uv_timer_t timer;              /* --wait timeout; its close frees the op */
+    /* The event stream is subscribed again when the engine ends it (an engine restart, or the
+     * window below), from the time of the last event seen, whose replay is skipped. */
+    uv_timer_t resubscribe;   /* the next subscription (capped backoff after failures) */
+    int events_failures;      /* failed subscriptions in a row */
+    int subscriptions;        /* how many were made (the first included) */
+    int64_t events_window_ms; /* > 0: each subscription asks the engine to end it this late */
+    long long events_first_ns; /* since= of the first subscription */
+    long long events_last_ns;  /* timeNano of the last event handed on, 0 before any */
+    char **events_seen;        /* "id action" of the events handed on at events_last_ns */
+    size_t n_events_seen;
     int outstanding;               /* queued calls whose callback has not run */
     struct cc_error err;           /* the first failure */
     sched_event_cb on_event;
@@ -31,9 +41,12 @@ struct sched_op {
     void *impl;
 };
 
-/* NULL with *reterr when the event stream (subscribe) cannot be requested. */
+/* NULL with *reterr when the event stream (subscribe) cannot be requested. events_window_ms > 0
+ * makes the engine end each subscription after that long (until=), so that the resubscription
+ * path runs all the time: for tests; 0 otherwise. */
 struct sched_op *op_new(uv_loop_t *loop, struct engine_client *c, const char *project_name,
-                        int parallel, bool subscribe, struct cc_error *reterr);
+                        int parallel, bool subscribe, int64_t events_window_ms,
+                        struct cc_error *reterr);
 void op_set_state(struct sched_op *op, enum op_state state);
 /* A call through the queue, counted in outstanding; cb must decrement it. body: steals. */
 void op_call(struct sched_op *op, enum sched_call_kind kind, const char *id, json_t *body,
@@ -45,5 +58,11 @@ void op_fail(struct sched_op *op, enum cc_error_kind kind, const char *fmt, ...)
 bool op_check(struct sched_op *op);
 void op_report(struct sched_op *op, enum sched_resource kind, const char *name, const char *service,
                enum sched_state state, const char *fmt, ...) CC_PRINTF(6, 7);
+
+/* Diagnoses container id (diag.c): one inspect and one logs call through op's queue, counted in
+ * outstanding while they run. cb is called once, from the loop, with sched_diag_format()'s text
+ * (new), or NULL when the op is draining; it must end with op_check(op). */
+typedef void (*op_diag_cb)(struct sched_op *op, char *details, void *data);
+void op_diagnose(struct sched_op *op, const char *id, op_diag_cb cb, void *data);
 
 #endif

@@ -10,12 +10,18 @@
 #include "scheduler/scheduler-internal.h"
 
 static const char *const state_names[] = {
-    [SCHED_CREATING] = "Creating",   [SCHED_CREATED] = "Created",   [SCHED_RECREATE] = "Recreate",
-    [SCHED_RECREATED] = "Recreated", [SCHED_STARTING] = "Starting", [SCHED_STARTED] = "Started",
-    [SCHED_RUNNING] = "Running",     [SCHED_WAITING] = "Waiting",   [SCHED_HEALTHY] = "Healthy",
-    [SCHED_EXITED] = "Exited",       [SCHED_STOPPING] = "Stopping", [SCHED_STOPPED] = "Stopped",
-    [SCHED_REMOVING] = "Removing",   [SCHED_REMOVED] = "Removed",   [SCHED_WARNING] = "Warning",
-    [SCHED_ERROR] = "Error",
+    [SCHED_CREATING] = "Creating",     [SCHED_CREATED] = "Created",
+    [SCHED_RECREATE] = "Recreate",     [SCHED_RECREATED] = "Recreated",
+    [SCHED_STARTING] = "Starting",     [SCHED_STARTED] = "Started",
+    [SCHED_RUNNING] = "Running",       [SCHED_WAITING] = "Waiting",
+    [SCHED_HEALTHY] = "Healthy",       [SCHED_EXITED] = "Exited",
+    [SCHED_STOPPING] = "Stopping",     [SCHED_STOPPED] = "Stopped",
+    [SCHED_REMOVING] = "Removing",     [SCHED_REMOVED] = "Removed",
+    [SCHED_WARNING] = "Warning",       [SCHED_ERROR] = "Error",
+    [SCHED_RESTARTING] = "Restarting", [SCHED_PULLING] = "Pulling",
+    [SCHED_PULLED] = "Pulled",         [SCHED_BUILDING] = "Building",
+    [SCHED_BUILT] = "Built",           [SCHED_UPDATING] = "Updating",
+    [SCHED_UPDATED] = "Updated",
 };
 
 const char *sched_state_name(enum sched_state state)
@@ -32,6 +38,16 @@ const char *sched_resource_name(enum sched_resource kind)
         return "volume";
     case SCHED_RES_CONTAINER:
         return "container";
+    case SCHED_RES_IMAGE:
+        return "image";
+    case SCHED_RES_SERVICE:
+        return "service";
+    case SCHED_RES_SECRET:
+        return "secret";
+    case SCHED_RES_CONFIG:
+        return "config";
+    case SCHED_RES_TASK:
+        return "task";
     }
     return "?";
 }
@@ -63,14 +79,24 @@ void op_set_state(struct sched_op *op, enum op_state state)
     op->state = state;
 }
 
+static void seen_clear(struct sched_op *op);
+
 static void on_op_closed(uv_handle_t *h)
 {
     struct sched_op *op = h->data;
     op->release(op);
+    seen_clear(op);
     sched_queue_free(op->q);
     cc_error_release(&op->err);
     free(op->project_name);
     free(op);
+}
+
+/* The op's two timers close one after the other; the second one's close frees it. */
+static void on_resubscribe_closed(uv_handle_t *h)
+{
+    struct sched_op *op = h->data;
+    uv_close((uv_handle_t *)&op->timer, on_op_closed);
 }
 
 bool op_check(struct sched_op *op)
@@ -81,7 +107,7 @@ bool op_check(struct sched_op *op)
         sched_done_cb done = op->done;
         op->done = NULL;
         done(op->err.kind == CC_ERR_NONE ? NULL : &op->err, op->data);
-        uv_close((uv_handle_t *)&op->timer, on_op_closed);
+        uv_close((uv_handle_t *)&op->resubscribe, on_resubscribe_closed);
     }
     return true;
 }
@@ -94,6 +120,7 @@ void op_finish(struct sched_op *op, const struct cc_error *err)
         cc_error_copy(&op->err, err);
     op_set_state(op, OP_DRAINING);
     uv_timer_stop(&op->timer);
+    uv_timer_stop(&op->resubscribe);
     sched_queue_cancel_all(op->q);
     if (op->events)
         engine_request_cancel(op->events);
@@ -128,43 +155,152 @@ void op_call(struct sched_op *op, enum sched_call_kind kind, const char *id, jso
     sched_queue_call(op->q, kind, id, body, timeout_s, flag, cb, data);
 }
 
+/* Failed subscriptions in a row before the op gives up, and the backoff between them. */
+#define EVENTS_MAX_FAILURES 10
+#define EVENTS_BACKOFF_MS   100
+#define EVENTS_BACKOFF_MAX  2000
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void format_ns(char *out, size_t size, long long ns)
+{
+    snprintf(out, size, "%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
+}
+
+static void on_events_item(json_t *item, void *data);
+static void on_events_end(json_t *result, const struct cc_error *err, void *data);
+
+/* since= the last event seen (or the op's start): whatever happened between the previous stream
+ * and this one being accepted is replayed, so no condition change is missed. */
+static struct engine_request *subscribe(struct sched_op *op, struct cc_error *reterr)
+{
+    char since[48], until[48];
+    format_ns(since, sizeof(since), op->events_last_ns ? op->events_last_ns : op->events_first_ns);
+    if (op->events_window_ms > 0)
+        format_ns(until, sizeof(until), now_ns() + op->events_window_ms * 1000000LL);
+    json_t *filters = sched_project_filters(op->project_name, "container");
+    struct engine_request *r =
+        engine_events(op->c, filters, since, op->events_window_ms > 0 ? until : NULL,
+                      on_events_item, on_events_end, op, reterr);
+    json_decref(filters);
+    if (r)
+        op->subscriptions++;
+    log_debug("%s: %s: since %s (subscription %d)", __func__, op->project_name, since,
+              op->subscriptions);
+    return r;
+}
+
+static void on_resubscribe(uv_timer_t *t)
+{
+    struct sched_op *op = t->data;
+    struct cc_error err = CC_ERROR_INIT;
+    if (op->state != OP_DRAINING) {
+        op->events = subscribe(op, &err);
+        if (!op->events)
+            op_fail(op, err.kind, "cannot follow the engine's events: %s", err.message);
+    }
+    cc_error_release(&err);
+    op_check(op);
+}
+
 static void on_events_end(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
     struct sched_op *op = data;
     op->events = NULL;
-    if (op->state != OP_DRAINING)
-        op_fail(op, err ? err->kind : CC_ERR_PROTOCOL, "the engine's event stream ended: %s",
-                err && err->message ? err->message : "no reason given");
+    if (op->state == OP_DRAINING)
+        goto out;
+    /* Only op_finish() cancels the stream, and the client cancels it when it is being freed:
+     * then there is nothing to come back to. */
+    if (err && err->kind == CC_ERR_CANCELLED) {
+        op_finish(op, err);
+        goto out;
+    }
+    /* The engine ended it (an engine restart, until=), or could not be reached: subscribe again,
+     * at once after a clean end, with capped backoff after failures. */
+    op->events_failures = err ? op->events_failures + 1 : 0;
+    if (op->events_failures > EVENTS_MAX_FAILURES) {
+        op_fail(op, err->kind, "the engine's event stream ended: %s",
+                err->message ? err->message : "no reason given");
+        goto out;
+    }
+    uint64_t delay = 0;
+    if (op->events_failures) {
+        delay = (uint64_t)EVENTS_BACKOFF_MS << (op->events_failures - 1);
+        if (delay > EVENTS_BACKOFF_MAX)
+            delay = EVENTS_BACKOFF_MAX;
+    }
+    log_debug("%s: %s: ended (%s), again in %llu ms", __func__, op->project_name,
+              err && err->message ? err->message : "by the engine", (unsigned long long)delay);
+    uv_timer_start(&op->resubscribe, on_resubscribe, delay, 0);
+out:
     op_check(op);
+}
+
+static void seen_clear(struct sched_op *op)
+{
+    for (size_t i = 0; i < op->n_events_seen; i++)
+        free(op->events_seen[i]);
+    free(op->events_seen);
+    op->events_seen = NULL;
+    op->n_events_seen = 0;
+}
+
+/* Whether the event is the replay of one already handed on; records it when it is not. Events
+ * come in time order; a subscription from the last one's time repeats those of that very time. */
+static bool replayed(struct sched_op *op, json_t *item)
+{
+    long long t = (long long)json_integer_value(json_object_get(item, "timeNano"));
+    if (!t)
+        return false;
+    if (t < op->events_last_ns)
+        return true;
+    const char *id = sched_json_str(item, "id");
+    const char *action = sched_json_str(item, "Action");
+    char *key = xasprintf("%s %s", id ? id : "", action ? action : "");
+    if (t == op->events_last_ns) {
+        for (size_t i = 0; i < op->n_events_seen; i++)
+            if (!strcmp(op->events_seen[i], key)) {
+                free(key);
+                return true;
+            }
+    } else {
+        seen_clear(op);
+        op->events_last_ns = t;
+    }
+    sched_strv_push(&op->events_seen, &op->n_events_seen, key);
+    return false;
 }
 
 static void on_events_item(json_t *item, void *data)
 {
     struct sched_op *op = data;
+    if (replayed(op, item))
+        return;
     if (op->state != OP_DRAINING && op->on_container_event)
         op->on_container_event(op, item);
 }
 
 struct sched_op *op_new(uv_loop_t *loop, struct engine_client *c, const char *project_name,
-                        int parallel, bool subscribe, struct cc_error *reterr)
+                        int parallel, bool subscribe_events, int64_t events_window_ms,
+                        struct cc_error *reterr)
 {
     struct sched_op *op = xcalloc(1, sizeof(*op));
     op->loop = loop;
     op->c = c;
     op->project_name = xstrdup(project_name);
     cc_error_init(&op->err);
-    if (subscribe) {
+    if (subscribe_events) {
         /* since= now: whatever happens between this request and the engine accepting it is
          * replayed, so nothing observed afterwards can be missed. */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        char since[64];
-        snprintf(since, sizeof(since), "%lld.%09ld", (long long)ts.tv_sec, ts.tv_nsec);
-        json_t *filters = sched_project_filters(project_name, "container");
-        op->events =
-            engine_events(c, filters, since, NULL, on_events_item, on_events_end, op, reterr);
-        json_decref(filters);
+        op->events_window_ms = events_window_ms;
+        op->events_first_ns = now_ns();
+        op->events = subscribe(op, reterr);
         if (!op->events) {
             free(op->project_name);
             free(op);
@@ -174,5 +310,7 @@ struct sched_op *op_new(uv_loop_t *loop, struct engine_client *c, const char *pr
     op->q = sched_queue_new(loop, c, parallel);
     uv_timer_init(loop, &op->timer);
     op->timer.data = op;
+    uv_timer_init(loop, &op->resubscribe);
+    op->resubscribe.data = op;
     return op;
 }

@@ -2,6 +2,7 @@
  * kind of call. Submissions and completions only start a 0 ms timer; the timer sends what the
  * limit allows, so callbacks never run from inside sched_queue_call(). */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/log.h"
@@ -20,6 +21,7 @@ struct qcall {
     engine_cb cb;
     void *data;
     struct engine_request *req;
+    struct buf out; /* logs: the output so far */
     struct qcall *prev, *next;
 };
 
@@ -46,6 +48,7 @@ static void qcall_unlink(struct qcall *qc)
 
 static void qcall_free(struct qcall *qc)
 {
+    buf_release(&qc->out);
     free(qc->id);
     json_decref(qc->body);
     free(qc);
@@ -67,6 +70,32 @@ static void on_call_done(json_t *result, const struct cc_error *err, void *data)
     qc->cb(result, err, qc->data);
     qcall_free(qc);
     kick(q);
+}
+
+static void on_logs_output(enum engine_stream_fd fd, const char *buf, size_t len, void *data)
+{
+    (void)fd;
+    struct qcall *qc = data;
+    buf_add(&qc->out, buf, len);
+}
+
+/* The output, not UTF-8 checked: logs are bytes, and callers only read them back. */
+static void on_logs_done(json_t *result, const struct cc_error *err, void *data)
+{
+    (void)result;
+    struct qcall *qc = data;
+    json_t *out = err ? NULL : json_stringn_nocheck(qc->out.data ? qc->out.data : "", qc->out.len);
+    on_call_done(out, err, qc);
+    json_decref(out);
+}
+
+static struct engine_request *submit_logs(struct engine_client *c, struct qcall *qc,
+                                          struct cc_error *err)
+{
+    char tail[24];
+    snprintf(tail, sizeof(tail), "%d", qc->timeout_s);
+    struct engine_logs_options o = {.tail = tail, .tty = qc->flag};
+    return engine_container_logs(c, qc->id, &o, on_logs_output, on_logs_done, qc, err);
 }
 
 static struct engine_request *submit(struct engine_client *c, struct qcall *qc,
@@ -108,6 +137,36 @@ static struct engine_request *submit(struct engine_client *c, struct qcall *qc,
         return engine_volume_remove(c, id, qc->flag, on_call_done, qc, err);
     case SCHED_CALL_IMAGE_INSPECT:
         return engine_image_inspect(c, id, on_call_done, qc, err);
+    case SCHED_CALL_CONTAINER_LOGS:
+        return submit_logs(c, qc, err);
+    case SCHED_CALL_INFO:
+        return engine_info(c, on_call_done, qc, err);
+    case SCHED_CALL_DISTRIBUTION_INSPECT:
+        return engine_distribution_inspect(c, id, NULL, on_call_done, qc, err);
+    case SCHED_CALL_SERVICE_LIST:
+        return engine_service_list(c, qc->body, qc->flag, on_call_done, qc, err);
+    case SCHED_CALL_SERVICE_CREATE:
+        return engine_service_create(c, qc->body, NULL, on_call_done, qc, err);
+    case SCHED_CALL_SERVICE_UPDATE:
+        return engine_service_update(
+            c, id, (unsigned long long)json_integer_value(json_object_get(qc->body, "Version")),
+            json_object_get(qc->body, "Spec"), NULL, on_call_done, qc, err);
+    case SCHED_CALL_SERVICE_REMOVE:
+        return engine_service_remove(c, id, on_call_done, qc, err);
+    case SCHED_CALL_TASK_LIST:
+        return engine_task_list(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_SECRET_LIST:
+        return engine_secret_list(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_SECRET_CREATE:
+        return engine_secret_create(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_SECRET_REMOVE:
+        return engine_secret_remove(c, id, on_call_done, qc, err);
+    case SCHED_CALL_CONFIG_LIST:
+        return engine_config_list(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_CONFIG_CREATE:
+        return engine_config_create(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_CONFIG_REMOVE:
+        return engine_config_remove(c, id, on_call_done, qc, err);
     }
     return NULL;
 }

@@ -30,6 +30,24 @@ enum sched_call_kind {
     SCHED_CALL_VOLUME_CREATE,
     SCHED_CALL_VOLUME_REMOVE,
     SCHED_CALL_IMAGE_INSPECT,
+    SCHED_CALL_CONTAINER_LOGS, /* the last timeout_s lines (flag: the container has a TTY); the
+                                * result is a JSON string of the output, stdout and stderr
+                                * interleaved, not checked for UTF-8 (read it as bytes) */
+    /* Swarm (stack): lists take their filters as body; SERVICE_LIST's flag asks for task counts;
+     * SERVICE_UPDATE's body is {"Version": index, "Spec": spec}. */
+    SCHED_CALL_INFO,
+    SCHED_CALL_DISTRIBUTION_INSPECT,
+    SCHED_CALL_SERVICE_LIST,
+    SCHED_CALL_SERVICE_CREATE,
+    SCHED_CALL_SERVICE_UPDATE,
+    SCHED_CALL_SERVICE_REMOVE,
+    SCHED_CALL_TASK_LIST,
+    SCHED_CALL_SECRET_LIST,
+    SCHED_CALL_SECRET_CREATE,
+    SCHED_CALL_SECRET_REMOVE,
+    SCHED_CALL_CONFIG_LIST,
+    SCHED_CALL_CONFIG_CREATE,
+    SCHED_CALL_CONFIG_REMOVE,
 };
 
 struct sched_queue;
@@ -82,5 +100,12 @@ json_t *sched_project_filters(const char *project, const char *type);
 /* The string of key in an object, or NULL; borrowed. */
 const char *sched_json_str(json_t *o, const char *key);
 void sched_strv_push(char ***v, size_t *n, char *s); /* steals s */
+
+/* Why a container failed, as lines (new, no final newline): "state: exited, exit code 3" (with
+ * its health, out-of-memory kill and engine error when there are), "last health check: exit code
+ * 1: OUTPUT" from the last State.Health.Log entry, and "last log lines:" with the last lines of
+ * logs indented (or "no log output"; nothing when logs is NULL). inspect is the container's
+ * inspect (borrowed, may be NULL); logs are bytes, not NUL-terminated. */
+char *sched_diag_format(json_t *inspect, const char *logs, size_t logs_len);
 
 #endif

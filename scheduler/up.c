@@ -33,6 +33,9 @@ enum ctr_state {
 
 enum health { HEALTH_NONE = 0, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 
+/* A failure is reported once the container has been looked at (diag.c), so the message says why. */
+enum diag { DIAG_NONE = 0, DIAG_RUNNING, DIAG_DONE };
+
 struct ctr {
     struct up *up;
     size_t action; /* index in the plan */
@@ -43,6 +46,9 @@ struct ctr {
     bool exited;
     int exit_code;
     enum health health;
+    enum diag diag;
+    char *details;             /* sched_diag_format() of the container, once DIAG_DONE */
+    struct cc_error start_err; /* a start the engine refused, failed once diagnosed */
 };
 
 enum svc_state { SVC_IDLE = 0, SVC_BLOCKED, SVC_RUNNING, SVC_STARTED, SVC_FAILED };
@@ -97,20 +103,35 @@ static bool has_healthcheck(const struct compose_service *s)
     return s->healthcheck.set && !s->healthcheck.disable;
 }
 
+/* "\n" and the container's details, or "" when there are none; borrowed from t. */
+static const char *ctr_details(const struct ctr *t)
+{
+    return t->details && *t->details ? t->details : "";
+}
+
 /* Fails a container task and its service; the op goes on for what does not depend on it. */
 static void ctr_fail(struct ctr *t, const struct cc_error *err)
 {
     struct up *up = t->up;
     const struct sched_action *a = ctr_action(t);
+    const char *details = ctr_details(t), *sep = *details ? "\n" : "";
+    /* The engine's refusal is usually the container's State.Error too: say it once. */
+    char *said = err->message ? xasprintf(", error: %s", err->message) : NULL;
+    char *twice = said ? strstr(t->details ? t->details : "", said) : NULL;
+    if (twice && (twice[strlen(said)] == '\n' || !twice[strlen(said)]))
+        memmove(twice, twice + strlen(said), strlen(twice + strlen(said)) + 1);
+    free(said);
     ctr_set_state(t, CTR_FAILED);
-    char *msg = xasprintf("%s: %s", a->name, err->message ? err->message : "failed");
-    ctr_report(t, SCHED_ERROR, err->message);
+    char *msg = xasprintf("%s: %s%s%s", a->name, err->message ? err->message : "failed", sep,
+                          details);
+    ctr_report(t, SCHED_ERROR, msg + strlen(a->name) + 2);
     if (a->kind != SCHED_ACT_SCALE_DOWN && a->kind != SCHED_ACT_ORPHAN) {
         struct svc *sv = &up->svcs[t->service];
         if (sv->state != SVC_FAILED) {
             sv->state = SVC_FAILED;
             free(sv->failure);
-            sv->failure = xasprintf("failed to start: %s", err->message);
+            sv->failure = xasprintf("container '%s' failed to start: %s%s%s", a->name,
+                                    err->message ? err->message : "failed", sep, details);
         }
     }
     if (up->op->err.kind == CC_ERR_NONE) {
@@ -120,6 +141,35 @@ static void ctr_fail(struct ctr *t, const struct cc_error *err)
         msg = NULL;
     }
     free(msg);
+}
+
+static void on_diagnosed(struct sched_op *op, char *details, void *data)
+{
+    struct ctr *t = data;
+    if (details) {
+        t->diag = DIAG_DONE;
+        free(t->details);
+        t->details = details;
+        if (t->start_err.kind != CC_ERR_NONE) {
+            struct cc_error err = CC_ERROR_INIT;
+            cc_error_move(&err, &t->start_err);
+            ctr_fail(t, &err);
+            cc_error_release(&err);
+        }
+        pump(t->up);
+    }
+    op_check(op);
+}
+
+/* Whether t's failure has been looked at; starts looking when it has not. A failure waits for
+ * this (a few milliseconds) so that its message can say why. */
+static bool ctr_diagnosed(struct ctr *t)
+{
+    if (t->diag == DIAG_NONE && t->id) {
+        t->diag = DIAG_RUNNING;
+        op_diagnose(t->up->op, t->id, on_diagnosed, t);
+    }
+    return t->diag == DIAG_DONE || !t->id;
 }
 
 static struct ctr *ctr_by_id(struct up *up, const char *id)
@@ -169,6 +219,12 @@ static void on_container_event(struct sched_op *op, json_t *ev)
     if (!strcmp(action, "start")) {
         t->exited = false;
         t->health = HEALTH_NONE;
+        /* A restart: a later failure is looked at afresh. */
+        if (t->diag == DIAG_DONE) {
+            t->diag = DIAG_NONE;
+            free(t->details);
+            t->details = NULL;
+        }
     } else if (!strcmp(action, "die")) {
         const char *code =
             sched_json_str(json_object_get(json_object_get(ev, "Actor"), "Attributes"), "exitCode");
@@ -217,6 +273,16 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
     op->outstanding--;
     if (op->state == OP_DRAINING)
         goto out;
+    /* A refused start is failed once the container has been looked at (its log may say why). */
+    if (err && t->state == CTR_STARTING && t->id && err->kind != CC_ERR_CANCELLED) {
+        cc_error_copy(&t->start_err, err);
+        if (ctr_diagnosed(t)) {
+            cc_error_release(&t->start_err);
+            ctr_fail(t, err);
+            pump(up);
+        }
+        goto out;
+    }
     /* Stopping or removing what is already gone is done. */
     if (err && !(err->kind == CC_ERR_NOT_FOUND &&
                  (t->state == CTR_STOPPING_OLD || t->state == CTR_REMOVING_OLD ||
@@ -393,14 +459,24 @@ static enum cond condition_of(struct up *up, size_t si, enum compose_condition c
         struct ctr *t = &up->ctrs[i];
         if (t->service != si || t->state != CTR_STARTED)
             continue;
+        const char *name = ctr_action(t)->name;
+        bool failed = (condition == COMPOSE_COND_HEALTHY &&
+                       (t->health == HEALTH_UNHEALTHY || t->exited)) ||
+                      (condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY && t->exited &&
+                       t->exit_code != 0);
+        if (failed && !ctr_diagnosed(t)) {
+            *why = NULL; /* failed, but not yet said why */
+            return COND_PENDING;
+        }
+        const char *details = ctr_details(t), *sep = *details ? "\n" : "";
         if (condition == COMPOSE_COND_HEALTHY) {
             if (t->health == HEALTH_UNHEALTHY) {
-                *why = xasprintf("container '%s' is unhealthy", ctr_action(t)->name);
+                *why = xasprintf("container '%s' is unhealthy%s%s", name, sep, details);
                 return COND_FAILED;
             }
             if (t->exited) {
-                *why = xasprintf("container '%s' exited with code %d", ctr_action(t)->name,
-                                 t->exit_code);
+                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code,
+                                 sep, details);
                 return COND_FAILED;
             }
             if (t->health != HEALTH_HEALTHY) {
@@ -409,8 +485,8 @@ static enum cond condition_of(struct up *up, size_t si, enum compose_condition c
             }
         } else if (condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY) {
             if (t->exited && t->exit_code != 0) {
-                *why = xasprintf("container '%s' exited with code %d", ctr_action(t)->name,
-                                 t->exit_code);
+                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code,
+                                 sep, details);
                 return COND_FAILED;
             }
             if (!t->exited) {
@@ -444,6 +520,7 @@ static void consider(struct up *up, size_t si)
     const struct sched_graph *g = up->plan->graph;
     struct svc *sv = &up->svcs[si];
     char *waiting = NULL;
+    bool looking = false; /* a dependency failed and is being looked at */
     for (size_t k = 0; k < g->n_deps[si]; k++) {
         const struct sched_dep *d = &g->deps[si][k];
         const char *dname = up->p->services[d->service].name;
@@ -461,10 +538,14 @@ static void consider(struct up *up, size_t si)
                       up->p->services[si].name, SCHED_WARNING,
                       "optional dependency '%s' %s, ignoring", dname, why);
         }
-        if (c == COND_PENDING && !waiting)
+        if (c == COND_PENDING && !why)
+            looking = true;
+        else if (c == COND_PENDING && !waiting)
             waiting = xasprintf("waiting for '%s' %s", dname, why);
         free(why);
     }
+    if (looking && !waiting)
+        return;
     if (waiting) {
         if (!sv->waiting_for || strcmp(sv->waiting_for, waiting)) {
             for (size_t i = 0; i < up->n_ctrs; i++)
@@ -493,13 +574,18 @@ static enum cond wait_state(struct up *up)
         if (a->kind == SCHED_ACT_ORPHAN || a->kind == SCHED_ACT_SCALE_DOWN)
             continue;
         bool check = has_healthcheck(&up->p->services[t->service]);
+        bool failed = (t->exited && t->exit_code != 0) || t->health == HEALTH_UNHEALTHY;
+        if (failed && !ctr_diagnosed(t))
+            return COND_PENDING;
+        const char *details = ctr_details(t), *sep = *details ? "\n" : "";
         if (t->exited && t->exit_code != 0) {
-            cc_error_set(&up->op->err, CC_ERR_FAILED, "container '%s' exited with code %d", a->name,
-                         t->exit_code);
+            cc_error_set(&up->op->err, CC_ERR_FAILED, "container '%s' exited with code %d%s%s",
+                         a->name, t->exit_code, sep, details);
             return COND_FAILED;
         }
         if (t->health == HEALTH_UNHEALTHY) {
-            cc_error_set(&up->op->err, CC_ERR_FAILED, "container '%s' is unhealthy", a->name);
+            cc_error_set(&up->op->err, CC_ERR_FAILED, "container '%s' is unhealthy%s%s", a->name,
+                         sep, details);
             return COND_FAILED;
         }
         if (t->exited)
@@ -720,8 +806,11 @@ out:
 static void up_release(struct sched_op *op)
 {
     struct up *up = op->impl;
-    for (size_t i = 0; i < up->n_ctrs; i++)
+    for (size_t i = 0; i < up->n_ctrs; i++) {
         free(up->ctrs[i].id);
+        free(up->ctrs[i].details);
+        cc_error_release(&up->ctrs[i].start_err);
+    }
     for (size_t si = 0; si < up->p->n_services; si++) {
         free(up->svcs[si].failure);
         free(up->svcs[si].waiting_for);
@@ -746,7 +835,8 @@ struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
                             "done callback"),
                NULL;
     static const struct sched_up_options defaults = {.stop_timeout_s = -1};
-    struct sched_op *op = op_new(loop, c, project->name, opts ? opts->parallel : 0, true, reterr);
+    struct sched_op *op = op_new(loop, c, project->name, opts ? opts->parallel : 0, true,
+                               opts ? opts->events_window_ms : 0, reterr);
     if (!op)
         return NULL;
     struct up *up = xcalloc(1, sizeof(*up));
