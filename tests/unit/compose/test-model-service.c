@@ -474,56 +474,37 @@ static void test_implicit_dependencies(void **state)
     ct_release(&r);
 }
 
+static const char *const positions_text = "services:\n"
+                                          "  web:\n"
+                                          "    image: x\n"
+                                          "    build: .\n"
+                                          "    ports: ['80']\n"
+                                          "    volumes: [v:/v]\n"
+                                          "    depends_on: [db]\n"
+                                          "    networks: [n]\n"
+                                          "    secrets: [s]\n"
+                                          "    configs: [c]\n"
+                                          "    healthcheck: {test: 'true'}\n"
+                                          "    profiles: ['*x']\n"
+                                          "  db:\n"
+                                          "    image: x\n"
+                                          "networks: {n: {}}\n"
+                                          "volumes: {v: {}}\n"
+                                          "secrets: {s: {file: ./s}}\n"
+                                          "configs: {c: {file: ./c}}\n";
+
 static void test_positions(void **state)
 {
     (void)state;
     struct ct_load r;
-    ct_load_text(&r,
-                 "services:\n"
-                 "  web:\n"
-                 "    image: x\n"
-                 "    build: .\n"
-                 "    ports: ['80']\n"
-                 "    volumes: [v:/v]\n"
-                 "    depends_on: [db]\n"
-                 "    networks: [n]\n"
-                 "    secrets: [s]\n"
-                 "    configs: [c]\n"
-                 "    healthcheck: {test: 'true'}\n"
-                 "    profiles: ['*x']\n"
-                 "  db:\n"
-                 "    image: x\n"
-                 "networks: {n: {}}\n"
-                 "volumes: {v: {}}\n"
-                 "secrets: {s: {file: ./s}}\n"
-                 "configs: {c: {file: ./c}}\n",
-                 NULL);
+    ct_load_text(&r, positions_text, NULL);
     ct_assert_ok(&r);
     assert_int_equal(r.p->n_services, 1); /* web's profile is not enabled */
     assert_string_equal(r.p->disabled_services.v[0], "web");
     ct_release(&r);
 
     static const char *const all[] = {"COMPOSE_PROFILES=*", NULL};
-    ct_load_text(&r,
-                 "services:\n"
-                 "  web:\n"
-                 "    image: x\n"
-                 "    build: .\n"
-                 "    ports: ['80']\n"
-                 "    volumes: [v:/v]\n"
-                 "    depends_on: [db]\n"
-                 "    networks: [n]\n"
-                 "    secrets: [s]\n"
-                 "    configs: [c]\n"
-                 "    healthcheck: {test: 'true'}\n"
-                 "    profiles: ['*x']\n"
-                 "  db:\n"
-                 "    image: x\n"
-                 "networks: {n: {}}\n"
-                 "volumes: {v: {}}\n"
-                 "secrets: {s: {file: ./s}}\n"
-                 "configs: {c: {file: ./c}}\n",
-                 all);
+    ct_load_text(&r, positions_text, all);
     ct_assert_ok(&r);
     const struct compose_service *web = compose_project_service(r.p, "web");
     assert_non_null(web);
