@@ -154,6 +154,16 @@ static void test_no_interpolate(void **state)
     free(err);
 }
 
+static void test_no_path_resolution(void **state)
+{
+    (void)state;
+    char *out;
+    const char *argv[] = {bin(), "config", "--no-path-resolution", NULL};
+    assert_int_equal(ct_run(dir, argv, NULL, &out, NULL), 0);
+    assert_non_null(strstr(out, "source: ./html\n"));
+    free(out);
+}
+
 static void test_invalid_exits_3(void **state)
 {
     (void)state;
@@ -183,6 +193,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_lists_and_quiet),
         cmocka_unit_test(test_json_and_output_file), cmocka_unit_test(test_no_interpolate),
+        cmocka_unit_test(test_no_path_resolution),
         cmocka_unit_test(test_invalid_exits_3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
