@@ -42,6 +42,7 @@ static int setup(void **state)
            "  data:\n");
     ct_put(dir, "compose.override.yaml",
            "services:\n  db:\n    environment: {POSTGRES_PASSWORD: x}\n");
+    ct_put(dir, "over.yaml", "services:\n  web:\n    imag: y\n");
     ct_put(dir, "web.env", "GREETING=hello\n");
     ct_put(dir, ".env", "TAG=1.27\n");
     ct_put(dir, "bad.yaml",
@@ -176,6 +177,13 @@ static void test_invalid_exits_3(void **state)
     assert_non_null(strstr(err, "bad.yaml:5:14: error: 'services.web.restart' is not a restart "
                                 "policy: 'sometimes'\n"));
     assert_true(strstr(err, "bad.yaml:4:18") < strstr(err, "bad.yaml:5:14"));
+    free(out);
+    free(err);
+    /* Errors of several files come file by file, in load order. */
+    const char *two[] = {bin(), "-f", "over.yaml", "-f", "bad.yaml", "config", NULL};
+    assert_int_equal(ct_run(dir, two, NULL, &out, &err), 3);
+    assert_non_null(strstr(err, "over.yaml:3:5: error: unknown key 'imag'"));
+    assert_true(strstr(err, "over.yaml:3:5") < strstr(err, "bad.yaml:4:18"));
     free(out);
     free(err);
     const char *missing[] = {bin(), "-f", "nothere.yaml", "config", NULL};
