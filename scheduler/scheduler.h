@@ -37,7 +37,16 @@
 
 /* ---- Reporting ----------------------------------------------------------------------------- */
 
-enum sched_resource { SCHED_RES_NETWORK = 0, SCHED_RES_VOLUME, SCHED_RES_CONTAINER };
+enum sched_resource {
+    SCHED_RES_NETWORK = 0,
+    SCHED_RES_VOLUME,
+    SCHED_RES_CONTAINER,
+    SCHED_RES_IMAGE,
+    SCHED_RES_SERVICE, /* swarm services, secrets, configs and tasks: `stack` */
+    SCHED_RES_SECRET,
+    SCHED_RES_CONFIG,
+    SCHED_RES_TASK,
+};
 
 enum sched_state {
     SCHED_CREATING = 0,
@@ -56,18 +65,26 @@ enum sched_state {
     SCHED_REMOVED,
     SCHED_WARNING, /* nothing changed, but the user should know (text says what) */
     SCHED_ERROR,
-    SCHED_RESTARTING, /* sched_watch: text says why, and when */
+    SCHED_RESTARTING, /* restart; sched_watch: text says why, and when */
     SCHED_RESTARTED,
+    SCHED_PULLING, /* images */
+    SCHED_PULLED,
+    SCHED_BUILDING,
+    SCHED_BUILT,
+    SCHED_UPDATING, /* a swarm service's spec is being replaced, and its tasks with it */
+    SCHED_UPDATED,
 };
 
 /* "Creating", "Created", ... as docker compose prints them. */
 const char *sched_state_name(enum sched_state state);
-const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container" */
+const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container",
+                                                              "image" */
+const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container", ... */
 
 struct sched_event {
     enum sched_resource kind;
-    const char *name;    /* the engine name of the container, network or volume */
-    const char *service; /* containers: the service; else NULL */
+    const char *name;    /* the engine name of the container, network, volume or image */
+    const char *service; /* containers and images: the service; else NULL */
     enum sched_state state;
     const char *text; /* why, or what went wrong; may be NULL */
 };
@@ -89,6 +106,7 @@ struct sched_observed_container {
     char *depends_on; /* com.docker.compose.depends_on ("svc:condition:restart,...") or NULL */
     int number;       /* com.docker.compose.container-number, 0 when missing */
     bool oneoff;
+    json_t *summary; /* the engine's list entry (Image, Command, Created, Status, Ports, Labels) */
 };
 
 struct sched_observed_resource {
@@ -256,6 +274,120 @@ struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char
                             const struct sched_down_options *opts, sched_event_cb on_event,
                             sched_done_cb done, void *data, struct cc_error *reterr);
 
+/* ---- Images before up ----------------------------------------------------------------------- */
+
+enum sched_ensure_build {
+    SCHED_ENSURE_BUILD_POLICY = 0, /* build what pull_policy says (missing images with a build) */
+    SCHED_ENSURE_BUILD_ALWAYS,     /* --build: build every service that has a build section */
+    SCHED_ENSURE_BUILD_NEVER,      /* --no-build: never build; use what is there */
+};
+
+struct sched_ensure_options {
+    const char *const *services; /* these and what they depend on; NULL/0: every service */
+    size_t n_services;
+    enum sched_ensure_build build;
+    const char *pull; /* --pull: always, missing, never (overrides pull_policy); NULL: the file's */
+    int parallel;     /* builds and pulls at once; 0: 4 */
+};
+
+/* Makes sure every selected service's image is there before up: inspects each (one call per
+ * image), then builds (sched_build_service) or pulls (sched_pull_image) what pull_policy, --build,
+ * --no-build and --pull ask for, at most opts->parallel at once. Reports SCHED_RES_IMAGE events
+ * (Pulling/Pulled, Building/Built with the current step as text, Error) to on_event. done is
+ * called once, from the loop: NULL when every image is there, else the first failure (the
+ * others still run to their end). Returns NULL with *reterr set on unusable arguments. project
+ * is borrowed and must outlive the operation. */
+struct sched_ensure;
+struct sched_ensure *sched_ensure_images(uv_loop_t *loop, struct engine_client *c,
+                                         const struct compose_project *project,
+                                         const struct sched_ensure_options *opts,
+                                         sched_event_cb on_event, sched_done_cb done, void *data,
+                                         struct cc_error *reterr);
+/* Cancels builds and pulls in flight; done then runs with CC_ERR_CANCELLED. */
+void sched_ensure_cancel(struct sched_ensure *e);
+
+/* start, stop and restart of a project's existing containers (from the labels, as down). */
+enum sched_lifecycle_action { SCHED_LC_START = 0, SCHED_LC_STOP, SCHED_LC_RESTART };
+
+struct sched_lifecycle_options {
+    enum sched_lifecycle_action action;
+    const char *const *services; /* only these services' containers; NULL/0: all */
+    size_t n_services;
+    int stop_timeout_s; /* stop and restart; < 0: each container's own */
+    int parallel;       /* 0: 16 */
+};
+
+/* Starts, stops or restarts project_name's containers (one-off ones left alone): start and restart
+ * in dependency order (a service once every service it depends on has been started), stop in
+ * reverse order, independent services in parallel. The order comes from the model when given (may
+ * be NULL), else from the depends_on labels. Fails with CC_ERR_NOT_FOUND when a selected service
+ * has no container. Same callback contract as sched_up. */
+struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c,
+                                 const char *project_name, const struct compose_project *model,
+                                 const struct sched_lifecycle_options *opts,
+                                 sched_event_cb on_event, sched_done_cb done, void *data,
+                                 struct cc_error *reterr);
+/* ---- Swarm stacks (`ccompose stack`) -------------------------------------------------------- */
+
+/* A stack is a compose model deployed to a swarm, as `docker stack deploy` does: the model is
+ * loaded with the stack's name as its project name; overlay networks, secrets and configs are
+ * made first, then one swarm service per compose service ("<stack>_<service>"), created or
+ * updated with its current version index. Everything carries com.docker.stack.namespace=<stack>,
+ * which is how ls, services, ps and rm find it again. Keys swarm cannot honour are reported as
+ * SCHED_WARNING events naming the key. Events use SCHED_RES_SERVICE/SECRET/CONFIG/NETWORK/TASK.
+ * Fails with CC_ERR_UNSUPPORTED when the engine is not a swarm manager. */
+
+enum sched_resolve_image {
+    SCHED_RESOLVE_ALWAYS = 0, /* pin each image to the digest its registry reports */
+    SCHED_RESOLVE_CHANGED,    /* only images that differ from the deployed service's */
+    SCHED_RESOLVE_NEVER,      /* send images as written */
+};
+
+struct sched_stack_options {
+    bool prune;                          /* deploy: remove the stack's services not in the model */
+    enum sched_resolve_image resolve_image;
+    bool wait;              /* deploy: return once every service runs as many tasks as it wants
+                               (healthy ones, where it has a health check) and no update is in
+                               progress; rm always waits until the tasks are gone */
+    int64_t wait_timeout_ms; /* 0: no limit */
+    int parallel;            /* engine calls in flight; 0: 16 */
+};
+
+/* Deploys project (borrowed; must outlive the operation). done as sched_up: NULL once deployed
+ * (and, with wait, converged); else the first failure: CC_ERR_FAILED when a service cannot
+ * converge (its tasks fail again and again: the message carries the last task's error),
+ * CC_ERR_TIMEOUT, CC_ERR_NOT_FOUND for an external network, secret or config that does not
+ * exist, an engine error otherwise. A failed task is reported (SCHED_RES_TASK, SCHED_ERROR, its
+ * error as text) as soon as it is seen. Returns NULL with *reterr set, calling nothing, on a model
+ * swarm cannot take (CC_ERR_INVALID_CONFIG, with the key path). */
+struct sched_op *sched_stack_deploy(uv_loop_t *loop, struct engine_client *c,
+                                    const struct compose_project *project,
+                                    const struct sched_stack_options *opts,
+                                    sched_event_cb on_event, sched_done_cb done, void *data,
+                                    struct cc_error *reterr);
+
+/* Removes the stack's services, waits until their tasks are gone, then removes its networks,
+ * secrets and configs. Fails with CC_ERR_NOT_FOUND when nothing carries the stack's label. */
+struct sched_op *sched_stack_rm(uv_loop_t *loop, struct engine_client *c, const char *stack,
+                                const struct sched_stack_options *opts, sched_event_cb on_event,
+                                sched_done_cb done, void *data, struct cc_error *reterr);
+
+enum sched_stack_query {
+    SCHED_STACK_LS = 0,   /* rows {"Name", "Services"} by name */
+    SCHED_STACK_SERVICES, /* rows {"ID", "Name", "Mode", "Running", "Desired", "Image", "Ports"}
+                             by name; Ports like "*:8080->80/tcp, ..." */
+    SCHED_STACK_PS,       /* rows {"ID", "Name" ("<service>.<slot>"), "Image", "Node",
+                             "DesiredState", "CurrentState", "Error"} by name, newest first */
+};
+
+/* rows is borrowed for the callback's duration (an array, maybe empty); NULL exactly when err. */
+typedef void (*sched_stack_rows_cb)(json_t *rows, const struct cc_error *err, void *data);
+
+/* Lists stacks, or a stack's services or tasks (stack NULL for SCHED_STACK_LS). cb once, from the
+ * loop. */
+struct sched_op *sched_stack_query(uv_loop_t *loop, struct engine_client *c,
+                                   enum sched_stack_query what, const char *stack,
+                                   sched_stack_rows_cb cb, void *data, struct cc_error *reterr);
 /* ---- Watch ------------------------------------------------------------------------------- */
 
 struct sched_watch_options {

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# no-vote-lost: the seed profile casts 3,000 votes (2,000 a, 1,000 b) from distinct voters while
-# the worker is SIGKILLed twice (once through the API, once from the host) and redis and db are restarted once each; in the end exactly
-# 3,000 votes are counted, nothing is left in Redis, and the worker replayed after each restart.
+# no-vote-lost: the seed (the compose file's seed service, run beside the project) casts 3,000
+# votes (2,000 a, 1,000 b) from distinct voters while the worker is SIGKILLed twice (once through
+# the API, once from the host) and the redis and db containers are restarted once each; in the
+# end exactly 3,000 votes are counted, nothing is left in Redis, and the worker replayed after
+# each restart.
 TEST_NAME=no-vote-lost
 . "$(dirname "$0")/lib.sh"
 # Fewer concurrent voters stretch the run so the disruptions land while it is going on.
 export SEED_VOTES_A=2000 SEED_VOTES_B=1000 SEED_CONCURRENCY=${SEED_CONCURRENCY:-4}
 
-stack_up
+e2e_up
 worker=$(service_container worker)
 
 log "seed: building and starting"
-dc --profile seed up -d --build seed >>"$E2E_ARTIFACTS/up.log" 2>&1 || fail "seed did not start"
-seed=$(service_container seed)
+seed_start
+seed=$SEED
 
 seed_state() {
     docker inspect --format '{{.State.Status}}' "$seed"
@@ -35,7 +37,7 @@ kill_worker_by_api() {
     log "docker kill -s KILL worker (total $(results_total), seed $(seed_state))"
     docker kill -s KILL "$worker" >/dev/null
     wait_for 30 "the worker to stop" worker_running_with "false $restarts"
-    dc start worker >>"$E2E_ARTIFACTS/restart.log" 2>&1 || fail "start worker failed"
+    docker start "$worker" >/dev/null || fail "start worker failed"
     wait_for 30 "the worker to run again" worker_running_with "true $restarts"
     log "worker running again"
 }
@@ -52,11 +54,6 @@ crash_worker() {
     wait_for 60 "the restart policy to bring the worker back" \
         worker_running_with "true $((restarts + 1))"
     log "worker restarted by the engine, restart count $((restarts + 1))"
-}
-
-restart_service() {
-    log "restart $1 (total $(results_total), seed $(seed_state))"
-    dc restart "$1" >>"$E2E_ARTIFACTS/restart.log" 2>&1 || fail "restart $1 failed"
 }
 
 wait_for 120 "the first 100 votes" total_at_least 100
