@@ -170,11 +170,18 @@ static void test_policies_restart_or_not(void **state)
 
     struct expect ex[] = {
         {.service = "never", .dies = 1, .restart_count = 0, .policy = "no"},
-        {.service = "twice", .dies = 3, .restart_count = 2, .policy = "on-failure", .max_retries = 2},
+        {.service = "twice",
+         .dies = 3,
+         .restart_count = 2,
+         .policy = "on-failure",
+         .max_retries = 2},
         {.service = "clean", .dies = 1, .restart_count = 0, .policy = "on-failure"},
         {.service = "always", .starts = 2, .restart_count = 1, .policy = "always"},
         {.service = "unless", .starts = 2, .restart_count = 1, .policy = "unless-stopped"},
-        {.service = "deployonce", .dies = 2, .restart_count = 1, .policy = "on-failure",
+        {.service = "deployonce",
+         .dies = 2,
+         .restart_count = 1,
+         .policy = "on-failure",
          .max_retries = 1},
         {.service = "deployany", .starts = 2, .restart_count = 1, .policy = "always"},
         {.service = "deploynone", .dies = 1, .restart_count = 0, .policy = "no"},
@@ -260,8 +267,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_policies_restart_or_not, st_setup, st_teardown),
-        cmocka_unit_test_setup_teardown(test_dependency_restarted_by_policy_is_waited_for,
-                                        st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_dependency_restarted_by_policy_is_waited_for, st_setup,
+                                        st_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
