@@ -39,7 +39,7 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all install check sanitize test test-unit test-integration setup demo clean fuzz format \
-        deps fuzz-build fuzz-smoke test-setup sanitize-test tests
+        deps fuzz-build fuzz-smoke test-setup sanitize-test tests bench-build
 
 all: $(BUILD)/ccompose
 
@@ -60,6 +60,16 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(BUILD)/libccompose.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(BUILD)/libccompose.a $(LIBS) -lcmocka
 
 tests: $(UNIT_BIN) $(INTEG_BIN)
+
+# Benchmark drivers (bench/NAME/bench.c -> $(BUILD)/bench/NAME/bench); bench/NAME/run runs them.
+BENCH_SRC := $(wildcard bench/*/bench.c)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libccompose.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libccompose.a $(LIBS)
+
+bench-build: $(BENCH_BIN)
 
 # Test-library objects are linked into every test; keep them so that a rebuild relinks only.
 .SECONDARY: $(TESTLIB_OBJ)
@@ -149,5 +159,11 @@ fuzz-smoke: $(FUZZ_BIN)
 # The voting app end-to-end tests (tests/e2e/) with a compose command: COMPOSE="docker-compose"
 # or, by default, this build's ccompose.
 .PHONY: test-e2e
-test-e2e:
+test-e2e: $(BUILD)/ccompose
 	COMPOSE="$${COMPOSE:-$(BUILD)/ccompose}" tests/e2e/run.sh
+
+# Benchmarks against docker-compose (bench/*/run, see bench/README.md); needs an engine with the
+# machine set up. Ends with "N passed, N failed".
+.PHONY: bench
+bench: $(BUILD)/ccompose
+	CCOMPOSE="$${CCOMPOSE:-$(BUILD)/ccompose}" scripts/run-bench.sh

@@ -7,12 +7,22 @@
 #include "cli/commands.h"
 #include "common/log.h"
 
+/* One a line, so that adding a command touches one line. */
+/* clang-format off */
 static const struct cli_command *const commands[] = {
     &cli_cmd_config,
+    &cli_cmd_down,
     &cli_cmd_help,
+    &cli_cmd_logs,
+    &cli_cmd_ps,
+    &cli_cmd_restart,
     &cli_cmd_stack,
+    &cli_cmd_start,
+    &cli_cmd_stop,
+    &cli_cmd_up,
     &cli_cmd_version,
 };
+/* clang-format on */
 
 void cli_usage(FILE *out)
 {

@@ -119,10 +119,11 @@ static void diag_end(struct diag *d, const char *logs, size_t logs_len)
         details = sched_diag_format(d->inspect, logs, logs_len);
     op_diag_cb cb = d->cb;
     void *data = d->data;
-    json_decref(d->inspect);
+    json_t *inspect = d->inspect;
     free(d->id);
     free(d);
-    cb(op, details, data);
+    cb(op, details, details ? inspect : NULL, data);
+    json_decref(inspect);
 }
 
 static void on_diag_logs(json_t *result, const struct cc_error *err, void *data)

@@ -2,7 +2,11 @@
  * service depending on it has stopped; independent ones in parallel), each removed after it
  * stops; then the project's networks, then (when asked) its named volumes, never external ones.
  * The order comes from the model's graph when there is a model, else from the depends_on labels
- * the containers carry, so `-p NAME down` works from the engine alone. */
+ * the containers carry, so `-p NAME down` works from the engine alone.
+ *
+ * start, stop and restart (sched_lifecycle) walk the same containers in the same way: stop in
+ * reverse order, start and restart forwards (a service once every service it depends on is
+ * done), and end there. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +14,10 @@
 #include "scheduler/op-internal.h"
 #include "scheduler/scheduler-internal.h"
 
-enum dctr_state { DCTR_WAITING = 0, DCTR_STOPPING, DCTR_REMOVING, DCTR_DONE };
+enum dctr_state { DCTR_WAITING = 0, DCTR_STOPPING, DCTR_STARTING, DCTR_REMOVING, DCTR_DONE };
+
+/* What each container goes through: down stops and removes. */
+enum down_mode { DOWN_REMOVE = 0, DOWN_STOP, DOWN_START, DOWN_RESTART };
 
 struct dctr {
     struct down *down;
@@ -23,6 +30,9 @@ struct down {
     struct sched_op *op;
     const struct compose_project *model;
     struct sched_down_options opts;
+    enum down_mode mode;
+    const char *const *selected; /* lifecycle: only these services; borrowed from the caller */
+    size_t n_selected;
     struct sched_observed *o;
     const char **services; /* borrowed from o */
     size_t n_services;
@@ -33,6 +43,12 @@ struct down {
 };
 
 static void down_pump(struct down *d);
+static struct sched_op *down_new(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                                 const struct compose_project *model,
+                                 const struct sched_down_options *opts, enum down_mode mode,
+                                 const char *const *services, size_t n_services,
+                                 sched_event_cb on_event, sched_done_cb done, void *data,
+                                 struct cc_error *reterr);
 
 static void dctr_set_state(struct dctr *t, enum dctr_state state)
 {
@@ -187,11 +203,22 @@ static void on_dctr_answer(json_t *result, const struct cc_error *err, void *dat
     if (op->state == OP_DRAINING)
         goto out;
     if (err && err->kind != CC_ERR_NOT_FOUND) {
+        static const char *const verbs[] = {[DOWN_REMOVE] = "stop",
+                                            [DOWN_STOP] = "stop",
+                                            [DOWN_START] = "start",
+                                            [DOWN_RESTART] = "restart"};
         dctr_report(t, SCHED_ERROR, err->message);
         if (op->err.kind == CC_ERR_NONE)
             cc_error_set(&op->err, err->kind, "cannot %s container '%s': %s",
-                         t->state == DCTR_STOPPING ? "stop" : "remove", t->c->name, err->message);
+                         t->state == DCTR_REMOVING ? "remove" : verbs[d->mode], t->c->name,
+                         err->message);
         dctr_set_state(t, DCTR_DONE);
+    } else if (t->state == DCTR_STARTING) {
+        dctr_set_state(t, DCTR_DONE);
+        dctr_report(t, SCHED_STARTED, NULL);
+    } else if (t->state == DCTR_STOPPING && d->mode == DOWN_STOP) {
+        dctr_set_state(t, DCTR_DONE);
+        dctr_report(t, SCHED_STOPPED, NULL);
     } else if (t->state == DCTR_STOPPING) {
         dctr_report(t, SCHED_STOPPED, NULL);
         dctr_set_state(t, DCTR_REMOVING);
@@ -206,38 +233,96 @@ out:
     op_check(op);
 }
 
-/* Service b has stopped when none of its containers is waiting or stopping. */
+/* Service b is through when none of its containers is waiting, stopping or starting. */
 static bool service_stopped(const struct down *d, size_t b)
 {
     for (size_t i = 0; i < d->n_ctrs; i++)
         if (d->ctrs[i].service == b &&
-            (d->ctrs[i].state == DCTR_WAITING || d->ctrs[i].state == DCTR_STOPPING))
+            (d->ctrs[i].state == DCTR_WAITING || d->ctrs[i].state == DCTR_STOPPING ||
+             d->ctrs[i].state == DCTR_STARTING))
             return false;
     return true;
 }
 
-static void down_pump(struct down *d)
+/* Stopping waits for the dependents, starting for the dependencies. */
+static bool dctr_ready(const struct down *d, const struct dctr *t)
 {
     size_t n = d->n_services;
-    bool all_done = true;
-    for (size_t i = 0; i < d->n_ctrs; i++) {
-        struct dctr *t = &d->ctrs[i];
-        all_done &= t->state == DCTR_DONE;
-        if (t->state != DCTR_WAITING)
+    bool forward = d->mode == DOWN_START || d->mode == DOWN_RESTART;
+    for (size_t a = 0; a < n; a++) {
+        if (a == t->service)
             continue;
-        bool ready = true;
-        for (size_t a = 0; a < n && ready; a++)
-            if (a != t->service && d->dep[a * n + t->service])
-                ready = service_stopped(d, a);
-        if (!ready)
-            continue;
+        if (forward ? d->dep[t->service * n + a] : d->dep[a * n + t->service])
+            if (!service_stopped(d, a))
+                return false;
+    }
+    return true;
+}
+
+static void dctr_go(struct down *d, struct dctr *t)
+{
+    switch (d->mode) {
+    case DOWN_START:
+        dctr_set_state(t, DCTR_STARTING);
+        dctr_report(t, SCHED_STARTING, NULL);
+        op_call(d->op, SCHED_CALL_CONTAINER_START, t->c->id, NULL, 0, false, on_dctr_answer, t);
+        break;
+    case DOWN_RESTART:
+        dctr_set_state(t, DCTR_STARTING);
+        dctr_report(t, SCHED_RESTARTING, NULL);
+        op_call(d->op, SCHED_CALL_CONTAINER_RESTART, t->c->id, NULL, d->opts.stop_timeout_s, false,
+                on_dctr_answer, t);
+        break;
+    case DOWN_REMOVE:
+    case DOWN_STOP:
         dctr_set_state(t, DCTR_STOPPING);
         dctr_report(t, SCHED_STOPPING, NULL);
         op_call(d->op, SCHED_CALL_CONTAINER_STOP, t->c->id, NULL, d->opts.stop_timeout_s, false,
                 on_dctr_answer, t);
+        break;
     }
-    if (all_done && d->op->state == OP_CONTAINERS)
+}
+
+static void down_pump(struct down *d)
+{
+    bool all_done = true;
+    for (size_t i = 0; i < d->n_ctrs; i++) {
+        struct dctr *t = &d->ctrs[i];
+        all_done &= t->state == DCTR_DONE;
+        if (t->state == DCTR_WAITING && dctr_ready(d, t))
+            dctr_go(d, t);
+    }
+    if (!all_done || d->op->state != OP_CONTAINERS)
+        return;
+    if (d->mode == DOWN_REMOVE)
         remove_resources(d);
+    else
+        op_finish(d->op, NULL); /* a container's failure is already in op->err */
+}
+
+static bool selected(const struct down *d, const char *service)
+{
+    for (size_t i = 0; i < d->n_selected; i++)
+        if (!strcmp(d->selected[i], service))
+            return true;
+    return d->n_selected == 0;
+}
+
+/* Every service named must have a container to act on. */
+static int check_selection(struct down *d)
+{
+    for (size_t i = 0; i < d->n_selected; i++) {
+        bool found = false;
+        for (size_t k = 0; k < d->o->n_containers && !found; k++)
+            found = !d->o->containers[k].oneoff && d->o->containers[k].service &&
+                    !strcmp(d->o->containers[k].service, d->selected[i]);
+        if (!found) {
+            op_fail(d->op, CC_ERR_NOT_FOUND, "service '%s' has no container in project '%s'",
+                    d->selected[i], d->op->project_name);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static void on_down_observed(struct sched_observed *observed, const struct cc_error *err,
@@ -252,12 +337,16 @@ static void on_down_observed(struct sched_observed *observed, const struct cc_er
         goto out;
     }
     d->o = observed;
+    if (d->mode != DOWN_REMOVE && check_selection(d) < 0)
+        goto out;
     d->ctrs = xcalloc(observed->n_containers + 1, sizeof(*d->ctrs));
     for (size_t i = 0; i < observed->n_containers; i++) {
         const struct sched_observed_container *c = &observed->containers[i];
         const char *svc = c->service ? c->service : "";
-        if (d->model && !c->oneoff && !compose_project_service(d->model, svc) &&
-            !d->opts.remove_orphans) {
+        if (d->mode != DOWN_REMOVE && (c->oneoff || !selected(d, svc)))
+            continue;
+        if (d->mode == DOWN_REMOVE && d->model && !c->oneoff &&
+            !compose_project_service(d->model, svc) && !d->opts.remove_orphans) {
             op_report(op, SCHED_RES_CONTAINER, c->name, svc, SCHED_WARNING,
                       "orphan container (service '%s' is not in the project); run with "
                       "--remove-orphans to remove it",
@@ -297,11 +386,45 @@ struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char
                             "and a done callback"),
                NULL;
     static const struct sched_down_options defaults = {.stop_timeout_s = -1};
-    struct sched_op *op = op_new(loop, c, project_name, opts ? opts->parallel : 0, false, 0, reterr);
+    return down_new(loop, c, project_name, model, opts ? opts : &defaults, DOWN_REMOVE, NULL, 0,
+                    on_event, done, data, reterr);
+}
+
+struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                                 const struct compose_project *model,
+                                 const struct sched_lifecycle_options *opts,
+                                 sched_event_cb on_event, sched_done_cb done, void *data,
+                                 struct cc_error *reterr)
+{
+    if (!loop || !c || !project_name || !*project_name || !done || !opts)
+        return cc_error_set(reterr, CC_ERR_USAGE,
+                            "start, stop and restart need a loop, a client, a project name, "
+                            "options and a done callback"),
+               NULL;
+    static const enum down_mode modes[] = {[SCHED_LC_START] = DOWN_START,
+                                           [SCHED_LC_STOP] = DOWN_STOP,
+                                           [SCHED_LC_RESTART] = DOWN_RESTART};
+    struct sched_down_options dopts = {.stop_timeout_s = opts->stop_timeout_s,
+                                       .parallel = opts->parallel};
+    return down_new(loop, c, project_name, model, &dopts, modes[opts->action], opts->services,
+                    opts->n_services, on_event, done, data, reterr);
+}
+
+static struct sched_op *down_new(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                                 const struct compose_project *model,
+                                 const struct sched_down_options *opts, enum down_mode mode,
+                                 const char *const *services, size_t n_services,
+                                 sched_event_cb on_event, sched_done_cb done, void *data,
+                                 struct cc_error *reterr)
+{
+    struct sched_op *op = op_new(loop, c, project_name, opts->parallel, false, 0, reterr);
     struct down *d = xcalloc(1, sizeof(*d));
     d->op = op;
     d->model = model;
-    d->opts = opts ? *opts : defaults;
+    d->opts = *opts;
+    d->mode = mode;
+    d->selected = services;
+    d->n_selected = n_services;
     op->impl = d;
     op->on_event = on_event;
     op->done = done;

@@ -50,6 +50,7 @@ void sched_observed_free(struct sched_observed *o)
         free(c->config_hash);
         free(c->image_id);
         free(c->depends_on);
+        json_decref(c->summary);
     }
     for (size_t i = 0; i < o->n_networks; i++) {
         free(o->networks[i].name);
@@ -106,6 +107,7 @@ static void add_containers(struct sched_observed *o, json_t *list)
         c->number = num ? atoi(num) : 0;
         const char *oneoff = sched_json_str(labels, SCHED_LABEL_ONEOFF);
         c->oneoff = oneoff && !strcasecmp(oneoff, "true");
+        c->summary = json_incref(it);
     }
     qsort(o->containers, o->n_containers, sizeof(*o->containers), cmp_container);
 }

@@ -11,6 +11,8 @@
  *                      time, whenever the engine ends it), observes, plans and runs the plan on
  *                      the loop: networks and volumes, then each service's containers as soon as
  *                      its dependencies meet their conditions
+ *   sched_watch()      for attached up: restarts the containers of services that opt in
+ *                      (x-ccompose restart_on_unhealthy) when they turn unhealthy
  *   sched_down()       stops containers in reverse dependency order, removes them, then the
  *                      project's networks (and volumes when asked); needs no model
  *
@@ -39,6 +41,7 @@ enum sched_resource {
     SCHED_RES_NETWORK = 0,
     SCHED_RES_VOLUME,
     SCHED_RES_CONTAINER,
+    SCHED_RES_IMAGE,
     SCHED_RES_SERVICE, /* swarm services, secrets, configs and tasks: `stack` */
     SCHED_RES_SECRET,
     SCHED_RES_CONFIG,
@@ -62,18 +65,26 @@ enum sched_state {
     SCHED_REMOVED,
     SCHED_WARNING, /* nothing changed, but the user should know (text says what) */
     SCHED_ERROR,
+    SCHED_RESTARTING, /* restart; sched_watch: text says why, and when */
+    SCHED_RESTARTED,
+    SCHED_PULLING, /* images */
+    SCHED_PULLED,
+    SCHED_BUILDING,
+    SCHED_BUILT,
     SCHED_UPDATING, /* a swarm service's spec is being replaced, and its tasks with it */
     SCHED_UPDATED,
 };
 
 /* "Creating", "Created", ... as docker compose prints them. */
 const char *sched_state_name(enum sched_state state);
+const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container",
+                                                              "image" */
 const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container", ... */
 
 struct sched_event {
     enum sched_resource kind;
-    const char *name;    /* the engine name of the container, network or volume */
-    const char *service; /* containers: the service; else NULL */
+    const char *name;    /* the engine name of the container, network, volume or image */
+    const char *service; /* containers and images: the service; else NULL */
     enum sched_state state;
     const char *text; /* why, or what went wrong; may be NULL */
 };
@@ -95,6 +106,7 @@ struct sched_observed_container {
     char *depends_on; /* com.docker.compose.depends_on ("svc:condition:restart,...") or NULL */
     int number;       /* com.docker.compose.container-number, 0 when missing */
     bool oneoff;
+    json_t *summary; /* the engine's list entry (Image, Command, Created, Status, Ports, Labels) */
 };
 
 struct sched_observed_resource {
@@ -258,6 +270,59 @@ struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char
                             const struct sched_down_options *opts, sched_event_cb on_event,
                             sched_done_cb done, void *data, struct cc_error *reterr);
 
+/* ---- Images before up ----------------------------------------------------------------------- */
+
+enum sched_ensure_build {
+    SCHED_ENSURE_BUILD_POLICY = 0, /* build what pull_policy says (missing images with a build) */
+    SCHED_ENSURE_BUILD_ALWAYS,     /* --build: build every service that has a build section */
+    SCHED_ENSURE_BUILD_NEVER,      /* --no-build: never build; use what is there */
+};
+
+struct sched_ensure_options {
+    const char *const *services; /* these and what they depend on; NULL/0: every service */
+    size_t n_services;
+    enum sched_ensure_build build;
+    const char *pull; /* --pull: always, missing, never (overrides pull_policy); NULL: the file's */
+    int parallel;     /* builds and pulls at once; 0: 4 */
+};
+
+/* Makes sure every selected service's image is there before up: inspects each (one call per
+ * image), then builds (sched_build_service) or pulls (sched_pull_image) what pull_policy, --build,
+ * --no-build and --pull ask for, at most opts->parallel at once. Reports SCHED_RES_IMAGE events
+ * (Pulling/Pulled, Building/Built with the current step as text, Error) to on_event. done is
+ * called once, from the loop: NULL when every image is there, else the first failure (the
+ * others still run to their end). Returns NULL with *reterr set on unusable arguments. project
+ * is borrowed and must outlive the operation. */
+struct sched_ensure;
+struct sched_ensure *sched_ensure_images(uv_loop_t *loop, struct engine_client *c,
+                                         const struct compose_project *project,
+                                         const struct sched_ensure_options *opts,
+                                         sched_event_cb on_event, sched_done_cb done, void *data,
+                                         struct cc_error *reterr);
+/* Cancels builds and pulls in flight; done then runs with CC_ERR_CANCELLED. */
+void sched_ensure_cancel(struct sched_ensure *e);
+
+/* start, stop and restart of a project's existing containers (from the labels, as down). */
+enum sched_lifecycle_action { SCHED_LC_START = 0, SCHED_LC_STOP, SCHED_LC_RESTART };
+
+struct sched_lifecycle_options {
+    enum sched_lifecycle_action action;
+    const char *const *services; /* only these services' containers; NULL/0: all */
+    size_t n_services;
+    int stop_timeout_s; /* stop and restart; < 0: each container's own */
+    int parallel;       /* 0: 16 */
+};
+
+/* Starts, stops or restarts project_name's containers (one-off ones left alone): start and restart
+ * in dependency order (a service once every service it depends on has been started), stop in
+ * reverse order, independent services in parallel. The order comes from the model when given (may
+ * be NULL), else from the depends_on labels. Fails with CC_ERR_NOT_FOUND when a selected service
+ * has no container. Same callback contract as sched_up. */
+struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c,
+                                 const char *project_name, const struct compose_project *model,
+                                 const struct sched_lifecycle_options *opts,
+                                 sched_event_cb on_event, sched_done_cb done, void *data,
+                                 struct cc_error *reterr);
 /* ---- Swarm stacks (`ccompose stack`) -------------------------------------------------------- */
 
 /* A stack is a compose model deployed to a swarm, as `docker stack deploy` does: the model is
@@ -319,6 +384,31 @@ typedef void (*sched_stack_rows_cb)(json_t *rows, const struct cc_error *err, vo
 struct sched_op *sched_stack_query(uv_loop_t *loop, struct engine_client *c,
                                    enum sched_stack_query what, const char *stack,
                                    sched_stack_rows_cb cb, void *data, struct cc_error *reterr);
+/* ---- Watch ------------------------------------------------------------------------------- */
+
+struct sched_watch_options {
+    int parallel;           /* engine calls in flight; 0: 16 */
+    int64_t backoff_ms;     /* the delay before the first restart; doubles with each restart that
+                             * did not make the container healthy again; 0: 1000 */
+    int64_t backoff_max_ms; /* the cap; 0: 30000 */
+    int stop_timeout_s;     /* the restart's stop timeout; < 0: each container's own */
+};
+
+/* Watches project's containers (the project is *borrowed*, as for sched_up) until cancelled, for
+ * attached `up`: a container of a service with `x-ccompose: {restart_on_unhealthy: true}` that is
+ * or turns unhealthy is restarted after the backoff (SCHED_RESTARTING, whose text gives the delay,
+ * the container's state, last health check output and last log lines; then SCHED_RESTARTED, and
+ * SCHED_HEALTHY once healthy again), then the running containers of the services that depend on
+ * it with `restart: true` (SCHED_RESTARTING "dependency 'x' was restarted", SCHED_RESTARTED).
+ * Services without the extension are left alone, as docker compose does. A restart the engine
+ * refuses is a SCHED_ERROR event, and watching goes on. Follows the project's event stream
+ * (subscribed again whenever the engine ends it). done is called once, from the loop: with
+ * CC_ERR_CANCELLED after sched_op_cancel(), or with what stopped it (the engine's events lost).
+ * Returns NULL with *reterr set on unusable arguments or a dependency cycle. */
+struct sched_op *sched_watch(uv_loop_t *loop, struct engine_client *c,
+                             const struct compose_project *project,
+                             const struct sched_watch_options *opts, sched_event_cb on_event,
+                             sched_done_cb done, void *data, struct cc_error *reterr);
 
 /* Stops an operation early: calls in flight are cancelled, nothing new starts, and done is called
  * (from the loop) with CC_ERR_CANCELLED. Safe from inside its callbacks. */

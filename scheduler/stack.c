@@ -28,19 +28,19 @@ struct stack {
     struct sched_op *op;
     const struct compose_project *p; /* deploy */
     struct sched_stack_options opts;
-    int pending;                          /* calls of the current phase not back yet */
-    void (*next)(struct stack *st);       /* the phase after them */
-    void (*parked)(struct stack *st);     /* the phase the poll timer starts */
+    int pending;                      /* calls of the current phase not back yet */
+    void (*next)(struct stack *st);   /* the phase after them */
+    void (*parked)(struct stack *st); /* the phase the poll timer starts */
     uv_timer_t poll;
-    json_t *warnings;                     /* from the specs, reported once the op runs */
+    json_t *warnings; /* from the specs, reported once the op runs */
     json_t *services, *networks, *secrets, *configs, *tasks; /* observed (engine lists) */
-    json_t *ids;                          /* {"secrets": {name: ID}, "configs": {...}} */
-    json_t *images;                       /* deploy: {service: image to send} */
-    json_t *seen_tasks;                   /* {task ID: true}: known failures and old tasks */
-    json_t *failures;                     /* {service: count} */
-    json_t *progress;                     /* {service: "n/m"}, last reported */
-    json_t *removed;                      /* rm: {service ID: name} */
-    json_t *leftover;                     /* rm: networks to remove again */
+    json_t *ids;        /* {"secrets": {name: ID}, "configs": {...}} */
+    json_t *images;     /* deploy: {service: image to send} */
+    json_t *seen_tasks; /* {task ID: true}: known failures and old tasks */
+    json_t *failures;   /* {service: count} */
+    json_t *progress;   /* {service: "n/m"}, last reported */
+    json_t *removed;    /* rm: {service ID: name} */
+    json_t *leftover;   /* rm: networks to remove again */
     int tries;
     uint64_t converged_since; /* deploy: loop time the services were first seen converged, or 0 */
     /* query */
@@ -54,8 +54,7 @@ struct stack {
 struct scall {
     struct stack *st;
     char *name;
-    void (*handle)(struct stack *st, const char *name, json_t *result,
-                   const struct cc_error *err);
+    void (*handle)(struct stack *st, const char *name, json_t *result, const struct cc_error *err);
 };
 
 static void on_poll_closed(uv_handle_t *h)
@@ -140,9 +139,10 @@ static void fail_with(struct stack *st, const struct cc_error *err, const char *
     struct cc_error e = CC_ERROR_INIT;
     cc_error_copy(&e, err);
     free(e.message);
-    e.message = xasprintf("%s: %s", what, err->engine_message ? err->engine_message
-                                          : err->message       ? err->message
-                                                               : "failed");
+    e.message = xasprintf("%s: %s", what,
+                          err->engine_message ? err->engine_message
+                          : err->message      ? err->message
+                                              : "failed");
     op_finish(st->op, &e);
     cc_error_release(&e);
     free(what);
@@ -195,7 +195,8 @@ static void on_info(struct stack *st, const char *name, json_t *result, const st
     }
     json_t *swarm = json_object_get(result, "Swarm");
     const char *state = sched_json_str(swarm, "LocalNodeState");
-    if (state && !strcmp(state, "active") && json_is_true(json_object_get(swarm, "ControlAvailable")))
+    if (state && !strcmp(state, "active") &&
+        json_is_true(json_object_get(swarm, "ControlAvailable")))
         return;
     struct cc_error e = CC_ERROR_INIT;
     cc_error_set(&e, CC_ERR_UNSUPPORTED, "the engine at %s is not a swarm manager (swarm: %s)",
@@ -288,9 +289,8 @@ static void report_warnings(struct stack *st)
 {
     size_t i;
     json_t *w;
-    json_array_foreach(st->warnings, i, w)
-        op_report(st->op, SCHED_RES_SERVICE, stack_name(st), NULL, SCHED_WARNING, "%s",
-                  json_string_value(w));
+    json_array_foreach(st->warnings, i, w) op_report(
+        st->op, SCHED_RES_SERVICE, stack_name(st), NULL, SCHED_WARNING, "%s", json_string_value(w));
 }
 
 static void on_network_created(struct stack *st, const char *name, json_t *result,
@@ -333,8 +333,7 @@ static int file_resources(struct stack *st, const struct compose_file_def *defs,
         const struct compose_file_def *d = &defs[i];
         json_t *have = by_name(observed, d->name);
         if (have) {
-            json_object_set_new(json_object_get(st->ids, kind), d->name,
-                                json_string(id_of(have)));
+            json_object_set_new(json_object_get(st->ids, kind), d->name, json_string(id_of(have)));
             op_report(st->op, res, d->name, NULL, SCHED_RUNNING, "exists");
             continue;
         }
@@ -368,8 +367,7 @@ static void deploy_resources(struct stack *st)
     /* Tasks there before the deploy are not this deploy's failures. */
     size_t i;
     json_t *t;
-    json_array_foreach(st->tasks, i, t)
-        json_object_set_new(st->seen_tasks, id_of(t), json_true());
+    json_array_foreach(st->tasks, i, t) json_object_set_new(st->seen_tasks, id_of(t), json_true());
     for (size_t k = 0; k < p->n_networks; k++) {
         const struct compose_network *n = &p->networks[k];
         if (!n->used)
@@ -427,15 +425,14 @@ static void deploy_images(struct stack *st)
             json_object_get(json_object_get(json_object_get(have, "Spec"), "TaskTemplate"),
                             "ContainerSpec"),
             "Image");
-        const char *was = sched_json_str(
-            json_object_get(json_object_get(have, "Spec"), "Labels"), SCHED_STACK_LABEL_IMAGE);
+        const char *was = sched_json_str(json_object_get(json_object_get(have, "Spec"), "Labels"),
+                                         SCHED_STACK_LABEL_IMAGE);
         json_object_set_new(st->images, name, json_string(s->image));
         if (st->opts.resolve_image == SCHED_RESOLVE_CHANGED && deployed && was &&
             !strcmp(was, s->image)) {
             json_object_set_new(st->images, name, json_string(deployed));
         } else if (st->opts.resolve_image != SCHED_RESOLVE_NEVER && !strchr(s->image, '@')) {
-            call(st, SCHED_CALL_DISTRIBUTION_INSPECT, s->image, NULL, false, name,
-                 on_distribution);
+            call(st, SCHED_CALL_DISTRIBUTION_INSPECT, s->image, NULL, false, name, on_distribution);
         }
         free(name);
     }
@@ -503,11 +500,10 @@ static void deploy_services(struct stack *st)
         char *tag = xasprintf("%s/%s", have ? "update" : "create", name);
         if (have) {
             op_report(st->op, SCHED_RES_SERVICE, name, s->name, SCHED_UPDATING, NULL);
-            json_t *body = json_pack("{s:O, s:o}", "Version",
-                                     json_object_get(json_object_get(have, "Version"), "Index"),
-                                     "Spec", spec);
-            call(st, SCHED_CALL_SERVICE_UPDATE, id_of(have), body, false, tag,
-                 on_service_written);
+            json_t *body =
+                json_pack("{s:O, s:o}", "Version",
+                          json_object_get(json_object_get(have, "Version"), "Index"), "Spec", spec);
+            call(st, SCHED_CALL_SERVICE_UPDATE, id_of(have), body, false, tag, on_service_written);
         } else {
             op_report(st->op, SCHED_RES_SERVICE, name, s->name, SCHED_CREATING, NULL);
             call(st, SCHED_CALL_SERVICE_CREATE, NULL, spec, false, tag, on_service_written);
@@ -554,9 +550,8 @@ static char *task_name(json_t *services, json_t *task)
     const char *svc = sid;
     size_t i;
     json_t *s;
-    json_array_foreach(services, i, s)
-        if (sid && !strcmp(id_of(s), sid))
-            svc = sched_json_str(json_object_get(s, "Spec"), "Name");
+    json_array_foreach(services, i, s) if (sid && !strcmp(id_of(s), sid)) svc =
+        sched_json_str(json_object_get(s, "Spec"), "Name");
     json_t *slot = json_object_get(task, "Slot");
     if (json_integer_value(slot) > 0)
         return xasprintf("%s.%lld", svc ? svc : "?", (long long)json_integer_value(slot));
@@ -622,8 +617,8 @@ static bool service_converged(struct stack *st, const char *name)
     json_int_t run = json_integer_value(json_object_get(status, "RunningTasks"));
     json_int_t want = json_integer_value(json_object_get(status, "DesiredTasks"));
     bool updating = update && strcmp(update, "completed");
-    char *now = xasprintf("%lld/%lld%s", (long long)run, (long long)want,
-                          updating ? " (updating)" : "");
+    char *now =
+        xasprintf("%lld/%lld%s", (long long)run, (long long)want, updating ? " (updating)" : "");
     const char *before = sched_json_str(st->progress, name);
     bool done = run == want && !updating;
     if (!before || strcmp(before, now)) {
@@ -692,11 +687,9 @@ static int validate(const struct compose_project *p, json_t *warnings, struct cc
 {
     json_t *ids = json_pack("{s:{}, s:{}}", "secrets", "configs");
     for (size_t i = 0; i < p->n_secrets; i++)
-        json_object_set_new(json_object_get(ids, "secrets"), p->secrets[i].name,
-                            json_string("-"));
+        json_object_set_new(json_object_get(ids, "secrets"), p->secrets[i].name, json_string("-"));
     for (size_t i = 0; i < p->n_configs; i++)
-        json_object_set_new(json_object_get(ids, "configs"), p->configs[i].name,
-                            json_string("-"));
+        json_object_set_new(json_object_get(ids, "configs"), p->configs[i].name, json_string("-"));
     int rc = 0;
     for (size_t i = 0; i < p->n_services && rc == 0; i++) {
         json_t *spec = sched_stack_service_spec(p, &p->services[i], ids, warnings, reterr);
@@ -709,9 +702,8 @@ static int validate(const struct compose_project *p, json_t *warnings, struct cc
 
 struct sched_op *sched_stack_deploy(uv_loop_t *loop, struct engine_client *c,
                                     const struct compose_project *project,
-                                    const struct sched_stack_options *opts,
-                                    sched_event_cb on_event, sched_done_cb done, void *data,
-                                    struct cc_error *reterr)
+                                    const struct sched_stack_options *opts, sched_event_cb on_event,
+                                    sched_done_cb done, void *data, struct cc_error *reterr)
 {
     if (!project || !project->name)
         return cc_error_set(reterr, CC_ERR_USAGE, "no stack given"), NULL;
@@ -782,8 +774,8 @@ static void on_tasks_left(struct stack *st, const char *name, json_t *result,
     }
     size_t i, n = 0;
     json_t *t;
-    json_array_foreach(result, i, t)
-        n += json_object_get(st->removed, sched_json_str(t, "ServiceID")) != NULL;
+    json_array_foreach(result, i, t) n +=
+        json_object_get(st->removed, sched_json_str(t, "ServiceID")) != NULL;
     if (!n) {
         st->next = rm_rest;
         return;
@@ -841,9 +833,10 @@ static void remove_all(struct stack *st, json_t *list, enum sched_call_kind kind
                                : sched_json_str(it, "Name");
         char *tag = xasprintf("%s/%s", prefix, name);
         if (!json_is_string(it))
-            op_report(st->op, kind == SCHED_CALL_NETWORK_REMOVE ? SCHED_RES_NETWORK
-                              : kind == SCHED_CALL_SECRET_REMOVE ? SCHED_RES_SECRET
-                                                                 : SCHED_RES_CONFIG,
+            op_report(st->op,
+                      kind == SCHED_CALL_NETWORK_REMOVE  ? SCHED_RES_NETWORK
+                      : kind == SCHED_CALL_SECRET_REMOVE ? SCHED_RES_SECRET
+                                                         : SCHED_RES_CONFIG,
                       name, NULL, SCHED_REMOVING, NULL);
         call(st, kind, json_is_string(it) ? name : id_of(it), NULL, false, tag,
              on_resource_removed);
@@ -1005,8 +998,7 @@ static json_t *ps_rows(json_t *services, json_t *tasks)
         const char *err = sched_json_str(status, "Err");
         json_t *row = json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id_of(t), "Name", name, "Image",
-            sched_json_str(json_object_get(json_object_get(t, "Spec"), "ContainerSpec"),
-                           "Image"),
+            sched_json_str(json_object_get(json_object_get(t, "Spec"), "ContainerSpec"), "Image"),
             "Node", sched_json_str(t, "NodeID") ? sched_json_str(t, "NodeID") : "", "DesiredState",
             sched_json_str(t, "DesiredState"), "CurrentState", sched_json_str(status, "State"),
             "Error", err ? err : "", "CreatedAt",

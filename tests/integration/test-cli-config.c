@@ -40,7 +40,8 @@ static int setup(void **state)
            "    profiles: [debug]\n"
            "volumes:\n"
            "  data:\n");
-    ct_put(dir, "compose.override.yaml", "services:\n  db:\n    environment: {POSTGRES_PASSWORD: x}\n");
+    ct_put(dir, "compose.override.yaml",
+           "services:\n  db:\n    environment: {POSTGRES_PASSWORD: x}\n");
     ct_put(dir, "web.env", "GREETING=hello\n");
     ct_put(dir, ".env", "TAG=1.27\n");
     ct_put(dir, "bad.yaml",
@@ -108,6 +109,15 @@ static void test_lists_and_quiet(void **state)
     assert_int_equal(ct_run(dir, volumes, NULL, &out, NULL), 0);
     assert_string_equal(out, "data\n");
     free(out);
+    /* Named services come with their dependencies. */
+    const char *named[] = {bin(), "config", "--services", "web", NULL};
+    assert_int_equal(ct_run(dir, named, NULL, &out, NULL), 0);
+    assert_string_equal(out, "db\nweb\n");
+    free(out);
+    const char *only_db[] = {bin(), "config", "--services", "db", NULL};
+    assert_int_equal(ct_run(dir, only_db, NULL, &out, NULL), 0);
+    assert_string_equal(out, "db\n");
+    free(out);
     const char *quiet[] = {bin(), "config", "-q", NULL};
     assert_int_equal(ct_run(dir, quiet, NULL, &out, NULL), 0);
     assert_string_equal(out, "");
@@ -130,6 +140,18 @@ static void test_json_and_output_file(void **state)
     fclose(f);
     assert_true(strncmp(head, "{\n  \"name\": ", 12) == 0);
     free(file);
+}
+
+static void test_no_interpolate(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *argv[] = {bin(), "config", "--no-interpolate", NULL};
+    assert_int_equal(ct_run(dir, argv, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "image: nginx:${TAG:-1.25}\n"));
+    assert_non_null(strstr(out, "POSTGRES_PASSWORD: x\n")); /* the override is merged */
+    free(out);
+    free(err);
 }
 
 static void test_invalid_exits_3(void **state)
@@ -159,9 +181,8 @@ static void test_invalid_exits_3(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_lists_and_quiet),
-        cmocka_unit_test(test_json_and_output_file),
+        cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_lists_and_quiet),
+        cmocka_unit_test(test_json_and_output_file), cmocka_unit_test(test_no_interpolate),
         cmocka_unit_test(test_invalid_exits_3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

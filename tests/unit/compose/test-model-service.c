@@ -434,6 +434,43 @@ static void test_version_warns(void **state)
     assert_int_equal(r.diag.n_warnings, 1);
     assert_non_null(strstr(r.diag.warnings[0].message, "obsolete"));
     assert_int_equal(r.diag.warnings[0].line, 1);
+    assert_int_equal(r.diag.warnings[0].col, 1);
+    ct_release(&r);
+}
+
+static void test_implicit_dependencies(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  app:\n"
+                 "    image: x\n"
+                 "    links: ['db:database']\n"
+                 "    volumes_from: [data]\n"
+                 "    pull_policy: if_not_present\n"
+                 "    depends_on:\n"
+                 "      db: {condition: service_healthy}\n"
+                 "  side:\n"
+                 "    image: x\n"
+                 "    network_mode: service:app\n"
+                 "  db:\n"
+                 "    image: x\n"
+                 "  data:\n"
+                 "    image: x\n",
+                 NULL);
+    ct_assert_ok(&r);
+    const struct compose_service *app = compose_project_service(r.p, "app");
+    assert_int_equal(app->n_depends_on, 2);
+    assert_int_equal(app->depends_on[0].condition, COMPOSE_COND_HEALTHY); /* declared wins */
+    assert_string_equal(app->depends_on[1].service, "data");
+    assert_false(app->depends_on[1].restart);
+    assert_string_equal(app->pull_policy, "missing");
+    const struct compose_service *side = compose_project_service(r.p, "side");
+    assert_int_equal(side->n_depends_on, 1);
+    assert_string_equal(side->depends_on[0].service, "app");
+    assert_true(side->depends_on[0].restart);
+    assert_true(side->depends_on[0].required);
     ct_release(&r);
 }
 
@@ -448,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_profiles),
         cmocka_unit_test(test_build_and_secrets),
         cmocka_unit_test(test_version_warns),
+        cmocka_unit_test(test_implicit_dependencies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

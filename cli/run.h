@@ -1,0 +1,169 @@
+/* What the commands share: the engine connection, running a scheduler operation to its end on the
+ * loop, Ctrl-C, the progress display of scheduler events, and the multiplexed log output of
+ * containers. Everything here prints (stdout for results and logs, stderr for progress and
+ * errors); nothing below cli/ does. */
+#ifndef CC_CLI_RUN_H
+#define CC_CLI_RUN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "engine-client/engine.h"
+#include "scheduler/scheduler.h"
+
+struct cli_progress;
+struct cli_wait;
+
+/* ---- Engine and project (cli/engine.c) ----------------------------------------------------- */
+
+/* Opens the client for -H, else DOCKER_HOST, else the default socket. On failure prints the error
+ * and returns its exit code (> 0); 0 on success with *ret (new: engine_client_free()). */
+int cli_engine_open(struct cli_context *ctx, struct engine_client **ret);
+
+/* The project name when no compose file is loaded: -p, else COMPOSE_PROJECT_NAME; NULL when
+ * neither is set. Borrowed. */
+const char *cli_project_name(const struct cli_context *ctx);
+
+/* Finds the project a command acts on: its name, and the loaded model when need_model or when a
+ * compose file is there to load (*ret_model NULL otherwise: the command works from the labels).
+ * services (may be empty) are the SERVICE arguments. On failure prints why and returns the exit
+ * code (> 0). *ret_model is new (compose_project_free()); *ret_name is borrowed from it or from
+ * the globals. */
+int cli_project_resolve(struct cli_context *ctx, char *const *services, int n_services,
+                        bool need_model, const char **ret_name, struct compose_project **ret_model);
+
+/* Observes the project on c to the end: what runs, from the labels (with model, may be NULL, also
+ * its images, networks and volumes). On failure prints why and returns the exit code (> 0); *ret
+ * is new (sched_observed_free()). */
+int cli_observe(struct cli_context *ctx, struct engine_client *c, const char *project,
+                const struct compose_project *model, struct sched_observed **ret);
+
+/* Runs a scheduler operation to its end with the progress display; returns the exit code. start
+ * makes the operation with cli_on_event, cli_on_done and w as its callbacks and their data. */
+typedef struct sched_op *(*cli_op_start_fn)(struct cli_wait *w, void *data,
+                                            struct cc_error *reterr);
+int cli_run_op(struct cli_context *ctx, cli_op_start_fn start, void *data);
+
+/* --dry-run of down, start, stop and restart: what the command would do, one line a resource
+ * ("container p-web-1: stop", "network p_default: remove"), from one observation; changes
+ * nothing. verb is "start", "stop", "restart" or "down" (stop and remove, then the networks, and
+ * the volumes with volumes). Returns the exit code. */
+int cli_dry_run_lifecycle(struct cli_context *ctx, struct engine_client *c, const char *project,
+                          char *const *services, int n_services, const char *verb, bool volumes);
+
+/* start, stop and restart share their flags: [-t N] [SERVICE...]. */
+int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,
+                      enum sched_lifecycle_action action);
+
+/* Parses a whole non-negative number for a flag; prints the error and returns -1 when it is not
+ * one. */
+int cli_parse_count(const char *flag, const char *value, int max, int *ret);
+
+/* A scheduler operation's end, for sched_done_cb: fill a struct cli_wait passed as data. */
+struct cli_wait {
+    bool done;
+    struct cc_error err;
+    struct cli_progress *progress; /* where cli_on_event sends events; borrowed */
+};
+void cli_on_done(const struct cc_error *err, void *data);
+/* A sched_event_cb for a struct cli_wait: to its progress display. */
+void cli_on_event(const struct sched_event *ev, void *data);
+/* Runs the loop until w->done (or until the loop has nothing left to do). */
+void cli_wait_run(uv_loop_t *loop, struct cli_wait *w);
+/* Prints w's error when there was one and returns the exit code that fits. */
+int cli_wait_exit(const struct cli_wait *w);
+
+/* Ctrl-C: on_interrupt(count, data) runs from the loop at each SIGINT (count 1, 2, ...). The
+ * handle is unreferenced: it does not keep the loop alive. */
+struct cli_interrupt {
+    uv_signal_t sig;
+    int count;
+    void (*on_interrupt)(int count, void *data);
+    void *data;
+};
+void cli_interrupt_start(uv_loop_t *loop, struct cli_interrupt *in,
+                         void (*on_interrupt)(int count, void *data), void *data);
+/* Closes the handle; run the loop afterwards. */
+void cli_interrupt_stop(struct cli_interrupt *in);
+
+/* ---- Progress (cli/render.c) --------------------------------------------------------------- */
+
+struct cli_progress;
+struct cli_wait;
+
+/* A display of resource states on stderr, chosen from --progress / COMPOSE_PROGRESS (auto, tty,
+ * plain, json, quiet) and --ansi / COMPOSE_ANSI / NO_COLOR: on a terminal (auto), one line per
+ * resource redrawn in place at most every 100 ms under a "[+] Running n/m" header; otherwise one
+ * plain line per event ("Container p-web-1  Started"); json: one object per event. new: free it
+ * with cli_progress_free(), which draws the last state; then run the loop (its timer closes). */
+struct cli_progress *cli_progress_new(struct cli_context *ctx);
+/* A sched_event_cb: data is the struct cli_progress. */
+void cli_progress_event(const struct sched_event *ev, void *data);
+/* One line about anything: kind ("Image", "Container", ...), name, status ("Pulling", "Built"),
+ * text (may be NULL); done says the resource has reached its final state, error that it failed. */
+void cli_progress_report(struct cli_progress *p, const char *kind, const char *name,
+                         const char *status, const char *text, bool done, bool error);
+/* Whether lines go to a terminal redrawn in place (then other output should wait for the end). */
+bool cli_progress_is_tty(const struct cli_progress *p);
+void cli_progress_free(struct cli_progress *p);
+
+/* Whether colors may be used on f: --ansi / COMPOSE_ANSI and NO_COLOR, else whether f is a
+ * terminal. */
+bool cli_color_enabled(const struct cli_context *ctx, FILE *f);
+
+/* ---- Logs (cli/logs.c) --------------------------------------------------------------------- */
+
+/* Several containers' output on one stream, each line prefixed "web-1  | " (aligned to the
+ * longest label, a color per service unless no_color), as docker compose prints them. */
+struct cli_logs_options {
+    bool follow;
+    bool timestamps;
+    bool no_color;
+    bool no_prefix;
+    const char *tail; /* "all" or a number; NULL: all */
+    const char *since;
+    const char *until;
+};
+
+struct cli_logs;
+
+/* Called when a followed container's stream ends (it stopped): its label, service and exit code
+ * (-1 when unknown). */
+typedef void (*cli_logs_exit_cb)(const char *label, const char *service, int exit_code, void *data);
+/* Called when no stream is left. */
+typedef void (*cli_logs_idle_cb)(void *data);
+
+/* new; out is borrowed. */
+struct cli_logs *cli_logs_new(struct engine_client *c, FILE *out,
+                              const struct cli_logs_options *opts, cli_logs_exit_cb on_exit,
+                              cli_logs_idle_cb on_idle, void *data);
+/* Reserves room for a label so that prefixes line up from the first line. */
+void cli_logs_reserve(struct cli_logs *l, const char *label);
+/* Streams a container's logs (an inspect first, for its TTY setting); id and names are copied.
+ * since (may be NULL: the options') is where the stream begins, e.g. when a restarted
+ * container is followed again. Returns false with *reterr when the request cannot be made. */
+bool cli_logs_add(struct cli_logs *l, const char *id, const char *label, const char *service,
+                  const char *since, struct cc_error *reterr);
+/* Whether the container's logs are being streamed now. */
+bool cli_logs_streaming(const struct cli_logs *l, const char *id);
+/* One line of ccompose's own among the logs ("web-1 exited with code 0"). */
+void cli_logs_note(struct cli_logs *l, const char *fmt, ...) CC_PRINTF(2, 3);
+/* Stops every stream; their ends are reported (on_idle) from the loop. */
+void cli_logs_cancel(struct cli_logs *l);
+/* The first error a stream met (kind NONE when none); borrowed. */
+const struct cc_error *cli_logs_error(const struct cli_logs *l);
+/* Frees it; streams still running are cancelled first (run the loop afterwards). */
+void cli_logs_free(struct cli_logs *l);
+
+/* A --since/--until value as the engine takes it ("secs.nanos"): a Unix timestamp, an RFC 3339
+ * time or date, or a duration ago ("42m", "1h30m"). new; NULL when it is none of these. */
+char *cli_log_time(const char *value);
+
+/* The label docker compose prints for a container: "web-1" for "<project>-web-1", else its name.
+ * new. */
+char *cli_container_label(const char *project, const struct sched_observed_container *c);
+/* Whether service is listed (n == 0: every service is). */
+bool cli_service_selected(const char *service, char *const *services, int n);
+
+#endif

@@ -1,0 +1,358 @@
+/* `ccompose up` end to end: compose files in temporary directories, the binary run against the
+ * real engine, and the effects checked there: names and labels as docker compose makes them,
+ * --wait waiting for health, exit codes (service failure, --wait-timeout, --exit-code-from,
+ * Ctrl-C), --scale, --dry-run changing nothing, and down leaving nothing behind. Every project is
+ * removed by its label at teardown, whatever happened. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/lib/cli-test.h"
+#include "tests/lib/compose-test.h"
+#include "tests/lib/sched-test.h"
+
+struct up_fx {
+    struct tl_env env;
+    char *dir;
+    char *project;
+};
+
+static int setup(void **state)
+{
+    struct up_fx *f = xcalloc(1, sizeof(*f));
+    tl_env_init(&f->env);
+    f->dir = ct_tmpdir();
+    f->project = tl_unique("up");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct up_fx *f = *state;
+    tl_env_release(&f->env);
+    st_cleanup(f->project);
+    ct_rmdir(f->dir);
+    free(f->dir);
+    free(f->project);
+    free(f);
+    return 0;
+}
+
+#define SLEEPER "[\"sh\", \"-c\", \"echo started; trap 'exit 0' TERM; sleep 3600 & wait\"]"
+
+static const char healthy_stack[] = "services:\n"
+                                    "  db:\n"
+                                    "    image: " TEST_IMAGE "\n"
+                                    "    command: " SLEEPER "\n"
+                                    "    healthcheck:\n"
+                                    "      test: [\"CMD\", \"true\"]\n"
+                                    "      interval: 1s\n"
+                                    "  web:\n"
+                                    "    image: " TEST_IMAGE "\n"
+                                    "    command: " SLEEPER "\n"
+                                    "    depends_on:\n"
+                                    "      db:\n"
+                                    "        condition: service_healthy\n";
+
+/* Runs ccompose -p PROJECT ARGS... in the fixture's directory. */
+#define UP_RUN(f, r, ...) cb_run(&(r), (f)->dir, "-p", (f)->project, __VA_ARGS__, NULL)
+
+static char *cname(const struct up_fx *f, const char *service, int n)
+{
+    return xasprintf("%s-%s-%d", f->project, service, n);
+}
+
+static const char *label(json_t *inspect, const char *key)
+{
+    const char *v = json_string_value(json_object_get(tl_json_at(inspect, "Config/Labels"), key));
+    if (!v)
+        fail_msg("no label '%s'", key);
+    return v;
+}
+
+static void test_up_wait_then_down(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml", healthy_stack);
+    struct cb_result r;
+    UP_RUN(f, r, "--progress", "plain", "up", "-d", "--wait");
+    cb_assert_status(&r, 0);
+    char *db = cname(f, "db", 1), *web = cname(f, "web", 1);
+    /* web waited for db to be healthy. */
+    char *healthy = xasprintf("Container %s  Healthy", db);
+    char *web_created = xasprintf("Container %s  Created", web);
+    size_t h = (size_t)(strstr(buf_str(&r.err), healthy) - buf_str(&r.err));
+    cb_assert_contains(buf_str(&r.err), healthy);
+    cb_assert_contains(buf_str(&r.err), web_created);
+    assert_true(h < (size_t)(strstr(buf_str(&r.err), web_created) - buf_str(&r.err)));
+    cb_result_release(&r);
+
+    json_t *j = st_inspect(&f->env, db);
+    assert_non_null(j);
+    assert_string_equal(label(j, "com.docker.compose.project"), f->project);
+    assert_string_equal(label(j, "com.docker.compose.service"), "db");
+    assert_string_equal(label(j, "com.docker.compose.container-number"), "1");
+    assert_string_equal(label(j, "com.docker.compose.oneoff"), "False");
+    assert_string_equal(json_string_value(tl_json_at(j, "State/Health/Status")), "healthy");
+    json_decref(j);
+    char *web_id = st_id(&f->env, web);
+
+    /* With the compose file there, ps names the image as the file does. */
+    UP_RUN(f, r, "ps");
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.out), TEST_IMAGE);
+    cb_assert_contains(buf_str(&r.out), "(healthy)");
+    cb_result_release(&r);
+
+    /* A second up changes nothing. */
+    UP_RUN(f, r, "up", "-d");
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    char *again = st_id(&f->env, web);
+    assert_string_equal(web_id, again);
+
+    UP_RUN(f, r, "down", "-t", "5");
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 0);
+    assert_int_equal(st_count(&f->env, f->project, "network"), 0);
+    free(again);
+    free(web_id);
+    free(healthy);
+    free(web_created);
+    free(db);
+    free(web);
+}
+
+static void test_dry_run_changes_nothing(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml", healthy_stack);
+    struct cb_result r;
+    cb_run(&r, f->dir, "--dry-run", "-p", f->project, "up", "-d", NULL);
+    cb_assert_status(&r, 0);
+    char *line = xasprintf("container %s-web-1: create", f->project);
+    cb_assert_contains(buf_str(&r.out), line);
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 0);
+    assert_int_equal(st_count(&f->env, f->project, "network"), 0);
+    free(line);
+}
+
+static void test_attached_exit_code_from(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  once:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo hello from once; exit 3\"]\n"
+           "  other:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n");
+    struct cb_result r;
+    UP_RUN(f, r, "up", "--no-color", "--exit-code-from", "once", "-t", "5");
+    cb_assert_status(&r, 3);
+    cb_assert_contains(buf_str(&r.out), "Attaching to once-1, other-1\n");
+    cb_assert_contains(buf_str(&r.out), "once-1   | hello from once\n");
+    cb_assert_contains(buf_str(&r.out), "once-1 exited with code 3\n");
+    cb_result_release(&r);
+    /* The rest was stopped, not removed. */
+    char *other = cname(f, "other", 1);
+    char *s = st_state(&f->env, other, "Status");
+    assert_string_equal(s, "exited");
+    free(s);
+    free(other);
+}
+
+static void test_unhealthy_service_fails(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  sick:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n"
+           "    healthcheck:\n"
+           "      test: [\"CMD\", \"false\"]\n"
+           "      interval: 1s\n"
+           "      retries: 1\n");
+    struct cb_result r;
+    UP_RUN(f, r, "up", "-d", "--wait");
+    cb_assert_status(&r, 5);
+    cb_assert_contains(buf_str(&r.err), "sick");
+    cb_result_release(&r);
+}
+
+static void test_wait_timeout(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  slow:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n"
+           "    healthcheck:\n"
+           "      test: [\"CMD\", \"sleep\", \"60\"]\n"
+           "      interval: 1s\n"
+           "      timeout: 90s\n");
+    struct cb_result r;
+    UP_RUN(f, r, "up", "-d", "--wait", "--wait-timeout", "2");
+    cb_assert_status(&r, 6);
+    cb_result_release(&r);
+}
+
+static void test_scale(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  web:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n");
+    struct cb_result r;
+    UP_RUN(f, r, "up", "-d", "--scale", "web=2");
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    UP_RUN(f, r, "ps", "--format", "json");
+    cb_assert_status(&r, 0);
+    char *one = xasprintf("\"Name\":\"%s-web-1\"", f->project);
+    char *two = xasprintf("\"Name\":\"%s-web-2\"", f->project);
+    cb_assert_contains(buf_str(&r.out), one);
+    cb_assert_contains(buf_str(&r.out), two);
+    cb_result_release(&r);
+    UP_RUN(f, r, "up", "-d", "--scale", "web=many");
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+    free(one);
+    free(two);
+}
+
+static void test_ctrl_c_stops_and_exits_130(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml", healthy_stack);
+    struct cb_proc p;
+    cb_spawn(&p, f->dir, "-p", f->project, "up", "--no-color", "-t", "5", NULL);
+    cb_read_until(&p, "web-1  | started");
+    kill(p.pid, SIGINT);
+    int status = cb_finish(&p);
+    if (status != 130)
+        fail_msg("exit %d:\n%s", status, buf_str(&p.out));
+    cb_assert_contains(buf_str(&p.out), "Gracefully stopping");
+    buf_release(&p.out);
+    char *db = cname(f, "db", 1), *web = cname(f, "web", 1);
+    char *s1 = st_state(&f->env, db, "Status"), *s2 = st_state(&f->env, web, "Status");
+    assert_string_equal(s1, "exited");
+    assert_string_equal(s2, "exited");
+    free(s1);
+    free(s2);
+    free(db);
+    free(web);
+}
+
+static void test_orphans(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml", healthy_stack);
+    struct cb_result r;
+    UP_RUN(f, r, "up", "-d");
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    /* web leaves the file: its container is an orphan, reported, then removed when asked. */
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  db:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n"
+           "    healthcheck:\n"
+           "      test: [\"CMD\", \"true\"]\n"
+           "      interval: 1s\n");
+    UP_RUN(f, r, "--progress", "plain", "up", "-d");
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.err), "--remove-orphans");
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 2);
+    UP_RUN(f, r, "up", "-d", "--remove-orphans", "-t", "5");
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 1);
+}
+
+/* A service with a build section: built when its image is missing, not again unless --build, and
+ * removed by down --rmi local. */
+static void test_build_and_rmi(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "app/Dockerfile", "FROM " TEST_IMAGE "\nRUN echo built > /built\n");
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  app:\n"
+           "    build: ./app\n"
+           "    command: " SLEEPER "\n");
+    char *image = xasprintf("%s-app", f->project);
+    tl_cleanup_image(image);
+    char *built = xasprintf("Image %s  Built", image);
+    struct cb_result r;
+    UP_RUN(f, r, "--progress", "plain", "up", "-d");
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.err), built);
+    cb_result_release(&r);
+    UP_RUN(f, r, "--progress", "plain", "up", "-d");
+    cb_assert_status(&r, 0);
+    assert_null(strstr(buf_str(&r.err), "Building"));
+    cb_result_release(&r);
+    UP_RUN(f, r, "--progress", "plain", "up", "-d", "--build");
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.err), built);
+    cb_result_release(&r);
+
+    UP_RUN(f, r, "--progress", "plain", "down", "--rmi", "local", "-t", "5");
+    cb_assert_status(&r, 0);
+    char *removed = xasprintf("Image %s  Removed", image);
+    cb_assert_contains(buf_str(&r.err), removed);
+    cb_result_release(&r);
+    struct tl_result x;
+    tl_result_init(&x);
+    TL_RUN(f->env, x, engine_image_inspect(f->env.c, image, tl_on_done, &x, &err));
+    tl_assert_fails(&x, CC_ERR_NOT_FOUND);
+    tl_result_release(&x);
+    free(removed);
+    free(built);
+    free(image);
+}
+
+static void test_invalid_file(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml", "services:\n  web:\n    depends_on: [nosuch]\n");
+    struct cb_result r;
+    UP_RUN(f, r, "up", "-d");
+    cb_assert_status(&r, 3);
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_up_wait_then_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attached_exit_code_from, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unhealthy_service_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ctrl_c_stops_and_exits_130, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_build_and_rmi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_file, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
+}

@@ -1,0 +1,138 @@
+/* Running the ccompose binary from tests: in the foreground through compose-test's ct_run(), or
+ * in the background with its output on a pipe. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/lib/cli-test.h"
+#include "tests/lib/compose-test.h"
+
+static const char *binary(void)
+{
+    const char *b = getenv("CCOMPOSE_BIN");
+    return b && *b ? b : "build/ccompose";
+}
+
+void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size_t n_args)
+{
+    memset(r, 0, sizeof(*r));
+    buf_init(&r->out);
+    buf_init(&r->err);
+    const char **argv = xcalloc(n_args + 2, sizeof(*argv));
+    argv[0] = binary();
+    for (size_t i = 0; i < n_args; i++)
+        argv[i + 1] = args[i];
+    char *out = NULL, *err = NULL;
+    r->status = ct_run(cwd ? cwd : ".", argv, NULL, &out, &err);
+    buf_adds(&r->out, out ? out : "");
+    buf_adds(&r->err, err ? err : "");
+    free(out);
+    free(err);
+    free(argv);
+}
+
+void cb_run(struct cb_result *r, const char *cwd, ...)
+{
+    const char *args[64];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, cwd);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(args))
+        args[n++] = a;
+    va_end(ap);
+    cb_runv(r, cwd, args, n);
+}
+
+void cb_result_release(struct cb_result *r)
+{
+    buf_release(&r->out);
+    buf_release(&r->err);
+}
+
+void cb_assert_status(const struct cb_result *r, int want)
+{
+    if (r->status != want)
+        fail_msg("ccompose exited %d, not %d\n--- stdout:\n%s--- stderr:\n%s", r->status, want,
+                 buf_str(&r->out), buf_str(&r->err));
+}
+
+void cb_assert_contains(const char *haystack, const char *needle)
+{
+    if (!strstr(haystack, needle))
+        fail_msg("'%s' not found in:\n%s", needle, haystack);
+}
+
+void cb_spawn(struct cb_proc *p, const char *cwd, ...)
+{
+    char *argv[64];
+    size_t n = 0;
+    argv[n++] = (char *)binary();
+    va_list ap;
+    va_start(ap, cwd);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(argv) - 1)
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    memset(p, 0, sizeof(*p));
+    buf_init(&p->out);
+    buf_adds(&p->out, "");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        if (cwd && chdir(cwd) < 0)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    p->pid = pid;
+    p->out_fd = fds[0];
+}
+
+static bool read_some(struct cb_proc *p)
+{
+    char chunk[4096];
+    ssize_t n;
+    do
+        n = read(p->out_fd, chunk, sizeof(chunk));
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return false;
+    buf_add(&p->out, chunk, (size_t)n);
+    return true;
+}
+
+void cb_read_until(struct cb_proc *p, const char *needle)
+{
+    while (!strstr(buf_str(&p->out), needle))
+        if (!read_some(p))
+            fail_msg("output ended without '%s':\n%s", needle, buf_str(&p->out));
+}
+
+int cb_finish(struct cb_proc *p)
+{
+    while (read_some(p))
+        ;
+    close(p->out_fd);
+    int status;
+    assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

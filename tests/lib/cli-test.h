@@ -1,0 +1,39 @@
+/* Helpers for tests of the ccompose binary: run it (CCOMPOSE_BIN, set by scripts/run-tests.sh,
+ * else build/ccompose) with arguments and the environment given, and collect its exit status,
+ * stdout and stderr. */
+#ifndef CC_TESTS_CLI_TEST_H
+#define CC_TESTS_CLI_TEST_H
+
+#include "common/buf.h"
+
+struct cb_result {
+    int status; /* the exit code; 128 + N when killed by signal N */
+    struct buf out;
+    struct buf err;
+};
+
+/* Runs the binary with the arguments up to a NULL, in directory cwd (NULL: the current one), and
+ * waits for it. Fails the test when it cannot be started. Release r with cb_result_release(). */
+void cb_run(struct cb_result *r, const char *cwd, ...);
+/* The same with an argv array (args[n_args] need not be NULL). */
+void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size_t n_args);
+void cb_result_release(struct cb_result *r);
+/* Fails the test, showing the output, unless the exit status is want. */
+void cb_assert_status(const struct cb_result *r, int want);
+/* Fails the test, showing the output, unless haystack contains needle. */
+void cb_assert_contains(const char *haystack, const char *needle);
+
+/* A run in the background, for tests that signal it while it runs. */
+struct cb_proc {
+    int pid;
+    int out_fd; /* its stdout and stderr, merged */
+    struct buf out;
+};
+/* Starts the binary like cb_run, with stdout and stderr on one pipe. */
+void cb_spawn(struct cb_proc *p, const char *cwd, ...);
+/* Reads its output until it contains needle; fails the test if the output ends first. */
+void cb_read_until(struct cb_proc *p, const char *needle);
+/* Reads the rest of its output and waits for it; returns the exit status as cb_result's. */
+int cb_finish(struct cb_proc *p);
+
+#endif
