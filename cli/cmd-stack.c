@@ -6,12 +6,13 @@
  *
  * The files are loaded with the stack's name as the project name (so resources are named
  * "<stack>_<key>"); the scheduler does the work (sched_stack_*) and reports through callbacks,
- * which this file prints: progress as one line an event on stderr, tables on stdout. */
+ * which the shared progress display renders (cli/render.c); tables go to stdout. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/run.h"
 #include "compose/compose.h"
 #include "engine-client/engine.h"
 #include "scheduler/scheduler.h"
@@ -31,53 +32,18 @@ static const char usage[] =
     "  ps STACK                     list the tasks of a stack\n"
     "  rm STACK                     remove a stack (waits until its tasks are gone)\n";
 
-/* One operation's end. */
-struct stack_wait {
-    bool done;
-    struct cc_error err;
+/* A query's end: its rows. */
+struct stack_rows {
+    struct cli_wait w;
     json_t *rows;
 };
 
-static void on_event(const struct sched_event *ev, void *data)
-{
-    (void)data;
-    if (ev->state == SCHED_WARNING) {
-        fprintf(stderr, "warning: %s\n", ev->text ? ev->text : ev->name);
-        return;
-    }
-    fprintf(stderr, "%s %s %s%s%s\n", sched_resource_name(ev->kind), ev->name,
-            sched_state_name(ev->state), ev->text ? ": " : "", ev->text ? ev->text : "");
-}
-
-static void on_done(const struct cc_error *err, void *data)
-{
-    struct stack_wait *w = data;
-    w->done = true;
-    if (err)
-        cc_error_copy(&w->err, err);
-}
-
 static void on_rows(json_t *rows, const struct cc_error *err, void *data)
 {
-    struct stack_wait *w = data;
-    on_done(err, data);
+    struct stack_rows *r = data;
+    cli_on_done(err, &r->w);
     if (rows)
-        w->rows = json_incref(rows);
-}
-
-/* Runs the loop until w->done; prints the error and returns the exit code. */
-static int wait_for(struct cli_context *ctx, struct stack_wait *w)
-{
-    while (!w->done && uv_run(ctx->loop, UV_RUN_ONCE))
-        ;
-    if (!w->done) {
-        fprintf(stderr, "error: the operation never finished\n");
-        return CLI_EXIT_FAILURE;
-    }
-    if (w->err.kind == CC_ERR_NONE)
-        return CLI_EXIT_OK;
-    cli_error_print(&w->err);
-    return w->err.kind == CC_ERR_FAILED ? CLI_EXIT_SERVICE : cli_exit_for_error(&w->err);
+        r->rows = json_incref(rows);
 }
 
 /* Prints rows (objects) as a table of the given keys under the given headings. */
@@ -115,31 +81,17 @@ static void print_table(json_t *rows, const char *const *keys, const char *const
     json_decref(cells);
 }
 
-static int open_client(struct cli_context *ctx, struct engine_client **ret)
-{
-    struct engine_options eo = {.host = ctx->g.host};
-    struct cc_error err = CC_ERROR_INIT;
-    if (engine_client_new(ctx->loop, &eo, ret, &err) < 0) {
-        cli_error_print(&err);
-        int code = cli_exit_for_error(&err);
-        cc_error_release(&err);
-        return code;
-    }
-    return CLI_EXIT_OK;
-}
-
 static int query(struct cli_context *ctx, enum sched_stack_query what, const char *stack)
 {
     struct engine_client *c = NULL;
-    int code = open_client(ctx, &c);
+    int code = cli_engine_open(ctx, &c);
     if (code)
         return code;
-    struct stack_wait w = {false, CC_ERROR_INIT, NULL};
-    struct cc_error err = CC_ERROR_INIT;
-    if (!sched_stack_query(ctx->loop, c, what, stack, on_rows, &w, &err)) {
-        cli_error_print(&err);
-        code = cli_exit_for_error(&err);
-    } else if (!(code = wait_for(ctx, &w))) {
+    struct stack_rows r = {.w = {.err = CC_ERROR_INIT}};
+    if (sched_stack_query(ctx->loop, c, what, stack, on_rows, &r, &r.w.err))
+        cli_wait_run(ctx->loop, &r.w);
+    if (!(code = cli_wait_exit(&r.w))) {
+        json_t *rows = r.rows;
         static const char *const ls_keys[] = {"Name", "Services"};
         static const char *const ls_heads[] = {"NAME", "SERVICES"};
         static const char *const svc_keys[] = {"ID", "Name", "Mode", "Replicas", "Image", "Ports"};
@@ -153,10 +105,10 @@ static int query(struct cli_context *ctx, enum sched_stack_query what, const cha
         json_t *row;
         switch (what) {
         case SCHED_STACK_LS:
-            print_table(w.rows, ls_keys, ls_heads, 2);
+            print_table(rows, ls_keys, ls_heads, 2);
             break;
         case SCHED_STACK_SERVICES:
-            json_array_foreach(w.rows, i, row)
+            json_array_foreach(rows, i, row)
             {
                 char *rep = xasprintf(
                     "%lld/%lld", (long long)json_integer_value(json_object_get(row, "Running")),
@@ -164,39 +116,49 @@ static int query(struct cli_context *ctx, enum sched_stack_query what, const cha
                 json_object_set_new(row, "Replicas", json_string(rep));
                 free(rep);
             }
-            print_table(w.rows, svc_keys, svc_heads, 6);
+            print_table(rows, svc_keys, svc_heads, 6);
             break;
         case SCHED_STACK_PS:
-            print_table(w.rows, ps_keys, ps_heads, 7);
+            print_table(rows, ps_keys, ps_heads, 7);
             break;
         }
     }
-    json_decref(w.rows);
-    cc_error_release(&w.err);
-    cc_error_release(&err);
+    json_decref(r.rows);
+    cc_error_release(&r.w.err);
     engine_client_free(c);
+    return code;
+}
+
+/* Deploy (project set) or rm (project NULL) with the progress display. A deploy whose services do
+ * not converge exits 5, as a service that failed to start. */
+static int run_op(struct cli_context *ctx, const struct compose_project *project, const char *stack,
+                  const struct sched_stack_options *o)
+{
+    struct engine_client *c = NULL;
+    int code = cli_engine_open(ctx, &c);
+    if (code)
+        return code;
+    struct cli_wait w = {.err = CC_ERROR_INIT, .progress = cli_progress_new(ctx)};
+    struct sched_op *op =
+        project ? sched_stack_deploy(ctx->loop, c, project, o, cli_on_event, cli_on_done, &w, &w.err)
+                : sched_stack_rm(ctx->loop, c, stack, o, cli_on_event, cli_on_done, &w, &w.err);
+    if (op)
+        cli_wait_run(ctx->loop, &w);
+    cli_progress_free(w.progress);
+    code = cli_wait_exit(&w);
+    if (op && w.err.kind == CC_ERR_FAILED)
+        code = CLI_EXIT_SERVICE;
+    cc_error_release(&w.err);
+    engine_client_free(c);
+    /* The client's cancelled requests and handles close on the loop before the model goes. */
+    uv_run(ctx->loop, UV_RUN_DEFAULT);
     return code;
 }
 
 static int rm(struct cli_context *ctx, const char *stack)
 {
-    struct engine_client *c = NULL;
-    int code = open_client(ctx, &c);
-    if (code)
-        return code;
-    struct stack_wait w = {false, CC_ERROR_INIT, NULL};
-    struct cc_error err = CC_ERROR_INIT;
     struct sched_stack_options o = {.parallel = ctx->g.parallel};
-    if (!sched_stack_rm(ctx->loop, c, stack, &o, on_event, on_done, &w, &err)) {
-        cli_error_print(&err);
-        code = cli_exit_for_error(&err);
-    } else {
-        code = wait_for(ctx, &w);
-    }
-    cc_error_release(&w.err);
-    cc_error_release(&err);
-    engine_client_free(c);
-    return code;
+    return run_op(ctx, NULL, stack, &o);
 }
 
 enum { OPT_PRUNE = 256, OPT_RESOLVE, OPT_DETACH, OPT_WAIT, OPT_WAIT_TIMEOUT };
@@ -279,24 +241,7 @@ static int deploy(struct cli_context *ctx, int argc, char **argv)
     struct compose_project *p = NULL;
     if ((code = cli_project_load(&sctx, NULL, 0, &p)))
         goto out;
-    struct engine_client *c = NULL;
-    if ((code = open_client(ctx, &c))) {
-        compose_project_free(p);
-        goto out;
-    }
-    struct stack_wait w = {false, CC_ERROR_INIT, NULL};
-    struct cc_error err = CC_ERROR_INIT;
-    if (!sched_stack_deploy(ctx->loop, c, p, &o, on_event, on_done, &w, &err)) {
-        cli_error_print(&err);
-        code = err.kind == CC_ERR_INVALID_CONFIG ? CLI_EXIT_CONFIG : cli_exit_for_error(&err);
-    } else {
-        code = wait_for(ctx, &w);
-    }
-    cc_error_release(&w.err);
-    cc_error_release(&err);
-    engine_client_free(c);
-    /* The client's cancelled requests and handles close on the loop before the model goes. */
-    uv_run(ctx->loop, UV_RUN_DEFAULT);
+    code = run_op(ctx, p, NULL, &o);
     compose_project_free(p);
 out:
     free(files);

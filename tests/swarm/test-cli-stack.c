@@ -95,8 +95,8 @@ static void test_cli_stack(void **state)
 
     EXPECT_RUN(0, out, "stack deploy -c compose.yaml --resolve-image never --detach=false %s",
                stack);
-    assert_non_null(strstr(out, "warning: services.web.depends_on: not supported in swarm mode"));
-    char *needle = xasprintf("service %s Running: 2/2 tasks running", web);
+    assert_non_null(strstr(out, "services.web.depends_on: not supported in swarm mode"));
+    char *needle = xasprintf("Service %s  Running  2/2 tasks running", web);
     assert_non_null(strstr(out, needle));
     free(needle);
     free(out);
@@ -128,7 +128,7 @@ static void test_cli_stack(void **state)
     /* An override file changes the environment: the service is updated, its version moves. */
     EXPECT_RUN(0, out, "stack deploy -c compose.yaml -c blue.yaml --resolve-image never --wait %s",
                stack);
-    needle = xasprintf("service %s Updated", web);
+    needle = xasprintf("Service %s  Updated", web);
     assert_non_null(strstr(out, needle));
     free(needle);
     free(out);
@@ -141,7 +141,7 @@ static void test_cli_stack(void **state)
 
     /* --prune removes worker, which the file no longer has. */
     EXPECT_RUN(0, out, "stack deploy -c only-web.yaml --prune --resolve-image never %s", stack);
-    needle = xasprintf("service %s Removed", worker);
+    needle = xasprintf("Service %s  Removed", worker);
     assert_non_null(strstr(out, needle));
     free(needle);
     free(out);
