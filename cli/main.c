@@ -19,6 +19,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_pull,
     &cli_cmd_push,
     &cli_cmd_restart,
+    &cli_cmd_stack,
     &cli_cmd_start,
     &cli_cmd_stop,
     &cli_cmd_up,

@@ -1,12 +1,11 @@
-/* Running the ccompose binary from tests: fork, exec, read stdout and stderr until both close,
- * then wait for the exit status. */
+/* Running the ccompose binary from tests: in the foreground through compose-test's ct_run(), or
+ * in the background with its output on a pipe. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "tests/lib/cli-test.h"
+#include "tests/lib/compose-test.h"
 
 static const char *binary(void)
 {
@@ -27,58 +27,17 @@ void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size
     memset(r, 0, sizeof(*r));
     buf_init(&r->out);
     buf_init(&r->err);
-    buf_adds(&r->out, "");
-    buf_adds(&r->err, "");
-    int out[2], err[2];
-    assert_int_equal(pipe(out), 0);
-    assert_int_equal(pipe(err), 0);
-    char **argv = xcalloc(n_args + 2, sizeof(*argv));
-    argv[0] = (char *)binary();
+    const char **argv = xcalloc(n_args + 2, sizeof(*argv));
+    argv[0] = binary();
     for (size_t i = 0; i < n_args; i++)
-        argv[i + 1] = (char *)args[i];
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(out[0]);
-        close(err[0]);
-        close(out[1]);
-        close(err[1]);
-        if (cwd && chdir(cwd) < 0)
-            _exit(126);
-        execv(argv[0], argv);
-        _exit(127);
-    }
+        argv[i + 1] = args[i];
+    char *out = NULL, *err = NULL;
+    r->status = ct_run(cwd ? cwd : ".", argv, NULL, &out, &err);
+    buf_adds(&r->out, out ? out : "");
+    buf_adds(&r->err, err ? err : "");
+    free(out);
+    free(err);
     free(argv);
-    close(out[1]);
-    close(err[1]);
-    struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    struct buf *bufs[2] = {&r->out, &r->err};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) {
-            assert_int_equal(errno, EINTR);
-            continue;
-        }
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || !fds[i].revents)
-                continue;
-            char chunk[4096];
-            ssize_t n = read(fds[i].fd, chunk, sizeof(chunk));
-            if (n > 0) {
-                buf_add(bufs[i], chunk, (size_t)n);
-            } else {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void cb_run(struct cb_result *r, const char *cwd, ...)
