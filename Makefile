@@ -28,9 +28,12 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/*/test-*.c)
 INTEG_SRC := $(wildcard tests/integration/test-*.c)
+# Swarm tests run inside a private single-node swarm (tests/swarm/private-swarm.sh), never on the
+# shared engine; scripts/run-tests.sh wraps each binary in it.
+SWARM_SRC := $(wildcard tests/swarm/test-*.c)
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
-INTEG_BIN := $(INTEG_SRC:%.c=$(BUILD)/%)
+INTEG_BIN := $(INTEG_SRC:%.c=$(BUILD)/%) $(SWARM_SRC:%.c=$(BUILD)/%)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -88,10 +91,9 @@ test: $(BUILD)/ccompose $(UNIT_BIN) $(INTEG_BIN)
 test-unit: $(UNIT_BIN)
 	scripts/run-tests.sh --unit $(BUILD)
 
+# Every stage runs even when one fails; scripts/check.sh adds up their counts on the last line.
 check: setup
-	$(MAKE) test
-	$(MAKE) sanitize-test
-	$(MAKE) fuzz-smoke
+	scripts/check.sh $(MAKE)
 
 sanitize: setup
 	$(MAKE) sanitize-test
@@ -156,5 +158,11 @@ fuzz-smoke: $(FUZZ_BIN)
 # The voting app end-to-end tests (tests/e2e/) with a compose command: COMPOSE="docker-compose"
 # or, by default, this build's ccompose.
 .PHONY: test-e2e
-test-e2e:
+test-e2e: $(BUILD)/ccompose
 	COMPOSE="$${COMPOSE:-$(BUILD)/ccompose}" tests/e2e/run.sh
+
+# Benchmarks against docker-compose (bench/*/run, see bench/README.md); needs an engine with the
+# machine set up. Ends with "N passed, N failed".
+.PHONY: bench
+bench: $(BUILD)/ccompose
+	CCOMPOSE="$${CCOMPOSE:-$(BUILD)/ccompose}" scripts/run-bench.sh

@@ -62,4 +62,17 @@ struct engine_request *engine_call_json(struct engine_client *c, const char *met
 /* Fails with CC_ERR_USAGE when id is NULL or empty, naming what. */
 int engine_check_id(const char *id, const char *what, struct cc_error *reterr);
 
+/* The shapes most typed calls take: "GET BASE?filters=" (filters borrowed, may be NULL);
+ * "POST PATH" with a body (borrowed; NULL fails with CC_ERR_USAGE naming what); and
+ * "METHOD PREFIX<id>SUFFIX" (an empty id fails naming what; body borrowed, may be NULL). */
+struct engine_request *engine_list_call(struct engine_client *c, const char *base, json_t *filters,
+                                        engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_create_call(struct engine_client *c, const char *path_s, json_t *body,
+                                          const char *what, engine_cb cb, void *data,
+                                          struct cc_error *reterr);
+struct engine_request *engine_id_call(struct engine_client *c, const char *method,
+                                      const char *prefix, const char *id, const char *suffix,
+                                      const char *what, json_t *body, engine_cb cb, void *data,
+                                      struct cc_error *reterr);
+
 #endif

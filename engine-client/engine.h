@@ -257,4 +257,75 @@ struct engine_request *engine_image_build(struct engine_client *c,
                                           engine_json_item_cb on_progress, engine_cb cb, void *data,
                                           struct cc_error *reterr);
 
+/* ---- Swarm -------------------------------------------------------------------------------- */
+
+/* Swarm-mode calls answer only on a manager: elsewhere they fail with CC_ERR_SERVER (503) and the
+ * engine's "This node is not a swarm manager..." in err->engine_message. Whether the engine is in
+ * a swarm at all is engine_info()'s Swarm.LocalNodeState ("active", "inactive", ...). Overlay
+ * networks are made with engine_network_create() ({"Driver": "overlay", "Attachable": ...}).
+ * Bodies are the engine's own specs (ServiceSpec, SecretSpec, ConfigSpec), built by callers. */
+
+/* GET /swarm. result: {"ID", "Version": {"Index"}, "Spec", "JoinTokens", ...}. */
+struct engine_request *engine_swarm_inspect(struct engine_client *c, engine_cb cb, void *data,
+                                            struct cc_error *reterr);
+
+/* GET /services?filters=&status=. status: each service also carries "ServiceStatus"
+ * ({"RunningTasks", "DesiredTasks"}). filters borrowed, may be NULL ({"label": [...],
+ * "name": [...], "id": [...], "mode": [...]}). result: the array. */
+struct engine_request *engine_service_list(struct engine_client *c, json_t *filters, bool status,
+                                           engine_cb cb, void *data, struct cc_error *reterr);
+/* POST /services/create. spec (a ServiceSpec) borrowed; auth the X-Registry-Auth value or NULL.
+ * result: {"ID": ..., "Warnings": [...]}. A name in use fails with CC_ERR_CONFLICT. */
+struct engine_request *engine_service_create(struct engine_client *c, json_t *spec,
+                                             const char *auth, engine_cb cb, void *data,
+                                             struct cc_error *reterr);
+/* GET /services/{id or name}. result includes "ID", "Version": {"Index"}, "Spec",
+ * "PreviousSpec", "UpdateStatus". */
+struct engine_request *engine_service_inspect(struct engine_client *c, const char *id,
+                                              engine_cb cb, void *data, struct cc_error *reterr);
+/* POST /services/{id}/update?version=. spec replaces the service's whole spec (borrowed); version
+ * is the Version.Index of the inspect it was based on: a stale one fails (CC_ERR_SERVER or
+ * CC_ERR_BAD_REQUEST, "update out of sequence"). result: {"Warnings": [...]} or NULL. */
+struct engine_request *engine_service_update(struct engine_client *c, const char *id,
+                                             unsigned long long version, json_t *spec,
+                                             const char *auth, engine_cb cb, void *data,
+                                             struct cc_error *reterr);
+/* DELETE /services/{id}. The service's tasks go afterwards, asynchronously. */
+struct engine_request *engine_service_remove(struct engine_client *c, const char *id, engine_cb cb,
+                                             void *data, struct cc_error *reterr);
+
+/* GET /distribution/{image}/json: the registry's view of image, through the engine.
+ * result: {"Descriptor": {"digest": "sha256:...", ...}, "Platforms": [...]}. auth as in
+ * engine_image_pull. An image no registry answers for fails (CC_ERR_NOT_FOUND, CC_ERR_SERVER,
+ * CC_ERR_FAILED...). */
+struct engine_request *engine_distribution_inspect(struct engine_client *c, const char *image,
+                                                   const char *auth, engine_cb cb, void *data,
+                                                   struct cc_error *reterr);
+
+/* GET /tasks?filters= ({"service": [...], "label": [...], "desired-state": ["running"], ...}).
+ * result: the array; each task has "ServiceID", "Slot" (replicated), "NodeID", "DesiredState",
+ * "Status": {"State", "Message", "Err", "ContainerStatus"}. */
+struct engine_request *engine_task_list(struct engine_client *c, json_t *filters, engine_cb cb,
+                                        void *data, struct cc_error *reterr);
+
+/* Secrets and configs: GET /secrets?filters=, POST /secrets/create with {"Name", "Labels",
+ * "Data": base64} (result {"ID"}), GET and DELETE /secrets/{id or name}; the same for configs.
+ * Their data cannot change: a new content needs a new name. */
+struct engine_request *engine_secret_list(struct engine_client *c, json_t *filters, engine_cb cb,
+                                          void *data, struct cc_error *reterr);
+struct engine_request *engine_secret_create(struct engine_client *c, json_t *spec, engine_cb cb,
+                                            void *data, struct cc_error *reterr);
+struct engine_request *engine_secret_inspect(struct engine_client *c, const char *id, engine_cb cb,
+                                             void *data, struct cc_error *reterr);
+struct engine_request *engine_secret_remove(struct engine_client *c, const char *id, engine_cb cb,
+                                            void *data, struct cc_error *reterr);
+struct engine_request *engine_config_list(struct engine_client *c, json_t *filters, engine_cb cb,
+                                          void *data, struct cc_error *reterr);
+struct engine_request *engine_config_create(struct engine_client *c, json_t *spec, engine_cb cb,
+                                            void *data, struct cc_error *reterr);
+struct engine_request *engine_config_inspect(struct engine_client *c, const char *id, engine_cb cb,
+                                             void *data, struct cc_error *reterr);
+struct engine_request *engine_config_remove(struct engine_client *c, const char *id, engine_cb cb,
+                                            void *data, struct cc_error *reterr);
+
 #endif

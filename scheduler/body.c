@@ -26,22 +26,43 @@ struct ctx {
 static int bad(const struct ctx *c, const struct compose_pos *pos, const char *key, const char *fmt,
                ...) CC_PRINTF(4, 5);
 
+static int vbad(struct cc_error *reterr, const struct compose_service *s,
+                const struct compose_pos *pos, const char *key, const char *fmt, va_list ap)
+    CC_PRINTF(5, 0);
+
+static int vbad(struct cc_error *reterr, const struct compose_service *s,
+                const struct compose_pos *pos, const char *key, const char *fmt, va_list ap)
+{
+    if (!reterr)
+        return -1;
+    char *msg = xvasprintf(fmt, ap);
+    cc_error_set(reterr, CC_ERR_INVALID_CONFIG, "%s", msg);
+    free(msg);
+    char *path = xasprintf("services.%s.%s", s->name, key);
+    cc_error_key_path(reterr, path);
+    free(path);
+    if (pos && pos->file)
+        cc_error_where(reterr, pos->file, pos->line, pos->col);
+    return -1;
+}
+
 static int bad(const struct ctx *c, const struct compose_pos *pos, const char *key, const char *fmt,
                ...)
 {
-    if (!c->reterr)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    char *msg = xvasprintf(fmt, ap);
+    vbad(c->reterr, c->s, pos, key, fmt, ap);
     va_end(ap);
-    cc_error_set(c->reterr, CC_ERR_INVALID_CONFIG, "%s", msg);
-    free(msg);
-    char *path = xasprintf("services.%s.%s", c->s->name, key);
-    cc_error_key_path(c->reterr, path);
-    free(path);
-    if (pos && pos->file)
-        cc_error_where(c->reterr, pos->file, pos->line, pos->col);
+    return -1;
+}
+
+int sched_service_error(struct cc_error *reterr, const struct compose_service *s,
+                        const struct compose_pos *pos, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vbad(reterr, s, pos, key, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -295,56 +316,64 @@ static json_t *mount_json(const char *type, const char *source, const char *targ
     return o;
 }
 
+/* One entry of volumes: as a Mount, the same shape for a container's HostConfig.Mounts and a
+ * swarm task's ContainerSpec.Mounts. NULL for a cluster volume, which neither can take at 1.41. */
+static json_t *mount_of(const struct compose_project *p, const struct compose_mount *m)
+{
+    json_t *mnt = NULL;
+    switch (m->type) {
+    case COMPOSE_MOUNT_BIND:
+        mnt = mount_json("bind", m->source, m->target, m->read_only);
+        if (m->propagation)
+            put(mnt, "BindOptions", json_pack("{s:s}", "Propagation", m->propagation));
+        break;
+    case COMPOSE_MOUNT_VOLUME: {
+        /* A named volume mounts the project volume's engine name; anonymous ones have no
+         * source and the engine names them. */
+        const struct compose_volume *v = m->source ? compose_project_volume(p, m->source) : NULL;
+        mnt = mount_json("volume", v ? sched_volume_name(v) : m->source, m->target, m->read_only);
+        if (m->nocopy || m->subpath) {
+            json_t *vo = json_object();
+            if (m->nocopy)
+                put(vo, "NoCopy", json_true());
+            put_str(vo, "Subpath", m->subpath); /* API 1.45+; older engines ignore it */
+            put(mnt, "VolumeOptions", vo);
+        }
+        break;
+    }
+    case COMPOSE_MOUNT_TMPFS:
+        mnt = mount_json("tmpfs", NULL, m->target, m->read_only);
+        if (m->tmpfs_size != COMPOSE_UNSET || m->tmpfs_mode != COMPOSE_UNSET) {
+            json_t *to = json_object();
+            put_i64(to, "SizeBytes", m->tmpfs_size);
+            put_i64(to, "Mode", m->tmpfs_mode);
+            put(mnt, "TmpfsOptions", to);
+        }
+        break;
+    case COMPOSE_MOUNT_NPIPE:
+        mnt = mount_json("npipe", m->source, m->target, m->read_only);
+        break;
+    case COMPOSE_MOUNT_CLUSTER:
+        return NULL;
+    }
+    put_str(mnt, "Consistency", m->consistency);
+    return mnt;
+}
+
 static int add_volumes(const struct ctx *c, json_t *hc)
 {
     for (size_t i = 0; i < c->s->n_volumes; i++) {
         const struct compose_mount *m = &c->s->volumes[i];
-        json_t *mnt = NULL;
-        switch (m->type) {
-        case COMPOSE_MOUNT_BIND:
-            if (m->create_host_path) {
-                char *bind = bind_string(m);
-                push(array_at(hc, "Binds"), json_string(bind));
-                free(bind);
-                continue;
-            }
-            mnt = mount_json("bind", m->source, m->target, m->read_only);
-            if (m->propagation)
-                put(mnt, "BindOptions", json_pack("{s:s}", "Propagation", m->propagation));
-            break;
-        case COMPOSE_MOUNT_VOLUME: {
-            /* A named volume mounts the project volume's engine name; anonymous ones have no
-             * source and the engine names them. */
-            const struct compose_volume *v =
-                m->source ? compose_project_volume(c->p, m->source) : NULL;
-            mnt =
-                mount_json("volume", v ? sched_volume_name(v) : m->source, m->target, m->read_only);
-            if (m->nocopy || m->subpath) {
-                json_t *vo = json_object();
-                if (m->nocopy)
-                    put(vo, "NoCopy", json_true());
-                put_str(vo, "Subpath", m->subpath); /* API 1.45+; older engines ignore it */
-                put(mnt, "VolumeOptions", vo);
-            }
-            break;
+        if (m->type == COMPOSE_MOUNT_BIND && m->create_host_path) {
+            char *bind = bind_string(m);
+            push(array_at(hc, "Binds"), json_string(bind));
+            free(bind);
+            continue;
         }
-        case COMPOSE_MOUNT_TMPFS:
-            mnt = mount_json("tmpfs", NULL, m->target, m->read_only);
-            if (m->tmpfs_size != COMPOSE_UNSET || m->tmpfs_mode != COMPOSE_UNSET) {
-                json_t *to = json_object();
-                put_i64(to, "SizeBytes", m->tmpfs_size);
-                put_i64(to, "Mode", m->tmpfs_mode);
-                put(mnt, "TmpfsOptions", to);
-            }
-            break;
-        case COMPOSE_MOUNT_NPIPE:
-            mnt = mount_json("npipe", m->source, m->target, m->read_only);
-            break;
-        case COMPOSE_MOUNT_CLUSTER:
+        json_t *mnt = mount_of(c->p, m);
+        if (!mnt)
             return bad(c, &m->pos, "volumes", "cluster volume '%s' needs swarm mode",
                        m->source ? m->source : m->target);
-        }
-        put_str(mnt, "Consistency", m->consistency);
         push(array_at(hc, "Mounts"), mnt);
     }
     return 0;
@@ -862,4 +891,56 @@ json_t *sched_volume_body(const struct compose_project *p, const struct compose_
     put_kvv(body, "DriverOpts", &v->driver_opts);
     put(body, "Labels", resource_labels(p, &v->labels, SCHED_LABEL_VOLUME, v->key));
     return body;
+}
+
+/* ---- Shared with stack-spec.c (body.h) ------------------------------------------------------- */
+
+void sched_json_put_str(json_t *o, const char *key, const char *v)
+{
+    put_str(o, key, v);
+}
+
+void sched_json_put_strv(json_t *o, const char *key, const struct compose_strv *sv)
+{
+    put_strv(o, key, sv);
+}
+
+void sched_json_put_kvv(json_t *o, const char *key, const struct compose_kvv *kvv)
+{
+    put_kvv(o, key, kvv);
+}
+
+void sched_json_put_i64(json_t *o, const char *key, int64_t v)
+{
+    put_i64(o, key, v);
+}
+
+json_t *sched_json_strv(const struct compose_strv *sv)
+{
+    return strv_json(sv);
+}
+
+json_t *sched_json_kvv(const struct compose_kvv *kvv)
+{
+    return kvv_json(kvv);
+}
+
+json_t *sched_json_env(const struct compose_kvv *env)
+{
+    return env_json(env);
+}
+
+json_t *sched_json_healthcheck(const struct compose_healthcheck *h)
+{
+    return healthcheck_json(h);
+}
+
+bool sched_port_range(const char *str, unsigned long *lo, unsigned long *hi)
+{
+    return parse_range(str, lo, hi);
+}
+
+json_t *sched_json_mount(const struct compose_project *p, const struct compose_mount *m)
+{
+    return mount_of(p, m);
 }

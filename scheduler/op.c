@@ -10,14 +10,18 @@
 #include "scheduler/scheduler-internal.h"
 
 static const char *const state_names[] = {
-    [SCHED_CREATING] = "Creating",   [SCHED_CREATED] = "Created",   [SCHED_RECREATE] = "Recreate",
-    [SCHED_RECREATED] = "Recreated", [SCHED_STARTING] = "Starting", [SCHED_STARTED] = "Started",
-    [SCHED_RUNNING] = "Running",     [SCHED_WAITING] = "Waiting",   [SCHED_HEALTHY] = "Healthy",
-    [SCHED_EXITED] = "Exited",       [SCHED_STOPPING] = "Stopping", [SCHED_STOPPED] = "Stopped",
-    [SCHED_REMOVING] = "Removing",   [SCHED_REMOVED] = "Removed",   [SCHED_WARNING] = "Warning",
-    [SCHED_ERROR] = "Error",         [SCHED_RESTARTING] = "Restarting",
-    [SCHED_RESTARTED] = "Restarted", [SCHED_PULLING] = "Pulling",   [SCHED_PULLED] = "Pulled",
-    [SCHED_BUILDING] = "Building",   [SCHED_BUILT] = "Built",
+    [SCHED_CREATING] = "Creating",     [SCHED_CREATED] = "Created",
+    [SCHED_RECREATE] = "Recreate",     [SCHED_RECREATED] = "Recreated",
+    [SCHED_STARTING] = "Starting",     [SCHED_STARTED] = "Started",
+    [SCHED_RUNNING] = "Running",       [SCHED_WAITING] = "Waiting",
+    [SCHED_HEALTHY] = "Healthy",       [SCHED_EXITED] = "Exited",
+    [SCHED_STOPPING] = "Stopping",     [SCHED_STOPPED] = "Stopped",
+    [SCHED_REMOVING] = "Removing",     [SCHED_REMOVED] = "Removed",
+    [SCHED_WARNING] = "Warning",       [SCHED_ERROR] = "Error",
+    [SCHED_RESTARTING] = "Restarting", [SCHED_PULLING] = "Pulling",
+    [SCHED_PULLED] = "Pulled",         [SCHED_BUILDING] = "Building",
+    [SCHED_BUILT] = "Built",           [SCHED_UPDATING] = "Updating",
+    [SCHED_UPDATED] = "Updated",       [SCHED_RESTARTED] = "Restarted",
 };
 
 const char *sched_state_name(enum sched_state state)
@@ -36,6 +40,14 @@ const char *sched_resource_name(enum sched_resource kind)
         return "container";
     case SCHED_RES_IMAGE:
         return "image";
+    case SCHED_RES_SERVICE:
+        return "service";
+    case SCHED_RES_SECRET:
+        return "secret";
+    case SCHED_RES_CONFIG:
+        return "config";
+    case SCHED_RES_TASK:
+        return "task";
     }
     return "?";
 }

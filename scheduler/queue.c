@@ -139,6 +139,34 @@ static struct engine_request *submit(struct engine_client *c, struct qcall *qc,
         return engine_image_inspect(c, id, on_call_done, qc, err);
     case SCHED_CALL_CONTAINER_LOGS:
         return submit_logs(c, qc, err);
+    case SCHED_CALL_INFO:
+        return engine_info(c, on_call_done, qc, err);
+    case SCHED_CALL_DISTRIBUTION_INSPECT:
+        return engine_distribution_inspect(c, id, NULL, on_call_done, qc, err);
+    case SCHED_CALL_SERVICE_LIST:
+        return engine_service_list(c, qc->body, qc->flag, on_call_done, qc, err);
+    case SCHED_CALL_SERVICE_CREATE:
+        return engine_service_create(c, qc->body, NULL, on_call_done, qc, err);
+    case SCHED_CALL_SERVICE_UPDATE:
+        return engine_service_update(
+            c, id, (unsigned long long)json_integer_value(json_object_get(qc->body, "Version")),
+            json_object_get(qc->body, "Spec"), NULL, on_call_done, qc, err);
+    case SCHED_CALL_SERVICE_REMOVE:
+        return engine_service_remove(c, id, on_call_done, qc, err);
+    case SCHED_CALL_TASK_LIST:
+        return engine_task_list(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_SECRET_LIST:
+        return engine_secret_list(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_SECRET_CREATE:
+        return engine_secret_create(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_SECRET_REMOVE:
+        return engine_secret_remove(c, id, on_call_done, qc, err);
+    case SCHED_CALL_CONFIG_LIST:
+        return engine_config_list(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_CONFIG_CREATE:
+        return engine_config_create(c, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_CONFIG_REMOVE:
+        return engine_config_remove(c, id, on_call_done, qc, err);
     }
     return NULL;
 }

@@ -33,6 +33,21 @@ enum sched_call_kind {
     SCHED_CALL_CONTAINER_LOGS, /* the last timeout_s lines (flag: the container has a TTY); the
                                 * result is a JSON string of the output, stdout and stderr
                                 * interleaved, not checked for UTF-8 (read it as bytes) */
+    /* Swarm (stack): lists take their filters as body; SERVICE_LIST's flag asks for task counts;
+     * SERVICE_UPDATE's body is {"Version": index, "Spec": spec}. */
+    SCHED_CALL_INFO,
+    SCHED_CALL_DISTRIBUTION_INSPECT,
+    SCHED_CALL_SERVICE_LIST,
+    SCHED_CALL_SERVICE_CREATE,
+    SCHED_CALL_SERVICE_UPDATE,
+    SCHED_CALL_SERVICE_REMOVE,
+    SCHED_CALL_TASK_LIST,
+    SCHED_CALL_SECRET_LIST,
+    SCHED_CALL_SECRET_CREATE,
+    SCHED_CALL_SECRET_REMOVE,
+    SCHED_CALL_CONFIG_LIST,
+    SCHED_CALL_CONFIG_CREATE,
+    SCHED_CALL_CONFIG_REMOVE,
 };
 
 struct sched_queue;

@@ -37,7 +37,16 @@
 
 /* ---- Reporting ----------------------------------------------------------------------------- */
 
-enum sched_resource { SCHED_RES_NETWORK = 0, SCHED_RES_VOLUME, SCHED_RES_CONTAINER, SCHED_RES_IMAGE };
+enum sched_resource {
+    SCHED_RES_NETWORK = 0,
+    SCHED_RES_VOLUME,
+    SCHED_RES_CONTAINER,
+    SCHED_RES_IMAGE,
+    SCHED_RES_SERVICE, /* swarm services, secrets, configs and tasks: `stack` */
+    SCHED_RES_SECRET,
+    SCHED_RES_CONFIG,
+    SCHED_RES_TASK,
+};
 
 enum sched_state {
     SCHED_CREATING = 0,
@@ -62,12 +71,15 @@ enum sched_state {
     SCHED_PULLED,
     SCHED_BUILDING,
     SCHED_BUILT,
+    SCHED_UPDATING, /* a swarm service's spec is being replaced, and its tasks with it */
+    SCHED_UPDATED,
 };
 
 /* "Creating", "Created", ... as docker compose prints them. */
 const char *sched_state_name(enum sched_state state);
 const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container",
                                                               "image" */
+const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container", ... */
 
 struct sched_event {
     enum sched_resource kind;
@@ -231,10 +243,14 @@ struct sched_op;
  * project's container events, observes, plans (on_plan, may be NULL, sees the plan before it
  * runs), then runs it, reporting each state change to on_event. done is called once, from the
  * loop: NULL when every selected service converged; else the first failure (a dependency that
- * failed names itself and its state, CC_ERR_FAILED; plan errors as sched_plan_build; with wait,
- * CC_ERR_TIMEOUT). With wait, done waits until every selected service runs, is healthy where it
- * has a health check, and has completed where some service depends on its completion (a one-shot
- * that exited 0 counts as done). Returns NULL with *reterr set on unusable arguments (done is then
+ * failed names its container and what happened on the first line, "service 'web' cannot start:
+ * dependency 'db' container 'p-db-1' is unhealthy", then, one a line, its state and exit code,
+ * its last health check's output and its last log lines, CC_ERR_FAILED; a refused start the
+ * same way; plan errors as sched_plan_build; with wait, CC_ERR_TIMEOUT). An exit that the
+ * container's restart policy undoes is not a failure: dependents wait for the next run. With
+ * wait, done waits until every selected service runs, is healthy where it has a health check,
+ * and has completed where some service depends on its completion (a one-shot that exited 0
+ * counts as done). Returns NULL with *reterr set on unusable arguments (done is then
  * never called). */
 struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
                           const struct compose_project *project,
@@ -311,6 +327,67 @@ struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c,
                                  const struct sched_lifecycle_options *opts,
                                  sched_event_cb on_event, sched_done_cb done, void *data,
                                  struct cc_error *reterr);
+/* ---- Swarm stacks (`ccompose stack`) -------------------------------------------------------- */
+
+/* A stack is a compose model deployed to a swarm, as `docker stack deploy` does: the model is
+ * loaded with the stack's name as its project name; overlay networks, secrets and configs are
+ * made first, then one swarm service per compose service ("<stack>_<service>"), created or
+ * updated with its current version index. Everything carries com.docker.stack.namespace=<stack>,
+ * which is how ls, services, ps and rm find it again. Keys swarm cannot honour are reported as
+ * SCHED_WARNING events naming the key. Events use SCHED_RES_SERVICE/SECRET/CONFIG/NETWORK/TASK.
+ * Fails with CC_ERR_UNSUPPORTED when the engine is not a swarm manager. */
+
+enum sched_resolve_image {
+    SCHED_RESOLVE_ALWAYS = 0, /* pin each image to the digest its registry reports */
+    SCHED_RESOLVE_CHANGED,    /* only images that differ from the deployed service's */
+    SCHED_RESOLVE_NEVER,      /* send images as written */
+};
+
+struct sched_stack_options {
+    bool prune;                          /* deploy: remove the stack's services not in the model */
+    enum sched_resolve_image resolve_image;
+    bool wait;              /* deploy: return once every service runs as many tasks as it wants
+                               (healthy ones, where it has a health check) and no update is in
+                               progress; rm always waits until the tasks are gone */
+    int64_t wait_timeout_ms; /* 0: no limit */
+    int parallel;            /* engine calls in flight; 0: 16 */
+};
+
+/* Deploys project (borrowed; must outlive the operation). done as sched_up: NULL once deployed
+ * (and, with wait, converged); else the first failure: CC_ERR_FAILED when a service cannot
+ * converge (its tasks fail again and again: the message carries the last task's error),
+ * CC_ERR_TIMEOUT, CC_ERR_NOT_FOUND for an external network, secret or config that does not
+ * exist, an engine error otherwise. A failed task is reported (SCHED_RES_TASK, SCHED_ERROR, its
+ * error as text) as soon as it is seen. Returns NULL with *reterr set, calling nothing, on a model
+ * swarm cannot take (CC_ERR_INVALID_CONFIG, with the key path). */
+struct sched_op *sched_stack_deploy(uv_loop_t *loop, struct engine_client *c,
+                                    const struct compose_project *project,
+                                    const struct sched_stack_options *opts,
+                                    sched_event_cb on_event, sched_done_cb done, void *data,
+                                    struct cc_error *reterr);
+
+/* Removes the stack's services, waits until their tasks are gone, then removes its networks,
+ * secrets and configs. Fails with CC_ERR_NOT_FOUND when nothing carries the stack's label. */
+struct sched_op *sched_stack_rm(uv_loop_t *loop, struct engine_client *c, const char *stack,
+                                const struct sched_stack_options *opts, sched_event_cb on_event,
+                                sched_done_cb done, void *data, struct cc_error *reterr);
+
+enum sched_stack_query {
+    SCHED_STACK_LS = 0,   /* rows {"Name", "Services"} by name */
+    SCHED_STACK_SERVICES, /* rows {"ID", "Name", "Mode", "Running", "Desired", "Image", "Ports"}
+                             by name; Ports like "*:8080->80/tcp, ..." */
+    SCHED_STACK_PS,       /* rows {"ID", "Name" ("<service>.<slot>"), "Image", "Node",
+                             "DesiredState", "CurrentState", "Error"} by name, newest first */
+};
+
+/* rows is borrowed for the callback's duration (an array, maybe empty); NULL exactly when err. */
+typedef void (*sched_stack_rows_cb)(json_t *rows, const struct cc_error *err, void *data);
+
+/* Lists stacks, or a stack's services or tasks (stack NULL for SCHED_STACK_LS). cb once, from the
+ * loop. */
+struct sched_op *sched_stack_query(uv_loop_t *loop, struct engine_client *c,
+                                   enum sched_stack_query what, const char *stack,
+                                   sched_stack_rows_cb cb, void *data, struct cc_error *reterr);
 /* ---- Watch ------------------------------------------------------------------------------- */
 
 struct sched_watch_options {

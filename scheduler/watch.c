@@ -210,8 +210,9 @@ static void watch_arm(struct watch *w)
         uv_timer_start(&w->timer, on_watch_timer, next > now ? next - now : 0, 0);
 }
 
-static void on_looked_at(struct sched_op *op, char *details, void *data)
+static void on_looked_at(struct sched_op *op, char *details, json_t *inspect, void *data)
 {
+    (void)inspect;
     struct wctr *t = data;
     struct watch *w = t->w;
     if (!details)
@@ -346,7 +347,8 @@ struct sched_op *sched_watch(uv_loop_t *loop, struct engine_client *c,
     for (size_t i = 0; i < n_warnings; i++)
         free(warnings[i]);
     free(warnings);
-    struct sched_op *op = op_new(loop, c, project->name, opts ? opts->parallel : 0, true, 0, reterr);
+    struct sched_op *op =
+        op_new(loop, c, project->name, opts ? opts->parallel : 0, true, 0, reterr);
     if (!op) {
         sched_graph_free(graph);
         return NULL;

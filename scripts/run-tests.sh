@@ -19,7 +19,7 @@ if [ "$which" != integration ]; then
     while IFS= read -r f; do bins+=("$f"); done < <(find "$build/tests/unit" -type f -name 'test-*' -perm -u+x 2>/dev/null | sort)
 fi
 if [ "$which" != unit ]; then
-    while IFS= read -r f; do bins+=("$f"); done < <(find "$build/tests/integration" -type f -name 'test-*' -perm -u+x 2>/dev/null | sort)
+    while IFS= read -r f; do bins+=("$f"); done < <(find "$build/tests/integration" "$build/tests/swarm" -type f -name 'test-*' -perm -u+x 2>/dev/null | sort)
 fi
 
 passed=0 failed=0 broken=()
@@ -28,7 +28,10 @@ for bin in "${bins[@]}"; do
     [ -n "$filter" ] && [[ "$bin" != *"$filter"* ]] && continue
     out=$(mktemp)
     echo "== $bin"
-    timeout --kill-after=10 "$per_test_timeout" "$bin" >"$out" 2>&1
+    # Swarm tests get a private single-node swarm of their own, made and removed around them.
+    wrap=()
+    [[ "$bin" == */tests/swarm/* ]] && wrap=(tests/swarm/private-swarm.sh)
+    timeout --kill-after=10 "$per_test_timeout" "${wrap[@]}" "$bin" >"$out" 2>&1
     rc=$?
     cat "$out"
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')

@@ -1,25 +1,27 @@
 # shellcheck shell=bash
 # Shared by the voting-app end-to-end tests (sourced, not run). Each test brings the stack up
-# under its own project, asserts, and always tears everything down, images included.
+# under its own project, asserts, and always tears everything down, images included. How the
+# stack goes up and down, with docker-compose or ccompose, is tests/e2e/stack.sh.
 #
 # Environment:
-#   COMPOSE        compose command, word-split (default: docker-compose; later build/ccompose)
+#   COMPOSE        compose command, word-split (default: docker-compose; make test-e2e passes
+#                  build/ccompose); see stack.sh for COMPOSE_WAIT and BUILD_NETWORK
 #   PROJECT        project name, unique per run (default: vt-<test>-<pid>)
 #   VOTE_PORT, RESULT_PORT  loopback ports to publish on (default: free ones)
-#   BUILD_NETWORK  network for build containers (default: 'default', or 'host' when the
-#                  engine's default bridge interface is missing on this machine)
-#   E2E_ARTIFACTS  where logs go (default: tests/artifacts/e2e/<project>)
+#   E2E_ARTIFACTS  where logs and screenshots go (default: tests/artifacts/e2e/<project>)
 set -euo pipefail
 
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$E2E_ROOT"
-COMPOSE=${COMPOSE:-docker-compose}
+# shellcheck source=tests/e2e/stack.sh
+. "$E2E_ROOT/tests/e2e/stack.sh"
+export COMPOSE=${COMPOSE:-docker-compose}
 TEST_NAME=${TEST_NAME:?set TEST_NAME before sourcing lib.sh}
 PROJECT=${PROJECT:-vt-$TEST_NAME-$$}
-COMPOSE_FILE_PATH=examples/voting-app/compose.yaml
 E2E_ARTIFACTS=${E2E_ARTIFACTS:-$E2E_ROOT/tests/artifacts/e2e/$PROJECT}
 E2E_TMP=$(mktemp -d)
 mkdir -p "$E2E_ARTIFACTS"
+stack_worker_build_leftovers >"$E2E_TMP/build-leftovers-before"
 
 log() {
     printf '[%s %s] %s\n' "$TEST_NAME" "$(date +%T)" "$*"
@@ -36,28 +38,17 @@ free_port() {
 
 export VOTE_PORT=${VOTE_PORT:-$(free_port)}
 export RESULT_PORT=${RESULT_PORT:-$(free_port)}
-if [ -z "${BUILD_NETWORK:-}" ]; then
-    BUILD_NETWORK=default
-    bridge=$(docker network inspect bridge \
-        --format '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null || true)
-    if [ -n "$bridge" ] && [ ! -e "/sys/class/net/$bridge" ]; then
-        BUILD_NETWORK=host
-    fi
-fi
-export BUILD_NETWORK
+stack_build_network
 VOTE_URL=http://127.0.0.1:$VOTE_PORT
 RESULT_URL=http://127.0.0.1:$RESULT_PORT
 
-# The compose command on this test's project. COMPOSE is split on purpose ("docker compose").
+# The compose command on this test's project.
 dc() {
-    # shellcheck disable=SC2086
-    $COMPOSE -p "$PROJECT" -f "$COMPOSE_FILE_PATH" "$@"
+    stack_dc "$PROJECT" "$@"
 }
 
-# IDs of the project's containers for a service (running or not), by the compose labels.
 service_containers() {
-    docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" \
-        --filter "label=com.docker.compose.service=$1"
+    stack_containers "$PROJECT" "$1"
 }
 
 service_container() {
@@ -67,38 +58,35 @@ service_container() {
     printf '%s\n' "$ids"
 }
 
-# Counts the project's containers, networks and volumes (by label): "c n v".
 project_leftovers() {
-    local label="label=com.docker.compose.project=$PROJECT"
-    printf '%s %s %s\n' "$(docker ps -aq --filter "$label" | grep -c . || true)" \
-        "$(docker network ls -q --filter "$label" | grep -c . || true)" \
-        "$(docker volume ls -q --filter "$label" | grep -c . || true)"
+    stack_leftovers "$PROJECT"
+}
+
+# Service logs into the artifacts: through the compose command, or from the engine when the
+# compose command cannot (the stack may be half made).
+save_logs() {
+    local id name
+    dc logs --no-color >"$E2E_ARTIFACTS/services.log" 2>&1 && return 0
+    : >"$E2E_ARTIFACTS/services.log"
+    for id in $(stack_containers "$PROJECT"); do
+        name=$(docker inspect --format '{{.Name}}' "$id")
+        docker logs "$id" 2>&1 | sed "s|^|${name#/}  | " >>"$E2E_ARTIFACTS/services.log"
+    done
 }
 
 teardown() {
     local rc=$? id
     trap - EXIT INT TERM
     log "teardown (test exit status $rc), logs in $E2E_ARTIFACTS"
-    dc --profile seed logs --no-color >"$E2E_ARTIFACTS/services.log" 2>&1 || true
-    dc --profile seed down -v --rmi local --remove-orphans >"$E2E_ARTIFACTS/down.log" 2>&1 ||
-        log "down failed, see down.log"
-    # Images named after the project (docker-compose 1.x uses '_', Compose v2 '-').
-    docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^${PROJECT}[-_]" |
-        xargs -r docker rmi -f >/dev/null 2>&1 || true
-    # The worker's build stage, which the classic builder leaves as an untagged image.
-    docker images -q --filter dangling=true \
-        --filter label=org.ccompose.example.stage=voting-worker-build |
-        xargs -r docker rmi >/dev/null 2>&1 || true
-    # Anything a broken compose command left behind, by this project's label only.
-    for id in $(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT"); do
+    save_logs || true
+    # Our own containers (the seed) sit on the project's network: they go first.
+    for id in $(docker ps -aq --filter "label=$STACK_OWN_LABEL=$PROJECT"); do
         docker rm -f -v "$id" >/dev/null 2>&1 || true
     done
-    for id in $(docker network ls -q --filter "label=com.docker.compose.project=$PROJECT"); do
-        docker network rm "$id" >/dev/null 2>&1 || true
-    done
-    for id in $(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT"); do
-        docker volume rm "$id" >/dev/null 2>&1 || true
-    done
+    dc down -v --rmi local --remove-orphans >>"$E2E_ARTIFACTS/down.log" 2>&1 ||
+        log "down failed, see down.log"
+    # Whatever a broken compose command left behind, by this project's names and labels only.
+    stack_purge "$PROJECT" "$E2E_TMP/build-leftovers-before"
     rm -rf "$E2E_TMP"
     log "$([ $rc -eq 0 ] && echo PASS || echo FAIL) in ${SECONDS}s"
     exit $rc
@@ -120,24 +108,56 @@ container_health() {
     docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null
 }
 
-stack_healthy() {
+pages_answer() {
     curl -fsS -o /dev/null --max-time 3 "$VOTE_URL/healthz" 2>/dev/null &&
-        curl -fsS -o /dev/null --max-time 3 "$RESULT_URL/healthz" 2>/dev/null &&
-        [ "$(container_health "$(service_containers worker)")" = healthy ]
+        curl -fsS -o /dev/null --max-time 3 "$RESULT_URL/healthz" 2>/dev/null
 }
 
-# Brings the stack up (building unless told --no-build) and waits until it answers.
-stack_up() {
-    local build=--build
-    [ "${1:-}" = --no-build ] && build=
-    log "up -d $build (project $PROJECT, vote :$VOTE_PORT, result :$RESULT_PORT)"
-    # shellcheck disable=SC2086
-    if ! dc up -d $build >>"$E2E_ARTIFACTS/up.log" 2>&1; then
+# Brings the stack up (the compose command builds the images it lacks), waits until every
+# container is healthy and both pages answer on loopback.
+e2e_up() {
+    log "up -d$(stack_waits && echo ' --wait') (project $PROJECT, vote :$VOTE_PORT, result :$RESULT_PORT)"
+    if ! stack_up "$PROJECT" "$E2E_ARTIFACTS/up.log"; then
         tail -n 40 "$E2E_ARTIFACTS/up.log"
-        fail "up failed"
+        fail "up failed or the stack did not become healthy"
     fi
-    wait_for 300 "vote, result and worker to be healthy" stack_healthy
+    wait_for 30 "the vote and result pages to answer on loopback" pages_answer
     log "stack healthy"
+}
+
+# e2e_down [-v]: down (keeping or removing volumes), then checks no container or network
+# of the project is left, and the db-data volume only without -v.
+e2e_down() {
+    local c n v want=1
+    log "down $*"
+    dc down "$@" >>"$E2E_ARTIFACTS/down.log" 2>&1 || fail "down $* failed"
+    [ "${1:-}" = -v ] && want=0
+    read -r c n v <<<"$(project_leftovers)"
+    [ "$c $n" = "0 0" ] || fail "down $* left $c container(s) and $n network(s)"
+    [ "$v" = "$want" ] || fail "down $* left $v volume(s), want $want"
+}
+
+# Restarts a service's container through the engine, as `compose restart` does.
+restart_service() {
+    log "restart $1 (total $(results_total))"
+    docker restart "$(service_container "$1")" >/dev/null || fail "restart $1 failed"
+}
+
+# seed_start: builds the seed image (the example's seed/ directory) and runs it as a one-off on
+# the project's front-tier network, where 'vote' resolves; sets SEED to the container's id. It
+# runs beside the project rather than through the compose file's seed profile so that any compose
+# command will do; the image and the environment are the profile's.
+seed_start() {
+    local net image=$PROJECT-e2e-seed
+    net=$(stack_network "$PROJECT" front-tier)
+    [ -n "$net" ] || fail "no front-tier network in project $PROJECT"
+    DOCKER_BUILDKIT=0 docker build --network "$BUILD_NETWORK" -t "$image" "$STACK_DIR/seed" \
+        >>"$E2E_ARTIFACTS/seed-build.log" 2>&1 || fail "building the seed failed, see seed-build.log"
+    # shellcheck disable=SC2034 # SEED is for the caller
+    SEED=$(docker run -d --name "$PROJECT-e2e-seed" --label "$STACK_OWN_LABEL=$PROJECT" \
+        --network "$net" -e VOTE_HOST=vote -e VOTE_PORT=8080 \
+        -e SEED_VOTES_A="${SEED_VOTES_A:-2000}" -e SEED_VOTES_B="${SEED_VOTES_B:-1000}" \
+        -e SEED_CONCURRENCY="${SEED_CONCURRENCY:-16}" "$image") || fail "the seed did not start"
 }
 
 results_json() {

@@ -1,23 +1,56 @@
 #!/usr/bin/env bash
 # Runs the voting-app end-to-end tests against a compose command, each in its own process,
-# project and time limit, and ends with the line CI reads: "N passed, N failed".
-# Usage: COMPOSE="docker-compose" tests/e2e/run.sh [voting-http|no-vote-lost|persistence ...]
+# project (vt-<test>-<pid>) and time limit, and ends with the line CI reads: "N passed, N failed".
+# Usage: COMPOSE="docker-compose" tests/e2e/run.sh [voting-http|no-vote-lost|persistence|browser ...]
+#
+# First the example's images are built once, in parallel, as vt-cache-<pid>-<service> (see
+# stack_cache_build in stack.sh), so that each test's own build under its project comes from the
+# layer cache in seconds. They are removed at the end unless E2E_KEEP_IMAGES=1 (the next run's
+# builds then start warm too); E2E_CACHE=0 skips them and every test builds on its own.
 set -uo pipefail
 dir=$(cd "$(dirname "$0")" && pwd)
 limit=${E2E_TIMEOUT:-900}
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(voting-http no-vote-lost persistence)
+[ ${#tests[@]} -gt 0 ] || tests=(voting-http no-vote-lost persistence browser)
 
-passed=0 failed=0
-for t in "${tests[@]}"; do
+# A relative path to the compose command is taken from here; the tests run from the root.
+export COMPOSE=${COMPOSE:-docker-compose}
+read -r first rest <<<"$COMPOSE"
+if [[ $first == */* && $first != /* ]]; then
+    COMPOSE="$PWD/$first${rest:+ $rest}"
+fi
+read -r first _ <<<"$COMPOSE"
+if ! command -v "$first" >/dev/null; then
+    echo "run.sh: compose command '$first' not found (COMPOSE=$COMPOSE); build it with make" >&2
+    echo
+    echo "0 passed, ${#tests[@]} failed"
+    exit 1
+fi
+
+# shellcheck source=tests/e2e/stack.sh
+. "$dir/stack.sh"
+cache=vt-cache-$$
+artifacts=${E2E_ARTIFACTS_ROOT:-$STACK_ROOT/tests/artifacts/e2e}/$cache
+remove_cache() {
+    if [ "${E2E_CACHE:-1}" = 1 ] && [ "${E2E_KEEP_IMAGES:-0}" != 1 ]; then
+        stack_cache_remove "$cache"
+    fi
+}
+trap remove_cache EXIT
+trap 'exit 130' INT TERM
+if [ "${E2E_CACHE:-1}" = 1 ]; then
     start=$SECONDS
-    echo "== $t (COMPOSE=${COMPOSE:-docker-compose})"
-    PROJECT="vt-$t-$$" timeout --kill-after=60 "$limit" "$dir/test-$t.sh"
-    rc=$?
-    [ $rc -eq 124 ] && echo "!! $t timed out after ${limit}s"
-    if [ $rc -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-    echo "== $t: $([ $rc -eq 0 ] && echo passed || echo "failed (exit $rc)") in $((SECONDS - start))s"
+    echo "== building the example's images as $cache-* (logs in $artifacts)"
+    if ! stack_cache_build "$cache" "$artifacts"; then
+        echo "!! building the images failed; each test builds on its own"
+    fi
+    echo "== images built in $((SECONDS - start))s"
+fi
+
+# shellcheck source=scripts/counted.sh
+. "$STACK_ROOT/scripts/counted.sh"
+for t in "${tests[@]}"; do
+    echo "== $t (COMPOSE=$COMPOSE)"
+    PROJECT="vt-$t-$$" counted_run "$t" "$limit" "$dir/test-$t.sh"
 done
-echo
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+counted_summary

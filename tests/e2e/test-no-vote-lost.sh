@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# no-vote-lost: the seed profile casts 3,000 votes (2,000 a, 1,000 b) from distinct voters while
-# the worker is SIGKILLed twice (once through the API, once from the host) and redis and db are restarted once each; in the end exactly
-# 3,000 votes are counted, nothing is left in Redis, and the worker replayed after each restart.
+# no-vote-lost: the seed (the compose file's seed service, run beside the project) casts 3,000
+# votes (2,000 a, 1,000 b) from distinct voters while the worker is SIGKILLed twice (once through
+# the API, once from the host) and the redis and db containers are restarted once each; in the
+# end exactly 3,000 votes are counted, nothing is left in Redis, and the worker replayed after
+# each restart.
 TEST_NAME=no-vote-lost
 . "$(dirname "$0")/lib.sh"
 # Fewer concurrent voters stretch the run so the disruptions land while it is going on.
 export SEED_VOTES_A=2000 SEED_VOTES_B=1000 SEED_CONCURRENCY=${SEED_CONCURRENCY:-4}
 
-stack_up
+e2e_up
 worker=$(service_container worker)
 
 log "seed: building and starting"
-dc --profile seed up -d --build seed >>"$E2E_ARTIFACTS/up.log" 2>&1 || fail "seed did not start"
-seed=$(service_container seed)
+seed_start
+seed=$SEED
 
 seed_state() {
     docker inspect --format '{{.State.Status}}' "$seed"
@@ -20,6 +22,16 @@ seed_state() {
 
 total_at_least() {
     [ "$(results_total)" -ge "$1" ]
+}
+
+replays() {
+    docker logs "$worker" 2>&1 | grep -c '^worker: replay done' || true
+}
+
+# Each disruption waits for the worker's replay after it, so that two disruptions never fold into
+# one reconnection (under load a restarted worker may still be connecting when the next comes).
+replays_at_least() {
+    [ "$(replays)" -ge "$1" ]
 }
 
 worker_running_with() {
@@ -35,7 +47,7 @@ kill_worker_by_api() {
     log "docker kill -s KILL worker (total $(results_total), seed $(seed_state))"
     docker kill -s KILL "$worker" >/dev/null
     wait_for 30 "the worker to stop" worker_running_with "false $restarts"
-    dc start worker >>"$E2E_ARTIFACTS/restart.log" 2>&1 || fail "start worker failed"
+    docker start "$worker" >/dev/null || fail "start worker failed"
     wait_for 30 "the worker to run again" worker_running_with "true $restarts"
     log "worker running again"
 }
@@ -54,17 +66,15 @@ crash_worker() {
     log "worker restarted by the engine, restart count $((restarts + 1))"
 }
 
-restart_service() {
-    log "restart $1 (total $(results_total), seed $(seed_state))"
-    dc restart "$1" >>"$E2E_ARTIFACTS/restart.log" 2>&1 || fail "restart $1 failed"
-}
-
 wait_for 120 "the first 100 votes" total_at_least 100
 kill_worker_by_api
+wait_for 60 "the worker's replay after the kill" replays_at_least 2
 wait_for 120 "400 votes" total_at_least 400
 restart_service redis
+wait_for 60 "the worker's replay after the redis restart" replays_at_least 3
 wait_for 120 "700 votes" total_at_least 700
 crash_worker
+wait_for 60 "the worker's replay after the crash" replays_at_least 4
 wait_for 120 "1000 votes" total_at_least 1000
 restart_service db
 
@@ -79,10 +89,6 @@ wait_results 180 2000 1000
 [ "$(redis_cli LLEN votes)" = 0 ] || fail "'votes' is not empty"
 [ "$(redis_cli LLEN votes:processing)" = 0 ] || fail "'votes:processing' is not empty"
 [ "$(redis_cli LLEN votes:dead)" = 0 ] || fail "'votes:dead' is not empty"
-
-replays() {
-    docker logs "$worker" 2>&1 | grep -c '^worker: replay done' || true
-}
 
 # One replay per (re)connection: the first start, the two kills, and the reconnections after the
 # redis and db restarts (the worker notices a database restart even while idle).

@@ -5,7 +5,7 @@
 TEST_NAME=voting-http
 . "$(dirname "$0")/lib.sh"
 
-stack_up
+e2e_up
 
 page=$(curl -fsS "$VOTE_URL/")
 grep -q 'Cats' <<<"$page" && grep -q 'Dogs' <<<"$page" || fail "vote page lacks the two options"

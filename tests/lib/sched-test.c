@@ -284,3 +284,21 @@ void st_assert_ok(const struct st_run *r)
     if (r->err.kind != CC_ERR_NONE)
         fail_msg("failed: %s\nevents:\n%s", r->err.message, buf_str(&r->events));
 }
+
+void st_stack_deploy(struct tl_env *env, const struct compose_project *p,
+                     const struct sched_stack_options *o, struct st_run *r)
+{
+    struct cc_error err = CC_ERROR_INIT;
+    struct sched_op *op = sched_stack_deploy(&env->loop, env->c, p, o, on_event, on_done, r, &err);
+    run_until(env, op, r, &err);
+    cc_error_release(&err);
+}
+
+void st_stack_rm(struct tl_env *env, const char *stack, const struct sched_stack_options *o,
+                 struct st_run *r)
+{
+    struct cc_error err = CC_ERROR_INIT;
+    struct sched_op *op = sched_stack_rm(&env->loop, env->c, stack, o, on_event, on_done, r, &err);
+    run_until(env, op, r, &err);
+    cc_error_release(&err);
+}

@@ -26,6 +26,11 @@ void st_up(struct tl_env *env, const struct compose_project *p, const struct sch
            struct st_run *r);
 void st_down(struct tl_env *env, const char *project, const struct compose_project *model,
              const struct sched_down_options *o, struct st_run *r);
+/* sched_stack_deploy / sched_stack_rm to completion (tests/swarm: on the private swarm). */
+void st_stack_deploy(struct tl_env *env, const struct compose_project *p,
+                     const struct sched_stack_options *o, struct st_run *r);
+void st_stack_rm(struct tl_env *env, const char *stack, const struct sched_stack_options *o,
+                 struct st_run *r);
 /* The plan of p against the engine now, rendered (new). */
 char *st_plan(struct tl_env *env, const struct compose_project *p,
               const struct sched_plan_options *o);
