@@ -120,11 +120,18 @@ static bool read_some(struct cb_proc *p)
     return true;
 }
 
-void cb_read_until(struct cb_proc *p, const char *needle)
+size_t cb_read_until_from(struct cb_proc *p, size_t from, const char *needle)
 {
-    while (!strstr(buf_str(&p->out), needle))
+    const char *at;
+    while (!(at = from <= p->out.len ? strstr(buf_str(&p->out) + from, needle) : NULL))
         if (!read_some(p))
             fail_msg("output ended without '%s':\n%s", needle, buf_str(&p->out));
+    return (size_t)(at - buf_str(&p->out));
+}
+
+void cb_read_until(struct cb_proc *p, const char *needle)
+{
+    cb_read_until_from(p, 0, needle);
 }
 
 int cb_finish(struct cb_proc *p)
