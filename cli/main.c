@@ -12,10 +12,12 @@
 static const struct cli_command *const commands[] = {
     &cli_cmd_config,
     &cli_cmd_down,
+    &cli_cmd_exec,
     &cli_cmd_help,
     &cli_cmd_logs,
     &cli_cmd_ps,
     &cli_cmd_restart,
+    &cli_cmd_run,
     &cli_cmd_stack,
     &cli_cmd_start,
     &cli_cmd_stop,

@@ -17,6 +17,10 @@ struct cb_result {
 void cb_run(struct cb_result *r, const char *cwd, ...);
 /* The same with an argv array (args[n_args] need not be NULL). */
 void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size_t n_args);
+/* The same with input_len bytes of input on its stdin (a pipe, closed after the last byte; NULL:
+ * closed at once). */
+void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
+                   const char *const *args, size_t n_args);
 void cb_result_release(struct cb_result *r);
 /* Fails the test, showing the output, unless the exit status is want. */
 void cb_assert_status(const struct cb_result *r, int want);
