@@ -292,6 +292,6 @@ out:
 
 const struct cli_command cli_cmd_config = {
     .name = "config",
-    .summary = "parse, resolve and render the compose files in canonical format",
+    .summary = "Parse, resolve and render compose file in canonical format",
     .run = config_run,
 };

@@ -526,9 +526,17 @@ static size_t file_rank(const struct compose_project *p, const char *file)
 {
     if (!file)
         return SIZE_MAX;
-    for (size_t i = 0; i < p->config_files.n; i++)
-        if (strcmp(p->config_files.v[i], file) == 0)
+    /* Files are named as given (-f web.yaml) and listed absolute: a relative name matches the
+     * end of the absolute path. */
+    size_t len = strlen(file);
+    for (size_t i = 0; i < p->config_files.n; i++) {
+        const char *c = p->config_files.v[i];
+        size_t clen = strlen(c);
+        if (strcmp(c, file) == 0 ||
+            (file[0] != '/' && clen > len && c[clen - len - 1] == '/' &&
+             strcmp(c + clen - len, file) == 0))
             return i;
+    }
     return p->config_files.n;
 }
 

@@ -314,6 +314,10 @@ static int f_volumes(struct mctx *m, const struct cnode *n, void *dst)
             } else {
                 mt.type = pv.type == PARSE_VOLUME_BIND ? COMPOSE_MOUNT_BIND : COMPOSE_MOUNT_VOLUME;
                 mt.source = pv.source;
+                /* --no-path-resolution: a relative bind source stays as written. */
+                if (m->ctx->opts->no_normalize && mt.type == COMPOSE_MOUNT_BIND &&
+                    it->value[0] != '/' && strchr(it->value, ':'))
+                    mt.source = arena_strndup(m->a, it->value, strcspn(it->value, ":"));
                 mt.target = pv.target;
                 mt.read_only = pv.read_only;
                 mt.nocopy = pv.nocopy;

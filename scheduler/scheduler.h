@@ -243,10 +243,14 @@ struct sched_op;
  * project's container events, observes, plans (on_plan, may be NULL, sees the plan before it
  * runs), then runs it, reporting each state change to on_event. done is called once, from the
  * loop: NULL when every selected service converged; else the first failure (a dependency that
- * failed names itself and its state, CC_ERR_FAILED; plan errors as sched_plan_build; with wait,
- * CC_ERR_TIMEOUT). With wait, done waits until every selected service runs, is healthy where it
- * has a health check, and has completed where some service depends on its completion (a one-shot
- * that exited 0 counts as done). Returns NULL with *reterr set on unusable arguments (done is then
+ * failed names its container and what happened on the first line, "service 'web' cannot start:
+ * dependency 'db' container 'p-db-1' is unhealthy", then, one a line, its state and exit code,
+ * its last health check's output and its last log lines, CC_ERR_FAILED; a refused start the
+ * same way; plan errors as sched_plan_build; with wait, CC_ERR_TIMEOUT). An exit that the
+ * container's restart policy undoes is not a failure: dependents wait for the next run. With
+ * wait, done waits until every selected service runs, is healthy where it has a health check,
+ * and has completed where some service depends on its completion (a one-shot that exited 0
+ * counts as done). Returns NULL with *reterr set on unusable arguments (done is then
  * never called). */
 struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
                           const struct compose_project *project,

@@ -347,7 +347,8 @@ struct sched_op *sched_watch(uv_loop_t *loop, struct engine_client *c,
     for (size_t i = 0; i < n_warnings; i++)
         free(warnings[i]);
     free(warnings);
-    struct sched_op *op = op_new(loop, c, project->name, opts ? opts->parallel : 0, true, 0, reterr);
+    struct sched_op *op =
+        op_new(loop, c, project->name, opts ? opts->parallel : 0, true, 0, reterr);
     if (!op) {
         sched_graph_free(graph);
         return NULL;

@@ -42,6 +42,7 @@ static int setup(void **state)
            "  data:\n");
     ct_put(dir, "compose.override.yaml",
            "services:\n  db:\n    environment: {POSTGRES_PASSWORD: x}\n");
+    ct_put(dir, "over.yaml", "services:\n  web:\n    imag: y\n");
     ct_put(dir, "web.env", "GREETING=hello\n");
     ct_put(dir, ".env", "TAG=1.27\n");
     ct_put(dir, "bad.yaml",
@@ -154,6 +155,16 @@ static void test_no_interpolate(void **state)
     free(err);
 }
 
+static void test_no_path_resolution(void **state)
+{
+    (void)state;
+    char *out;
+    const char *argv[] = {bin(), "config", "--no-path-resolution", NULL};
+    assert_int_equal(ct_run(dir, argv, NULL, &out, NULL), 0);
+    assert_non_null(strstr(out, "source: ./html\n"));
+    free(out);
+}
+
 static void test_invalid_exits_3(void **state)
 {
     (void)state;
@@ -166,6 +177,13 @@ static void test_invalid_exits_3(void **state)
     assert_non_null(strstr(err, "bad.yaml:5:14: error: 'services.web.restart' is not a restart "
                                 "policy: 'sometimes'\n"));
     assert_true(strstr(err, "bad.yaml:4:18") < strstr(err, "bad.yaml:5:14"));
+    free(out);
+    free(err);
+    /* Errors of several files come file by file, in load order. */
+    const char *two[] = {bin(), "-f", "over.yaml", "-f", "bad.yaml", "config", NULL};
+    assert_int_equal(ct_run(dir, two, NULL, &out, &err), 3);
+    assert_non_null(strstr(err, "over.yaml:3:5: error: unknown key 'imag'"));
+    assert_true(strstr(err, "over.yaml:3:5") < strstr(err, "bad.yaml:4:18"));
     free(out);
     free(err);
     const char *missing[] = {bin(), "-f", "nothere.yaml", "config", NULL};
@@ -183,6 +201,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_lists_and_quiet),
         cmocka_unit_test(test_json_and_output_file), cmocka_unit_test(test_no_interpolate),
+        cmocka_unit_test(test_no_path_resolution),
         cmocka_unit_test(test_invalid_exits_3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

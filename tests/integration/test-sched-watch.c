@@ -17,12 +17,12 @@
 
 /* Unhealthy on its first run, healthy once restarted (the container keeps its files). */
 #define FLAKY_FIRST_RUN                                                                            \
-    "if [ -f /tmp/once ]; then touch /tmp/ok; else touch /tmp/once; echo first run; fi; "         \
-    ST_SLEEPER
+    "if [ -f /tmp/once ]; then touch /tmp/ok; else touch /tmp/once; echo first run; "              \
+    "fi; " ST_SLEEPER
 /* Healthy on its first run until 2 s in, then unhealthy; healthy for good once restarted. */
 #define FLAKY_LATER                                                                                \
-    "touch /tmp/ok; if [ ! -f /tmp/once ]; then touch /tmp/once; (sleep 2; rm /tmp/ok) & fi; "     \
-    ST_SLEEPER
+    "touch /tmp/ok; if [ ! -f /tmp/once ]; then touch /tmp/once; (sleep 2; rm /tmp/ok) & "         \
+    "fi; " ST_SLEEPER
 
 struct watch_run {
     struct buf events;
