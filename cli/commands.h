@@ -7,12 +7,14 @@
 extern const struct cli_command cli_cmd_build;
 extern const struct cli_command cli_cmd_config;
 extern const struct cli_command cli_cmd_down;
+extern const struct cli_command cli_cmd_exec;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_logs;
 extern const struct cli_command cli_cmd_ps;
 extern const struct cli_command cli_cmd_pull;
 extern const struct cli_command cli_cmd_push;
 extern const struct cli_command cli_cmd_restart;
+extern const struct cli_command cli_cmd_run;
 extern const struct cli_command cli_cmd_stack;
 extern const struct cli_command cli_cmd_start;
 extern const struct cli_command cli_cmd_stop;

@@ -96,6 +96,71 @@ void cli_interrupt_start(uv_loop_t *loop, struct cli_interrupt *in,
 /* Closes the handle; run the loop afterwards. */
 void cli_interrupt_stop(struct cli_interrupt *in);
 
+/* ---- Attached processes: exec and run (cli/attach.c) ---------------------------------------- */
+
+/* A process's stdin, stdout and stderr joined to ours over a hijacked stream: our stdin (a
+ * terminal, a pipe or a file) is sent until its end, the output is written to stdout and stderr as
+ * it comes. With tty, a terminal on stdin is put in raw mode (restored by cli_attach_release())
+ * and its size is sent at the start and on SIGWINCH. */
+struct cli_attach {
+    uv_loop_t *loop;
+    struct engine_client *c;
+    bool tty;
+    bool stdin_on;         /* send our stdin */
+    const char *exec_id;   /* an exec's stream, or else */
+    const char *container; /* the container's (attach before start) */
+    /* Runs once the stream is open (run starts the container here); may be NULL. */
+    void (*on_open)(struct cli_attach *a, void *data);
+    void *data;
+    /* Filled by the session. */
+    struct engine_hijack *h;
+    bool done;
+    struct cc_error err; /* why the stream failed, kind NONE when it ended well */
+    int in_kind;
+    union {
+        uv_tty_t tty;
+        uv_pipe_t pipe;
+        uv_handle_t handle;
+    } in;
+    bool in_open, in_paused, in_eof, raw, winch_on;
+    uv_fs_t fs;
+    bool fs_busy;
+    char fs_buf[64 * 1024];
+    uv_signal_t winch;
+};
+
+/* Opens the stream of a (its loop, c, tty, stdin_on, exec_id or container, on_open set; the rest
+ * zero). Returns 0, or prints the error and returns the exit code. */
+int cli_attach_start(struct cli_attach *a);
+/* Runs the loop until the stream ended (or a->done was set). */
+void cli_attach_wait(struct cli_attach *a);
+/* Ends the stream early (Ctrl-C). */
+void cli_attach_cancel(struct cli_attach *a);
+/* Closes stdin's handle and restores the terminal; run the loop afterwards. */
+void cli_attach_release(struct cli_attach *a);
+
+/* The running container of service number index (one-off ones left out), or NULL: borrowed from
+ * observed. */
+const struct sched_observed_container *cli_find_container(const struct sched_observed *observed,
+                                                          const char *service, int index);
+
+/* One engine call run to its end: make it with cli_call_done and the struct as data (and &w->err
+ * as reterr), then cli_call_run(). */
+struct cli_call {
+    bool done;
+    json_t *result; /* the call's result (new), NULL when none */
+    struct cc_error err;
+};
+void cli_call_done(json_t *result, const struct cc_error *err, void *data);
+/* Runs the loop until the call completes (req NULL: it could not be made, w->err says why).
+ * Prints the failure and returns its exit code, else 0 with w->result set. */
+int cli_call_run(uv_loop_t *loop, struct engine_request *req, struct cli_call *w);
+/* Releases the result and error; w may be used again. */
+void cli_call_release(struct cli_call *w);
+
+/* Appends "-e K=V" (or "-e K", taking K's value from our environment when set) to an Env array. */
+void cli_env_add(json_t *env, const char *arg);
+
 /* ---- Progress (cli/render.c) --------------------------------------------------------------- */
 
 struct cli_progress;

@@ -182,6 +182,15 @@ static void req_unlink(struct engine_request *r)
     r->prev = r->next = NULL;
 }
 
+enum cc_error_kind engine_status_kind(long status)
+{
+    return status == 404   ? CC_ERR_NOT_FOUND
+           : status == 409 ? CC_ERR_CONFLICT
+           : status == 400 ? CC_ERR_BAD_REQUEST
+           : status >= 500 ? CC_ERR_SERVER
+                           : CC_ERR_FAILED;
+}
+
 /* The ping's answer: {"ApiVersion", "Engine"}. */
 static json_t *ping_result(struct engine_request *r)
 {
@@ -243,11 +252,7 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
     if (r->status >= 400) {
         json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
         const char *msg = json_string_value(json_object_get(body, "message"));
-        enum cc_error_kind kind = r->status == 404   ? CC_ERR_NOT_FOUND
-                                  : r->status == 409 ? CC_ERR_CONFLICT
-                                  : r->status == 400 ? CC_ERR_BAD_REQUEST
-                                  : r->status >= 500 ? CC_ERR_SERVER
-                                                     : CC_ERR_FAILED;
+        enum cc_error_kind kind = engine_status_kind(r->status);
         const char *text = msg ? msg : buf_str(&r->resp);
         cc_error_set(err, kind, "%s", *text ? text : "the engine refused the request");
         err->http_status = (int)r->status;
@@ -905,4 +910,19 @@ const char *engine_client_api_version(const struct engine_client *c)
 enum engine_kind engine_client_kind(const struct engine_client *c)
 {
     return c->kind;
+}
+
+uv_loop_t *engine_client_loop(const struct engine_client *c)
+{
+    return c->loop;
+}
+
+const char *engine_client_unix_path(const struct engine_client *c)
+{
+    return c->unix_path;
+}
+
+const char *engine_client_base_url(const struct engine_client *c)
+{
+    return c->base_url;
 }

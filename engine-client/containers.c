@@ -256,3 +256,34 @@ struct engine_request *engine_exec_inspect(struct engine_client *c, const char *
     engine_path_id(&path, "/exec/", exec_id, "/json");
     return engine_call_json(c, "GET", &path, NULL, 0, cb, data, reterr);
 }
+
+static struct engine_request *resize_call(struct engine_client *c, const char *prefix,
+                                          const char *id, const char *what, unsigned rows,
+                                          unsigned cols, engine_cb cb, void *data,
+                                          struct cc_error *reterr)
+{
+    if (engine_check_id(id, what, reterr) < 0)
+        return NULL;
+    struct buf path = BUF_INIT;
+    char n[16];
+    engine_path_id(&path, prefix, id, "/resize");
+    snprintf(n, sizeof(n), "%u", rows);
+    engine_query_add(&path, "h", n);
+    snprintf(n, sizeof(n), "%u", cols);
+    engine_query_add(&path, "w", n);
+    return engine_call_json(c, "POST", &path, NULL, 0, cb, data, reterr);
+}
+
+struct engine_request *engine_exec_resize(struct engine_client *c, const char *exec_id,
+                                          unsigned rows, unsigned cols, engine_cb cb, void *data,
+                                          struct cc_error *reterr)
+{
+    return resize_call(c, "/exec/", exec_id, "exec instance", rows, cols, cb, data, reterr);
+}
+
+struct engine_request *engine_container_resize(struct engine_client *c, const char *id,
+                                               unsigned rows, unsigned cols, engine_cb cb,
+                                               void *data, struct cc_error *reterr)
+{
+    return resize_call(c, "/containers/", id, "container", rows, cols, cb, data, reterr);
+}

@@ -59,6 +59,16 @@ void engine_path_id(struct buf *path, const char *prefix, const char *id, const 
 struct engine_request *engine_call_json(struct engine_client *c, const char *method,
                                         struct buf *path, json_t *body, long timeout_ms,
                                         engine_cb cb, void *data, struct cc_error *reterr);
+/* The error kind of an HTTP error status: 404 not found, 409 conflict, 400 bad request, 5xx server
+ * error, else failed. */
+enum cc_error_kind engine_status_kind(long status);
+
+/* What a hijacked stream (hijack.c) needs to open its own connection: the loop, the unix socket
+ * path (NULL for tcp), the base URL ("http://localhost" or "http://HOST:PORT"); all borrowed. */
+uv_loop_t *engine_client_loop(const struct engine_client *c);
+const char *engine_client_unix_path(const struct engine_client *c);
+const char *engine_client_base_url(const struct engine_client *c);
+
 /* Fails with CC_ERR_USAGE when id is NULL or empty, naming what. */
 int engine_check_id(const char *id, const char *what, struct cc_error *reterr);
 

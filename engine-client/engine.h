@@ -175,6 +175,61 @@ struct engine_request *engine_exec_start(struct engine_client *c, const char *ex
 struct engine_request *engine_exec_inspect(struct engine_client *c, const char *exec_id,
                                            engine_cb cb, void *data, struct cc_error *reterr);
 
+/* POST /exec/{id}/resize?h=&w= and POST /containers/{id}/resize?h=&w=: a TTY's size. */
+struct engine_request *engine_exec_resize(struct engine_client *c, const char *exec_id,
+                                          unsigned rows, unsigned cols, engine_cb cb, void *data,
+                                          struct cc_error *reterr);
+struct engine_request *engine_container_resize(struct engine_client *c, const char *id,
+                                               unsigned rows, unsigned cols, engine_cb cb,
+                                               void *data, struct cc_error *reterr);
+
+/* ---- Hijacked streams (stdin, stdout and stderr both ways) ---------------------------------- */
+
+/* A bidirectional stream on a connection of its own: the request is sent with "Connection:
+ * Upgrade, Upgrade: tcp"; once the engine answers 101 (or 200), the socket carries the process's
+ * input one way and its output the other (raw with a TTY, else multiplexed frames), until the
+ * engine closes it when the process ends. Driven by the client's loop; nothing blocks.
+ *
+ * on_open (may be NULL) runs once the stream is upgraded: writes may start. on_output gets the
+ * output as engine_container_logs() does. on_drain (may be NULL) runs when the write queue
+ * empties after a write. cb runs exactly once, from the loop, after everything else: err NULL when
+ * the engine closed the stream, the engine's error when it refused the request (kind from the
+ * status, as every call), CC_ERR_CANCELLED after engine_hijack_cancel(), CC_ERR_UNREACHABLE or
+ * CC_ERR_IO on connection failures. The handle is valid until cb returns. The stream does not
+ * belong to the client: cancel it before engine_client_free() if it still runs. */
+struct engine_hijack;
+
+struct engine_hijack_options {
+    bool tty; /* the process has a TTY: output is raw */
+    unsigned rows, cols; /* exec with a TTY: its size from the start (API 1.42+); 0: none */
+    engine_output_cb on_output;
+    void (*on_open)(void *data);
+    void (*on_drain)(void *data);
+    engine_cb cb;
+    void *data;
+};
+
+/* POST /exec/{id}/start with {"Detach": false, "Tty": tty}, hijacked. The exec must have been
+ * created with AttachStdin for writes to reach it. */
+struct engine_hijack *engine_exec_attach(struct engine_client *c, const char *exec_id,
+                                         const struct engine_hijack_options *opts,
+                                         struct cc_error *reterr);
+/* POST /containers/{id}/attach?stream=1&stdin=1&stdout=1&stderr=1, hijacked: attach before
+ * starting the container to see all of its output (docker run's order). */
+struct engine_hijack *engine_container_attach_stdin(struct engine_client *c, const char *id,
+                                                    const struct engine_hijack_options *opts,
+                                                    struct cc_error *reterr);
+/* Queues len bytes of input (copied). Returns the bytes now queued (for back-pressure: stop
+ * reading and wait for on_drain past a limit), or -1 when the stream is not open for writing
+ * (before on_open, after engine_hijack_close_write(), or once it ended). */
+ssize_t engine_hijack_write(struct engine_hijack *h, const char *buf, size_t len);
+/* Ends the input once the queued bytes are sent (the process reads end of file); the output goes
+ * on until the engine closes the stream. */
+void engine_hijack_close_write(struct engine_hijack *h);
+/* Ends the stream: cb then runs from the loop with CC_ERR_CANCELLED (unless it had ended). Safe
+ * from inside its callbacks. */
+void engine_hijack_cancel(struct engine_hijack *h);
+
 /* ---- Networks ----------------------------------------------------------------------------- */
 
 struct engine_request *engine_network_list(struct engine_client *c, json_t *filters, engine_cb cb,

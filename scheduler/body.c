@@ -9,9 +9,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <uv.h>
 
 #include "common/buf.h"
 #include "scheduler/body.h"
+#include "scheduler/scheduler.h"
 #include "scheduler/scheduler-internal.h"
 
 struct ctx {
@@ -20,6 +24,8 @@ struct ctx {
     int number;
     bool for_hash;
     struct cc_error *reterr;
+    const struct sched_oneoff *oneoff; /* run's one-off container, or NULL */
+    const char *oneoff_name;
 };
 
 /* Fails with CC_ERR_INVALID_CONFIG about services.<service>.<key>, at pos when known. */
@@ -200,7 +206,7 @@ static json_t *labels_json(const struct ctx *c, const char *image_id)
         return o;
     put_str(o, SCHED_LABEL_PROJECT, p->name);
     put_str(o, SCHED_LABEL_SERVICE, s->name);
-    put_str(o, SCHED_LABEL_ONEOFF, "False");
+    put_str(o, SCHED_LABEL_ONEOFF, c->oneoff ? "True" : "False");
     put_owned(o, SCHED_LABEL_NUMBER, xasprintf("%d", c->number));
     put_str(o, SCHED_LABEL_WORKING_DIR, p->working_dir);
     put_owned(o, SCHED_LABEL_CONFIG_FILES, strv_join(&p->config_files, ","));
@@ -263,6 +269,9 @@ static int add_expose(const struct ctx *c, json_t *exposed)
  * picks one of it), as docker's own parser allows. */
 static int add_ports(const struct ctx *c, json_t *exposed, json_t *bindings)
 {
+    /* A one-off container publishes the service's ports only when asked (--service-ports). */
+    if (c->oneoff && !c->oneoff->service_ports)
+        return 0;
     for (size_t i = 0; i < c->s->n_ports; i++) {
         const struct compose_port *pt = &c->s->ports[i];
         const char *proto = pt->protocol ? pt->protocol : "tcp";
@@ -626,12 +635,12 @@ static json_t *endpoint_json(const struct ctx *c, size_t i, json_t *links)
     const struct compose_service_network *sn = &c->s->networks[i];
     json_t *ep = json_object();
     json_t *aliases = json_array();
-    char *cname = sched_container_name(c->p, c->s, c->number);
+    char *cname = c->oneoff ? xstrdup(c->oneoff_name) : sched_container_name(c->p, c->s, c->number);
     push(aliases, json_string(cname));
     free(cname);
-    push(aliases, json_string(c->s->name));
-    for (size_t k = 0; k < sn->aliases.n; k++)
-        push(aliases, json_string(sn->aliases.v[k]));
+    /* A one-off container answers to the service's names only with --use-aliases. */
+    for (size_t k = 0; (!c->oneoff || c->oneoff->use_aliases) && k <= sn->aliases.n; k++)
+        push(aliases, json_string(k ? sn->aliases.v[k - 1] : c->s->name));
     put(ep, "Aliases", aliases);
     if (sn->ipv4_address || sn->ipv6_address || sn->link_local_ips.n) {
         json_t *ipam = json_object();
@@ -720,7 +729,8 @@ static json_t *host_config(const struct ctx *c, json_t *exposed, json_t *links)
                       "secrets", "/run/secrets/") < 0 ||
         add_file_refs(c, hc, s->configs, s->n_configs, c->p->configs, c->p->n_configs, "config",
                       "configs", "/") < 0 ||
-        add_restart(c, hc) < 0 || add_security_opt(c, hc) < 0 || add_volumes_from(c, hc) < 0) {
+        (!c->oneoff && add_restart(c, hc) < 0) || add_security_opt(c, hc) < 0 ||
+        add_volumes_from(c, hc) < 0) {
         json_decref(bindings);
         json_decref(hc);
         return NULL;
@@ -762,10 +772,21 @@ static json_t *host_config(const struct ctx *c, json_t *exposed, json_t *links)
     return hc;
 }
 
+static json_t *body_build(const struct ctx *cx, const char *image_id);
+
 json_t *sched_body_build(const struct compose_project *p, const struct compose_service *s,
                          int number, const char *image_id, bool for_hash, struct cc_error *reterr)
 {
-    struct ctx c = {p, s, number, for_hash, reterr};
+    struct ctx c = {p, s, number, for_hash, reterr, NULL, NULL};
+    return body_build(&c, image_id);
+}
+
+static json_t *body_build(const struct ctx *cx, const char *image_id)
+{
+    struct ctx c = *cx;
+    const struct compose_project *p = c.p;
+    const struct compose_service *s = c.s;
+    bool for_hash = c.for_hash;
     json_t *body = json_object(), *links = NULL, *exposed = json_object(), *hc = NULL;
     if (links_json(&c, &links) < 0 || add_expose(&c, exposed) < 0)
         goto fail;
@@ -943,4 +964,123 @@ bool sched_port_range(const char *str, unsigned long *lo, unsigned long *hi)
 json_t *sched_json_mount(const struct compose_project *p, const struct compose_mount *m)
 {
     return mount_of(p, m);
+}
+
+/* ---- One-off containers --------------------------------------------------------------------- */
+
+/* "<project>-<service>-run-<12 hex>", as docker compose names them. */
+static char *oneoff_name(const struct compose_project *p, const struct compose_service *s)
+{
+    unsigned char r[6] = {0};
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        /* No entropy source: the clock and pid still make a name unique enough for a one-off. */
+        uint64_t t = uv_hrtime() ^ ((uint64_t)getpid() << 32);
+        memcpy(r, &t, sizeof(r));
+    }
+    return xasprintf("%s-%s-run-%02x%02x%02x%02x%02x%02x", p->name, s->name, r[0], r[1], r[2], r[3],
+                     r[4], r[5]);
+}
+
+/* "[IP:]HOST:CONTAINER[/PROTO]" or "CONTAINER[/PROTO]" into ExposedPorts and PortBindings. */
+static int oneoff_port(json_t *body, const char *spec, struct cc_error *reterr)
+{
+    char *copy = xstrdup(spec), *proto = strchr(copy, '/');
+    if (proto)
+        *proto++ = '\0';
+    char *container = strrchr(copy, ':'), *host = "", *ip = "";
+    if (container) {
+        *container++ = '\0';
+        host = copy;
+        char *colon = strrchr(copy, ':');
+        if (colon) {
+            *colon = '\0';
+            ip = copy;
+            host = colon + 1;
+        }
+    } else {
+        container = copy;
+    }
+    unsigned long lo, hi;
+    if (!sched_port_range(container, &lo, &hi) || lo != hi ||
+        (*host && !sched_port_range(host, &lo, &hi))) {
+        free(copy);
+        cc_error_set(reterr, CC_ERR_USAGE, "'%s' is not a port to publish", spec);
+        cc_error_hint(reterr, "give [IP:]HOST_PORT:CONTAINER_PORT[/PROTOCOL], e.g. 8080:80");
+        return -1;
+    }
+    char *key = xasprintf("%s/%s", container, proto && *proto ? proto : "tcp");
+    json_t *exposed = json_object_get(body, "ExposedPorts");
+    if (!exposed)
+        put(body, "ExposedPorts", exposed = json_object());
+    put(exposed, key, json_object());
+    json_t *hc = json_object_get(body, "HostConfig");
+    json_t *bindings = json_object_get(hc, "PortBindings");
+    if (!bindings)
+        put(hc, "PortBindings", bindings = json_object());
+    push(array_at(bindings, key), json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", host));
+    free(key);
+    free(copy);
+    return 0;
+}
+
+static json_t *str_list(const char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        push(a, json_string(v[i]));
+    return a;
+}
+
+json_t *sched_oneoff_body(const struct compose_project *p, const struct compose_service *s,
+                          const struct sched_oneoff *o, char **ret_name, struct cc_error *reterr)
+{
+    char *name = o->name && *o->name ? xstrdup(o->name) : oneoff_name(p, s);
+    struct ctx c = {p, s, 1, false, reterr, o, name};
+    json_t *body = body_build(&c, NULL);
+    if (!body)
+        goto fail;
+    if (o->n_command)
+        put(body, "Cmd", str_list(o->command, o->n_command));
+    if (o->entrypoint) {
+        json_t *ep = json_array();
+        for (const char *e = o->entrypoint; *e;) {
+            size_t n = strcspn(e, " ");
+            if (n)
+                push(ep, json_stringn(e, n));
+            e += n + (e[n] == ' ');
+        }
+        put(body, "Entrypoint", ep);
+    }
+    json_t *env = array_at(body, "Env");
+    for (size_t i = 0; i < o->n_env; i++)
+        push(env, json_string(o->env[i]));
+    json_t *labels = json_object_get(body, "Labels");
+    for (size_t i = 0; i < o->n_labels; i++) {
+        const char *eq = strchr(o->labels[i], '=');
+        char *k = eq ? xstrndup(o->labels[i], (size_t)(eq - o->labels[i])) : xstrdup(o->labels[i]);
+        put(labels, k, json_string(eq ? eq + 1 : ""));
+        free(k);
+    }
+    json_t *hc = json_object_get(body, "HostConfig");
+    json_t *binds = array_at(hc, "Binds");
+    for (size_t i = 0; i < o->n_volumes; i++)
+        push(binds, json_string(o->volumes[i]));
+    if (!json_array_size(binds))
+        json_object_del(hc, "Binds");
+    for (size_t i = 0; i < o->n_ports; i++)
+        if (oneoff_port(body, o->ports[i], reterr) < 0)
+            goto fail;
+    put_str(body, "User", o->user);
+    put_str(body, "WorkingDir", o->workdir);
+    put(body, "Tty", json_boolean(o->tty));
+    put(body, "OpenStdin", json_boolean(o->interactive));
+    put(body, "StdinOnce", json_boolean(o->interactive));
+    put(body, "AttachStdin", json_boolean(o->interactive));
+    *ret_name = name;
+    return body;
+
+fail:
+    json_decref(body);
+    free(name);
+    return NULL;
 }

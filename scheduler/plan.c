@@ -34,7 +34,7 @@ static int select_services(struct planner *pl, struct cc_error *reterr)
 {
     const struct compose_project *p = pl->p;
     struct sched_plan *plan = pl->plan;
-    if (!pl->opts->n_services) {
+    if (!pl->opts->n_services && !pl->opts->resources_of) {
         for (size_t i = 0; i < p->n_services; i++)
             plan->selected[i] = true;
         return 0;
@@ -121,13 +121,21 @@ static void plan_resource(struct planner *pl, bool network, size_t index)
     a->index = index;
 }
 
+/* Whether service i's networks and volumes are needed: it is selected, or it is the one-off
+ * service of `run`. */
+static bool uses_resources(const struct planner *pl, size_t i)
+{
+    return pl->plan->selected[i] ||
+           (pl->opts->resources_of && !strcmp(pl->p->services[i].name, pl->opts->resources_of));
+}
+
 static void plan_resources(struct planner *pl)
 {
     const struct compose_project *p = pl->p;
     for (size_t n = 0; n < p->n_networks; n++) {
         bool used = false;
         for (size_t i = 0; i < p->n_services && !used; i++)
-            for (size_t k = 0; pl->plan->selected[i] && k < p->services[i].n_networks; k++)
+            for (size_t k = 0; uses_resources(pl, i) && k < p->services[i].n_networks; k++)
                 used |= !strcmp(p->services[i].networks[k].key, p->networks[n].key);
         if (used)
             plan_resource(pl, true, n);
@@ -136,7 +144,7 @@ static void plan_resources(struct planner *pl)
         bool used = false;
         for (size_t i = 0; i < p->n_services && !used; i++) {
             const struct compose_service *s = &p->services[i];
-            for (size_t k = 0; pl->plan->selected[i] && k < s->n_volumes; k++)
+            for (size_t k = 0; uses_resources(pl, i) && k < s->n_volumes; k++)
                 used |= s->volumes[k].type == COMPOSE_MOUNT_VOLUME && s->volumes[k].source &&
                         !strcmp(s->volumes[k].source, p->volumes[v].key);
         }

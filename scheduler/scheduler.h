@@ -171,6 +171,9 @@ struct sched_plan_options {
     const struct sched_scale *scale;
     size_t n_scale;
     bool remove_orphans;
+    /* `run`: this service's networks and volumes are made too, without its containers; with no
+     * services named, nothing else is selected. NULL: none. */
+    const char *resources_of;
 };
 
 enum sched_action_kind {
@@ -226,6 +229,36 @@ void sched_plan_free(struct sched_plan *plan);
 /* Appends the plan as lines, one action a line ("container p-web-1: recreate (config hash
  * differs)"), then the warnings ("warning: ..."). */
 void sched_plan_render(const struct sched_plan *plan, struct buf *out);
+
+/* ---- One-off containers (`run`) ----------------------------------------------------------- */
+
+/* What `run` changes in a service's container. Lists are borrowed; n_* count them. */
+struct sched_oneoff {
+    const char *name; /* the container's name; NULL: "<project>-<service>-run-<12 hex>" */
+    const char *const *command; /* replaces the service's command when n_command > 0 */
+    size_t n_command;
+    const char *entrypoint; /* replaces the entrypoint (split at spaces; "" clears it) */
+    const char *const *env; /* "K=V" added to the environment */
+    size_t n_env;
+    const char *const *labels; /* "K=V" added to the labels */
+    size_t n_labels;
+    const char *const *volumes; /* "SRC:DST[:MODE]" binds (SRC an absolute path or a volume) */
+    size_t n_volumes;
+    const char *const *ports; /* "[IP:]HOST:CONTAINER[/PROTO]" published */
+    size_t n_ports;
+    const char *user;
+    const char *workdir;
+    bool tty;           /* a terminal for the process */
+    bool interactive;   /* stdin open and attached */
+    bool service_ports; /* publish the service's ports (else only ports) */
+    bool use_aliases;   /* the service's network aliases (else only the container's name) */
+};
+
+/* The create body of a one-off container of s (new): the service's, labelled
+ * com.docker.compose.oneoff=True, without restart policy, with o's changes. *ret_name (new) is
+ * its name. NULL with *reterr set (CC_ERR_INVALID_CONFIG, CC_ERR_USAGE for a bad -p/-v value). */
+json_t *sched_oneoff_body(const struct compose_project *p, const struct compose_service *s,
+                          const struct sched_oneoff *o, char **ret_name, struct cc_error *reterr);
 
 /* ---- Up and down --------------------------------------------------------------------------- */
 

@@ -109,12 +109,83 @@ static void test_exec_tty(void **state)
     tl_env_release(&env);
 }
 
+/* A hijacked stream: input written in pieces reaches the process, its end closes the process's
+ * stdin, the output comes back by stream, and the callback runs once at the end. */
+struct hj_test {
+    struct tl_result r;
+    struct engine_hijack *h;
+    bool opened;
+};
+
+static void on_hj_open(void *data)
+{
+    struct hj_test *t = data;
+    t->opened = true;
+    assert_int_equal(engine_hijack_write(t->h, "hello ", 6), 6);
+    assert_true(engine_hijack_write(t->h, "world\n", 6) > 0);
+    engine_hijack_close_write(t->h);
+    assert_int_equal(engine_hijack_write(t->h, "late", 4), -1);
+}
+
+static void test_exec_hijack_stdin(void **state)
+{
+    (void)state;
+    struct tl_env env;
+    struct hj_test t = {0};
+    tl_env_init(&env);
+    tl_result_init(&t.r);
+    char *id = idle_container(&env, "hijack");
+    json_t *body = json_pack("{s:b, s:b, s:b, s:[s, s, s]}", "AttachStdin", 1, "AttachStdout", 1,
+                             "AttachStderr", 1, "Cmd", "sh", "-c", "cat; echo done >&2; exit 4");
+    struct tl_result cr;
+    tl_result_init(&cr);
+    TL_RUN(env, cr, engine_exec_create(env.c, id, body, tl_on_done, &cr, &err));
+    tl_assert_ok(&cr);
+    char *exec_id = xstrdup(json_string_value(json_object_get(cr.json, "Id")));
+    tl_result_release(&cr);
+    json_decref(body);
+    struct engine_hijack_options o = {
+        .on_output = tl_on_output, .on_open = on_hj_open, .cb = tl_on_done, .data = &t.r};
+    struct cc_error err = CC_ERROR_INIT;
+    /* on_open gets the struct through data: tl_result is its first member. */
+    t.h = engine_exec_attach(env.c, exec_id, &o, &err);
+    assert_non_null(t.h);
+    while (!t.r.done && uv_run(&env.loop, UV_RUN_ONCE))
+        ;
+    tl_assert_ok(&t.r);
+    assert_true(t.opened);
+    assert_string_equal(buf_str(&t.r.by_fd[ENGINE_STDOUT]), "hello world\n");
+    assert_string_equal(buf_str(&t.r.by_fd[ENGINE_STDERR]), "done\n");
+    json_t *ins = exec_inspect(&env, exec_id);
+    assert_int_equal(json_integer_value(json_object_get(ins, "ExitCode")), 4);
+    json_decref(ins);
+
+    /* An exec that does not exist: the engine's 404 through the hijack path. */
+    struct hj_test t2 = {0};
+    tl_result_init(&t2.r);
+    o.data = &t2.r;
+    t2.h = engine_exec_attach(env.c, "no-such-exec", &o, &err);
+    assert_non_null(t2.h);
+    while (!t2.r.done && uv_run(&env.loop, UV_RUN_ONCE))
+        ;
+    tl_assert_fails(&t2.r, CC_ERR_NOT_FOUND);
+    assert_false(t2.opened);
+    tl_result_release(&t2.r);
+
+    cc_error_release(&err);
+    free(exec_id);
+    free(id);
+    tl_result_release(&t.r);
+    tl_env_release(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exec_output_and_exit_code),
         cmocka_unit_test(test_exec_detach),
         cmocka_unit_test(test_exec_tty),
+        cmocka_unit_test(test_exec_hijack_stdin),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

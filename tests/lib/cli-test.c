@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,20 +26,94 @@ static const char *binary(void)
 
 void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size_t n_args)
 {
+    cb_runv_input(r, cwd, NULL, 0, args, n_args);
+}
+
+void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
+                   const char *const *args, size_t n_args)
+{
     memset(r, 0, sizeof(*r));
     buf_init(&r->out);
     buf_init(&r->err);
-    const char **argv = xcalloc(n_args + 2, sizeof(*argv));
-    argv[0] = binary();
+    buf_adds(&r->out, "");
+    buf_adds(&r->err, "");
+    int out[2], err[2], in[2];
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(err), 0);
+    assert_int_equal(pipe(in), 0);
+    char **argv = xcalloc(n_args + 2, sizeof(*argv));
+    argv[0] = (char *)binary();
     for (size_t i = 0; i < n_args; i++)
-        argv[i + 1] = args[i];
-    char *out = NULL, *err = NULL;
-    r->status = ct_run(cwd ? cwd : ".", argv, NULL, &out, &err);
-    buf_adds(&r->out, out ? out : "");
-    buf_adds(&r->err, err ? err : "");
-    free(out);
-    free(err);
+        argv[i + 1] = (char *)args[i];
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        close(in[0]);
+        close(in[1]);
+        close(out[0]);
+        close(err[0]);
+        close(out[1]);
+        close(err[1]);
+        if (cwd && chdir(cwd) < 0)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
     free(argv);
+    close(out[1]);
+    close(err[1]);
+    close(in[0]);
+    /* The input is written as the child reads it, while its output is read: a large input must
+     * not wait for a child that waits for us to read. */
+    size_t sent = 0;
+    signal(SIGPIPE, SIG_IGN);
+    struct pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
+    struct buf *bufs[2] = {&r->out, &r->err};
+    int open_fds = 2;
+    if (!input || input_len == 0) {
+        close(in[1]);
+        fds[2].fd = -1;
+    }
+    while (open_fds > 0) {
+        if (poll(fds, 3, -1) < 0) {
+            assert_int_equal(errno, EINTR);
+            continue;
+        }
+        if (fds[2].fd >= 0 && fds[2].revents) {
+            ssize_t n = (fds[2].revents & POLLOUT)
+                            ? write(fds[2].fd, input + sent,
+                                    input_len - sent > 65536 ? 65536 : input_len - sent)
+                            : -1;
+            if (n > 0)
+                sent += (size_t)n;
+            if (n < 0 || sent == input_len) {
+                close(fds[2].fd);
+                fds[2].fd = -1;
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !fds[i].revents)
+                continue;
+            char chunk[4096];
+            ssize_t n = read(fds[i].fd, chunk, sizeof(chunk));
+            if (n > 0) {
+                buf_add(bufs[i], chunk, (size_t)n);
+            } else {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    if (fds[2].fd >= 0)
+        close(fds[2].fd);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void cb_run(struct cb_result *r, const char *cwd, ...)
@@ -120,11 +196,18 @@ static bool read_some(struct cb_proc *p)
     return true;
 }
 
-void cb_read_until(struct cb_proc *p, const char *needle)
+size_t cb_read_until_from(struct cb_proc *p, size_t from, const char *needle)
 {
-    while (!strstr(buf_str(&p->out), needle))
+    const char *at;
+    while (!(at = from <= p->out.len ? strstr(buf_str(&p->out) + from, needle) : NULL))
         if (!read_some(p))
             fail_msg("output ended without '%s':\n%s", needle, buf_str(&p->out));
+    return (size_t)(at - buf_str(&p->out));
+}
+
+void cb_read_until(struct cb_proc *p, const char *needle)
+{
+    cb_read_until_from(p, 0, needle);
 }
 
 int cb_finish(struct cb_proc *p)

@@ -17,6 +17,10 @@ struct cb_result {
 void cb_run(struct cb_result *r, const char *cwd, ...);
 /* The same with an argv array (args[n_args] need not be NULL). */
 void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size_t n_args);
+/* The same with input_len bytes of input on its stdin (a pipe, closed after the last byte; NULL:
+ * closed at once). */
+void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
+                   const char *const *args, size_t n_args);
 void cb_result_release(struct cb_result *r);
 /* Fails the test, showing the output, unless the exit status is want. */
 void cb_assert_status(const struct cb_result *r, int want);
@@ -33,6 +37,8 @@ struct cb_proc {
 void cb_spawn(struct cb_proc *p, const char *cwd, ...);
 /* Reads its output until it contains needle; fails the test if the output ends first. */
 void cb_read_until(struct cb_proc *p, const char *needle);
+/* The same, looking only at the output from offset from on; returns where needle begins. */
+size_t cb_read_until_from(struct cb_proc *p, size_t from, const char *needle);
 /* Reads the rest of its output and waits for it; returns the exit status as cb_result's. */
 int cb_finish(struct cb_proc *p);
 

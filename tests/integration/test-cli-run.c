@@ -1,0 +1,206 @@
+/* `ccompose run` against the real engine: the exit code passed through, stdin reaching the
+ * command, the one-off label and name, dependencies started first (not with --no-deps), -e, -l,
+ * -v, -w, -u, --entrypoint, --name, -d, and --rm leaving nothing behind, Ctrl-C included. Every
+ * project is removed by its label at teardown. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/lib/cli-test.h"
+#include "tests/lib/compose-test.h"
+#include "tests/lib/sched-test.h"
+
+struct run_fx {
+    struct tl_env env;
+    char *dir;
+    char *project;
+};
+
+#define SLEEPER "[\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 3600 & wait\"]"
+
+static const char stack[] = "services:\n"
+                            "  db:\n"
+                            "    image: " TEST_IMAGE "\n"
+                            "    command: " SLEEPER "\n"
+                            "  app:\n"
+                            "    image: " TEST_IMAGE "\n"
+                            "    command: [\"echo\", \"default command\"]\n"
+                            "    restart: always\n"
+                            "    depends_on: [db]\n";
+
+static int setup(void **state)
+{
+    struct run_fx *f = xcalloc(1, sizeof(*f));
+    tl_env_init(&f->env);
+    f->dir = ct_tmpdir();
+    char *what = xasprintf("ccit-ex-%d", (int)getpid());
+    f->project = tl_unique(what);
+    free(what);
+    ct_put(f->dir, "compose.yaml", stack);
+    ct_put(f->dir, "data/hello.txt", "from the host\n");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct run_fx *f = *state;
+    tl_env_release(&f->env);
+    st_cleanup(f->project);
+    ct_rmdir(f->dir);
+    free(f->dir);
+    free(f->project);
+    free(f);
+    return 0;
+}
+
+static void run_in(struct run_fx *f, struct cb_result *r, const char *input, ...)
+{
+    const char *args[40] = {"-p", f->project, "--progress", "plain", "run"};
+    size_t n = 5;
+    va_list ap;
+    va_start(ap, input);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(args))
+        args[n++] = a;
+    va_end(ap);
+    cb_runv_input(r, f->dir, input, input ? strlen(input) : 0, args, n);
+}
+
+/* The project's containers: "name oneoff\n" lines, sorted. new. */
+static char *containers(struct run_fx *f)
+{
+    struct tl_result r;
+    tl_result_init(&r);
+    char *label = xasprintf("com.docker.compose.project=%s", f->project);
+    json_t *filters = json_pack("{s:[s]}", "label", label);
+    TL_RUN(f->env, r, engine_container_list(f->env.c, true, filters, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    struct buf b = BUF_INIT;
+    buf_adds(&b, "");
+    size_t i;
+    json_t *c;
+    json_array_foreach(r.json, i, c)
+    {
+        const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+        const char *oneoff = json_string_value(
+            json_object_get(json_object_get(c, "Labels"), "com.docker.compose.oneoff"));
+        buf_printf(&b, "%s %s\n", name ? name + 1 : "?", oneoff ? oneoff : "?");
+    }
+    json_decref(filters);
+    free(label);
+    tl_result_release(&r);
+    return buf_detach(&b);
+}
+
+static void test_run_rm_deps_exit_code(void **state)
+{
+    struct run_fx *f = *state;
+    struct cb_result r;
+    run_in(f, &r, NULL, "--rm", "app", "sh", "-c", "echo out; echo err >&2; exit 3", NULL);
+    cb_assert_status(&r, 3);
+    assert_string_equal(buf_str(&r.out), "out\n");
+    cb_assert_contains(buf_str(&r.err), "err\n");
+    cb_result_release(&r);
+    /* db was started first; the one-off container is gone. */
+    char *list = containers(f);
+    char *want = xasprintf("%s-db-1 False\n", f->project);
+    assert_string_equal(list, want);
+    free(want);
+    free(list);
+
+    /* The service's own command when none is given. */
+    run_in(f, &r, NULL, "--rm", "app", NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), "default command\n");
+    cb_result_release(&r);
+
+    run_in(f, &r, "piped data\n", "--rm", "-T", "app", "cat", NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), "piped data\n");
+    cb_result_release(&r);
+}
+
+static void test_run_oneoff_container(void **state)
+{
+    struct run_fx *f = *state;
+    struct cb_result r;
+    char *vol = xasprintf("%s/data:/data:ro", f->dir);
+    run_in(f, &r, NULL, "--no-deps", "-e", "FOO=bar", "-l", "ccit.label=yes", "-v", vol, "-w",
+           "/data", "-u", "4321", "--entrypoint", "sh -c", "app",
+           "echo $FOO $(pwd) $(id -u) $(cat hello.txt)", NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), "bar /data 4321 from the host\n");
+    cb_result_release(&r);
+    free(vol);
+
+    /* Kept without --rm: named <project>-app-run-<12 hex>, one-off, no restart policy; and db
+     * was not started (--no-deps). */
+    char *list = containers(f);
+    char *prefix = xasprintf("%s-app-run-", f->project);
+    assert_int_equal(strncmp(list, prefix, strlen(prefix)), 0);
+    const char *hex = list + strlen(prefix);
+    assert_int_equal(strspn(hex, "0123456789abcdef"), 12);
+    assert_string_equal(hex + 12, " True\n");
+    char *name = xstrndup(list, strlen(prefix) + 12);
+    json_t *j = st_inspect(&f->env, name);
+    assert_string_equal(json_string_value(tl_json_at(j, "Config/Labels/com.docker.compose.oneoff")),
+                        "True");
+    assert_string_equal(json_string_value(tl_json_at(j, "Config/Labels/ccit.label")), "yes");
+    assert_string_equal(json_string_value(tl_json_at(j, "HostConfig/RestartPolicy/Name")), "");
+    json_decref(j);
+    free(name);
+    free(prefix);
+    free(list);
+
+    /* -d with --name: printed, running, and found by its name. */
+    char *given = xasprintf("%s-given", f->project);
+    run_in(f, &r, NULL, "-d", "--no-deps", "--name", given, "app", "sleep", "30", NULL);
+    cb_assert_status(&r, 0);
+    char *line = xasprintf("%s\n", given);
+    assert_string_equal(buf_str(&r.out), line);
+    cb_result_release(&r);
+    j = st_inspect(&f->env, given);
+    assert_non_null(j);
+    assert_true(json_is_true(tl_json_at(j, "State/Running")));
+    json_decref(j);
+    free(line);
+    free(given);
+
+    run_in(f, &r, NULL, "nosuch", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+}
+
+/* Ctrl-C during an attached --rm run: exit 130, and the container is removed all the same. */
+static void test_run_rm_ctrl_c(void **state)
+{
+    struct run_fx *f = *state;
+    struct cb_proc p;
+    cb_spawn(&p, f->dir, "-p", f->project, "run", "--rm", "--no-deps", "-T", "app", "sh", "-c",
+             "echo ready; sleep 300", NULL);
+    cb_read_until(&p, "ready");
+    kill(p.pid, SIGINT);
+    assert_int_equal(cb_finish(&p), 130);
+    buf_release(&p.out);
+    char *list = containers(f);
+    assert_string_equal(list, "");
+    free(list);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_run_rm_deps_exit_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_oneoff_container, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_rm_ctrl_c, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
+}
