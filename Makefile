@@ -39,7 +39,7 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all install check sanitize test test-unit test-integration setup demo clean fuzz format \
-        deps fuzz-build fuzz-smoke test-setup sanitize-test tests
+        deps fuzz-build fuzz-smoke test-setup sanitize-test tests bench-build
 
 all: $(BUILD)/ccompose
 
@@ -61,6 +61,16 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(BUILD)/libccompose.a
 
 tests: $(UNIT_BIN) $(INTEG_BIN)
 
+# Benchmark drivers (bench/NAME/bench.c -> $(BUILD)/bench/NAME/bench); bench/NAME/run runs them.
+BENCH_SRC := $(wildcard bench/*/bench.c)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libccompose.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libccompose.a $(LIBS)
+
+bench-build: $(BENCH_BIN)
+
 # Test-library objects are linked into every test; keep them so that a rebuild relinks only.
 .SECONDARY: $(TESTLIB_OBJ)
 
@@ -81,10 +91,9 @@ test: $(BUILD)/ccompose $(UNIT_BIN) $(INTEG_BIN)
 test-unit: $(UNIT_BIN)
 	scripts/run-tests.sh --unit $(BUILD)
 
+# Every stage runs even when one fails; scripts/check.sh adds up their counts on the last line.
 check: setup
-	$(MAKE) test
-	$(MAKE) sanitize-test
-	$(MAKE) fuzz-smoke
+	scripts/check.sh $(MAKE)
 
 sanitize: setup
 	$(MAKE) sanitize-test

@@ -78,6 +78,13 @@ int cli_project_load(struct cli_context *ctx, const char *const *services, size_
 int cli_project_load_with(struct cli_context *ctx, const char *const *services, size_t n_services,
                           const struct compose_load_options *base, struct compose_project **ret);
 
+/* The global flags (and services) as load options; other fields of o are left alone. */
+void cli_project_options(const struct cli_context *ctx, const char *const *services,
+                         size_t n_services, struct compose_load_options *o);
+struct compose_diag;
+/* Prints a load's warnings and (when r < 0) its errors; returns the exit code for r. */
+int cli_load_report(int r, const struct compose_diag *diag, const struct cc_error *err);
+
 /* Runs the loop until it has nothing left, then closes it; returns uv_loop_close()'s result. */
 int cli_loop_finish(uv_loop_t *loop);
 

@@ -10,7 +10,14 @@
 #include "cli/commands.h"
 #include "compose/compose.h"
 
-enum list_what { LIST_NONE, LIST_SERVICES, LIST_VOLUMES, LIST_NETWORKS, LIST_PROFILES, LIST_IMAGES };
+enum list_what {
+    LIST_NONE,
+    LIST_SERVICES,
+    LIST_VOLUMES,
+    LIST_NETWORKS,
+    LIST_PROFILES,
+    LIST_IMAGES
+};
 
 static void config_usage(FILE *out)
 {
@@ -65,8 +72,93 @@ static void print_list(FILE *out, const struct compose_project *p, enum list_wha
     }
 }
 
-enum { OPT_FORMAT = 256, OPT_SERVICES, OPT_VOLUMES, OPT_NETWORKS, OPT_PROFILES, OPT_IMAGES,
-       OPT_NO_INTERPOLATE, OPT_NO_NORMALIZE, OPT_IGNORED };
+enum {
+    OPT_FORMAT = 256,
+    OPT_SERVICES,
+    OPT_VOLUMES,
+    OPT_NETWORKS,
+    OPT_PROFILES,
+    OPT_IMAGES,
+    OPT_NO_INTERPOLATE,
+    OPT_NO_NORMALIZE,
+    OPT_IGNORED
+};
+
+/* Marks service i and what it depends on. */
+static void select_with_deps(const struct compose_project *p, bool *sel, size_t i)
+{
+    if (sel[i])
+        return;
+    sel[i] = true;
+    for (size_t d = 0; d < p->services[i].n_depends_on; d++) {
+        const struct compose_service *dep =
+            compose_project_service(p, p->services[i].depends_on[d].service);
+        if (dep)
+            select_with_deps(p, sel, (size_t)(dep - p->services));
+    }
+}
+
+/* The services named on the command line and their dependencies, as a view of p sharing its
+ * arena: *ret_services is new (free() it), the rest borrowed. Fails on an unknown name. */
+static int select_services(const struct compose_project *p, char **names, int n,
+                           struct compose_project *view, struct compose_service **ret_services)
+{
+    bool *sel = xcalloc(p->n_services ? p->n_services : 1, sizeof(*sel));
+    int r = 0;
+    for (int i = 0; i < n; i++) {
+        const struct compose_service *s = compose_project_service(p, names[i]);
+        if (!s) {
+            fprintf(stderr, "error: no such service: '%s'\n", names[i]);
+            r = -1;
+            continue;
+        }
+        select_with_deps(p, sel, (size_t)(s - p->services));
+    }
+    struct compose_service *v = xcalloc(p->n_services ? p->n_services : 1, sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_services; i++)
+        if (sel[i])
+            v[k++] = p->services[i];
+    free(sel);
+    /* A view: the copy's arena is never released (p owns it). */
+    memcpy(view, p, sizeof(*view));
+    view->services = v;
+    view->n_services = k;
+    *ret_services = v;
+    return r;
+}
+
+/* Writes text to output (NULL: standard output). */
+static int write_out(const char *output, const char *text)
+{
+    FILE *out = output ? fopen(output, "w") : stdout;
+    if (!out || fputs(text, out) < 0 || (output && fclose(out) != 0)) {
+        fprintf(stderr, "error: cannot write '%s': %s\n", output ? output : "standard output",
+                strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* --no-interpolate: the merged files as written (compose_config_dump_raw()). */
+static int config_raw(struct cli_context *ctx, int argc, char **argv,
+                      struct compose_load_options *o, enum compose_dump_format format,
+                      const char *output, bool quiet)
+{
+    struct compose_diag diag;
+    struct cc_error err = CC_ERROR_INIT;
+    char *text = NULL;
+    compose_diag_init(&diag);
+    cli_project_options(ctx, (const char *const *)argv, (size_t)argc, o);
+    int r = compose_config_dump_raw(o, format, &text, &diag, &err);
+    int code = cli_load_report(r, &diag, &err);
+    if (code == CLI_EXIT_OK && !quiet)
+        code = write_out(output, text);
+    free(text);
+    cc_error_release(&err);
+    compose_diag_release(&diag);
+    return code;
+}
 
 static int config_run(struct cli_context *ctx, int argc, char **argv)
 {
@@ -143,24 +235,43 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         }
     }
 
+    if (base.no_interpolate && what == LIST_NONE)
+        return config_raw(ctx, argc - optind, argv + optind, &base, format, output, quiet);
+    /* Names are never interpolated: lists come from the model as usual. */
+    base.no_interpolate = false;
+
     struct compose_project *p = NULL;
     int code = cli_project_load_with(ctx, (const char *const *)argv + optind,
                                      (size_t)(argc - optind), &base, &p);
     if (code != CLI_EXIT_OK || quiet)
         goto out;
 
+    struct compose_project view;
+    struct compose_service *selected = NULL;
+    const struct compose_project *shown = p;
+    if (optind < argc) {
+        if (select_services(p, argv + optind, argc - optind, &view, &selected) < 0) {
+            free(selected);
+            code = CLI_EXIT_USAGE;
+            goto out;
+        }
+        shown = &view;
+    }
+
     FILE *out = stdout;
     if (output && !(out = fopen(output, "w"))) {
         fprintf(stderr, "error: cannot write '%s': %s\n", output, strerror(errno));
         code = CLI_EXIT_FAILURE;
+        free(selected);
         goto out;
     }
     if (what != LIST_NONE) {
-        print_list(out, p, what);
+        print_list(out, shown, what);
     } else {
         char *text = NULL;
         struct cc_error err = CC_ERROR_INIT;
-        if (compose_project_dump(p, format, &text, &err) < 0) {
+        if (compose_project_dump(shown, format, base.no_interpolate ? COMPOSE_DUMP_RAW : 0, &text,
+                                 &err) < 0) {
             cli_error_print(&err);
             code = CLI_EXIT_FAILURE;
         } else {
@@ -173,6 +284,7 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         fprintf(stderr, "error: cannot write '%s': %s\n", output, strerror(errno));
         code = CLI_EXIT_FAILURE;
     }
+    free(selected);
 out:
     compose_project_free(p);
     return code;
@@ -180,6 +292,6 @@ out:
 
 const struct cli_command cli_cmd_config = {
     .name = "config",
-    .summary = "parse, resolve and render the compose files in canonical format",
+    .summary = "Parse, resolve and render compose file in canonical format",
     .run = config_run,
 };

@@ -144,7 +144,7 @@ static int logs_run(struct cli_context *ctx, int argc, char **argv)
         if (!labels[i])
             continue;
         if (cli_logs_add(l.logs, observed->containers[i].id, labels[i],
-                         observed->containers[i].service, &err)) {
+                         observed->containers[i].service, NULL, &err)) {
             streams++;
         } else {
             cli_error_print(&err);

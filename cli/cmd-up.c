@@ -36,8 +36,18 @@ struct up_cmd {
     bool logs_idle;
     int exit_code; /* attached: the code up ends with (--exit-code-from, an abort) */
     bool interrupted;
-    char **ids; /* attached: the containers followed, for a forced kill */
-    size_t n_ids;
+    struct followed *followed; /* attached: the containers whose logs are followed */
+    size_t n_followed;
+    struct sched_op *watch; /* attached: restarts on unhealthy (x-ccompose), when a service asks */
+    bool watch_done;
+    int restarts_pending; /* the watch said Restarting, and not yet Restarted */
+};
+
+struct followed {
+    char *id;
+    char *name;
+    char *label;
+    char *service;
 };
 
 static void up_set_phase(struct up_cmd *u, enum up_phase phase)
@@ -74,8 +84,8 @@ static void on_kill_done(json_t *result, const struct cc_error *err, void *data)
 
 static void kill_all(struct up_cmd *u)
 {
-    for (size_t i = 0; i < u->n_ids; i++)
-        engine_container_kill(u->c, u->ids[i], NULL, on_kill_done, NULL, NULL);
+    for (size_t i = 0; i < u->n_followed; i++)
+        engine_container_kill(u->c, u->followed[i].id, NULL, on_kill_done, NULL, NULL);
 }
 
 static void on_interrupt(int count, void *data)
@@ -185,6 +195,72 @@ static void on_logs_idle(void *data)
     u->logs_idle = true;
 }
 
+/* The watch's events among the logs; a restarted container's logs are followed again from now. */
+static void on_watch_event(const struct sched_event *ev, void *data)
+{
+    struct up_cmd *u = data;
+    if (ev->kind != SCHED_RES_CONTAINER || !u->logs)
+        return;
+    cli_logs_note(u->logs, "%s  %s%s%s", ev->name, sched_state_name(ev->state),
+                  ev->text ? "  " : "", ev->text ? ev->text : "");
+    if (ev->state == SCHED_RESTARTING)
+        u->restarts_pending++;
+    if (ev->state != SCHED_RESTARTED && ev->state != SCHED_ERROR)
+        return;
+    if (u->restarts_pending > 0)
+        u->restarts_pending--;
+    for (size_t i = 0; i < u->n_followed; i++) {
+        struct followed *fw = &u->followed[i];
+        if (strcmp(fw->name, ev->name) != 0 || cli_logs_streaming(u->logs, fw->id))
+            continue;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        char now[64];
+        snprintf(now, sizeof(now), "%lld.%09ld", (long long)ts.tv_sec - 1, ts.tv_nsec);
+        struct cc_error err = CC_ERROR_INIT;
+        if (cli_logs_add(u->logs, fw->id, fw->label, fw->service, now, &err))
+            u->logs_idle = false;
+        else
+            cli_error_print(&err);
+        cc_error_release(&err);
+    }
+}
+
+static void on_watch_done(const struct cc_error *err, void *data)
+{
+    struct up_cmd *u = data;
+    u->watch = NULL;
+    u->watch_done = true;
+    if (err && err->kind != CC_ERR_CANCELLED)
+        cli_error_print(err);
+}
+
+/* Starts the watch when some service opts in to restarts on unhealthy. */
+static void watch_start(struct up_cmd *u)
+{
+    bool wanted = false;
+    for (size_t i = 0; i < u->p->n_services; i++)
+        wanted |= u->p->services[i].x_ccompose.restart_on_unhealthy;
+    if (!wanted)
+        return;
+    struct sched_watch_options wo = {.parallel = u->ctx->g.parallel,
+                                     .stop_timeout_s = u->up.stop_timeout_s};
+    struct cc_error err = CC_ERROR_INIT;
+    u->watch = sched_watch(u->ctx->loop, u->c, u->p, &wo, on_watch_event, on_watch_done, u, &err);
+    if (!u->watch)
+        cli_error_print(&err);
+    cc_error_release(&err);
+}
+
+static void watch_stop(struct up_cmd *u)
+{
+    if (!u->watch)
+        return;
+    sched_op_cancel(u->watch);
+    while (!u->watch_done && uv_run(u->ctx->loop, UV_RUN_ONCE))
+        ;
+}
+
 /* Follows the logs of the selected services' containers from when up began. */
 static int attach(struct up_cmd *u, const char *since)
 {
@@ -196,7 +272,7 @@ static int attach(struct up_cmd *u, const char *since)
     u->logs_opts.since = since;
     u->logs = cli_logs_new(u->c, stdout, &u->logs_opts, on_container_exit, on_logs_idle, u);
     struct buf names = BUF_INIT;
-    u->ids = xcalloc(o->n_containers + 1, sizeof(*u->ids));
+    u->followed = xcalloc(o->n_containers + 1, sizeof(*u->followed));
     for (size_t i = 0; i < o->n_containers; i++) {
         const struct sched_observed_container *ct = &o->containers[i];
         if (ct->oneoff || !cli_service_selected(ct->service, u->services, u->n_services))
@@ -216,9 +292,13 @@ static int attach(struct up_cmd *u, const char *since)
             continue;
         char *label = cli_container_label(u->project_name, ct);
         struct cc_error err = CC_ERROR_INIT;
-        if (cli_logs_add(u->logs, ct->id, label, ct->service, &err)) {
+        if (cli_logs_add(u->logs, ct->id, label, ct->service, NULL, &err)) {
             streams++;
-            u->ids[u->n_ids++] = xstrdup(ct->id);
+            struct followed *fw = &u->followed[u->n_followed++];
+            fw->id = xstrdup(ct->id);
+            fw->name = xstrdup(ct->name);
+            fw->label = xstrdup(label);
+            fw->service = xstrdup(ct->service ? ct->service : label);
         } else {
             cli_error_print(&err);
             code = cli_exit_for_error(&err);
@@ -228,8 +308,13 @@ static int attach(struct up_cmd *u, const char *since)
     }
     sched_observed_free(o);
     up_set_phase(u, UP_ATTACHED);
-    while (!code && streams > 0 && !u->logs_idle && uv_run(u->ctx->loop, UV_RUN_ONCE))
+    if (!code && streams > 0)
+        watch_start(u);
+    /* A container the watch is restarting is followed again once it has restarted. */
+    while (!code && streams > 0 && (!u->logs_idle || (u->restarts_pending && !u->interrupted)) &&
+           uv_run(u->ctx->loop, UV_RUN_ONCE))
         ;
+    watch_stop(u);
     return code;
 }
 
@@ -490,9 +575,13 @@ out:
     cli_logs_free(u.logs);
     engine_client_free(u.c);
     uv_run(ctx->loop, UV_RUN_DEFAULT);
-    for (size_t i = 0; i < u.n_ids; i++)
-        free(u.ids[i]);
-    free(u.ids);
+    for (size_t i = 0; i < u.n_followed; i++) {
+        free(u.followed[i].id);
+        free(u.followed[i].name);
+        free(u.followed[i].label);
+        free(u.followed[i].service);
+    }
+    free(u.followed);
     for (size_t i = 0; i < u.up.plan.n_scale; i++)
         free((char *)u.scale[i].service);
     free(u.scale);

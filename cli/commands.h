@@ -12,6 +12,7 @@ extern const struct cli_command cli_cmd_logs;
 extern const struct cli_command cli_cmd_ps;
 extern const struct cli_command cli_cmd_restart;
 extern const struct cli_command cli_cmd_run;
+extern const struct cli_command cli_cmd_stack;
 extern const struct cli_command cli_cmd_start;
 extern const struct cli_command cli_cmd_stop;
 extern const struct cli_command cli_cmd_up;

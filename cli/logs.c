@@ -19,6 +19,7 @@ struct src {
     char *id;
     char *label;
     char *service;
+    char *since;           /* NULL: the options' */
     const char *color;     /* SGR parameters, or NULL */
     struct buf partial[4]; /* an unfinished line per stream */
     struct engine_request *req;
@@ -220,7 +221,7 @@ static void on_inspected(json_t *result, const struct cc_error *err, void *data)
         .follow = l->opts.follow,
         .timestamps = l->opts.timestamps,
         .tail = l->opts.tail,
-        .since = l->opts.since,
+        .since = s->since ? s->since : l->opts.since,
         .until = l->opts.until,
         .tty = json_is_true(json_object_get(json_object_get(result, "Config"), "Tty")),
     };
@@ -233,10 +234,11 @@ static void on_inspected(json_t *result, const struct cc_error *err, void *data)
 }
 
 bool cli_logs_add(struct cli_logs *l, const char *id, const char *label, const char *service,
-                  struct cc_error *reterr)
+                  const char *since, struct cc_error *reterr)
 {
     struct src *s = xcalloc(1, sizeof(*s));
     s->logs = l;
+    s->since = since ? xstrdup(since) : NULL;
     s->id = xstrdup(id);
     s->label = xstrdup(label);
     s->service = xstrdup(service ? service : label);
@@ -245,6 +247,7 @@ bool cli_logs_add(struct cli_logs *l, const char *id, const char *label, const c
         buf_init(&s->partial[i]);
     s->req = engine_container_inspect(l->c, id, on_inspected, s, reterr);
     if (!s->req) {
+        free(s->since);
         free(s->id);
         free(s->label);
         free(s->service);
@@ -258,10 +261,10 @@ bool cli_logs_add(struct cli_logs *l, const char *id, const char *label, const c
     return true;
 }
 
-bool cli_logs_has(const struct cli_logs *l, const char *id)
+bool cli_logs_streaming(const struct cli_logs *l, const char *id)
 {
     for (size_t i = 0; i < l->n_srcs; i++)
-        if (!strcmp(l->srcs[i]->id, id))
+        if (!strcmp(l->srcs[i]->id, id) && l->srcs[i]->state != SRC_DONE)
             return true;
     return false;
 }
@@ -303,6 +306,7 @@ static void logs_destroy(struct cli_logs *l)
 {
     for (size_t i = 0; i < l->n_srcs; i++) {
         struct src *s = l->srcs[i];
+        free(s->since);
         free(s->id);
         free(s->label);
         free(s->service);

@@ -18,6 +18,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_ps,
     &cli_cmd_restart,
     &cli_cmd_run,
+    &cli_cmd_stack,
     &cli_cmd_start,
     &cli_cmd_stop,
     &cli_cmd_up,

@@ -16,6 +16,45 @@ static void print_warning(const struct cc_error *w)
         fprintf(stderr, "hint: %s\n", w->hint);
 }
 
+void cli_project_options(const struct cli_context *ctx, const char *const *services,
+                         size_t n_services, struct compose_load_options *o)
+{
+    const struct cli_globals *g = &ctx->g;
+    o->files = (const char *const *)g->files;
+    o->n_files = (size_t)g->n_files;
+    o->project_directory = g->project_directory;
+    o->project_name = g->project_name;
+    o->env_files = (const char *const *)g->env_files;
+    o->n_env_files = (size_t)g->n_env_files;
+    o->profiles = (const char *const *)g->profiles;
+    o->n_profiles = (size_t)g->n_profiles;
+    o->services = services;
+    o->n_services = n_services;
+}
+
+int cli_load_report(int r, const struct compose_diag *diag, const struct cc_error *err)
+{
+    for (size_t i = 0; i < diag->n_warnings; i++)
+        print_warning(&diag->warnings[i]);
+    if (r == 0)
+        return CLI_EXIT_OK;
+    if (diag->n_errors)
+        for (size_t i = 0; i < diag->n_errors; i++)
+            cli_error_print(&diag->errors[i]);
+    else
+        cli_error_print(err);
+    /* A missing or unreadable compose or env file is a configuration problem too. */
+    switch (err->kind) {
+    case CC_ERR_NONE:
+    case CC_ERR_INVALID_CONFIG:
+    case CC_ERR_NOT_FOUND:
+    case CC_ERR_IO:
+        return CLI_EXIT_CONFIG;
+    default:
+        return cli_exit_for_error(err);
+    }
+}
+
 int cli_project_load(struct cli_context *ctx, const char *const *services, size_t n_services,
                      struct compose_project **ret)
 {
@@ -25,45 +64,19 @@ int cli_project_load(struct cli_context *ctx, const char *const *services, size_
 int cli_project_load_with(struct cli_context *ctx, const char *const *services, size_t n_services,
                           const struct compose_load_options *base, struct compose_project **ret)
 {
-    const struct cli_globals *g = &ctx->g;
     struct compose_load_options o = {0};
     if (base)
         o = *base;
-    o.files = (const char *const *)g->files;
-    o.n_files = (size_t)g->n_files;
-    o.project_directory = g->project_directory;
-    o.project_name = g->project_name;
-    o.env_files = (const char *const *)g->env_files;
-    o.n_env_files = (size_t)g->n_env_files;
-    o.profiles = (const char *const *)g->profiles;
-    o.n_profiles = (size_t)g->n_profiles;
-    o.services = services;
-    o.n_services = n_services;
+    cli_project_options(ctx, services, n_services, &o);
 
     struct compose_diag diag;
     struct cc_error err = CC_ERROR_INIT;
     struct compose_project *p = NULL;
     compose_diag_init(&diag);
     int r = compose_project_load(&o, &p, &diag, &err);
-    for (size_t i = 0; i < diag.n_warnings; i++)
-        print_warning(&diag.warnings[i]);
-    int code = CLI_EXIT_OK;
-    if (r < 0) {
-        if (diag.n_errors) {
-            for (size_t i = 0; i < diag.n_errors; i++)
-                cli_error_print(&diag.errors[i]);
-        } else {
-            cli_error_print(&err);
-        }
-        code = err.kind == CC_ERR_INVALID_CONFIG || err.kind == CC_ERR_NONE
-                   ? CLI_EXIT_CONFIG
-                   : cli_exit_for_error(&err);
-        /* A missing compose file or env file is a configuration problem too. */
-        if (err.kind == CC_ERR_NOT_FOUND || err.kind == CC_ERR_IO)
-            code = CLI_EXIT_CONFIG;
-    } else {
+    int code = cli_load_report(r, &diag, &err);
+    if (code == CLI_EXIT_OK)
         *ret = p;
-    }
     cc_error_release(&err);
     compose_diag_release(&diag);
     return code;

@@ -88,8 +88,10 @@ static bool is_final(enum sched_state s)
     case SCHED_REMOVED:
     case SCHED_WARNING:
     case SCHED_ERROR:
+    case SCHED_RESTARTED:
     case SCHED_PULLED:
     case SCHED_BUILT:
+    case SCHED_UPDATED:
         return true;
     default:
         return false;
@@ -271,7 +273,11 @@ void cli_progress_event(const struct sched_event *ev, void *data)
     static const char *const kinds[] = {[SCHED_RES_NETWORK] = "Network",
                                         [SCHED_RES_VOLUME] = "Volume",
                                         [SCHED_RES_CONTAINER] = "Container",
-                                        [SCHED_RES_IMAGE] = "Image"};
+                                        [SCHED_RES_IMAGE] = "Image",
+                                        [SCHED_RES_SERVICE] = "Service",
+                                        [SCHED_RES_SECRET] = "Secret",
+                                        [SCHED_RES_CONFIG] = "Config",
+                                        [SCHED_RES_TASK] = "Task"};
     cli_progress_report(data, kinds[ev->kind], ev->name, sched_state_name(ev->state), ev->text,
                         is_final(ev->state), ev->state == SCHED_ERROR);
 }

@@ -31,8 +31,7 @@ const char *cli_project_name(const struct cli_context *ctx);
  * code (> 0). *ret_model is new (compose_project_free()); *ret_name is borrowed from it or from
  * the globals. */
 int cli_project_resolve(struct cli_context *ctx, char *const *services, int n_services,
-                        bool need_model, const char **ret_name,
-                        struct compose_project **ret_model);
+                        bool need_model, const char **ret_name, struct compose_project **ret_model);
 
 /* Observes the project on c to the end: what runs, from the labels (with model, may be NULL, also
  * its images, networks and volumes). On failure prints why and returns the exit code (> 0); *ret
@@ -43,7 +42,7 @@ int cli_observe(struct cli_context *ctx, struct engine_client *c, const char *pr
 /* Runs a scheduler operation to its end with the progress display; returns the exit code. start
  * makes the operation with cli_on_event, cli_on_done and w as its callbacks and their data. */
 typedef struct sched_op *(*cli_op_start_fn)(struct cli_wait *w, void *data,
-                                             struct cc_error *reterr);
+                                            struct cc_error *reterr);
 int cli_run_op(struct cli_context *ctx, cli_op_start_fn start, void *data);
 
 /* --dry-run of down, start, stop and restart: what the command would do, one line a resource
@@ -196,8 +195,7 @@ struct cli_logs;
 
 /* Called when a followed container's stream ends (it stopped): its label, service and exit code
  * (-1 when unknown). */
-typedef void (*cli_logs_exit_cb)(const char *label, const char *service, int exit_code,
-                                 void *data);
+typedef void (*cli_logs_exit_cb)(const char *label, const char *service, int exit_code, void *data);
 /* Called when no stream is left. */
 typedef void (*cli_logs_idle_cb)(void *data);
 
@@ -208,11 +206,12 @@ struct cli_logs *cli_logs_new(struct engine_client *c, FILE *out,
 /* Reserves room for a label so that prefixes line up from the first line. */
 void cli_logs_reserve(struct cli_logs *l, const char *label);
 /* Streams a container's logs (an inspect first, for its TTY setting); id and names are copied.
- * Returns false with *reterr when the request cannot be made. */
+ * since (may be NULL: the options') is where the stream begins, e.g. when a restarted
+ * container is followed again. Returns false with *reterr when the request cannot be made. */
 bool cli_logs_add(struct cli_logs *l, const char *id, const char *label, const char *service,
-                  struct cc_error *reterr);
-/* Whether the container's logs are being streamed already. */
-bool cli_logs_has(const struct cli_logs *l, const char *id);
+                  const char *since, struct cc_error *reterr);
+/* Whether the container's logs are being streamed now. */
+bool cli_logs_streaming(const struct cli_logs *l, const char *id);
 /* One line of ccompose's own among the logs ("web-1 exited with code 0"). */
 void cli_logs_note(struct cli_logs *l, const char *fmt, ...) CC_PRINTF(2, 3);
 /* Stops every stream; their ends are reported (on_idle) from the loop. */

@@ -455,12 +455,26 @@ void compose_project_free(struct compose_project *p);
 /* ---- Printing (compose/emit.c) ------------------------------------------------------------- */
 
 enum compose_dump_format { COMPOSE_DUMP_YAML = 0, COMPOSE_DUMP_JSON };
+enum compose_dump_flags {
+    /* Print values as they are: the project was loaded without interpolation. Otherwise '$' is
+     * printed "$$", as docker compose does, so that the output reads back to the same values. */
+    COMPOSE_DUMP_RAW = 1 << 0,
+};
 
 /* The project as `docker compose config` prints it: name first, then services, networks,
  * volumes, secrets, configs; long forms, absolute paths, environment as a map, durations as Go
  * prints them ("1m30s"), keys sorted below the top level. Loading the output again gives the
  * same model. *ret is new (free() it); fails only when the emitter does (CC_ERR_FAILED). */
 int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
-                         char **ret, struct cc_error *reterr);
+                         enum compose_dump_flags flags, char **ret, struct cc_error *reterr);
+
+/* `config --no-interpolate`: the files found, read, merged (extends, include, paths as opts
+ * say) but neither interpolated nor typed, printed with `name:` first and the rest in file
+ * order. Values like "${PORT}:80" cannot be typed before interpolation, so the model is not
+ * built and only YAML and merge errors are found. *ret is new (free() it); on failure diag (may
+ * be NULL) and *reterr hold the error. */
+int compose_config_dump_raw(const struct compose_load_options *opts,
+                            enum compose_dump_format format, char **ret,
+                            struct compose_diag *diag, struct cc_error *reterr);
 
 #endif

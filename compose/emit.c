@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "common/buf.h"
+#include "compose/assemble-internal.h"
 #include "compose/compose.h"
 #include "compose/node.h"
 #include "compose/parse.h"
@@ -230,7 +231,8 @@ static json_t *build(const struct compose_build *b)
 {
     json_t *o = json_object();
     put_str(o, "context", b->context);
-    put_str(o, "dockerfile", b->dockerfile ? b->dockerfile : (b->dockerfile_inline ? NULL : "Dockerfile"));
+    put_str(o, "dockerfile",
+            b->dockerfile ? b->dockerfile : (b->dockerfile_inline ? NULL : "Dockerfile"));
     put_str(o, "dockerfile_inline", b->dockerfile_inline);
     put_kvv(o, "args", &b->args);
     put_str(o, "target", b->target);
@@ -481,34 +483,51 @@ static int cmp_keys(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* A copy of v with every object's keys in sorted order (jansson keeps insertion order). */
-static json_t *sorted(json_t *v)
+/* s with every '$' doubled, so that reading it again (which interpolates) gives s. */
+static json_t *escaped(const char *s)
+{
+    if (!strchr(s, '$'))
+        return json_string_nocheck(s);
+    struct buf b = BUF_INIT;
+    for (; *s; s++) {
+        if (*s == '$')
+            buf_addc(&b, '$');
+        buf_addc(&b, *s);
+    }
+    json_t *r = json_string_nocheck(buf_str(&b));
+    buf_release(&b);
+    return r;
+}
+
+/* A copy of v with every object's keys in sorted order (jansson keeps insertion order) and,
+ * with escape, every '$' of string values doubled (keys are not interpolated). */
+static json_t *sorted(json_t *v, bool escape)
 {
     if (json_is_array(v)) {
         json_t *a = json_array();
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x)
-            json_array_append_new(a, sorted(x));
+        json_array_foreach(v, i, x) json_array_append_new(a, sorted(x, escape));
         return a;
     }
+    if (json_is_string(v) && escape)
+        return escaped(json_string_value(v));
     if (!json_is_object(v))
         return json_incref(v);
     size_t n = json_object_size(v), i = 0;
     const char **keys = xmalloc((n ? n : 1) * sizeof(*keys));
     const char *k;
     json_t *x;
-    json_object_foreach(v, k, x)
-        keys[i++] = k;
+    json_object_foreach(v, k, x) keys[i++] = k;
     qsort(keys, n, sizeof(*keys), cmp_keys);
     json_t *o = json_object();
     for (i = 0; i < n; i++)
-        json_object_set_new_nocheck(o, keys[i], sorted(json_object_get(v, keys[i])));
+        json_object_set_new_nocheck(o, keys[i], sorted(json_object_get(v, keys[i]), escape));
     free(keys);
     return o;
 }
 
-static json_t *project_tree(const struct compose_project *p)
+static json_t *project_tree(const struct compose_project *p, bool escape)
 {
     json_t *root = json_object();
     put_str(root, "name", p->name);
@@ -536,8 +555,7 @@ static json_t *project_tree(const struct compose_project *p)
     json_t *out = json_object();
     const char *k;
     json_t *x;
-    json_object_foreach(root, k, x)
-        json_object_set_new_nocheck(out, k, sorted(x));
+    json_object_foreach(root, k, x) json_object_set_new_nocheck(out, k, sorted(x, escape));
     json_decref(root);
     return out;
 }
@@ -548,8 +566,8 @@ static json_t *project_tree(const struct compose_project *p)
  * boolean or a number, or reads as a YAML 1.1 boolean to older readers. */
 static bool needs_quotes(const char *s)
 {
-    static const char *const words[] = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-                                        "on", "On", "ON", "off", "Off", "OFF"};
+    static const char *const words[] = {"y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no",
+                                        "No", "NO", "on",  "On",  "ON",  "off", "Off", "OFF"};
     struct cnode n = {.kind = CNODE_SCALAR, .style = CNODE_PLAIN, .value = s, .len = strlen(s)};
     if (cnode_resolve(&n).type != CNODE_TYPE_STRING)
         return true;
@@ -592,7 +610,8 @@ static void ynode(struct yemit *y, json_t *v)
         json_t *x;
         yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
         yevent(y, &ev);
-        json_object_foreach(v, k, x) {
+        json_object_foreach(v, k, x)
+        {
             yscalar(y, k, true);
             ynode(y, x);
         }
@@ -605,8 +624,7 @@ static void ynode(struct yemit *y, json_t *v)
         json_t *x;
         yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
         yevent(y, &ev);
-        json_array_foreach(v, i, x)
-            ynode(y, x);
+        json_array_foreach(v, i, x) ynode(y, x);
         yaml_sequence_end_event_initialize(&ev);
         yevent(y, &ev);
         break;
@@ -668,10 +686,41 @@ static char *to_yaml(json_t *root)
     return buf_detach(&b);
 }
 
-int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
-                         char **ret, struct cc_error *reterr)
+/* ---- the merged tree, uninterpolated ---- */
+
+static json_t *tree_json(const struct cnode *n)
 {
-    json_t *root = project_tree(p);
+    if (n->kind == CNODE_MAPPING) {
+        json_t *o = json_object();
+        for (size_t i = 0; i < n->npairs; i++)
+            json_object_set_new_nocheck(o, n->pairs[i].key->value, tree_json(n->pairs[i].value));
+        return o;
+    }
+    if (n->kind == CNODE_SEQUENCE) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n->nitems; i++)
+            json_array_append_new(a, tree_json(n->items[i]));
+        return a;
+    }
+    struct cnode_scalar v = cnode_resolve(n);
+    switch (v.type) {
+    case CNODE_TYPE_NULL:
+        return json_null();
+    case CNODE_TYPE_BOOL:
+        return json_boolean(v.b);
+    case CNODE_TYPE_INT:
+        return json_integer(v.i);
+    case CNODE_TYPE_FLOAT:
+        if (v.f == v.f && v.f - v.f == 0) /* JSON has no NaN or infinities */
+            return json_real(v.f);
+        return json_string_nocheck(n->value);
+    default:
+        return json_string_nocheck(n->value);
+    }
+}
+
+static char *render(json_t *root, enum compose_dump_format format)
+{
     char *out;
     if (format == COMPOSE_DUMP_JSON) {
         char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -680,6 +729,51 @@ int compose_project_dump(const struct compose_project *p, enum compose_dump_form
     } else {
         out = to_yaml(root);
     }
+    return out;
+}
+
+int compose_config_dump_raw(const struct compose_load_options *opts,
+                            enum compose_dump_format format, char **ret, struct compose_diag *diag,
+                            struct cc_error *reterr)
+{
+    struct compose_project *p = xcalloc(1, sizeof(*p));
+    struct asm_vars vars = {0};
+    struct cnode *root;
+    struct compose_load_options o = *opts;
+    int r = -1;
+    arena_init(&p->arena);
+    o.no_interpolate = true;
+    struct compose_load_ctx ctx = {.project = p, .opts = &o, .diag = diag};
+    if (compose_assemble(&ctx, &vars, &root, reterr) < 0) {
+        compose_diag_add_error(diag, reterr);
+        goto out;
+    }
+    json_t *tree = json_object();
+    json_object_set_new_nocheck(tree, "name", json_string_nocheck(p->name));
+    for (size_t i = 0; i < root->npairs; i++) {
+        const char *k = root->pairs[i].key->value;
+        if (strcmp(k, "name") != 0 && strcmp(k, "version") != 0)
+            json_object_set_new_nocheck(tree, k, tree_json(root->pairs[i].value));
+    }
+    char *out = render(tree, format);
+    json_decref(tree);
+    if (!out) {
+        cc_error_set(reterr, CC_ERR_FAILED, "cannot write the project");
+        goto out;
+    }
+    *ret = out;
+    r = 0;
+out:
+    asm_vars_release(&vars);
+    compose_project_free(p);
+    return r;
+}
+
+int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
+                         enum compose_dump_flags flags, char **ret, struct cc_error *reterr)
+{
+    json_t *root = project_tree(p, !(flags & COMPOSE_DUMP_RAW));
+    char *out = render(root, format);
     json_decref(root);
     if (!out)
         return cc_error_set(reterr, CC_ERR_FAILED, "cannot write the project as %s",

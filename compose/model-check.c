@@ -250,8 +250,7 @@ int m_strv(struct mctx *m, const struct cnode *n, bool one_ok, struct compose_st
         const struct cnode *it = n->items[i];
         cnode_path_push_index(&m->path, i);
         if (it->kind != CNODE_SCALAR || cnode_is_null(it))
-            r = m_error(m, it, NULL, "'%s' must be a string, not a %s", m_path(m),
-                        m_kind_name(it));
+            r = m_error(m, it, NULL, "'%s' must be a string, not a %s", m_path(m), m_kind_name(it));
         else
             sv.v[sv.n++] = it->value;
         cnode_path_pop(&m->path);
@@ -341,7 +340,7 @@ int m_kvv(struct mctx *m, const struct cnode *n, bool env_lookup, struct compose
 
 static int field(struct mctx *m, const struct cnode *v, const struct mfield *f, void *dst)
 {
-    char *p = (char *)dst + f->off;
+    char *p = dst ? (char *)dst + f->off : NULL;
     switch (f->type) {
     case MF_STR:
         return m_str(m, v, (const char **)p);

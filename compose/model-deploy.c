@@ -124,12 +124,12 @@ static int f_preferences(struct mctx *m, const struct cnode *n, void *dst)
     for (size_t i = 0; i < n->nitems; i++) {
         const struct cnode *it = n->items[i], *spread = cnode_get(it, "spread");
         cnode_path_push_index(&m->path, i);
-        if (it->kind != CNODE_MAPPING || it->npairs != 1 || !spread ||
-            spread->kind != CNODE_SCALAR)
+        if (it->kind != CNODE_MAPPING || it->npairs != 1 || !spread || spread->kind != CNODE_SCALAR)
             r = m_error(m, it, "write `- spread: node.labels.NAME`",
                         "'%s' must be a mapping with one `spread:` key", m_path(m));
         else
-            m_strv_add(m, &d->placement_preferences, arena_printf(m->a, "spread=%s", spread->value));
+            m_strv_add(m, &d->placement_preferences,
+                       arena_printf(m->a, "spread=%s", spread->value));
         cnode_path_pop(&m->path);
     }
     return r;

@@ -36,8 +36,7 @@ static int cmp_network(const void *a, const void *b)
 
 static int cmp_volume(const void *a, const void *b)
 {
-    return strcmp(((const struct compose_volume *)a)->key,
-                  ((const struct compose_volume *)b)->key);
+    return strcmp(((const struct compose_volume *)a)->key, ((const struct compose_volume *)b)->key);
 }
 
 static int cmp_file_def(const void *a, const void *b)
@@ -116,6 +115,54 @@ static struct compose_service *find(struct compose_service *v, size_t n, const c
         if (strcmp(v[i].name, name) == 0)
             return &v[i];
     return NULL;
+}
+
+/* ---- implicit dependencies ---- */
+
+static void add_implicit(struct mctx *m, struct compose_service *all, size_t n,
+                         struct compose_service *s, const char *name, size_t len, bool restart)
+{
+    char *target = xstrndup(name, len);
+    bool known = false;
+    for (size_t i = 0; i < n && !known; i++)
+        known = strcmp(all[i].name, target) == 0;
+    for (size_t i = 0; known && i < s->n_depends_on; i++)
+        known = strcmp(s->depends_on[i].service, target) != 0;
+    /* Unknown targets are reported by check_service_refs(); declared dependencies win. */
+    if (known) {
+        struct compose_dependency *v = m_array(m, s->n_depends_on + 1, sizeof(*v));
+        if (s->n_depends_on)
+            memcpy(v, s->depends_on, s->n_depends_on * sizeof(*v));
+        v[s->n_depends_on++] = (struct compose_dependency){
+            arena_strdup(m->a, target), COMPOSE_COND_STARTED, restart, true, s->pos};
+        s->depends_on = v;
+    }
+    free(target);
+}
+
+/* links, volumes_from and `service:` namespaces make the service depend on the other one, as in
+ * docker compose (links and namespaces restart with it, volumes_from does not). */
+static void implicit_dependencies(struct mctx *m, struct compose_service *all, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct compose_service *s = &all[i];
+        for (size_t j = 0; j < s->links.n; j++)
+            add_implicit(m, all, n, s, s->links.v[j], strcspn(s->links.v[j], ":"), true);
+        const char *ns[] = {s->network_mode, s->ipc, s->pid, s->cgroup};
+        for (size_t j = 0; j < CC_ARRAY_LEN(ns); j++)
+            if (ns[j] && strncmp(ns[j], "service:", 8) == 0)
+                add_implicit(m, all, n, s, ns[j] + 8, strlen(ns[j] + 8), true);
+        for (size_t j = 0; j < s->volumes_from.n; j++) {
+            const char *v = s->volumes_from.v[j];
+            if (strncmp(v, "container:", 10) == 0)
+                continue;
+            if (strncmp(v, "service:", 8) == 0)
+                v += 8;
+            add_implicit(m, all, n, s, v, strcspn(v, ":"), false);
+        }
+        if (s->pull_policy && strcmp(s->pull_policy, "if_not_present") == 0)
+            s->pull_policy = "missing";
+    }
 }
 
 /* ---- profiles ---- */
@@ -199,8 +246,8 @@ static void check_dependencies(struct mctx *m, struct compose_service *s)
                 free(path);
                 continue; /* an optional dependency on a disabled service is dropped */
             }
-            char *hint = xasprintf("define '%s' under services, or remove it from depends_on",
-                                   d->service);
+            char *hint =
+                xasprintf("define '%s' under services, or remove it from depends_on", d->service);
             pos_error(m, d->pos, path, hint, "'%s' in services.%s.depends_on is not a service",
                       d->service, s->name);
             free(hint);
@@ -271,13 +318,13 @@ static void check_service_refs(struct mctx *m, struct compose_service *s)
     }
     for (size_t i = 0; i < s->n_volumes; i++) {
         const struct compose_mount *mt = &s->volumes[i];
-        if (mt->type == COMPOSE_MOUNT_VOLUME && mt->source && !compose_project_volume(p, mt->source)) {
+        if (mt->type == COMPOSE_MOUNT_VOLUME && mt->source &&
+            !compose_project_volume(p, mt->source)) {
             path = xasprintf("services.%s.volumes", s->name);
             pos_error(m, mt->pos, path,
                       "declare it under the top-level volumes:, or write a path starting with "
                       "./ or / for a bind mount",
-                      "service '%s' uses volume '%s', which is not declared", s->name,
-                      mt->source);
+                      "service '%s' uses volume '%s', which is not declared", s->name, mt->source);
             free(path);
         }
     }
@@ -293,9 +340,11 @@ static void check_service_refs(struct mctx *m, struct compose_service *s)
             if (found)
                 continue;
             path = xasprintf("services.%s.%s", s->name, kind ? "configs" : "secrets");
-            char *hint = xasprintf("declare it under the top-level %s:", kind ? "configs" : "secrets");
-            pos_error(m, refs[i].pos, path, hint, "service '%s' uses %s '%s', which is not declared",
-                      s->name, kind ? "config" : "secret", refs[i].source);
+            char *hint =
+                xasprintf("declare it under the top-level %s:", kind ? "configs" : "secrets");
+            pos_error(m, refs[i].pos, path, hint,
+                      "service '%s' uses %s '%s', which is not declared", s->name,
+                      kind ? "config" : "secret", refs[i].source);
             free(hint);
             free(path);
         }
@@ -306,6 +355,57 @@ static void check_service_refs(struct mctx *m, struct compose_service *s)
         pos_error(m, s->pos, path, "keep one of scale: and deploy.replicas:",
                   "service '%s' sets scale: %d and deploy.replicas: %d, which differ", s->name,
                   s->scale, s->deploy.replicas);
+        free(path);
+    }
+    if (s->build) {
+        const struct compose_build *b = s->build;
+        path = xasprintf("services.%s.build", s->name);
+        if (b->dockerfile && b->dockerfile_inline)
+            pos_error(m, b->pos, path, "keep one of dockerfile: and dockerfile_inline:",
+                      "service '%s' sets both dockerfile and dockerfile_inline", s->name);
+        bool found = !b->platforms.n || !s->platform;
+        for (size_t i = 0; i < b->platforms.n && !found; i++)
+            found = strcmp(b->platforms.v[i], s->platform) == 0;
+        if (!found)
+            pos_error(m, b->pos, path, "add the service's platform to build.platforms",
+                      "build.platforms of service '%s' must include its platform '%s'", s->name,
+                      s->platform);
+        for (size_t i = 0; i < b->n_secrets; i++) {
+            bool declared = false;
+            for (size_t j = 0; j < p->n_secrets && !declared; j++)
+                declared = strcmp(p->secrets[j].key, b->secrets[i].source) == 0;
+            if (!declared)
+                pos_error(m, b->secrets[i].pos, path, "declare it under the top-level secrets:",
+                          "service '%s' uses build secret '%s', which is not declared", s->name,
+                          b->secrets[i].source);
+        }
+        free(path);
+    }
+    /* The flat resource keys and deploy.resources must agree where both are set. */
+    struct {
+        bool clash;
+        const char *flat, *deploy;
+    } pairs[] = {
+        {s->cpus != 0 && s->deploy.limits.cpus != 0 && s->cpus != s->deploy.limits.cpus, "cpus",
+         "deploy.resources.limits.cpus"},
+        {s->mem_limit != COMPOSE_UNSET && s->deploy.limits.memory != COMPOSE_UNSET &&
+             s->mem_limit != s->deploy.limits.memory,
+         "mem_limit", "deploy.resources.limits.memory"},
+        {s->mem_reservation != COMPOSE_UNSET && s->deploy.reservations.memory != COMPOSE_UNSET &&
+             s->mem_reservation != s->deploy.reservations.memory,
+         "mem_reservation", "deploy.resources.reservations.memory"},
+        {s->pids_limit != COMPOSE_UNSET && s->deploy.limits.pids != COMPOSE_UNSET &&
+             s->pids_limit != s->deploy.limits.pids,
+         "pids_limit", "deploy.resources.limits.pids"},
+    };
+    for (size_t i = 0; i < CC_ARRAY_LEN(pairs); i++) {
+        if (!pairs[i].clash)
+            continue;
+        path = xasprintf("services.%s.%s", s->name, pairs[i].flat);
+        char *hint = xasprintf("keep one of %s and %s", pairs[i].flat, pairs[i].deploy);
+        pos_error(m, s->pos, path, hint, "service '%s' sets different values in %s and %s", s->name,
+                  pairs[i].flat, pairs[i].deploy);
+        free(hint);
         free(path);
     }
     if (s->container_name && compose_service_replicas(s) > 1) {
@@ -426,9 +526,17 @@ static size_t file_rank(const struct compose_project *p, const char *file)
 {
     if (!file)
         return SIZE_MAX;
-    for (size_t i = 0; i < p->config_files.n; i++)
-        if (strcmp(p->config_files.v[i], file) == 0)
+    /* Files are named as given (-f web.yaml) and listed absolute: a relative name matches the
+     * end of the absolute path. */
+    size_t len = strlen(file);
+    for (size_t i = 0; i < p->config_files.n; i++) {
+        const char *c = p->config_files.v[i];
+        size_t clen = strlen(c);
+        if (strcmp(c, file) == 0 ||
+            (file[0] != '/' && clen > len && c[clen - len - 1] == '/' &&
+             strcmp(c + clen - len, file) == 0))
             return i;
+    }
     return p->config_files.n;
 }
 
@@ -470,14 +578,6 @@ static int f_services_later(struct mctx *m, const struct cnode *n, void *dst)
     return 0;
 }
 
-static int f_version(struct mctx *m, const struct cnode *n, void *dst)
-{
-    (void)dst;
-    m_warning(m, n, "the attribute `version` is obsolete, it will be ignored, please remove it "
-                    "to avoid potential confusion");
-    return 0;
-}
-
 static int f_networks(struct mctx *m, const struct cnode *n, void *dst)
 {
     (void)dst;
@@ -503,8 +603,8 @@ static int f_configs(struct mctx *m, const struct cnode *n, void *dst)
 }
 
 static const struct mfield top_fields[] = {
-    {"version", MF_CUSTOM, 0, f_version},
-    {"name", MF_ACCEPTED, 0, NULL}, /* read by assembly */
+    {"version", MF_ACCEPTED, 0, NULL}, /* obsolete: a warning, see compose_model_build() */
+    {"name", MF_ACCEPTED, 0, NULL},    /* read by assembly */
     {"services", MF_CUSTOM, 0, f_services_later},
     {"networks", MF_CUSTOM, 0, f_networks},
     {"volumes", MF_CUSTOM, 0, f_volumes},
@@ -522,6 +622,11 @@ int compose_model_build(struct compose_load_ctx *ctx, const struct cnode *root)
     struct compose_service *all = NULL;
     size_t n_all = 0;
 
+    for (size_t i = 0; root->kind == CNODE_MAPPING && i < root->npairs; i++)
+        if (strcmp(root->pairs[i].key->value, "version") == 0)
+            m_warning(&m, root->pairs[i].key,
+                      "the attribute `version` is obsolete, it will be ignored, please remove it "
+                      "to avoid potential confusion");
     m_fields(&m, root, top_fields, CC_ARRAY_LEN(top_fields), NULL, "the top level");
     const struct cnode *services = cnode_get(root, "services");
     if (services) {
@@ -529,6 +634,7 @@ int compose_model_build(struct compose_load_ctx *ctx, const struct cnode *root)
         read_services(&m, services, &all, &n_all);
         cnode_path_pop(&m.path);
     }
+    implicit_dependencies(&m, all, n_all);
     apply_profiles(&m, all, n_all);
     for (size_t i = 0; i < p->n_services; i++)
         check_dependencies(&m, &p->services[i]);

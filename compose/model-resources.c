@@ -23,13 +23,27 @@ static int external_of(struct mctx *m, const struct cnode *n, bool *ret, const c
             if (r < 0)
                 return -1;
         }
-        m_warning(m, n, "'%s' uses the deprecated `external: {name: ...}`; write `external: true` "
-                        "and `name:`",
+        m_warning(m, n,
+                  "'%s' uses the deprecated `external: {name: ...}`; write `external: true` "
+                  "and `name:`",
                   m_path(m));
         *ret = true;
         return 0;
     }
     return m_bool(m, n, ret) < 0 ? -1 : 0;
+}
+
+/* An external resource is made elsewhere: only name: (and x-*) may stand beside external:. */
+static int check_external(struct mctx *m, const struct cnode *n, bool external, const char *what)
+{
+    int r = 0;
+    for (size_t i = 0; external && n->kind == CNODE_MAPPING && i < n->npairs; i++) {
+        const char *k = n->pairs[i].key->value;
+        if (strcmp(k, "name") && strcmp(k, "external") && strncmp(k, "x-", 2))
+            r = m_error(m, n->pairs[i].key, "remove it, or remove `external: true` to create it",
+                        "%s is external and cannot set '%s'", what, k);
+    }
+    return r;
 }
 
 static const char *engine_name(struct mctx *m, const char *key, const char *name, bool external)
@@ -116,7 +130,8 @@ int m_networks(struct mctx *m, const struct cnode *n)
         cnode_path_push_key(&m->path, k->value);
         char *what = xasprintf("network '%s'", k->value);
         if (m_fields(m, n->pairs[i].value, network_fields, CC_ARRAY_LEN(network_fields), &net,
-                     what) < 0)
+                     what) < 0 ||
+            check_external(m, n->pairs[i].value, net.external, what) < 0)
             r = -1;
         free(what);
         net.name = engine_name(m, net.key, net.name, net.external);
@@ -157,7 +172,8 @@ int m_volumes(struct mctx *m, const struct cnode *n)
         cnode_path_push_key(&m->path, k->value);
         char *what = xasprintf("volume '%s'", k->value);
         if (m_fields(m, n->pairs[i].value, volume_fields, CC_ARRAY_LEN(volume_fields), &v, what) <
-            0)
+                0 ||
+            check_external(m, n->pairs[i].value, v.external, what) < 0)
             r = -1;
         free(what);
         v.name = engine_name(m, v.key, v.name, v.external);
@@ -202,13 +218,16 @@ int m_file_defs(struct mctx *m, const struct cnode *n, bool secrets)
         struct compose_file_def d = {.key = k->value, .pos = m_pos(k)};
         cnode_path_push_key(&m->path, k->value);
         char *what = xasprintf("%s '%s'", secrets ? "secret" : "config", k->value);
-        if (m_fields(m, val, file_def_fields, CC_ARRAY_LEN(file_def_fields), &d, what) < 0) {
+        if (m_fields(m, val, file_def_fields, CC_ARRAY_LEN(file_def_fields), &d, what) < 0 ||
+            check_external(m, val, d.external, what) < 0) {
             r = -1;
         } else {
+            /* A custom driver may bring the content its own way. */
             int sources = (d.file != NULL) + (d.environment != NULL) + (d.content != NULL);
-            if (!d.external && sources != 1)
-                r = m_error(m, k, "give exactly one of file:, environment: or content:, or "
-                                  "`external: true`",
+            if (!d.external && (sources > 1 || (sources == 0 && !cnode_get(val, "driver"))))
+                r = m_error(m, k,
+                            "give exactly one of file:, environment: or content:, or "
+                            "`external: true`",
                             "%s needs exactly one source", what);
             else if (secrets && d.content)
                 r = m_error(m, k, "use file: or environment: for secrets",

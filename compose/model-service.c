@@ -110,6 +110,25 @@ static const struct mfield port_fields[] = {
     {"app_protocol", MF_STR, offsetof(struct compose_port, app_protocol), NULL},
 };
 
+/* "N" or "N-M", ports from 1 to 65535, N <= M. */
+static bool published_ok(const char *s)
+{
+    char *end;
+    errno = 0;
+    long lo = strtol(s, &end, 10), hi = lo;
+    if (end == s || *s == '-' || *s == '+')
+        return false;
+    if (*end == '-') {
+        const char *h = end + 1;
+        if (*h == '-' || *h == '+')
+            return false;
+        hi = strtol(h, &end, 10);
+        if (end == h)
+            return false;
+    }
+    return !*end && !errno && lo >= 1 && hi <= 65535 && lo <= hi;
+}
+
 /* Makes room for `more` ports (a short range expands to many). */
 static void ports_room(struct mctx *m, struct compose_service *s, size_t *cap, size_t more)
 {
@@ -171,12 +190,17 @@ static int f_ports(struct mctx *m, const struct cnode *n, void *dst)
                     p.mode = "ingress";
                 if (p.published && !*p.published)
                     p.published = NULL;
+                if (p.published && !published_ok(p.published))
+                    r = m_error(m, cnode_get(it, "published"),
+                                "write a port from 1 to 65535 or a range like 8000-8010",
+                                "'%s.published' is not a port or a port range: '%s'", m_path(m),
+                                p.published);
                 ports_room(m, s, &cap, 1 + n->nitems);
                 s->ports[s->n_ports++] = p;
             }
         } else {
-            r = m_error(m, it, NULL, "'%s' must be a port string or a mapping, not a %s",
-                        m_path(m), m_kind_name(it));
+            r = m_error(m, it, NULL, "'%s' must be a port string or a mapping, not a %s", m_path(m),
+                        m_kind_name(it));
         }
         cnode_path_pop(&m->path);
     }
@@ -290,6 +314,10 @@ static int f_volumes(struct mctx *m, const struct cnode *n, void *dst)
             } else {
                 mt.type = pv.type == PARSE_VOLUME_BIND ? COMPOSE_MOUNT_BIND : COMPOSE_MOUNT_VOLUME;
                 mt.source = pv.source;
+                /* --no-path-resolution: a relative bind source stays as written. */
+                if (m->ctx->opts->no_normalize && mt.type == COMPOSE_MOUNT_BIND &&
+                    it->value[0] != '/' && strchr(it->value, ':'))
+                    mt.source = arena_strndup(m->a, it->value, strcspn(it->value, ":"));
                 mt.target = pv.target;
                 mt.read_only = pv.read_only;
                 mt.nocopy = pv.nocopy;
@@ -304,8 +332,8 @@ static int f_volumes(struct mctx *m, const struct cnode *n, void *dst)
             if (m_fields(m, it, mount_fields, CC_ARRAY_LEN(mount_fields), &mt, "a volume") < 0) {
                 r = -1;
             } else if (!cnode_get(it, "type")) {
-                r = m_error(m, it, "add `type: volume`, `bind` or `tmpfs`",
-                            "'%s' has no type", m_path(m));
+                r = m_error(m, it, "add `type: volume`, `bind` or `tmpfs`", "'%s' has no type",
+                            m_path(m));
             } else if (!mt.target) {
                 r = m_error(m, it, "add `target:` with the path in the container",
                             "'%s' has no target", m_path(m));
@@ -450,8 +478,7 @@ static int f_networks(struct mctx *m, const struct cnode *n, void *dst)
             const struct cnode *k = n->pairs[i].key, *v = n->pairs[i].value;
             struct compose_service_network sn = {.key = k->value, .pos = m_pos(k)};
             cnode_path_push_key(&m->path, k->value);
-            if (m_fields(m, v, net_fields, CC_ARRAY_LEN(net_fields), &sn, "a service network") <
-                0)
+            if (m_fields(m, v, net_fields, CC_ARRAY_LEN(net_fields), &sn, "a service network") < 0)
                 r = -1;
             else
                 s->networks[s->n_networks++] = sn;
@@ -483,8 +510,8 @@ static int f_hc_test(struct mctx *m, const struct cnode *n, void *dst)
     struct compose_strv sv = {0};
     if (m_strv(m, n, false, &sv) < 0)
         return -1;
-    if (sv.n == 0 || (strcmp(sv.v[0], "CMD") && strcmp(sv.v[0], "CMD-SHELL") &&
-                      strcmp(sv.v[0], "NONE")))
+    if (sv.n == 0 ||
+        (strcmp(sv.v[0], "CMD") && strcmp(sv.v[0], "CMD-SHELL") && strcmp(sv.v[0], "NONE")))
         return m_error(m, n, "start the list with CMD, CMD-SHELL or NONE, or write a string",
                        "'%s' must start with CMD, CMD-SHELL or NONE", m_path(m));
     h->test = sv;
@@ -507,8 +534,7 @@ static int f_healthcheck(struct mctx *m, const struct cnode *n, void *dst)
         {"interval", MF_DURATION, offsetof(struct compose_healthcheck, interval), NULL},
         {"timeout", MF_DURATION, offsetof(struct compose_healthcheck, timeout), NULL},
         {"start_period", MF_DURATION, offsetof(struct compose_healthcheck, start_period), NULL},
-        {"start_interval", MF_DURATION, offsetof(struct compose_healthcheck, start_interval),
-         NULL},
+        {"start_interval", MF_DURATION, offsetof(struct compose_healthcheck, start_interval), NULL},
         {"retries", MF_CUSTOM, 0, f_hc_retries},
     };
     struct compose_service *s = dst;
@@ -545,10 +571,11 @@ static int f_ulimits(struct mctx *m, const struct cnode *n, void *dst)
         if (v->kind == CNODE_MAPPING) {
             const struct cnode *soft = cnode_get(v, "soft"), *hard = cnode_get(v, "hard");
             for (size_t j = 0; j < v->npairs; j++)
-                if (strcmp(v->pairs[j].key->value, "soft") && strcmp(v->pairs[j].key->value, "hard"))
-                    rr = m_error(m, v->pairs[j].key, "use soft: and hard:",
-                                 "unknown key '%s' in ulimit '%s'", v->pairs[j].key->value,
-                                 k->value);
+                if (strcmp(v->pairs[j].key->value, "soft") &&
+                    strcmp(v->pairs[j].key->value, "hard"))
+                    rr = m_error(m, v->pairs[j].key,
+                                 "use soft: and hard:", "unknown key '%s' in ulimit '%s'",
+                                 v->pairs[j].key->value, k->value);
             if (!soft || !hard)
                 rr = m_error(m, v, "give both soft: and hard:", "ulimit '%s' needs soft and hard",
                              k->value);
@@ -720,8 +747,8 @@ static int f_restart(struct mctx *m, const struct cnode *n, void *dst)
 
 static int f_pull_policy(struct mctx *m, const struct cnode *n, void *dst)
 {
-    static const char *const ok[] = {"always", "never", "missing", "build", "if_not_present",
-                                     "daily", "weekly", "refresh"};
+    static const char *const ok[] = {"always",         "never", "missing", "build",
+                                     "if_not_present", "daily", "weekly",  "refresh"};
     struct compose_service *s = dst;
     const char *v = NULL;
     int r = m_str(m, n, &v);
@@ -988,7 +1015,7 @@ int m_service(struct mctx *m, const char *name, const struct cnode *n, struct co
     const struct cnode *ef = cnode_get(n, "env_file");
     if (ef && env_files(m, ef, s) < 0)
         r = -1;
-    if (n->kind == CNODE_MAPPING && !s->image && !s->build && r == 0)
+    if (!s->image && !s->build && r == 0)
         r = m_error(m, n, "add `image:` or `build:` to the service",
                     "service '%s' has neither an image nor a build context", name);
     return r;

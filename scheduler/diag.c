@@ -11,8 +11,8 @@
 #define DIAG_HEALTH_LINES 5   /* the health check output's last lines kept */
 #define DIAG_LINE_MAX     300 /* bytes of one line kept, the rest marked with "..." */
 
-/* Appends s[0..len) as lines (the last max_lines of them, trailing blanks trimmed), each after indent, control
- * bytes but tab shown as '?', "\r" dropped. Returns how many lines it added. */
+/* Appends s[0..len) as lines (the last max_lines of them, trailing blanks trimmed), each after
+ * indent, control bytes but tab shown as '?', "\r" dropped. Returns how many lines it added. */
 static size_t add_lines(struct buf *out, const char *s, size_t len, size_t max_lines,
                         const char *indent)
 {
@@ -119,10 +119,11 @@ static void diag_end(struct diag *d, const char *logs, size_t logs_len)
         details = sched_diag_format(d->inspect, logs, logs_len);
     op_diag_cb cb = d->cb;
     void *data = d->data;
-    json_decref(d->inspect);
+    json_t *inspect = d->inspect;
     free(d->id);
     free(d);
-    cb(op, details, data);
+    cb(op, details, details ? inspect : NULL, data);
+    json_decref(inspect);
 }
 
 static void on_diag_logs(json_t *result, const struct cc_error *err, void *data)

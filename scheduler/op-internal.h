@@ -61,8 +61,9 @@ void op_report(struct sched_op *op, enum sched_resource kind, const char *name, 
 
 /* Diagnoses container id (diag.c): one inspect and one logs call through op's queue, counted in
  * outstanding while they run. cb is called once, from the loop, with sched_diag_format()'s text
- * (new), or NULL when the op is draining; it must end with op_check(op). */
-typedef void (*op_diag_cb)(struct sched_op *op, char *details, void *data);
+ * (new), or NULL when the op is draining, and the inspect (borrowed; NULL when it failed or when
+ * draining); it must end with op_check(op). */
+typedef void (*op_diag_cb)(struct sched_op *op, char *details, json_t *inspect, void *data);
 void op_diagnose(struct sched_op *op, const char *id, op_diag_cb cb, void *data);
 
 #endif

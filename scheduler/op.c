@@ -21,7 +21,7 @@ static const char *const state_names[] = {
     [SCHED_RESTARTING] = "Restarting", [SCHED_PULLING] = "Pulling",
     [SCHED_PULLED] = "Pulled",         [SCHED_BUILDING] = "Building",
     [SCHED_BUILT] = "Built",           [SCHED_UPDATING] = "Updating",
-    [SCHED_UPDATED] = "Updated",
+    [SCHED_UPDATED] = "Updated",       [SCHED_RESTARTED] = "Restarted",
 };
 
 const char *sched_state_name(enum sched_state state)

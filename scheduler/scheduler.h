@@ -11,6 +11,8 @@
  *                      time, whenever the engine ends it), observes, plans and runs the plan on
  *                      the loop: networks and volumes, then each service's containers as soon as
  *                      its dependencies meet their conditions
+ *   sched_watch()      for attached up: restarts the containers of services that opt in
+ *                      (x-ccompose restart_on_unhealthy) when they turn unhealthy
  *   sched_down()       stops containers in reverse dependency order, removes them, then the
  *                      project's networks (and volumes when asked); needs no model
  *
@@ -63,7 +65,8 @@ enum sched_state {
     SCHED_REMOVED,
     SCHED_WARNING, /* nothing changed, but the user should know (text says what) */
     SCHED_ERROR,
-    SCHED_RESTARTING,
+    SCHED_RESTARTING, /* restart; sched_watch: text says why, and when */
+    SCHED_RESTARTED,
     SCHED_PULLING, /* images */
     SCHED_PULLED,
     SCHED_BUILDING,
@@ -273,10 +276,14 @@ struct sched_op;
  * project's container events, observes, plans (on_plan, may be NULL, sees the plan before it
  * runs), then runs it, reporting each state change to on_event. done is called once, from the
  * loop: NULL when every selected service converged; else the first failure (a dependency that
- * failed names itself and its state, CC_ERR_FAILED; plan errors as sched_plan_build; with wait,
- * CC_ERR_TIMEOUT). With wait, done waits until every selected service runs, is healthy where it
- * has a health check, and has completed where some service depends on its completion (a one-shot
- * that exited 0 counts as done). Returns NULL with *reterr set on unusable arguments (done is then
+ * failed names its container and what happened on the first line, "service 'web' cannot start:
+ * dependency 'db' container 'p-db-1' is unhealthy", then, one a line, its state and exit code,
+ * its last health check's output and its last log lines, CC_ERR_FAILED; a refused start the
+ * same way; plan errors as sched_plan_build; with wait, CC_ERR_TIMEOUT). An exit that the
+ * container's restart policy undoes is not a failure: dependents wait for the next run. With
+ * wait, done waits until every selected service runs, is healthy where it has a health check,
+ * and has completed where some service depends on its completion (a one-shot that exited 0
+ * counts as done). Returns NULL with *reterr set on unusable arguments (done is then
  * never called). */
 struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
                           const struct compose_project *project,
@@ -414,6 +421,31 @@ typedef void (*sched_stack_rows_cb)(json_t *rows, const struct cc_error *err, vo
 struct sched_op *sched_stack_query(uv_loop_t *loop, struct engine_client *c,
                                    enum sched_stack_query what, const char *stack,
                                    sched_stack_rows_cb cb, void *data, struct cc_error *reterr);
+/* ---- Watch ------------------------------------------------------------------------------- */
+
+struct sched_watch_options {
+    int parallel;           /* engine calls in flight; 0: 16 */
+    int64_t backoff_ms;     /* the delay before the first restart; doubles with each restart that
+                             * did not make the container healthy again; 0: 1000 */
+    int64_t backoff_max_ms; /* the cap; 0: 30000 */
+    int stop_timeout_s;     /* the restart's stop timeout; < 0: each container's own */
+};
+
+/* Watches project's containers (the project is *borrowed*, as for sched_up) until cancelled, for
+ * attached `up`: a container of a service with `x-ccompose: {restart_on_unhealthy: true}` that is
+ * or turns unhealthy is restarted after the backoff (SCHED_RESTARTING, whose text gives the delay,
+ * the container's state, last health check output and last log lines; then SCHED_RESTARTED, and
+ * SCHED_HEALTHY once healthy again), then the running containers of the services that depend on
+ * it with `restart: true` (SCHED_RESTARTING "dependency 'x' was restarted", SCHED_RESTARTED).
+ * Services without the extension are left alone, as docker compose does. A restart the engine
+ * refuses is a SCHED_ERROR event, and watching goes on. Follows the project's event stream
+ * (subscribed again whenever the engine ends it). done is called once, from the loop: with
+ * CC_ERR_CANCELLED after sched_op_cancel(), or with what stopped it (the engine's events lost).
+ * Returns NULL with *reterr set on unusable arguments or a dependency cycle. */
+struct sched_op *sched_watch(uv_loop_t *loop, struct engine_client *c,
+                             const struct compose_project *project,
+                             const struct sched_watch_options *opts, sched_event_cb on_event,
+                             sched_done_cb done, void *data, struct cc_error *reterr);
 
 /* Stops an operation early: calls in flight are cancelled, nothing new starts, and done is called
  * (from the loop) with CC_ERR_CANCELLED. Safe from inside its callbacks. */

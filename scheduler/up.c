@@ -10,6 +10,7 @@
  * A container task walks: [stop old -> remove old (recreate)] -> create -> connect the other
  * networks -> start -> started, or start / restart -> started, or kept as it is. Recreate stops and
  * removes the old container before creating the new one under the same name. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,8 @@ struct ctr {
     int exit_code;
     enum health health;
     enum diag diag;
+    int exits;                 /* die events seen */
+    int diag_exits;            /* exits when the look started: a later exit makes it stale */
     char *details;             /* sched_diag_format() of the container, once DIAG_DONE */
     struct cc_error start_err; /* a start the engine refused, failed once diagnosed */
 };
@@ -143,21 +146,48 @@ static void ctr_fail(struct ctr *t, const struct cc_error *err)
     free(msg);
 }
 
-static void on_diagnosed(struct sched_op *op, char *details, void *data)
+static void on_diagnosed(struct sched_op *op, char *details, json_t *inspect, void *data)
 {
     struct ctr *t = data;
-    if (details) {
-        t->diag = DIAG_DONE;
-        free(t->details);
-        t->details = details;
-        if (t->start_err.kind != CC_ERR_NONE) {
-            struct cc_error err = CC_ERROR_INIT;
-            cc_error_move(&err, &t->start_err);
-            ctr_fail(t, &err);
-            cc_error_release(&err);
-        }
-        pump(t->up);
+    if (!details)
+        goto out;
+    t->diag = DIAG_DONE;
+    free(t->details);
+    t->details = details;
+    if (t->start_err.kind != CC_ERR_NONE) {
+        struct cc_error err = CC_ERROR_INIT;
+        cc_error_move(&err, &t->start_err);
+        ctr_fail(t, &err);
+        cc_error_release(&err);
+        goto pump;
     }
+    if (t->exits != t->diag_exits) {
+        /* It exited again while being looked at: what was seen is stale; look again. */
+        t->diag = DIAG_NONE;
+        free(t->details);
+        t->details = NULL;
+        goto pump;
+    }
+    json_t *st = json_object_get(inspect, "State");
+    if (t->exited && (json_is_true(json_object_get(st, "Restarting")) ||
+                      json_is_true(json_object_get(st, "Running")))) {
+        /* Its restart policy brings it back: not a failure yet (docker compose sees it
+         * "restarting", not "exited", too). Its next start and exit come as events. */
+        char text[64];
+        snprintf(text, sizeof(text), "exited with code %d, restarted by its restart policy",
+                 t->exit_code);
+        t->exited = false;
+        ctr_report(t, SCHED_RESTARTING, text);
+    }
+    if (!t->exited && t->health != HEALTH_UNHEALTHY) {
+        /* The failure went away while being looked at: the next one is looked at afresh. */
+        t->diag = DIAG_NONE;
+        free(t->details);
+        t->details = NULL;
+    }
+pump:
+    pump(t->up);
+out:
     op_check(op);
 }
 
@@ -167,6 +197,7 @@ static bool ctr_diagnosed(struct ctr *t)
 {
     if (t->diag == DIAG_NONE && t->id) {
         t->diag = DIAG_RUNNING;
+        t->diag_exits = t->exits;
         op_diagnose(t->up->op, t->id, on_diagnosed, t);
     }
     return t->diag == DIAG_DONE || !t->id;
@@ -200,6 +231,7 @@ static void set_exited(struct ctr *t, int code)
     if (t->exited)
         return;
     t->exited = true;
+    t->exits++;
     t->exit_code = code;
     char text[48];
     snprintf(text, sizeof(text), "exited with code %d", code);

@@ -24,6 +24,16 @@ total_at_least() {
     [ "$(results_total)" -ge "$1" ]
 }
 
+replays() {
+    docker logs "$worker" 2>&1 | grep -c '^worker: replay done' || true
+}
+
+# Each disruption waits for the worker's replay after it, so that two disruptions never fold into
+# one reconnection (under load a restarted worker may still be connecting when the next comes).
+replays_at_least() {
+    [ "$(replays)" -ge "$1" ]
+}
+
 worker_running_with() {
     [ "$(docker inspect --format '{{.State.Running}} {{.RestartCount}}' "$worker")" = "$1" ]
 }
@@ -58,10 +68,13 @@ crash_worker() {
 
 wait_for 120 "the first 100 votes" total_at_least 100
 kill_worker_by_api
+wait_for 60 "the worker's replay after the kill" replays_at_least 2
 wait_for 120 "400 votes" total_at_least 400
 restart_service redis
+wait_for 60 "the worker's replay after the redis restart" replays_at_least 3
 wait_for 120 "700 votes" total_at_least 700
 crash_worker
+wait_for 60 "the worker's replay after the crash" replays_at_least 4
 wait_for 120 "1000 votes" total_at_least 1000
 restart_service db
 
@@ -76,10 +89,6 @@ wait_results 180 2000 1000
 [ "$(redis_cli LLEN votes)" = 0 ] || fail "'votes' is not empty"
 [ "$(redis_cli LLEN votes:processing)" = 0 ] || fail "'votes:processing' is not empty"
 [ "$(redis_cli LLEN votes:dead)" = 0 ] || fail "'votes:dead' is not empty"
-
-replays() {
-    docker logs "$worker" 2>&1 | grep -c '^worker: replay done' || true
-}
 
 # One replay per (re)connection: the first start, the two kills, and the reconnections after the
 # redis and db restarts (the worker notices a database restart even while idle).

@@ -40,7 +40,9 @@ static int setup(void **state)
            "    profiles: [debug]\n"
            "volumes:\n"
            "  data:\n");
-    ct_put(dir, "compose.override.yaml", "services:\n  db:\n    environment: {POSTGRES_PASSWORD: x}\n");
+    ct_put(dir, "compose.override.yaml",
+           "services:\n  db:\n    environment: {POSTGRES_PASSWORD: x}\n");
+    ct_put(dir, "over.yaml", "services:\n  web:\n    imag: y\n");
     ct_put(dir, "web.env", "GREETING=hello\n");
     ct_put(dir, ".env", "TAG=1.27\n");
     ct_put(dir, "bad.yaml",
@@ -108,6 +110,15 @@ static void test_lists_and_quiet(void **state)
     assert_int_equal(ct_run(dir, volumes, NULL, &out, NULL), 0);
     assert_string_equal(out, "data\n");
     free(out);
+    /* Named services come with their dependencies. */
+    const char *named[] = {bin(), "config", "--services", "web", NULL};
+    assert_int_equal(ct_run(dir, named, NULL, &out, NULL), 0);
+    assert_string_equal(out, "db\nweb\n");
+    free(out);
+    const char *only_db[] = {bin(), "config", "--services", "db", NULL};
+    assert_int_equal(ct_run(dir, only_db, NULL, &out, NULL), 0);
+    assert_string_equal(out, "db\n");
+    free(out);
     const char *quiet[] = {bin(), "config", "-q", NULL};
     assert_int_equal(ct_run(dir, quiet, NULL, &out, NULL), 0);
     assert_string_equal(out, "");
@@ -132,6 +143,28 @@ static void test_json_and_output_file(void **state)
     free(file);
 }
 
+static void test_no_interpolate(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *argv[] = {bin(), "config", "--no-interpolate", NULL};
+    assert_int_equal(ct_run(dir, argv, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "image: nginx:${TAG:-1.25}\n"));
+    assert_non_null(strstr(out, "POSTGRES_PASSWORD: x\n")); /* the override is merged */
+    free(out);
+    free(err);
+}
+
+static void test_no_path_resolution(void **state)
+{
+    (void)state;
+    char *out;
+    const char *argv[] = {bin(), "config", "--no-path-resolution", NULL};
+    assert_int_equal(ct_run(dir, argv, NULL, &out, NULL), 0);
+    assert_non_null(strstr(out, "source: ./html\n"));
+    free(out);
+}
+
 static void test_invalid_exits_3(void **state)
 {
     (void)state;
@@ -144,6 +177,13 @@ static void test_invalid_exits_3(void **state)
     assert_non_null(strstr(err, "bad.yaml:5:14: error: 'services.web.restart' is not a restart "
                                 "policy: 'sometimes'\n"));
     assert_true(strstr(err, "bad.yaml:4:18") < strstr(err, "bad.yaml:5:14"));
+    free(out);
+    free(err);
+    /* Errors of several files come file by file, in load order. */
+    const char *two[] = {bin(), "-f", "over.yaml", "-f", "bad.yaml", "config", NULL};
+    assert_int_equal(ct_run(dir, two, NULL, &out, &err), 3);
+    assert_non_null(strstr(err, "over.yaml:3:5: error: unknown key 'imag'"));
+    assert_true(strstr(err, "over.yaml:3:5") < strstr(err, "bad.yaml:4:18"));
     free(out);
     free(err);
     const char *missing[] = {bin(), "-f", "nothere.yaml", "config", NULL};
@@ -159,9 +199,9 @@ static void test_invalid_exits_3(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_lists_and_quiet),
-        cmocka_unit_test(test_json_and_output_file),
+        cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_lists_and_quiet),
+        cmocka_unit_test(test_json_and_output_file), cmocka_unit_test(test_no_interpolate),
+        cmocka_unit_test(test_no_path_resolution),
         cmocka_unit_test(test_invalid_exits_3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -258,6 +258,77 @@ static void test_ctrl_c_stops_and_exits_130(void **state)
     free(web);
 }
 
+static void test_orphans(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml", healthy_stack);
+    struct cb_result r;
+    UP_RUN(f, r, "up", "-d");
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    /* web leaves the file: its container is an orphan, reported, then removed when asked. */
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  db:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n"
+           "    healthcheck:\n"
+           "      test: [\"CMD\", \"true\"]\n"
+           "      interval: 1s\n");
+    UP_RUN(f, r, "--progress", "plain", "up", "-d");
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.err), "--remove-orphans");
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 2);
+    UP_RUN(f, r, "up", "-d", "--remove-orphans", "-t", "5");
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 1);
+}
+
+/* A service with a build section: built when its image is missing, not again unless --build, and
+ * removed by down --rmi local. */
+static void test_build_and_rmi(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "app/Dockerfile", "FROM " TEST_IMAGE "\nRUN echo built > /built\n");
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  app:\n"
+           "    build: ./app\n"
+           "    command: " SLEEPER "\n");
+    char *image = xasprintf("%s-app", f->project);
+    tl_cleanup_image(image);
+    char *built = xasprintf("Image %s  Built", image);
+    struct cb_result r;
+    UP_RUN(f, r, "--progress", "plain", "up", "-d");
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.err), built);
+    cb_result_release(&r);
+    UP_RUN(f, r, "--progress", "plain", "up", "-d");
+    cb_assert_status(&r, 0);
+    assert_null(strstr(buf_str(&r.err), "Building"));
+    cb_result_release(&r);
+    UP_RUN(f, r, "--progress", "plain", "up", "-d", "--build");
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.err), built);
+    cb_result_release(&r);
+
+    UP_RUN(f, r, "--progress", "plain", "down", "--rmi", "local", "-t", "5");
+    cb_assert_status(&r, 0);
+    char *removed = xasprintf("Image %s  Removed", image);
+    cb_assert_contains(buf_str(&r.err), removed);
+    cb_result_release(&r);
+    struct tl_result x;
+    tl_result_init(&x);
+    TL_RUN(f->env, x, engine_image_inspect(f->env.c, image, tl_on_done, &x, &err));
+    tl_assert_fails(&x, CC_ERR_NOT_FOUND);
+    tl_result_release(&x);
+    free(removed);
+    free(built);
+    free(image);
+}
+
 static void test_invalid_file(void **state)
 {
     struct up_fx *f = *state;
@@ -279,7 +350,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctrl_c_stops_and_exits_130, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_build_and_rmi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_file, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

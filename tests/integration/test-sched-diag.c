@@ -75,7 +75,8 @@ static void test_unhealthy_names_health_output(void **state)
                             dbn);
     assert_true(!strncmp(r.err.message, first, strlen(first)));
     assert_has(r.err.message, "\nstate: running, unhealthy\n");
-    assert_has(r.err.message, "\nlast health check: exit code 1: probe says no: port 5432 closed\n");
+    assert_has(r.err.message,
+               "\nlast health check: exit code 1: probe says no: port 5432 closed\n");
     assert_has(r.err.message, "\nlast log lines:\n  db booting");
     free(first);
     free(dbn);

@@ -142,8 +142,8 @@ static void test_up_waits_across_stream_ends(void **state)
     struct st_fixture *f = *state;
     struct compose_project *p = f->p;
     struct compose_service *db = mb_service_add(p, "db", TEST_IMAGE);
-    mb_command(p, db, "sh", "-c", "trap 'exit 0' TERM; sleep 2; touch /tmp/ready; sleep 3600 & wait",
-               NULL);
+    mb_command(p, db, "sh", "-c",
+               "trap 'exit 0' TERM; sleep 2; touch /tmp/ready; sleep 3600 & wait", NULL);
     struct compose_healthcheck *h = mb_healthcheck(p, db, "CMD-SHELL", "test -f /tmp/ready", NULL);
     h->interval = 300000000;
     h->retries = 50;

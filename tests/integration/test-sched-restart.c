@@ -170,11 +170,18 @@ static void test_policies_restart_or_not(void **state)
 
     struct expect ex[] = {
         {.service = "never", .dies = 1, .restart_count = 0, .policy = "no"},
-        {.service = "twice", .dies = 3, .restart_count = 2, .policy = "on-failure", .max_retries = 2},
+        {.service = "twice",
+         .dies = 3,
+         .restart_count = 2,
+         .policy = "on-failure",
+         .max_retries = 2},
         {.service = "clean", .dies = 1, .restart_count = 0, .policy = "on-failure"},
         {.service = "always", .starts = 2, .restart_count = 1, .policy = "always"},
         {.service = "unless", .starts = 2, .restart_count = 1, .policy = "unless-stopped"},
-        {.service = "deployonce", .dies = 2, .restart_count = 1, .policy = "on-failure",
+        {.service = "deployonce",
+         .dies = 2,
+         .restart_count = 1,
+         .policy = "on-failure",
          .max_retries = 1},
         {.service = "deployany", .starts = 2, .restart_count = 1, .policy = "always"},
         {.service = "deploynone", .dies = 1, .restart_count = 0, .policy = "no"},
@@ -226,10 +233,45 @@ static void test_policies_restart_or_not(void **state)
     cc_error_release(&err);
 }
 
+/* A dependency that exits non-zero but that its restart policy brings back has not failed yet:
+ * its dependent waits for the run that completes. It fails four times first: the engine waits
+ * 100, 200, 400, then 800 ms before restarting it, so the look at some exit comes while the
+ * engine is about to restart it (the path under test) whatever the machine's load. */
+static void test_dependency_restarted_by_policy_is_waited_for(void **state)
+{
+    struct st_fixture *f = *state;
+    struct compose_project *p = f->p;
+    struct compose_service *init = mb_service_add(p, "init", TEST_IMAGE);
+    mb_command(p, init, "sh", "-c",
+               "n=$(($(cat /tmp/runs 2>/dev/null || echo 0) + 1)); echo $n >/tmp/runs; "
+               "if [ $n -ge 5 ]; then echo done; exit 0; fi; exit 1",
+               NULL);
+    init->restart = "on-failure";
+    mb_depends_on(p, st_sleeper(p, "app"), "init", COMPOSE_COND_COMPLETED_SUCCESSFULLY);
+    mb_project_done(p);
+    struct st_run r;
+    st_run_init(&r);
+    st_up(&f->env, p, NULL, &r);
+    st_assert_ok(&r);
+    size_t restarting =
+        st_event_at(&r, "init-1 Restarting exited with code 1, restarted by its restart policy");
+    size_t completed = st_event_at(&r, "init-1 Exited exited with code 0");
+    assert_true(restarting < completed);
+    assert_true(completed < st_event_at(&r, "app-1 Started"));
+    char *initn = st_cname(p, "init", 1);
+    json_t *j = st_inspect(&f->env, initn);
+    assert_int_equal(json_integer_value(json_object_get(j, "RestartCount")), 4);
+    json_decref(j);
+    free(initn);
+    st_run_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_policies_restart_or_not, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_dependency_restarted_by_policy_is_waited_for, st_setup,
+                                        st_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
-/* Running the ccompose binary from tests: fork, exec, read stdout and stderr until both close,
- * then wait for the exit status. */
+/* Running the ccompose binary from tests: in the foreground through compose-test's ct_run(), or
+ * in the background with its output on a pipe. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tests/lib/cli-test.h"
+#include "tests/lib/compose-test.h"
 
 static const char *binary(void)
 {
@@ -25,12 +26,27 @@ static const char *binary(void)
 
 void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size_t n_args)
 {
-    cb_runv_input(r, cwd, NULL, 0, args, n_args);
+    memset(r, 0, sizeof(*r));
+    buf_init(&r->out);
+    buf_init(&r->err);
+    const char **argv = xcalloc(n_args + 2, sizeof(*argv));
+    argv[0] = binary();
+    for (size_t i = 0; i < n_args; i++)
+        argv[i + 1] = args[i];
+    char *out = NULL, *err = NULL;
+    r->status = ct_run(cwd ? cwd : ".", argv, NULL, &out, &err);
+    buf_adds(&r->out, out ? out : "");
+    buf_adds(&r->err, err ? err : "");
+    free(out);
+    free(err);
+    free(argv);
 }
 
 void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
                    const char *const *args, size_t n_args)
 {
+    /* A pipe, not ct_run()'s file: stdin as `echo data | ccompose ...` gives it, and output that
+     * may hold any byte. */
     memset(r, 0, sizeof(*r));
     buf_init(&r->out);
     buf_init(&r->err);

@@ -49,9 +49,10 @@ static json_t *query(struct tl_env *env, enum sched_stack_query what, const char
 /* A secret file with content, removed by the caller. */
 static char secret_path[] = "/tmp/ccompose-stack-secret-XXXXXX";
 
-/* The stack: web (2 replicas, COLOR, a label on the service and one on its containers, on the
+/* The stack: web (replicas, COLOR, a label on the service and one on its containers, on the
  * front network with an alias, the token secret) and, with_worker, worker on the default network. */
-static struct compose_project *model(const char *stack, const char *color, bool with_worker)
+static struct compose_project *model(const char *stack, const char *color, bool with_worker,
+                                     int replicas)
 {
     struct compose_project *p = mb_project_new(stack, "/tmp");
     struct compose_service *web = mb_service_add(p, "web", TEST_IMAGE);
@@ -60,7 +61,7 @@ static struct compose_project *model(const char *stack, const char *color, bool 
     mb_kv_set(p, &web->labels, "ccompose.test.container", "web");
     mb_kv_set(p, &web->deploy.labels, "ccompose.test.service", "web");
     web->deploy.set = true;
-    web->deploy.replicas = 2;
+    web->deploy.replicas = replicas;
     web->deploy.update_config.set = true;
     web->deploy.update_config.parallelism = 1;
     web->deploy.update_config.order = "start-first";
@@ -125,7 +126,7 @@ static void test_stack_lifecycle(void **state)
                                     .wait_timeout_ms = WAIT_MS};
 
     /* Deploy: networks and the secret first, then both services, waited for. */
-    struct compose_project *p = model(stack, "red", true);
+    struct compose_project *p = model(stack, "red", true, 2);
     struct st_run r;
     st_run_init(&r);
     st_stack_deploy(&env, p, &o, &r);
@@ -163,12 +164,15 @@ static void test_stack_lifecycle(void **state)
     /* The overlay network, labelled; the secret reaches the containers. */
     struct tl_result tr;
     tl_result_init(&tr);
-    TL_RUN(env, tr, engine_network_inspect(env.c, front, tl_on_done, &tr, &err));
-    tl_assert_ok(&tr);
-    assert_string_equal(json_string_value(tl_json_at(tr.json, "Driver")), "overlay");
-    assert_string_equal(json_string_value(tl_json_at(tr.json, "Labels/com.docker.stack.namespace")),
+    json_t *nf = json_pack("{s:[s]}", "name", front);
+    json_t *nets = sw_list(&env, engine_network_list, nf);
+    assert_int_equal(json_array_size(nets), 1);
+    assert_string_equal(json_string_value(tl_json_at(json_array_get(nets, 0), "Driver")), "overlay");
+    assert_string_equal(json_string_value(tl_json_at(json_array_get(nets, 0),
+                                                     "Labels/com.docker.stack.namespace")),
                         stack);
-    tl_result_release(&tr);
+    json_decref(nets);
+    json_decref(nf);
     char *out = exec_in_service(&env, web, "cat /run/secrets/token; echo; nslookup www 2>&1 | "
                                            "grep -c Address || true");
     assert_non_null(strstr(out, "s3cret"));
@@ -204,7 +208,7 @@ static void test_stack_lifecycle(void **state)
     st_run_release(&r);
 
     /* Update: a new environment bumps the version and replaces the tasks. */
-    p = model(stack, "blue", true);
+    p = model(stack, "blue", true, 2);
     st_run_init(&r);
     st_stack_deploy(&env, p, &o, &r);
     st_assert_ok(&r);
@@ -229,8 +233,49 @@ static void test_stack_lifecycle(void **state)
     compose_project_free(p);
     st_run_release(&r);
 
+    /* Scale: three replicas of web, waited for. */
+    p = model(stack, "blue", true, 3);
+    st_run_init(&r);
+    st_stack_deploy(&env, p, &o, &r);
+    st_assert_ok(&r);
+    needle = xasprintf("service %s Running 3/3 tasks running", web);
+    st_event_at(&r, needle);
+    free(needle);
+    assert_int_equal(sw_running(&env, web), 3);
+    compose_project_free(p);
+    st_run_release(&r);
+
+    /* A task's container killed: swarm replaces the task, and a deploy waits for it. */
+    tasks = sw_tasks(&env, web);
+    const char *cid =
+        json_string_value(tl_json_at(json_array_get(tasks, 0), "Status/ContainerStatus/ContainerID"));
+    assert_non_null(cid);
+    TL_RUN(env, tr, engine_container_kill(env.c, cid, "SIGKILL", tl_on_done, &tr, &err));
+    tl_assert_ok(&tr);
+    tl_result_release(&tr);
+    /* Swarm notices the death in a moment: wait until three tasks run and none is the old. */
+    bool replaced = false;
+    for (int waited = 0; !replaced && waited < 60000; waited += 200) {
+        json_t *after = sw_tasks(&env, web);
+        size_t n = 0;
+        replaced = true;
+        json_array_foreach(after, i, row)
+        {
+            const char *st = json_string_value(tl_json_at(row, "Status/State"));
+            const char *c = json_string_value(tl_json_at(row, "Status/ContainerStatus/ContainerID"));
+            n += st && !strcmp(st, "running");
+            replaced &= !c || strcmp(c, cid) != 0;
+        }
+        replaced &= n == 3;
+        json_decref(after);
+        if (!replaced)
+            sw_pause(&env, 200);
+    }
+    assert_true(replaced);
+    json_decref(tasks);
+
     /* Without worker in the file: kept without --prune, removed with it. */
-    p = model(stack, "blue", false);
+    p = model(stack, "blue", false, 3);
     st_run_init(&r);
     st_stack_deploy(&env, p, &o, &r);
     st_assert_ok(&r);

@@ -221,8 +221,17 @@ static void test_overlay_network(void **state)
     tl_cleanup_network(id);
     tl_result_release(&r);
 
-    TL_RUN(env, r, engine_network_inspect(env.c, name, tl_on_done, &r, &err));
-    tl_assert_ok(&r);
+    /* The swarm's allocator fills the driver state (and IPAM) in a moment after create. */
+    for (int waited = 0;; waited += 100) {
+        TL_RUN(env, r, engine_network_inspect(env.c, name, tl_on_done, &r, &err));
+        tl_assert_ok(&r);
+        const char *driver = json_string_value(tl_json_at(r.json, "Driver"));
+        if ((driver && *driver) || waited >= 30000)
+            break;
+        tl_result_release(&r);
+        sw_pause(&env, 100);
+    }
+    assert_string_equal(json_string_value(tl_json_at(r.json, "Id")), id);
     assert_string_equal(json_string_value(tl_json_at(r.json, "Driver")), "overlay");
     assert_string_equal(json_string_value(tl_json_at(r.json, "Scope")), "swarm");
     assert_true(json_is_true(tl_json_at(r.json, "Attachable")));

@@ -14,7 +14,7 @@ static const char *const full =
     "services:\n"
     "  web:\n"
     "    image: nginx:1.25\n"
-    "    command: sh -c 'echo \"hi\"'\n"
+    "    command: sh -c 'echo \"hi\" $$HOME'\n"
     "    entrypoint: []\n"
     "    environment: [A=1, B=yes, C=012, 'D=two\\nlines', E]\n"
     "    labels: {x: 'true'}\n"
@@ -42,8 +42,8 @@ static const char *const full =
     "    logging: {driver: json-file, options: {max-size: 1m}}\n"
     "    stop_grace_period: 1h\n"
     "    init: false\n"
-    "    mem_limit: 512m\n"
-    "    cpus: 0.25\n"
+    "    mem_limit: 1g\n"
+    "    cpus: 1.5\n"
     "    devices: ['/dev/fuse']\n"
     "    x-ccompose: {restart_on_unhealthy: true}\n"
     "  db:\n"
@@ -66,7 +66,7 @@ static char *dump(const struct compose_project *p, enum compose_dump_format f)
 {
     char *text = NULL;
     struct cc_error err = CC_ERROR_INIT;
-    assert_int_equal(compose_project_dump(p, f, &text, &err), 0);
+    assert_int_equal(compose_project_dump(p, f, 0, &text, &err), 0);
     cc_error_release(&err);
     return text;
 }
@@ -95,6 +95,7 @@ static void test_yaml_fixpoint(void **state)
     assert_non_null(strstr(first, "      source: /srv/app/data\n"));
     assert_non_null(strstr(first, "      published: \"8080\"\n"));
     assert_non_null(strstr(first, "    entrypoint: []\n"));
+    assert_non_null(strstr(first, "    - echo \"hi\" $$HOME\n"));
     free(first);
     free(second);
     ct_release(&again);

@@ -181,6 +181,8 @@ static void test_bad_forms(void **state)
                  "        target: /x\n"
                  "    healthcheck:\n"
                  "      test: [RUN, x]\n"
+                 "    ports:\n"
+                 "      - {target: 80, published: 99999}\n"
                  "  db:\n"
                  "    build:\n"
                  "      dockerfile: 3\n"
@@ -192,21 +194,84 @@ static void test_bad_forms(void **state)
     ct_assert_error(&r, 1, 7, 20, "is not a condition: 'service_ready'");
     ct_assert_error(&r, 2, 9, 9, "'services.web.volumes[0]' has no source");
     ct_assert_error(&r, 3, 12, 13, "must start with CMD, CMD-SHELL or NONE");
-    ct_assert_error(&r, 4, 16, 7, "unknown key 'contxt' in build");
-    ct_assert_error(&r, 5, 18, 5, "service 'nothing' has neither an image nor a build context");
-    assert_int_equal(r.diag.n_errors, 6);
+    ct_assert_error(&r, 4, 14, 33, "'services.web.ports[0].published' is not a port or a port "
+                                   "range: '99999'");
+    ct_assert_error(&r, 5, 18, 7, "unknown key 'contxt' in build");
+    ct_assert_error(&r, 6, 20, 5, "service 'nothing' has neither an image nor a build context");
+    assert_int_equal(r.diag.n_errors, 7);
+    ct_release(&r);
+}
+
+static void test_resources(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  web:\n"
+                 "    image: x\n"
+                 "networks:\n"
+                 "  ext:\n"
+                 "    external: true\n"
+                 "    driver: bridge\n"
+                 "volumes:\n"
+                 "  v:\n"
+                 "    drivr: local\n"
+                 "secrets:\n"
+                 "  s:\n"
+                 "    file: ./a\n"
+                 "    environment: B\n"
+                 "  t:\n"
+                 "    content: x\n"
+                 "configs:\n"
+                 "  c: {}\n"
+                 "  d:\n"
+                 "    driver: vault\n",
+                 NULL);
+    ct_assert_error(&r, 0, 7, 5, "network 'ext' is external and cannot set 'driver'");
+    ct_assert_error(&r, 1, 10, 5, "unknown key 'drivr' in volume 'v'");
+    ct_assert_error(&r, 2, 12, 3, "secret 's' needs exactly one source");
+    ct_assert_error(&r, 3, 15, 3, "secret 't' cannot take content:");
+    ct_assert_error(&r, 4, 18, 3, "config 'c' needs exactly one source");
+    assert_int_equal(r.diag.n_errors, 5);
+    ct_release(&r);
+}
+
+static void test_consistency(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  web:\n"
+                 "    build:\n"
+                 "      dockerfile: Dockerfile\n"
+                 "      dockerfile_inline: FROM scratch\n"
+                 "      secrets: [npm]\n"
+                 "    mem_limit: 1g\n"
+                 "    deploy:\n"
+                 "      resources: {limits: {memory: 2g}}\n"
+                 "    scale: 2\n"
+                 "  db:\n"
+                 "    image: x\n"
+                 "    scale: 2\n"
+                 "    deploy: {replicas: 3}\n",
+                 NULL);
+    ct_assert_error(&r, 0, 2, 3, "service 'web' sets different values in mem_limit and deploy");
+    ct_assert_error(&r, 1, 4, 7, "service 'web' sets both dockerfile and dockerfile_inline");
+    ct_assert_error(&r, 2, 6, 17, "service 'web' uses build secret 'npm', which is not declared");
+    ct_assert_error(&r, 3, 11, 3, "service 'db' sets scale: 2 and deploy.replicas: 3");
+    assert_int_equal(r.diag.n_errors, 4);
     ct_release(&r);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unknown_keys),
-        cmocka_unit_test(test_wrong_types),
-        cmocka_unit_test(test_references),
-        cmocka_unit_test(test_cycle_and_names),
-        cmocka_unit_test(test_profiles_dependency),
-        cmocka_unit_test(test_bad_forms),
+        cmocka_unit_test(test_unknown_keys),        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_references),          cmocka_unit_test(test_cycle_and_names),
+        cmocka_unit_test(test_profiles_dependency), cmocka_unit_test(test_bad_forms),
+        cmocka_unit_test(test_resources),           cmocka_unit_test(test_consistency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -434,6 +434,104 @@ static void test_version_warns(void **state)
     assert_int_equal(r.diag.n_warnings, 1);
     assert_non_null(strstr(r.diag.warnings[0].message, "obsolete"));
     assert_int_equal(r.diag.warnings[0].line, 1);
+    assert_int_equal(r.diag.warnings[0].col, 1);
+    ct_release(&r);
+}
+
+static void test_implicit_dependencies(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r,
+                 "services:\n"
+                 "  app:\n"
+                 "    image: x\n"
+                 "    links: ['db:database']\n"
+                 "    volumes_from: [data]\n"
+                 "    pull_policy: if_not_present\n"
+                 "    depends_on:\n"
+                 "      db: {condition: service_healthy}\n"
+                 "  side:\n"
+                 "    image: x\n"
+                 "    network_mode: service:app\n"
+                 "  db:\n"
+                 "    image: x\n"
+                 "  data:\n"
+                 "    image: x\n",
+                 NULL);
+    ct_assert_ok(&r);
+    const struct compose_service *app = compose_project_service(r.p, "app");
+    assert_int_equal(app->n_depends_on, 2);
+    assert_int_equal(app->depends_on[0].condition, COMPOSE_COND_HEALTHY); /* declared wins */
+    assert_string_equal(app->depends_on[1].service, "data");
+    assert_false(app->depends_on[1].restart);
+    assert_string_equal(app->pull_policy, "missing");
+    const struct compose_service *side = compose_project_service(r.p, "side");
+    assert_int_equal(side->n_depends_on, 1);
+    assert_string_equal(side->depends_on[0].service, "app");
+    assert_true(side->depends_on[0].restart);
+    assert_true(side->depends_on[0].required);
+    ct_release(&r);
+}
+
+static const char *const positions_text = "services:\n"
+                                          "  web:\n"
+                                          "    image: x\n"
+                                          "    build: .\n"
+                                          "    ports: ['80']\n"
+                                          "    volumes: [v:/v]\n"
+                                          "    depends_on: [db]\n"
+                                          "    networks: [n]\n"
+                                          "    secrets: [s]\n"
+                                          "    configs: [c]\n"
+                                          "    healthcheck: {test: 'true'}\n"
+                                          "    profiles: ['*x']\n"
+                                          "  db:\n"
+                                          "    image: x\n"
+                                          "networks: {n: {}}\n"
+                                          "volumes: {v: {}}\n"
+                                          "secrets: {s: {file: ./s}}\n"
+                                          "configs: {c: {file: ./c}}\n";
+
+static void test_positions(void **state)
+{
+    (void)state;
+    struct ct_load r;
+    ct_load_text(&r, positions_text, NULL);
+    ct_assert_ok(&r);
+    assert_int_equal(r.p->n_services, 1); /* web's profile is not enabled */
+    assert_string_equal(r.p->disabled_services.v[0], "web");
+    ct_release(&r);
+
+    static const char *const all[] = {"COMPOSE_PROFILES=*", NULL};
+    ct_load_text(&r, positions_text, all);
+    ct_assert_ok(&r);
+    const struct compose_service *web = compose_project_service(r.p, "web");
+    assert_non_null(web);
+    struct {
+        struct compose_pos pos;
+        int line, col;
+    } want[] = {
+        {web->pos, 2, 3},
+        {web->build->pos, 4, 12},
+        {web->ports[0].pos, 5, 13},
+        {web->volumes[0].pos, 6, 15},
+        {web->depends_on[0].pos, 7, 18},
+        {web->networks[0].pos, 8, 16},
+        {web->secrets[0].pos, 9, 15},
+        {web->configs[0].pos, 10, 15},
+        {web->healthcheck.pos, 11, 18},
+        {compose_project_network(r.p, "n")->pos, 15, 12},
+        {r.p->volumes[0].pos, 16, 11},
+        {r.p->secrets[0].pos, 17, 11},
+        {r.p->configs[0].pos, 18, 11},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        if (want[i].pos.line != want[i].line || want[i].pos.col != want[i].col)
+            fail_msg("position %zu: %d:%d, want %d:%d", i, want[i].pos.line, want[i].pos.col,
+                     want[i].line, want[i].col);
+        assert_string_equal(want[i].pos.file, "-");
+    }
     ct_release(&r);
 }
 
@@ -448,6 +546,8 @@ int main(void)
         cmocka_unit_test(test_profiles),
         cmocka_unit_test(test_build_and_secrets),
         cmocka_unit_test(test_version_warns),
+        cmocka_unit_test(test_implicit_dependencies),
+        cmocka_unit_test(test_positions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

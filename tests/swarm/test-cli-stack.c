@@ -1,0 +1,182 @@
+/* `ccompose stack` as a user runs it, on the private swarm (tests/swarm/private-swarm.sh): the
+ * binary ($CCOMPOSE_BIN) deploys compose files, lists, updates with an override file, prunes and
+ * removes; what it says and its exit codes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/lib/swarm-test.h"
+
+static char dir[] = "/tmp/ccompose-cli-stack-XXXXXX";
+
+static void write_file(const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(path);
+}
+
+/* Runs `ccompose ARGS` (a shell fragment) in dir; returns its exit code, its output in *out (new,
+ * stdout and stderr together). */
+static int ccompose(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *args = xvasprintf(fmt, ap);
+    va_end(ap);
+    const char *bin = getenv("CCOMPOSE_BIN");
+    char *cmd = xasprintf("cd %s && %s %s 2>&1", dir, bin ? bin : "ccompose", args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    struct buf b = BUF_INIT;
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), p)) > 0)
+        buf_add(&b, chunk, got);
+    int status = pclose(p);
+    free(cmd);
+    free(args);
+    *out = buf_detach(&b);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define EXPECT_RUN(code, out, ...)                                                                 \
+    do {                                                                                           \
+        int rc_ = ccompose(&(out), __VA_ARGS__);                                                   \
+        if (rc_ != (code))                                                                         \
+            fail_msg("exit %d, wanted %d:\n%s", rc_, (code), (out));                               \
+    } while (0)
+
+#define IDLE "[\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 3600 & wait\"]"
+
+static void test_cli_stack(void **state)
+{
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    write_file("compose.yaml", "services:\n"
+                               "  web:\n"
+                               "    image: " TEST_IMAGE "\n"
+                               "    command: " IDLE "\n"
+                               "    environment: {COLOR: red}\n"
+                               "    deploy: {replicas: 2, labels: {owner: team}}\n"
+                               "    stop_grace_period: 2s\n"
+                               "    depends_on: [worker]\n"
+                               "  worker:\n"
+                               "    image: " TEST_IMAGE "\n"
+                               "    command: " IDLE "\n"
+                               "    stop_grace_period: 2s\n");
+    write_file("blue.yaml", "services:\n"
+                            "  web:\n"
+                            "    environment: {COLOR: blue}\n");
+    write_file("only-web.yaml", "services:\n"
+                                "  web:\n"
+                                "    image: " TEST_IMAGE "\n"
+                                "    command: " IDLE "\n"
+                                "    environment: {COLOR: blue}\n"
+                                "    deploy: {replicas: 2}\n");
+    write_file("bad.yaml", "services:\n"
+                           "  web:\n"
+                           "    image: " TEST_IMAGE "\n"
+                           "    deploy: {mode: global, replicas: 2}\n");
+    char *stack = tl_unique("cli");
+    /* Stack names have no '-' in docker's examples, but any project name works. */
+    char *web = xasprintf("%s_web", stack), *worker = xasprintf("%s_worker", stack);
+    char *out;
+
+    EXPECT_RUN(0, out, "stack deploy -c compose.yaml --resolve-image never --detach=false %s",
+               stack);
+    assert_non_null(strstr(out, "services.web.depends_on: not supported in swarm mode"));
+    char *needle = xasprintf("Service %s  Running  2/2 tasks running", web);
+    assert_non_null(strstr(out, needle));
+    free(needle);
+    free(out);
+    struct tl_env env;
+    tl_env_init(&env);
+    assert_int_equal(sw_running(&env, web), 2);
+    json_t *ins = sw_service(&env, web);
+    json_int_t v1 = json_integer_value(tl_json_at(ins, "Version/Index"));
+    assert_string_equal(json_string_value(tl_json_at(ins, "Spec/Labels/owner")), "team");
+    json_decref(ins);
+
+    EXPECT_RUN(0, out, "stack ls");
+    assert_non_null(strstr(out, "NAME"));
+    assert_non_null(strstr(out, stack));
+    free(out);
+    EXPECT_RUN(0, out, "stack services %s", stack);
+    needle = xasprintf("%s ", web);
+    assert_non_null(strstr(out, needle));
+    free(needle);
+    assert_non_null(strstr(out, "2/2"));
+    free(out);
+    EXPECT_RUN(0, out, "stack ps %s", stack);
+    needle = xasprintf("%s.1", web);
+    assert_non_null(strstr(out, needle));
+    free(needle);
+    assert_non_null(strstr(out, "running"));
+    free(out);
+
+    /* An override file changes the environment: the service is updated, its version moves. */
+    EXPECT_RUN(0, out, "stack deploy -c compose.yaml -c blue.yaml --resolve-image never --wait %s",
+               stack);
+    needle = xasprintf("Service %s  Updated", web);
+    assert_non_null(strstr(out, needle));
+    free(needle);
+    free(out);
+    ins = sw_service(&env, web);
+    assert_true(json_integer_value(tl_json_at(ins, "Version/Index")) > v1);
+    assert_string_equal(json_string_value(json_array_get(
+                            tl_json_at(ins, "Spec/TaskTemplate/ContainerSpec/Env"), 0)),
+                        "COLOR=blue");
+    json_decref(ins);
+
+    /* --prune removes worker, which the file no longer has. */
+    EXPECT_RUN(0, out, "stack deploy -c only-web.yaml --prune --resolve-image never %s", stack);
+    needle = xasprintf("Service %s  Removed", worker);
+    assert_non_null(strstr(out, needle));
+    free(needle);
+    free(out);
+    assert_null(sw_service(&env, worker));
+
+    /* Invalid for swarm: exit 3, the key named, nothing changed. */
+    EXPECT_RUN(3, out, "stack deploy -c bad.yaml --resolve-image never %s", stack);
+    assert_non_null(strstr(out, "replicas cannot be used with the global mode"));
+    free(out);
+    EXPECT_RUN(2, out, "stack deploy %s", stack);
+    free(out);
+
+    EXPECT_RUN(0, out, "stack rm %s", stack);
+    free(out);
+    assert_null(sw_service(&env, web));
+    EXPECT_RUN(0, out, "stack services %s", stack);
+    assert_null(strstr(out, web));
+    free(out);
+    EXPECT_RUN(1, out, "stack rm %s", stack);
+    assert_non_null(strstr(out, "nothing found in stack"));
+    free(out);
+
+    tl_env_release(&env);
+    free(worker);
+    free(web);
+    free(stack);
+    char *rm = xasprintf("rm -rf %s", dir);
+    assert_int_equal(system(rm), 0);
+    free(rm);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cli_stack),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
