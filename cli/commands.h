@@ -17,5 +17,6 @@ extern const struct cli_command cli_cmd_start;
 extern const struct cli_command cli_cmd_stop;
 extern const struct cli_command cli_cmd_up;
 extern const struct cli_command cli_cmd_version;
+extern const struct cli_command cli_cmd_wait;
 
 #endif

@@ -23,6 +23,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_stop,
     &cli_cmd_up,
     &cli_cmd_version,
+    &cli_cmd_wait,
 };
 /* clang-format on */
 

@@ -33,7 +33,10 @@ static const char stack[] = "services:\n"
                             "    image: " TEST_IMAGE "\n"
                             "    command: [\"echo\", \"default command\"]\n"
                             "    restart: always\n"
-                            "    depends_on: [db]\n";
+                            "    depends_on: [db]\n"
+                            "  job:\n"
+                            "    image: " TEST_IMAGE "\n"
+                            "    command: [\"sh\", \"-c\", \"sleep 1; exit 4\"]\n";
 
 static int setup(void **state)
 {
@@ -195,12 +198,33 @@ static void test_run_rm_ctrl_c(void **state)
     free(list);
 }
 
+/* wait: the first container's exit code; --down-project takes everything down after. */
+static void test_wait(void **state)
+{
+    struct run_fx *f = *state;
+    struct cb_result r;
+    cb_run(&r, f->dir, "-p", f->project, "up", "-d", "db", "job", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    cb_run(&r, f->dir, "-p", f->project, "wait", "job", NULL);
+    cb_assert_status(&r, 4);
+    cb_result_release(&r);
+    cb_run(&r, f->dir, "-p", f->project, "wait", "--down-project", "job", "db", NULL);
+    cb_assert_status(&r, 4);
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 0);
+    cb_run(&r, f->dir, "-p", f->project, "wait", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_rm_deps_exit_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_oneoff_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_rm_ctrl_c, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }
