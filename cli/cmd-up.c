@@ -41,6 +41,7 @@ struct up_cmd {
     struct sched_op *watch; /* attached: restarts on unhealthy (x-ccompose), when a service asks */
     bool watch_done;
     int restarts_pending; /* the watch said Restarting, and not yet Restarted */
+    struct cli_interrupt *intr;
 };
 
 struct followed {
@@ -310,10 +311,13 @@ static int attach(struct up_cmd *u, const char *since)
     up_set_phase(u, UP_ATTACHED);
     if (!code && streams > 0)
         watch_start(u);
-    /* A container the watch is restarting is followed again once it has restarted. */
+    /* A container the watch is restarting is followed again once it has restarted: until then
+     * nothing may be in flight, so Ctrl-C's handle keeps the loop alive meanwhile. */
+    uv_ref((uv_handle_t *)&u->intr->sig);
     while (!code && streams > 0 && (!u->logs_idle || (u->restarts_pending && !u->interrupted)) &&
            uv_run(u->ctx->loop, UV_RUN_ONCE))
         ;
+    uv_unref((uv_handle_t *)&u->intr->sig);
     watch_stop(u);
     return code;
 }
@@ -534,6 +538,7 @@ static int up_run(struct cli_context *ctx, int argc, char **argv)
     }
     cli_interrupt_start(ctx->loop, &intr, on_interrupt, &u);
     intr_on = true;
+    u.intr = &intr;
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

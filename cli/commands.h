@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 
+extern const struct cli_command cli_cmd_build;
 extern const struct cli_command cli_cmd_config;
 extern const struct cli_command cli_cmd_down;
 extern const struct cli_command cli_cmd_events;
@@ -11,6 +12,8 @@ extern const struct cli_command cli_cmd_exec;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_logs;
 extern const struct cli_command cli_cmd_ps;
+extern const struct cli_command cli_cmd_pull;
+extern const struct cli_command cli_cmd_push;
 extern const struct cli_command cli_cmd_restart;
 extern const struct cli_command cli_cmd_run;
 extern const struct cli_command cli_cmd_stack;

@@ -10,6 +10,7 @@
 /* One a line, so that adding a command touches one line. */
 /* clang-format off */
 static const struct cli_command *const commands[] = {
+    &cli_cmd_build,
     &cli_cmd_config,
     &cli_cmd_down,
     &cli_cmd_events,
@@ -17,6 +18,8 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_help,
     &cli_cmd_logs,
     &cli_cmd_ps,
+    &cli_cmd_pull,
+    &cli_cmd_push,
     &cli_cmd_restart,
     &cli_cmd_run,
     &cli_cmd_stack,

@@ -92,6 +92,8 @@ static bool is_final(enum sched_state s)
     case SCHED_PULLED:
     case SCHED_BUILT:
     case SCHED_UPDATED:
+    case SCHED_PUSHED:
+    case SCHED_SKIPPED:
         return true;
     default:
         return false;

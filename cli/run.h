@@ -56,6 +56,15 @@ int cli_dry_run_lifecycle(struct cli_context *ctx, struct engine_client *c, cons
 int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,
                       enum sched_lifecycle_action action);
 
+/* build, pull and push (cli/images.c): loads the project, checks the named services, and runs
+ * sched_ensure_images() with opts (services and on_build_line are filled in here) to its end,
+ * with the progress display unless quiet. Returns the exit code. */
+int cli_images_run(struct cli_context *ctx, char *const *services, int n_services,
+                   struct sched_ensure_options *opts, bool quiet);
+/* pull and push share their flags: [--ignore-pull-failures|--ignore-push-failures]
+ * [--include-deps] [-q] [SERVICE...]. mode is SCHED_ENSURE_PULL or SCHED_ENSURE_PUSH. */
+int cli_transfer_run(struct cli_context *ctx, int argc, char **argv, enum sched_ensure_mode mode);
+
 /* Parses a whole non-negative number for a flag; prints the error and returns -1 when it is not
  * one. */
 int cli_parse_count(const char *flag, const char *value, int max, int *ret);

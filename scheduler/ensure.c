@@ -1,6 +1,7 @@
-/* Images before up: each selected service's image is inspected, then built or pulled as
- * pull_policy and the command's --build / --no-build / --pull say, a few at once. One image name
- * is handled once even when several services use it. */
+/* Images before up, and the build, pull and push commands: each selected service's image is
+ * inspected, then built, pulled or pushed as the mode, pull_policy and the command's --build /
+ * --no-build / --pull say, a few at once. One image name is handled once even when several
+ * services use it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,9 @@ struct img {
     char *name;
     enum img_state state;
     enum sched_image_action action;
-    int step; /* the build step last reported */
+    bool push;
+    const char *skip; /* why nothing is done for it (static text), or NULL */
+    int step;         /* the build step last reported */
     struct engine_request *inspect;
     struct sched_build *build;
     struct sched_pull *pull;
@@ -84,12 +87,22 @@ static void on_finish_timer(uv_timer_t *t)
     uv_close((uv_handle_t *)&e->timer, on_closed);
 }
 
+/* Whether a failure of m leaves the whole operation successful: --ignore-*-failures, and pulls of
+ * images that can be built (docker compose pull only warns about those). */
+static bool failure_ignored(const struct img *m, const struct cc_error *err)
+{
+    if (!err || err->kind == CC_ERR_CANCELLED || m->e->cancelled)
+        return false;
+    return m->e->opts.ignore_failures ||
+           (m->e->opts.mode == SCHED_ENSURE_PULL && m->s && m->s->build);
+}
+
 /* The last image done: done runs from the loop, never from inside a call that started it. */
 static void img_done(struct img *m, const struct cc_error *err)
 {
     struct sched_ensure *e = m->e;
     img_set_state(m, IMG_DONE);
-    if (err && e->err.kind == CC_ERR_NONE)
+    if (err && e->err.kind == CC_ERR_NONE && !failure_ignored(m, err))
         cc_error_copy(&e->err, err);
     if (--e->pending == 0) {
         ensure_set_state(e, ENSURE_DONE);
@@ -99,9 +112,20 @@ static void img_done(struct img *m, const struct cc_error *err)
     ensure_pump(e);
 }
 
+/* An operation's end for one image: Error, or Warning when the failure is ignored. */
+static void report_end(struct img *m, enum sched_state ok, const struct cc_error *err)
+{
+    if (!err)
+        report(m, ok, NULL);
+    else if (err->kind != CC_ERR_CANCELLED)
+        report(m, failure_ignored(m, err) ? SCHED_WARNING : SCHED_ERROR, err->message);
+}
+
 static void on_build_progress(const struct sched_build_progress *p, void *data)
 {
     struct img *m = data;
+    if (m->e->opts.on_build_line && p->line)
+        m->e->opts.on_build_line(p->service, p->line, m->e->data);
     if (p->step == 0 || p->step == m->step)
         return;
     m->step = p->step;
@@ -117,7 +141,7 @@ static void on_built(const struct sched_build_result *res, const struct cc_error
     struct img *m = data;
     m->build = NULL;
     m->e->running--;
-    report(m, err ? SCHED_ERROR : SCHED_BUILT, err ? err->message : NULL);
+    report_end(m, SCHED_BUILT, err);
     img_done(m, err);
 }
 
@@ -127,7 +151,7 @@ static void on_pulled(const char *image, const struct cc_error *err, void *data)
     struct img *m = data;
     m->pull = NULL;
     m->e->running--;
-    report(m, err ? SCHED_ERROR : SCHED_PULLED, err ? err->message : NULL);
+    report_end(m, m->push ? SCHED_PUSHED : SCHED_PULLED, err);
     img_done(m, err);
 }
 
@@ -139,10 +163,15 @@ static void img_run(struct img *m)
     e->running++;
     if (m->action == SCHED_IMAGE_BUILD) {
         report(m, SCHED_BUILDING, NULL);
-        m->build =
-            sched_build_service(e->c, e->p, m->s, NULL, on_build_progress, on_built, m, &err);
+        m->build = sched_build_service(e->c, e->p, m->s, e->opts.build_opts, on_build_progress,
+                                       on_built, m, &err);
         if (!m->build)
             on_built(NULL, &err, m);
+    } else if (m->push) {
+        report(m, SCHED_PUSHING, NULL);
+        m->pull = sched_push_image(e->c, m->name, NULL, on_pulled, m, &err);
+        if (!m->pull)
+            on_pulled(m->name, &err, m);
     } else {
         report(m, SCHED_PULLING, NULL);
         m->pull = sched_pull_image(e->c, m->name, NULL, on_pulled, m, &err);
@@ -164,10 +193,49 @@ static void ensure_pump(struct sched_ensure *e)
                 img_done(&e->imgs[i], NULL);
 }
 
+/* `pull`, `push` and `build`: what docker compose's commands do with each service. */
+static int decide_command(struct img *m, bool exists, struct cc_error *reterr)
+{
+    const struct compose_service *s = m->s;
+    const char *policy = s->pull_policy ? s->pull_policy : "";
+    switch (m->e->opts.mode) {
+    case SCHED_ENSURE_BUILD:
+        m->action = SCHED_IMAGE_BUILD;
+        break;
+    case SCHED_ENSURE_PULL:
+        m->action = SCHED_IMAGE_PULL;
+        if (!s->image)
+            m->skip = "No image to be pulled";
+        else if (!strcmp(policy, "never") || !strcmp(policy, "build"))
+            m->skip = "pull_policy does not pull it";
+        else if (exists && (!strcmp(policy, "missing") || !strcmp(policy, "if_not_present")))
+            m->skip = "Image is already present locally";
+        break;
+    case SCHED_ENSURE_PUSH:
+        m->action = SCHED_IMAGE_PULL;
+        m->push = true;
+        if (!s->build || !s->image) {
+            m->skip = "No image to be pushed";
+        } else if (!exists) {
+            cc_error_set(reterr, CC_ERR_NOT_FOUND,
+                         "cannot push image '%s' of service '%s': it is not on the engine", m->name,
+                         s->name);
+            cc_error_hint(reterr, "build it first: ccompose build %s", s->name);
+            return -1;
+        }
+        break;
+    case SCHED_ENSURE_UP:
+        break;
+    }
+    return 0;
+}
+
 /* What the flags make of the policy's answer. */
 static int decide(struct img *m, bool exists, struct cc_error *reterr)
 {
     const struct sched_ensure_options *o = &m->e->opts;
+    if (o->mode != SCHED_ENSURE_UP)
+        return decide_command(m, exists, reterr);
     struct compose_service s = *m->s;
     if (o->pull)
         s.pull_policy = !strcmp(o->pull, "never") && !exists && s.build ? "build" : o->pull;
@@ -195,8 +263,11 @@ static void on_inspected(json_t *result, const struct cc_error *err, void *data)
     }
     struct cc_error e = CC_ERROR_INIT;
     if (decide(m, err == NULL, &e) < 0) {
-        report(m, SCHED_ERROR, e.message);
+        report_end(m, SCHED_ERROR, &e);
         img_done(m, &e);
+    } else if (m->skip) {
+        report(m, SCHED_SKIPPED, m->skip);
+        img_done(m, NULL);
     } else if (m->action == SCHED_IMAGE_USE) {
         img_done(m, NULL);
     } else {
@@ -239,8 +310,12 @@ struct sched_ensure *sched_ensure_images(uv_loop_t *loop, struct engine_client *
         bool named = opts->n_services == 0;
         for (size_t k = 0; k < opts->n_services && !named; k++)
             named = !strcmp(opts->services[k], project->services[i].name);
-        if (named)
+        if (!named)
+            continue;
+        if (opts->mode == SCHED_ENSURE_UP || opts->include_deps)
             select_with_deps(project, i, sel);
+        else
+            sel[i] = true;
     }
     struct sched_ensure *e = xcalloc(1, sizeof(*e));
     e->loop = loop;
@@ -255,7 +330,7 @@ struct sched_ensure *sched_ensure_images(uv_loop_t *loop, struct engine_client *
     e->timer.data = e;
     e->imgs = xcalloc(project->n_services + 1, sizeof(*e->imgs));
     for (size_t i = 0; i < project->n_services; i++) {
-        if (!sel[i])
+        if (!sel[i] || (opts->mode == SCHED_ENSURE_BUILD && !project->services[i].build))
             continue;
         char *name = sched_image_name(project, &project->services[i]);
         bool seen = false;

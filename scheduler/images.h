@@ -92,8 +92,19 @@ struct sched_pull *sched_pull_image(struct engine_client *c, const char *image,
                                     void *data, struct cc_error *reterr);
 void sched_pull_cancel(struct sched_pull *pl);
 
+/* Pushes image (it must be on the engine) to the registry its name points at. Progress and
+ * errors as sched_pull_image ("cannot push image '...' to registry '...': ..."). */
+struct sched_pull *sched_push_image(struct engine_client *c, const char *image,
+                                    sched_pull_progress_cb on_progress, sched_pull_cb cb,
+                                    void *data, struct cc_error *reterr);
+
 /* The registry an image name points at: "host:port" or "docker.io". new. */
 char *sched_image_registry(const char *image);
+
+/* The X-Registry-Auth value for image's registry from $DOCKER_CONFIG/config.json, else
+ * ~/.docker/config.json ("auths": base64 "user:password" in "auth", or "identitytoken"); NULL
+ * when there is none (credential helpers are not read). new. Pulls and pushes send it. */
+char *sched_registry_auth(const char *image);
 
 /* ---- pull_policy -------------------------------------------------------------------------- */
 

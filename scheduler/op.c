@@ -22,6 +22,8 @@ static const char *const state_names[] = {
     [SCHED_PULLED] = "Pulled",         [SCHED_BUILDING] = "Building",
     [SCHED_BUILT] = "Built",           [SCHED_UPDATING] = "Updating",
     [SCHED_UPDATED] = "Updated",       [SCHED_RESTARTED] = "Restarted",
+    [SCHED_PUSHING] = "Pushing",       [SCHED_PUSHED] = "Pushed",
+    [SCHED_SKIPPED] = "Skipped",
 };
 
 const char *sched_state_name(enum sched_state state)

@@ -1,4 +1,4 @@
-/* Pulling an image with per-layer progress, and the pull_policy decision. */
+/* Pulling and pushing an image with per-layer progress, and the pull_policy decision. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +12,7 @@ static const char *const pull_state_names[] = {"running", "done"};
 
 struct sched_pull {
     enum pull_state state;
+    bool push;
     char *image;
     struct engine_request *req;
     sched_pull_progress_cb on_progress;
@@ -79,7 +80,8 @@ static void on_pull_done(json_t *result, const struct cc_error *err, void *data)
     char *registry = sched_image_registry(pl->image);
     cc_error_copy(&e, err);
     free(e.message);
-    e.message = xasprintf("cannot pull image '%s' from registry '%s': %s", pl->image, registry,
+    e.message = xasprintf("cannot %s image '%s' %s registry '%s': %s", pl->push ? "push" : "pull",
+                          pl->image, pl->push ? "to" : "from", registry,
                           err->engine_message ? err->engine_message : err->message);
     if (!e.engine_message)
         e.engine_message = xstrdup(err->message);
@@ -90,22 +92,40 @@ static void on_pull_done(json_t *result, const struct cc_error *err, void *data)
     cc_error_release(&e);
 }
 
-struct sched_pull *sched_pull_image(struct engine_client *c, const char *image,
-                                    sched_pull_progress_cb on_progress, sched_pull_cb cb,
-                                    void *data, struct cc_error *reterr)
+static struct sched_pull *transfer(struct engine_client *c, const char *image, bool push,
+                                   sched_pull_progress_cb on_progress, sched_pull_cb cb, void *data,
+                                   struct cc_error *reterr)
 {
     struct sched_pull *pl = xcalloc(1, sizeof(*pl));
+    pl->push = push;
     pl->image = xstrdup(image);
     pl->on_progress = on_progress;
     pl->cb = cb;
     pl->data = data;
-    pl->req = engine_image_pull(c, image, NULL, on_pull_item, on_pull_done, pl, reterr);
+    char *auth = sched_registry_auth(image);
+    pl->req = (push ? engine_image_push : engine_image_pull)(c, image, auth, on_pull_item,
+                                                             on_pull_done, pl, reterr);
+    free(auth);
     if (!pl->req) {
         free(pl->image);
         free(pl);
         return NULL;
     }
     return pl;
+}
+
+struct sched_pull *sched_pull_image(struct engine_client *c, const char *image,
+                                    sched_pull_progress_cb on_progress, sched_pull_cb cb,
+                                    void *data, struct cc_error *reterr)
+{
+    return transfer(c, image, false, on_progress, cb, data, reterr);
+}
+
+struct sched_pull *sched_push_image(struct engine_client *c, const char *image,
+                                    sched_pull_progress_cb on_progress, sched_pull_cb cb,
+                                    void *data, struct cc_error *reterr)
+{
+    return transfer(c, image, true, on_progress, cb, data, reterr);
 }
 
 void sched_pull_cancel(struct sched_pull *pl)

@@ -73,6 +73,9 @@ enum sched_state {
     SCHED_BUILT,
     SCHED_UPDATING, /* a swarm service's spec is being replaced, and its tasks with it */
     SCHED_UPDATED,
+    SCHED_PUSHING, /* images */
+    SCHED_PUSHED,
+    SCHED_SKIPPED, /* images: nothing to do for it (text says why) */
 };
 
 /* "Creating", "Created", ... as docker compose prints them. */
@@ -315,12 +318,32 @@ enum sched_ensure_build {
     SCHED_ENSURE_BUILD_NEVER,      /* --no-build: never build; use what is there */
 };
 
+/* What sched_ensure_images does with each selected service's image. */
+enum sched_ensure_mode {
+    SCHED_ENSURE_UP = 0, /* what up needs: pull_policy, --build, --no-build, --pull decide */
+    SCHED_ENSURE_BUILD,  /* `build`: every service with a build section is built, others left out */
+    SCHED_ENSURE_PULL,   /* `pull`: pulled, as docker compose pull: skipped (SCHED_SKIPPED) when
+                            there is no image: (build only), or pull_policy is never or build, or
+                            is missing/if_not_present and the image is there; a failure of a
+                            service that has a build section is a warning */
+    SCHED_ENSURE_PUSH,   /* `push`: the image: of each service with a build section, pushed;
+                            others skipped */
+};
+
 struct sched_ensure_options {
-    const char *const *services; /* these and what they depend on; NULL/0: every service */
+    const char *const *services; /* these (and with UP or include_deps what they depend on);
+                                    NULL/0: every service */
     size_t n_services;
+    enum sched_ensure_mode mode;
+    bool include_deps; /* BUILD, PULL, PUSH: also what the named services depend on */
     enum sched_ensure_build build;
     const char *pull; /* --pull: always, missing, never (overrides pull_policy); NULL: the file's */
     int parallel;     /* builds and pulls at once; 0: 4 */
+    bool ignore_failures; /* failures are SCHED_WARNING events and done gets NULL */
+    /* Builds: --build-arg, --no-cache, --pull (borrowed, may be NULL), and every line of their
+     * output (may be NULL). */
+    const struct sched_build_options *build_opts;
+    void (*on_build_line)(const char *service, const char *line, void *data);
 };
 
 /* Makes sure every selected service's image is there before up: inspects each (one call per

@@ -329,6 +329,38 @@ static void test_build_and_rmi(void **state)
     free(image);
 }
 
+/* x-ccompose restart_on_unhealthy: attached up restarts a container that turns unhealthy, says so
+ * among the logs, and follows its output again after the restart. The flag lives on a tmpfs, so
+ * each start is healthy for a moment, then not. */
+static void test_restart_on_unhealthy(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  flaky:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo flaky up; sleep 2; touch /run/flag/sick; "
+           "trap 'exit 0' TERM; sleep 3600 & wait\"]\n"
+           "    tmpfs: /run/flag\n"
+           "    x-ccompose:\n"
+           "      restart_on_unhealthy: true\n"
+           "    healthcheck:\n"
+           "      test: [\"CMD-SHELL\", \"test ! -f /run/flag/sick\"]\n"
+           "      interval: 1s\n"
+           "      retries: 1\n");
+    struct cb_proc p;
+    cb_spawn(&p, f->dir, "-p", f->project, "up", "--no-color", "-t", "1", NULL);
+    size_t at = cb_read_until_from(&p, 0, "flaky-1  Restarting  unhealthy");
+    at = cb_read_until_from(&p, at, "flaky-1  Restarted");
+    /* The output after the restart is followed too. */
+    cb_read_until_from(&p, at, "flaky-1  | flaky up\n");
+    kill(p.pid, SIGINT);
+    int status = cb_finish(&p);
+    if (status != 130)
+        fail_msg("exit %d:\n%s", status, buf_str(&p.out));
+    buf_release(&p.out);
+}
+
 static void test_invalid_file(void **state)
 {
     struct up_fx *f = *state;
@@ -352,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ctrl_c_stops_and_exits_130, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_build_and_rmi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_on_unhealthy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);

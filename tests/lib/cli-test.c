@@ -26,27 +26,12 @@ static const char *binary(void)
 
 void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size_t n_args)
 {
-    memset(r, 0, sizeof(*r));
-    buf_init(&r->out);
-    buf_init(&r->err);
-    const char **argv = xcalloc(n_args + 2, sizeof(*argv));
-    argv[0] = binary();
-    for (size_t i = 0; i < n_args; i++)
-        argv[i + 1] = args[i];
-    char *out = NULL, *err = NULL;
-    r->status = ct_run(cwd ? cwd : ".", argv, NULL, &out, &err);
-    buf_adds(&r->out, out ? out : "");
-    buf_adds(&r->err, err ? err : "");
-    free(out);
-    free(err);
-    free(argv);
+    cb_runv_input(r, cwd, NULL, 0, args, n_args);
 }
 
 void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
                    const char *const *args, size_t n_args)
 {
-    /* A pipe, not ct_run()'s file: stdin as `echo data | ccompose ...` gives it, and output that
-     * may hold any byte. */
     memset(r, 0, sizeof(*r));
     buf_init(&r->out);
     buf_init(&r->err);
@@ -211,11 +196,18 @@ static bool read_some(struct cb_proc *p)
     return true;
 }
 
-void cb_read_until(struct cb_proc *p, const char *needle)
+size_t cb_read_until_from(struct cb_proc *p, size_t from, const char *needle)
 {
-    while (!strstr(buf_str(&p->out), needle))
+    const char *at;
+    while (!(at = from <= p->out.len ? strstr(buf_str(&p->out) + from, needle) : NULL))
         if (!read_some(p))
             fail_msg("output ended without '%s':\n%s", needle, buf_str(&p->out));
+    return (size_t)(at - buf_str(&p->out));
+}
+
+void cb_read_until(struct cb_proc *p, const char *needle)
+{
+    cb_read_until_from(p, 0, needle);
 }
 
 int cb_finish(struct cb_proc *p)

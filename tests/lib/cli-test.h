@@ -37,6 +37,8 @@ struct cb_proc {
 void cb_spawn(struct cb_proc *p, const char *cwd, ...);
 /* Reads its output until it contains needle; fails the test if the output ends first. */
 void cb_read_until(struct cb_proc *p, const char *needle);
+/* The same, looking only at the output from offset from on; returns where needle begins. */
+size_t cb_read_until_from(struct cb_proc *p, size_t from, const char *needle);
 /* Reads the rest of its output and waits for it; returns the exit status as cb_result's. */
 int cb_finish(struct cb_proc *p);
 

@@ -46,7 +46,8 @@ struct probe {
     uv_connect_t conn;
     uv_write_t wr;
     struct buf in;
-    int *result; /* 1: answered 200, -1: failed */
+    int *result; /* 1: answered 200 (or 401 when auth is on), -1: failed */
+    bool auth;
 };
 
 static void probe_closed(uv_handle_t *h)
@@ -78,7 +79,10 @@ static void probe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         buf_add(&p->in, b->base, (size_t)n);
     free(b->base);
     if (strstr(buf_str(&p->in), "\r\n"))
-        probe_end(p, strncmp(buf_str(&p->in), "HTTP/1.1 200", 12) == 0 ? 1 : -1);
+        probe_end(p, strncmp(buf_str(&p->in), "HTTP/1.1 200", 12) == 0 ||
+                             (p->auth && strncmp(buf_str(&p->in), "HTTP/1.1 401", 12) == 0)
+                         ? 1
+                         : -1);
     else if (n < 0)
         probe_end(p, -1);
 }
@@ -104,9 +108,10 @@ static void probe_connected(uv_connect_t *c, int status)
     uv_write(&p->wr, (uv_stream_t *)&p->tcp, &b, 1, probe_written);
 }
 
-static void probe_start(uv_loop_t *loop, int port, int *result)
+static void probe_start(uv_loop_t *loop, int port, bool auth, int *result)
 {
     struct probe *p = xcalloc(1, sizeof(*p));
+    p->auth = auth;
     struct sockaddr_in sa;
     buf_init(&p->in);
     p->result = result;
@@ -131,7 +136,7 @@ static void on_tick(uv_timer_t *t)
     (void)t;
 }
 
-void tl_registry_start(struct tl_registry *reg)
+static void start(struct tl_registry *reg, const char *htpasswd)
 {
     memset(reg, 0, sizeof(*reg));
     if (access(REGISTRY_BIN, X_OK) != 0)
@@ -150,6 +155,16 @@ void tl_registry_start(struct tl_registry *reg)
             "storage:\n  filesystem:\n    rootdirectory: %s/data\n  delete:\n    enabled: true\n"
             "http:\n  addr: %s\n",
             reg->dir, reg->addr);
+    if (htpasswd) {
+        fprintf(f, "auth:\n  htpasswd:\n    realm: ccompose-test\n    path: %s/htpasswd\n",
+                reg->dir);
+        char *path = xasprintf("%s/htpasswd", reg->dir);
+        FILE *h = fopen(path, "w");
+        assert_non_null(h);
+        fprintf(h, "%s\n", htpasswd);
+        fclose(h);
+        free(path);
+    }
     fclose(f);
 
     char *args[] = {REGISTRY_BIN, "serve", config, NULL};
@@ -173,7 +188,7 @@ void tl_registry_start(struct tl_registry *reg)
     int result = 0;
     while (!reg->exited && uv_now(&reg->loop) < deadline) {
         result = 0;
-        probe_start(&reg->loop, reg->port, &result);
+        probe_start(&reg->loop, reg->port, htpasswd != NULL, &result);
         while (result == 0)
             uv_run(&reg->loop, UV_RUN_ONCE);
         if (result == 1)
@@ -186,6 +201,16 @@ void tl_registry_start(struct tl_registry *reg)
     if (result != 1)
         fail_msg("the registry on %s did not come up%s", reg->addr,
                  reg->exited ? " (it exited)" : "");
+}
+
+void tl_registry_start(struct tl_registry *reg)
+{
+    start(reg, NULL);
+}
+
+void tl_registry_start_auth(struct tl_registry *reg, const char *htpasswd)
+{
+    start(reg, htpasswd);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

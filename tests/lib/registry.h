@@ -19,6 +19,9 @@ struct tl_registry {
 /* Starts the registry and waits (bounded, on timers) until GET /v2/ answers 200. Fails the test
  * when it cannot. */
 void tl_registry_start(struct tl_registry *reg);
+/* The same with basic auth: htpasswd is one "user:bcrypt-hash" line; ready once /v2/ answers
+ * 401. */
+void tl_registry_start_auth(struct tl_registry *reg, const char *htpasswd);
 /* Stops it, waits for it to exit, removes its directory. */
 void tl_registry_stop(struct tl_registry *reg);
 /* A free TCP port on 127.0.0.1 (nothing listens there once this returns). */
