@@ -7,6 +7,7 @@
 extern const struct cli_command cli_cmd_build;
 extern const struct cli_command cli_cmd_config;
 extern const struct cli_command cli_cmd_down;
+extern const struct cli_command cli_cmd_events;
 extern const struct cli_command cli_cmd_exec;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_logs;
@@ -20,5 +21,6 @@ extern const struct cli_command cli_cmd_start;
 extern const struct cli_command cli_cmd_stop;
 extern const struct cli_command cli_cmd_up;
 extern const struct cli_command cli_cmd_version;
+extern const struct cli_command cli_cmd_wait;
 
 #endif

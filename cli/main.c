@@ -13,6 +13,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_build,
     &cli_cmd_config,
     &cli_cmd_down,
+    &cli_cmd_events,
     &cli_cmd_exec,
     &cli_cmd_help,
     &cli_cmd_logs,
@@ -26,6 +27,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_stop,
     &cli_cmd_up,
     &cli_cmd_version,
+    &cli_cmd_wait,
 };
 /* clang-format on */
 

@@ -33,7 +33,10 @@ static const char stack[] = "services:\n"
                             "    image: " TEST_IMAGE "\n"
                             "    command: [\"echo\", \"default command\"]\n"
                             "    restart: always\n"
-                            "    depends_on: [db]\n";
+                            "    depends_on: [db]\n"
+                            "  job:\n"
+                            "    image: " TEST_IMAGE "\n"
+                            "    command: [\"sh\", \"-c\", \"sleep 1; exit 4\"]\n";
 
 static int setup(void **state)
 {
@@ -195,12 +198,86 @@ static void test_run_rm_ctrl_c(void **state)
     free(list);
 }
 
+/* wait: the first container's exit code; --down-project takes everything down after. */
+static void test_wait(void **state)
+{
+    struct run_fx *f = *state;
+    struct cb_result r;
+    cb_run(&r, f->dir, "-p", f->project, "up", "-d", "db", "job", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    cb_run(&r, f->dir, "-p", f->project, "wait", "job", NULL);
+    cb_assert_status(&r, 4);
+    cb_result_release(&r);
+    cb_run(&r, f->dir, "-p", f->project, "wait", "--down-project", "job", "db", NULL);
+    cb_assert_status(&r, 4);
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 0);
+    cb_run(&r, f->dir, "-p", f->project, "wait", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+}
+
+/* events: a start during an up, in docker compose's line format and as JSON. */
+static void test_events(void **state)
+{
+    struct run_fx *f = *state;
+    struct cb_proc plain, js;
+    cb_spawn(&plain, f->dir, "-p", f->project, "events", NULL);
+    cb_spawn(&js, f->dir, "-p", f->project, "events", "--json", "db", NULL);
+    struct cb_result r;
+    cb_run(&r, f->dir, "-p", f->project, "up", "-d", "db", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    /* The subscriptions may have come after that start: a restart starts it again. */
+    cb_run(&r, f->dir, "-p", f->project, "restart", "-t", "0", "db", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    char *name = xasprintf("name=%s-db-1", f->project);
+    cb_read_until(&plain, name);
+    cb_read_until(&js, "\"action\":\"start\"");
+    kill(plain.pid, SIGINT);
+    kill(js.pid, SIGINT);
+    assert_int_equal(cb_finish(&plain), 0);
+    assert_int_equal(cb_finish(&js), 0);
+    const char *start = strstr(buf_str(&plain.out), " container start ");
+    assert_non_null(start);
+    /* "YYYY-MM-DD HH:MM:SS.ffffff container start <64 hex> (..., image=..., name=...)" */
+    const char *line = start;
+    while (line > buf_str(&plain.out) && line[-1] != '\n')
+        line--;
+    assert_int_equal(start - line, 26);
+    assert_int_equal(line[4], '-');
+    assert_int_equal(line[19], '.');
+    assert_int_equal(strspn(start + 17, "0123456789abcdef"), 64);
+    const char *eol = strchr(start, '\n');
+    char *text = xstrndup(start, (size_t)(eol - start));
+    /* The scheduler creates from the image ID, which the engine reports. */
+    cb_assert_contains(text, ", image=sha256:");
+    cb_assert_contains(text, name);
+    free(text);
+    char *first =
+        xstrndup(strstr(buf_str(&js.out), "{"), strcspn(strstr(buf_str(&js.out), "{"), "\n"));
+    json_t *j = json_loads(first, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "container");
+    assert_string_equal(json_string_value(json_object_get(j, "service")), "db");
+    assert_non_null(json_object_get(j, "time"));
+    json_decref(j);
+    free(first);
+    free(name);
+    buf_release(&plain.out);
+    buf_release(&js.out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_rm_deps_exit_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_oneoff_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_rm_ctrl_c, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }
