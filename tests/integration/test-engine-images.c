@@ -245,7 +245,8 @@ static void test_image_build_fails(void **state)
     tl_env_init(&env);
     char *tag = tl_unique("build-fails");
     tl_cleanup_image(tag);
-    struct engine_build_options opts = {.tag = tag};
+    /* forcerm: the failed step's container goes too (the engine keeps it otherwise). */
+    struct engine_build_options opts = {.tag = tag, .forcerm = true};
     run_build(&env, "FROM " TEST_IMAGE "\nRUN echo failing-step; exit 9\n", &opts, &p, &cr);
     tl_assert_fails(&p.r, CC_ERR_FAILED);
     if (!strstr(p.r.err.message, "returned a non-zero code: 9"))
