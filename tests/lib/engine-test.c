@@ -11,10 +11,18 @@
 
 #include "tests/lib/engine-test.h"
 
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+}
+
 void tl_env_init(struct tl_env *env)
 {
     struct cc_error err = CC_ERROR_INIT;
     assert_int_equal(uv_loop_init(&env->loop), 0);
+    assert_int_equal(uv_timer_init(&env->loop, &env->tick), 0);
+    assert_int_equal(uv_timer_start(&env->tick, on_tick, 20, 20), 0);
+    uv_unref((uv_handle_t *)&env->tick);
     if (engine_client_new(&env->loop, NULL, &env->c, &err) < 0)
         fail_msg("engine client: %s", err.message);
 }
@@ -23,6 +31,8 @@ void tl_env_release(struct tl_env *env)
 {
     engine_client_free(env->c);
     env->c = NULL;
+    uv_timer_stop(&env->tick);
+    uv_close((uv_handle_t *)&env->tick, NULL);
     uv_run(&env->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&env->loop), 0);
 }

@@ -29,9 +29,15 @@ struct tl_result {
 struct tl_env {
     uv_loop_t loop;
     struct engine_client *c;
+    /* Wakes the loop every 20 ms (unreferenced: it keeps nothing alive). A call can end in a
+     * timer callback (the client's curl timer or its deferred work); a test waiting with
+     * uv_run(UV_RUN_ONCE) would then go on into the poll phase and sleep there for good when
+     * nothing else is due. The tick bounds that sleep, so every wait loop sees `done`. */
+    uv_timer_t tick;
 };
 
-/* Makes a loop and a client for the default engine (DOCKER_HOST or the default socket). */
+/* Makes a loop and a client for the default engine (DOCKER_HOST or the default socket). env must
+ * not move afterwards (the tick timer lives in it). */
 void tl_env_init(struct tl_env *env);
 /* Frees the client, runs the loop dry, and asserts uv_loop_close() returns 0. */
 void tl_env_release(struct tl_env *env);
