@@ -389,10 +389,21 @@ static void test_wait_next_exit(void **state)
     tl_assert_ok(&r);
     assert_false(next.done);
     tl_result_release(&r);
+    /* The round trip shows the engine has the request, not that its handler has registered the
+     * waiter (requests on two connections run concurrently); an exit before that is not the
+     * "next" one and the wait would never answer. Give the handler a moment on a busy machine,
+     * and bound the wait so that a miss fails in a minute instead of hanging the run. */
+    uint64_t settle = uv_now(&env.loop) + 500;
+    while (!next.done && uv_now(&env.loop) < settle)
+        uv_run(&env.loop, UV_RUN_ONCE);
+    assert_false(next.done);
     TL_RUN(env, r, engine_container_kill(env.c, id, "USR1", tl_on_done, &r, &err));
     tl_assert_ok(&r);
-    while (!next.done)
+    uint64_t deadline = uv_now(&env.loop) + 60000;
+    while (!next.done && uv_now(&env.loop) < deadline)
         uv_run(&env.loop, UV_RUN_ONCE);
+    if (!next.done)
+        fail_msg("the next-exit wait did not answer within 60 s of the container's exit");
     tl_assert_ok(&next);
     assert_int_equal(json_integer_value(json_object_get(next.json, "StatusCode")), 5);
 
