@@ -116,6 +116,10 @@ int cli_transfer_run(struct cli_context *ctx, int argc, char **argv, enum sched_
  * one. */
 int cli_parse_count(const char *flag, const char *value, int max, int *ret);
 
+/* Parses --format's value, "table" or "json" (*ret_json set); prints the error and returns -1
+ * on anything else. */
+int cli_parse_format(const char *value, bool *ret_json);
+
 /* A scheduler operation's end, for sched_done_cb: fill a struct cli_wait passed as data. */
 struct cli_wait {
     bool done;
@@ -232,6 +236,25 @@ void cli_progress_free(struct cli_progress *p);
 /* Whether colors may be used on f: --ansi / COMPOSE_ANSI and NO_COLOR, else whether f is a
  * terminal. */
 bool cli_color_enabled(const struct cli_context *ctx, FILE *f);
+
+/* ---- Tables (cli/table.c) ------------------------------------------------------------------ */
+
+/* Rows of n_cols cells laid out as Go's text/tabwriter does for docker's commands. */
+struct cli_table {
+    size_t n_cols;
+    size_t n_rows;
+    char **cells; /* n_rows * n_cols, new */
+};
+void cli_table_init(struct cli_table *t, size_t n_cols);
+/* Appends a row of n_cols strings (copied; NULL is empty). */
+void cli_table_add(struct cli_table *t, ...);
+void cli_table_add_row(struct cli_table *t, const char *const *cells);
+/* Each column as wide as its widest cell plus padding, at least minwidth; the last unpadded.
+ * docker compose uses minwidth 20 and padding 3 for ls and images, 4 and 2 for top. */
+void cli_table_print(const struct cli_table *t, FILE *out, size_t minwidth, size_t padding);
+void cli_table_release(struct cli_table *t);
+/* The characters (UTF-8 sequences) in s. */
+size_t cli_text_width(const char *s);
 
 /* ---- Logs (cli/logs.c) --------------------------------------------------------------------- */
 

@@ -205,12 +205,242 @@ static void test_rm(void **state)
     free(db);
 }
 
+static void test_top(void **state)
+{
+    struct st_fixture *f = *state;
+    up_pair(f);
+    const char *name = f->p->name;
+    struct cb_result r;
+    cb_run(&r, NULL, "-p", name, "top", NULL);
+    cb_assert_status(&r, 0);
+    const char *out = buf_str(&r.out);
+    /* One table: SERVICE and # first, the engine's ps columns, CMD last. */
+    assert_int_equal(strncmp(out, "SERVICE  #   UID ", 17), 0);
+    size_t head = strcspn(out, "\n");
+    assert_true(head > 4 && !strncmp(out + head - 3, "CMD", 3));
+    cb_assert_contains(out, "\ndb       1   root ");
+    cb_assert_contains(out, "\nweb      1   root ");
+    cb_assert_contains(out, "sleep 3600\n");
+    cb_assert_contains(out, "trap 'exit 42' USR1");
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "top", NULL);
+    cb_assert_status(&r, 0);
+    assert_null(strstr(buf_str(&r.out), "\nweb "));
+    cb_assert_contains(buf_str(&r.out), "\ndb ");
+    cb_result_release(&r);
+
+    /* Nothing running in the selection: nothing printed. */
+    cb_run(&r, NULL, "-p", name, "top", "web", NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), "");
+    cb_result_release(&r);
+}
+
+static void test_port(void **state)
+{
+    struct st_fixture *f = *state;
+    up_pair(f);
+    const char *name = f->p->name;
+    char *web = st_cname(f->p, "web", 1);
+    json_t *inspect = st_inspect(&f->env, web);
+    json_t *binding = json_array_get(
+        json_object_get(json_object_get(json_object_get(inspect, "NetworkSettings"), "Ports"),
+                        "80/tcp"),
+        0);
+    const char *host_port = json_string_value(json_object_get(binding, "HostPort"));
+    assert_non_null(host_port);
+    char *want = xasprintf("127.0.0.1:%s\n", host_port);
+    struct cb_result r;
+    cb_run(&r, NULL, "-p", name, "port", "web", "80", NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), want);
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "port", "--index", "1", "--protocol", "tcp", "web", "80", NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), want);
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "-p", name, "port", "web", "81", NULL);
+    cb_assert_status(&r, 1);
+    char *msg = xasprintf("no port 81/tcp for container %s", web);
+    cb_assert_contains(buf_str(&r.err), msg);
+    free(msg);
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "port", "--protocol", "udp", "web", "80", NULL);
+    cb_assert_status(&r, 1);
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "port", "--index", "2", "web", "80", NULL);
+    cb_assert_status(&r, 1);
+    cb_assert_contains(buf_str(&r.err), "service \"web\" is not running container #2");
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "port", "web", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "port", "web", "http", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+    free(want);
+    json_decref(inspect);
+    free(web);
+}
+
+/* The line of a table that begins with first, or fails. new. */
+static char *table_line(const char *out, const char *first)
+{
+    size_t n = strlen(first);
+    for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, first, n) && l[n] == ' ')
+            return xstrndup(l, strcspn(l, "\n"));
+    fail_msg("no line for %s in:\n%s", first, out);
+    return NULL;
+}
+
+/* Fails unless cell is in line where heading begins in the header (out's first line); for the
+ * last heading, anywhere from there on. */
+static void assert_col(const char *out, const char *line, const char *heading, const char *cell)
+{
+    const char *h = strstr(out, heading);
+    const char *c = strstr(line, cell);
+    if (!h || !c || (size_t)(h - out) > strcspn(out, "\n"))
+        fail_msg("'%s' or '%s' missing:\n%s\n%s", heading, cell, out, line);
+    size_t want = (size_t)(h - out), at = (size_t)(c - line);
+    bool last = out[want + strlen(heading)] == '\n';
+    if (last ? at < want : at != want)
+        fail_msg("'%s' at %zu, not under '%s' at %zu:\n%s\n%s", cell, at, heading, want, out, line);
+}
+
+static void test_images(void **state)
+{
+    struct st_fixture *f = *state;
+    up_pair(f);
+    const char *name = f->p->name;
+    char *web = st_cname(f->p, "web", 1), *db = st_cname(f->p, "db", 1);
+    json_t *inspect = st_inspect(&f->env, web);
+    const char *image_id = json_string_value(json_object_get(inspect, "Image"));
+    assert_non_null(image_id);
+    struct cb_result r;
+    cb_run(&r, NULL, "-p", name, "images", NULL);
+    cb_assert_status(&r, 0);
+    const char *out = buf_str(&r.out);
+    /* Columns aligned as docker's tabwriter does: each cell starts under its heading. */
+    assert_int_equal(strncmp(out, "CONTAINER ", 10), 0);
+    char *line = table_line(out, db);
+    assert_col(out, line, "REPOSITORY", "ccompose-test/busybox   ");
+    assert_col(out, line, "TAG", "latest   ");
+    char *short_id = xstrndup(image_id + 7, 12);
+    assert_col(out, line, "IMAGE ID", short_id);
+    assert_col(out, line, "SIZE", "MB");
+    free(short_id);
+    free(line);
+    assert_true(strstr(out, db) < strstr(out, web)); /* by container name */
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "-p", name, "images", "-q", NULL);
+    cb_assert_status(&r, 0);
+    char *want = xasprintf("%s\n", image_id + 7);
+    assert_string_equal(buf_str(&r.out), want);
+    free(want);
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "-p", name, "images", "--format", "json", "web", NULL);
+    cb_assert_status(&r, 0);
+    json_error_t jerr;
+    json_t *arr = json_loads(buf_str(&r.out), 0, &jerr);
+    if (!arr)
+        fail_msg("not JSON: %s", buf_str(&r.out));
+    assert_int_equal(json_array_size(arr), 1);
+    json_t *o = json_array_get(arr, 0);
+    assert_string_equal(json_string_value(json_object_get(o, "ID")), image_id);
+    assert_string_equal(json_string_value(json_object_get(o, "ContainerName")), web);
+    assert_string_equal(json_string_value(json_object_get(o, "Repository")),
+                        "ccompose-test/busybox");
+    assert_string_equal(json_string_value(json_object_get(o, "Tag")), "latest");
+    assert_true(json_integer_value(json_object_get(o, "Size")) > 100000);
+    json_decref(arr);
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "-p", name, "images", "--format", "yaml", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+    json_decref(inspect);
+    free(web);
+    free(db);
+}
+
+static void test_ls(void **state)
+{
+    struct st_fixture *f = *state;
+    up_pair(f);
+    const char *name = f->p->name;
+    struct cb_result r;
+    cb_run(&r, NULL, "ls", NULL);
+    cb_assert_status(&r, 0);
+    assert_int_equal(strncmp(buf_str(&r.out), "NAME   ", 7), 0);
+    char *line = table_line(buf_str(&r.out), name);
+    assert_col(buf_str(&r.out), line, "STATUS", "running(2)   ");
+    assert_col(buf_str(&r.out), line, "CONFIG FILES", "compose.yaml");
+    free(line);
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+
+    /* Running containers only, unless -a. */
+    cb_run(&r, NULL, "ls", NULL);
+    cb_assert_status(&r, 0);
+    line = table_line(buf_str(&r.out), name);
+    assert_col(buf_str(&r.out), line, "STATUS", "running(1)   ");
+    free(line);
+    cb_result_release(&r);
+    char *filter = xasprintf("name=^%s$", name);
+    cb_run(&r, NULL, "ls", "-a", "--filter", filter, "--format", "json", NULL);
+    cb_assert_status(&r, 0);
+    json_error_t jerr;
+    json_t *arr = json_loads(buf_str(&r.out), 0, &jerr);
+    if (!arr)
+        fail_msg("not JSON: %s", buf_str(&r.out));
+    assert_int_equal(json_array_size(arr), 1);
+    json_t *o = json_array_get(arr, 0);
+    assert_string_equal(json_string_value(json_object_get(o, "Name")), name);
+    assert_string_equal(json_string_value(json_object_get(o, "Status")), "exited(1), running(1)");
+    cb_assert_contains(json_string_value(json_object_get(o, "ConfigFiles")), "compose.yaml");
+    json_decref(arr);
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "ls", "-q", "--filter", filter, NULL);
+    cb_assert_status(&r, 0);
+    char *want = xasprintf("%s\n", name);
+    assert_string_equal(buf_str(&r.out), want);
+    free(want);
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "ls", "-a", "--filter", "name=^no-such-project-anywhere$", "--format", "json",
+           NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), "[]\n");
+    cb_result_release(&r);
+
+    cb_run(&r, NULL, "ls", "--filter", "label=x", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+    free(filter);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pause_unpause, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_kill, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_rm, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_top, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_port, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_images, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_ls, st_setup, st_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
