@@ -6,14 +6,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/lib/cli-test.h"
+#include "tests/lib/compose-test.h"
 #include "tests/lib/sched-test.h"
 
-/* web (exits 42 on SIGUSR1, publishes 80 on a free host port) and db. */
+/* web (exits 42 on SIGUSR1, publishes 80 on a free host port) and db (an anonymous volume on
+ * /data). */
 static void up_pair(struct st_fixture *f)
 {
     struct compose_project *p = f->p;
@@ -21,7 +27,8 @@ static void up_pair(struct st_fixture *f)
     mb_command(p, web, "sh", "-c", "trap 'exit 42' USR1; trap 'exit 0' TERM; sleep 3600 & wait",
                NULL);
     mb_port_add(p, web, 80, "", "127.0.0.1", NULL);
-    st_sleeper(p, "db");
+    struct compose_service *db = st_sleeper(p, "db");
+    mb_mount_add(p, db, COMPOSE_MOUNT_VOLUME, NULL, "/data");
     mb_project_done(p);
     struct st_run r;
     st_run_init(&r);
@@ -192,6 +199,15 @@ static void test_rm(void **state)
     assert_int_equal(st_count(&f->env, name, "container"), 1);
     assert_status(f, "db", "running");
 
+    /* db's anonymous volume, removed with it by -v. */
+    json_t *inspect = st_inspect(&f->env, db);
+    const char *volume = json_string_value(
+        json_object_get(json_array_get(json_object_get(inspect, "Mounts"), 0), "Name"));
+    assert_non_null(volume);
+    char *vol = xstrdup(volume);
+    json_decref(inspect);
+    tl_cleanup_volume(vol);
+
     /* -f -s: stopped, then removed without a question. */
     cb_run(&r, NULL, "-p", name, "rm", "-f", "-s", "-v", NULL);
     cb_assert_status(&r, 0);
@@ -200,9 +216,120 @@ static void test_rm(void **state)
     assert_string_equal(buf_str(&r.out), msg);
     cb_result_release(&r);
     assert_int_equal(st_count(&f->env, name, "container"), 0);
+    struct tl_result vr;
+    tl_result_init(&vr);
+    struct cc_error err = CC_ERROR_INIT;
+    tl_wait(&f->env, engine_volume_inspect(f->env.c, vol, tl_on_done, &vr, &err), &vr, &err);
+    tl_assert_fails(&vr, CC_ERR_NOT_FOUND);
+    tl_result_release(&vr);
+    free(vol);
     free(msg);
     free(web);
     free(db);
+}
+
+/* Runs the binary with stdin on a pseudo-terminal that is given input, stdout on a pipe (read
+ * into out) and stderr to /dev/null; returns the exit status. */
+static int run_on_tty(const char *const *args, const char *input, struct buf *out)
+{
+    int master, slave;
+    assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    const char *bin = getenv("CCOMPOSE_BIN");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(slave, 0);
+        dup2(pipefd[1], 1);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        close(master);
+        close(pipefd[0]);
+        char *argv[16] = {(char *)(bin && *bin ? bin : "build/ccompose")};
+        for (size_t i = 0; args[i] && i < 14; i++)
+            argv[i + 1] = (char *)args[i];
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(slave);
+    close(pipefd[1]);
+    /* The line discipline keeps the input until the child reads it. */
+    assert_int_equal(write(master, input, strlen(input)), (ssize_t)strlen(input));
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(pipefd[0], chunk, sizeof(chunk))) > 0)
+        buf_add(out, chunk, (size_t)n);
+    close(pipefd[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(master);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* On a terminal rm asks "Are you sure? [yN]"; no means nothing is removed. */
+static void test_rm_tty(void **state)
+{
+    struct st_fixture *f = *state;
+    up_pair(f);
+    const char *name = f->p->name;
+    char *web = st_cname(f->p, "web", 1);
+    struct cb_result r;
+    cb_run(&r, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    const char *args[] = {"-p", name, "rm", NULL};
+    char *want = xasprintf("Going to remove %s\nAre you sure? [yN] ", web);
+    struct buf out = BUF_INIT;
+    buf_adds(&out, "");
+    assert_int_equal(run_on_tty(args, "n\n", &out), 0);
+    assert_string_equal(buf_str(&out), want);
+    assert_int_equal(st_count(&f->env, name, "container"), 2);
+    buf_release(&out);
+    buf_adds(&out, "");
+    assert_int_equal(run_on_tty(args, "y\n", &out), 0);
+    assert_string_equal(buf_str(&out), want);
+    assert_null(st_inspect(&f->env, web));
+    assert_int_equal(st_count(&f->env, name, "container"), 1);
+    buf_release(&out);
+    free(want);
+    free(web);
+}
+
+/* With a compose file, kill leaves containers of services it does not define alone, unless
+ * --remove-orphans. */
+static void test_kill_orphans(void **state)
+{
+    struct st_fixture *f = *state;
+    up_pair(f);
+    const char *name = f->p->name;
+    char *dir = ct_tmpdir();
+    ct_put(dir, "compose.yaml", "services:\n  db:\n    image: " TEST_IMAGE "\n");
+    struct cb_result r;
+    cb_run(&r, dir, "--dry-run", "-p", name, "kill", NULL);
+    cb_assert_status(&r, 0);
+    char *want = dry_lines(f, "kill", "db", NULL);
+    assert_string_equal(buf_str(&r.out), want);
+    free(want);
+    cb_result_release(&r);
+
+    cb_run(&r, dir, "--dry-run", "-p", name, "kill", "--remove-orphans", NULL);
+    cb_assert_status(&r, 0);
+    want = dry_lines(f, "kill", "db", "web", NULL);
+    assert_string_equal(buf_str(&r.out), want);
+    free(want);
+    cb_result_release(&r);
+
+    cb_run(&r, dir, "-p", name, "kill", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    cb_run(&r, NULL, "-p", name, "wait", "db", NULL);
+    cb_assert_status(&r, 137);
+    cb_result_release(&r);
+    assert_status(f, "web", "running");
+    ct_rmdir(dir);
+    free(dir);
 }
 
 static void test_top(void **state)
@@ -436,11 +563,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pause_unpause, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_kill, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_orphans, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_rm, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_rm_tty, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_top, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_port, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_images, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_ls, st_setup, st_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }
