@@ -36,7 +36,8 @@ static int kill_run(struct cli_context *ctx, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    static const char *const running[] = {"running", NULL};
+    /* What docker lists without --all: paused ones are signalled too. */
+    static const char *const running[] = {"running", "paused", NULL};
     const char *env = getenv("COMPOSE_REMOVE_ORPHANS");
     bool orphans = env && (!strcmp(env, "1") || !strcasecmp(env, "true"));
     const char *signal = "SIGKILL";

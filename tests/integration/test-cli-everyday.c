@@ -24,8 +24,8 @@ static void up_pair(struct st_fixture *f)
 {
     struct compose_project *p = f->p;
     struct compose_service *web = mb_service_add(p, "web", TEST_IMAGE);
-    mb_command(p, web, "sh", "-c", "trap 'exit 42' USR1; trap 'exit 0' TERM; sleep 3600 & wait",
-               NULL);
+    mb_command(p, web, "sh", "-c",
+               "trap 'exit 42' USR1; trap 'exit 0' TERM; echo traps set; sleep 3600 & wait", NULL);
     mb_port_add(p, web, 80, "", "127.0.0.1", NULL);
     struct compose_service *db = st_sleeper(p, "db");
     mb_mount_add(p, db, COMPOSE_MOUNT_VOLUME, NULL, "/data");
@@ -35,6 +35,12 @@ static void up_pair(struct st_fixture *f)
     st_up(&f->env, p, NULL, &r);
     st_assert_ok(&r);
     st_run_release(&r);
+    /* A signal that comes before the trap is set is lost (PID 1 ignores SIGUSR1). */
+    char *web_name = st_cname(p, "web", 1);
+    char *web_id = st_id(&f->env, web_name);
+    tl_logs_until(&f->env, web_id, "traps set");
+    free(web_id);
+    free(web_name);
 }
 
 static void assert_status(struct st_fixture *f, const char *service, const char *want)
