@@ -107,6 +107,17 @@ static void test_pause_unpause(void **state)
     free(line);
     cb_result_release(&r);
     assert_status(f, "web", "running");
+
+    /* One call at a time: the next is sent from the previous one's completion. */
+    cb_run(&r, NULL, "--parallel", "1", "-p", name, "pause", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    assert_status(f, "web", "paused");
+    assert_status(f, "db", "paused");
+    cb_run(&r, NULL, "--parallel", "1", "-p", name, "unpause", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    assert_status(f, "db", "running");
     free(web);
 }
 
