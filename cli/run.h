@@ -60,8 +60,8 @@ struct cli_each {
     const char *doing; /* the progress status while the call runs ("Killing"); NULL: none */
     const char *done;  /* and once it succeeded ("Killed") */
     /* Makes the call for container id; arg is the struct's. */
-    struct engine_request *(*call)(struct engine_client *c, const char *id, void *arg,
-                                   engine_cb cb, void *data, struct cc_error *reterr);
+    struct engine_request *(*call)(struct engine_client *c, const char *id, void *arg, engine_cb cb,
+                                   void *data, struct cc_error *reterr);
     void *arg;
 };
 
