@@ -271,11 +271,8 @@ static int ps_run(struct cli_context *ctx, int argc, char **argv)
             o.services = true;
             break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "json") && strcmp(optarg, "table")) {
-                fprintf(stderr, "error: --format takes 'table' or 'json', not '%s'\n", optarg);
+            if (cli_parse_format(optarg, &o.json) < 0)
                 goto out;
-            }
-            o.json = !strcmp(optarg, "json");
             break;
         case OPT_STATUS: {
             bool known = false;

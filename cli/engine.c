@@ -40,6 +40,16 @@ int cli_parse_count(const char *flag, const char *value, int max, int *ret)
     return 0;
 }
 
+int cli_parse_format(const char *value, bool *ret_json)
+{
+    if (strcmp(value, "json") && strcmp(value, "table")) {
+        fprintf(stderr, "error: --format takes 'table' or 'json', not '%s'\n", value);
+        return -1;
+    }
+    *ret_json = !strcmp(value, "json");
+    return 0;
+}
+
 void cli_on_done(const struct cc_error *err, void *data)
 {
     struct cli_wait *w = data;

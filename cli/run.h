@@ -52,6 +52,53 @@ int cli_run_op(struct cli_context *ctx, cli_op_start_fn start, void *data);
 int cli_dry_run_lifecycle(struct cli_context *ctx, struct engine_client *c, const char *project,
                           char *const *services, int n_services, const char *verb, bool volumes);
 
+/* ---- One call per container: kill, pause, unpause, rm (cli/each.c) ------------------------- */
+
+/* What a command does to each container. */
+struct cli_each {
+    const char *verb;  /* --dry-run: "kill" prints "container p-web-1: kill" */
+    const char *doing; /* the progress status while the call runs ("Killing"); NULL: none */
+    const char *done;  /* and once it succeeded ("Killed") */
+    /* Makes the call for container id; arg is the struct's. */
+    struct engine_request *(*call)(struct engine_client *c, const char *id, void *arg, engine_cb cb,
+                                   void *data, struct cc_error *reterr);
+    void *arg;
+};
+
+/* Runs each->call on the n containers cts (borrowed), side by side (at most --parallel at once),
+ * with the progress display; no call is made after one failed. With --dry-run only prints
+ * "container NAME: VERB" lines on stdout. Prints the first failure and returns the exit code. */
+int cli_each_container(struct cli_context *ctx, struct engine_client *c,
+                       const struct sched_observed_container *const *cts, size_t n,
+                       const struct cli_each *each);
+
+/* A project as the commands that look at its containers see it: its name, its model when a
+ * compose file is there (else NULL), the engine and one observation of what runs. */
+struct cli_view {
+    const char *project; /* borrowed from the model or the globals */
+    struct compose_project *model;
+    struct engine_client *c;
+    struct sched_observed *observed;
+};
+/* Resolves the project (services: the SERVICE arguments), opens the engine and observes. On
+ * failure prints why and returns the exit code (> 0); release v either way. */
+int cli_view_open(struct cli_context *ctx, char *const *services, int n_services,
+                  struct cli_view *v);
+/* Frees what v holds and runs the loop until the client has closed. */
+void cli_view_release(struct cli_context *ctx, struct cli_view *v);
+
+/* The containers v observed (borrowed from it, in its order) of the services named (none: all),
+ * one-off ones only when oneoff, only in one of states (a NULL-terminated list of the engine's
+ * states; NULL: any), and with a model only of services it defines unless orphans. The array is
+ * new (free() it); *ret_n says how many. */
+struct sched_observed_container **cli_select_containers(const struct cli_view *v,
+                                                        char *const *services, int n_services,
+                                                        bool oneoff, bool orphans,
+                                                        const char *const *states, size_t *ret_n);
+
+/* pause and unpause share everything but the call (cli/cmd-pause.c). */
+int cli_pause_run(struct cli_context *ctx, int argc, char **argv, bool pause);
+
 /* start, stop and restart share their flags: [-t N] [SERVICE...]. */
 int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,
                       enum sched_lifecycle_action action);
@@ -68,6 +115,10 @@ int cli_transfer_run(struct cli_context *ctx, int argc, char **argv, enum sched_
 /* Parses a whole non-negative number for a flag; prints the error and returns -1 when it is not
  * one. */
 int cli_parse_count(const char *flag, const char *value, int max, int *ret);
+
+/* Parses --format's value, "table" or "json" (*ret_json set); prints the error and returns -1
+ * on anything else. */
+int cli_parse_format(const char *value, bool *ret_json);
 
 /* A scheduler operation's end, for sched_done_cb: fill a struct cli_wait passed as data. */
 struct cli_wait {
@@ -185,6 +236,25 @@ void cli_progress_free(struct cli_progress *p);
 /* Whether colors may be used on f: --ansi / COMPOSE_ANSI and NO_COLOR, else whether f is a
  * terminal. */
 bool cli_color_enabled(const struct cli_context *ctx, FILE *f);
+
+/* ---- Tables (cli/table.c) ------------------------------------------------------------------ */
+
+/* Rows of n_cols cells laid out as Go's text/tabwriter does for docker's commands. */
+struct cli_table {
+    size_t n_cols;
+    size_t n_rows;
+    char **cells; /* n_rows * n_cols, new */
+};
+void cli_table_init(struct cli_table *t, size_t n_cols);
+/* Appends a row of n_cols strings (copied; NULL is empty). */
+void cli_table_add(struct cli_table *t, ...);
+void cli_table_add_row(struct cli_table *t, const char *const *cells);
+/* Each column as wide as its widest cell plus padding, at least minwidth; the last unpadded.
+ * docker compose uses minwidth 20 and padding 3 for ls and images, 4 and 2 for top. */
+void cli_table_print(const struct cli_table *t, FILE *out, size_t minwidth, size_t padding);
+void cli_table_release(struct cli_table *t);
+/* The characters (UTF-8 sequences) in s. */
+size_t cli_text_width(const char *s);
 
 /* ---- Logs (cli/logs.c) --------------------------------------------------------------------- */
 

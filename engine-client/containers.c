@@ -99,17 +99,33 @@ struct engine_request *engine_container_restart(struct engine_client *c, const c
     return stop_like(c, id, "/restart", timeout_s, cb, data, reterr);
 }
 
-struct engine_request *engine_container_kill(struct engine_client *c, const char *id,
-                                             const char *signal, engine_cb cb, void *data,
-                                             struct cc_error *reterr)
+/* "VERB /containers/{id}/SUFFIX?KEY=VALUE", the query left out when value is NULL or empty. */
+static struct engine_request *container_call_query(struct engine_client *c, const char *method,
+                                                   const char *id, const char *suffix,
+                                                   const char *key, const char *value, engine_cb cb,
+                                                   void *data, struct cc_error *reterr)
 {
     if (engine_check_id(id, "container", reterr) < 0)
         return NULL;
     struct buf path = BUF_INIT;
-    engine_path_id(&path, "/containers/", id, "/kill");
-    if (signal && *signal)
-        engine_query_add(&path, "signal", signal);
-    return engine_call_json(c, "POST", &path, NULL, 0, cb, data, reterr);
+    engine_path_id(&path, "/containers/", id, suffix);
+    if (value && *value)
+        engine_query_add(&path, key, value);
+    return engine_call_json(c, method, &path, NULL, 0, cb, data, reterr);
+}
+
+struct engine_request *engine_container_kill(struct engine_client *c, const char *id,
+                                             const char *signal, engine_cb cb, void *data,
+                                             struct cc_error *reterr)
+{
+    return container_call_query(c, "POST", id, "/kill", "signal", signal, cb, data, reterr);
+}
+
+struct engine_request *engine_container_top(struct engine_client *c, const char *id,
+                                            const char *ps_args, engine_cb cb, void *data,
+                                            struct cc_error *reterr)
+{
+    return container_call_query(c, "GET", id, "/top", "ps_args", ps_args, cb, data, reterr);
 }
 
 struct engine_request *engine_container_remove(struct engine_client *c, const char *id, bool force,

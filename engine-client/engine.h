@@ -132,6 +132,12 @@ struct engine_request *engine_container_pause(struct engine_client *c, const cha
                                               void *data, struct cc_error *reterr);
 struct engine_request *engine_container_unpause(struct engine_client *c, const char *id,
                                                 engine_cb cb, void *data, struct cc_error *reterr);
+/* GET /containers/{id}/top?ps_args=. ps_args: the ps options ("-ef" when NULL, the engine's
+ * default). result: {"Titles": ["UID", "PID", ...], "Processes": [["root", "1", ...], ...]}.
+ * Fails with CC_ERR_CONFLICT when the container is not running. */
+struct engine_request *engine_container_top(struct engine_client *c, const char *id,
+                                            const char *ps_args, engine_cb cb, void *data,
+                                            struct cc_error *reterr);
 /* POST /containers/{id}/wait?condition= ("not-running", "next-exit", "removed"; NULL: default).
  * result: {"StatusCode": N, "Error": ...}. Waits as long as the container runs. */
 struct engine_request *engine_container_wait(struct engine_client *c, const char *id,
