@@ -173,6 +173,25 @@ static void test_every_command(void **state)
     free_names(names);
 }
 
+/* Runs a test script of tests/cli/ with bash; it prints what failed and exits non-zero. */
+static void run_script(const char *script)
+{
+    const char *argv[] = {"/bin/bash", script, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = ct_run(".", argv, NULL, &out, &err);
+    if (rc != 0)
+        fail_msg("%s exited %d\n--- stdout:\n%s--- stderr:\n%s", script, rc, out, err);
+    free(out);
+    free(err);
+}
+
+/* bash's completion (completion/ccompose.bash) driven as bash drives it on TAB. */
+static void test_bash_completion(void **state)
+{
+    (void)state;
+    run_script("tests/cli/completion.sh");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_unknown_command),
         cmocka_unit_test(test_unknown_flags),
         cmocka_unit_test(test_every_command),
+        cmocka_unit_test(test_bash_completion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
