@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "compose/compose.h"
+#include "scheduler/scheduler.h"
 
 enum list_what {
     LIST_NONE,
@@ -28,6 +29,8 @@ static void config_usage(FILE *out)
                  "Options:\n"
                  "      --format string           Format the output. Values: [yaml | json] "
                  "(default \"yaml\")\n"
+                 "      --hash string             Print the service config hash, one per line "
+                 "(\"*\": all)\n"
                  "      --images                  Print the image names, one per line.\n"
                  "      --networks                Print the network names, one per line.\n"
                  "      --no-consistency          Don't check model consistency (accepted, "
@@ -85,6 +88,7 @@ enum {
     OPT_NETWORKS,
     OPT_PROFILES,
     OPT_IMAGES,
+    OPT_HASH,
     OPT_NO_INTERPOLATE,
     OPT_NO_NORMALIZE,
     OPT_IGNORED
@@ -134,6 +138,36 @@ static int select_services(const struct compose_project *p, char **names, int n,
     return r;
 }
 
+/* --hash: "SERVICE HASH" lines, the hash being the one up stores in the config-hash label, for
+ * every service ("*") or the comma-separated ones named, in the order named. */
+static int print_hashes(FILE *out, const struct compose_project *p, const char *which)
+{
+    int code = CLI_EXIT_OK;
+    char *names = xstrdup(which);
+    char *save = NULL;
+    bool all = strcmp(which, "*") == 0;
+    char *name = all ? NULL : strtok_r(names, ",", &save);
+    for (size_t i = 0; all ? i < p->n_services : name != NULL;
+         i++, name = all ? NULL : strtok_r(NULL, ",", &save)) {
+        const struct compose_service *s = all ? &p->services[i] : compose_project_service(p, name);
+        if (!s) {
+            fprintf(stderr, "error: no such service: '%s'\n", name);
+            code = CLI_EXIT_USAGE;
+            continue;
+        }
+        char *hash = sched_config_hash(p, s);
+        if (!hash) {
+            fprintf(stderr, "error: cannot compute the config hash of service '%s'\n", s->name);
+            code = CLI_EXIT_FAILURE;
+            continue;
+        }
+        fprintf(out, "%s %s\n", s->name, hash);
+        free(hash);
+    }
+    free(names);
+    return code;
+}
+
 /* Writes text to output (NULL: standard output). */
 static int write_out(const char *output, const char *text)
 {
@@ -177,6 +211,7 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         {"networks", no_argument, NULL, OPT_NETWORKS},
         {"profiles", no_argument, NULL, OPT_PROFILES},
         {"images", no_argument, NULL, OPT_IMAGES},
+        {"hash", required_argument, NULL, OPT_HASH},
         {"no-interpolate", no_argument, NULL, OPT_NO_INTERPOLATE},
         {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
         {"no-path-resolution", no_argument, NULL, OPT_NO_NORMALIZE},
@@ -187,7 +222,7 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
     };
     enum compose_dump_format format = COMPOSE_DUMP_YAML;
     enum list_what what = LIST_NONE;
-    const char *output = NULL;
+    const char *output = NULL, *hash = NULL;
     bool quiet = false;
     struct compose_load_options base = {0};
     int c;
@@ -224,6 +259,9 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         case OPT_IMAGES:
             what = LIST_IMAGES;
             break;
+        case OPT_HASH:
+            hash = optarg;
+            break;
         case OPT_NO_INTERPOLATE:
             base.no_interpolate = true;
             break;
@@ -240,7 +278,7 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         }
     }
 
-    if (base.no_interpolate && what == LIST_NONE)
+    if (base.no_interpolate && what == LIST_NONE && !hash)
         return config_raw(ctx, argc - optind, argv + optind, &base, format, output, quiet);
     /* Names are never interpolated: lists come from the model as usual. */
     base.no_interpolate = false;
@@ -270,7 +308,9 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         free(selected);
         goto out;
     }
-    if (what != LIST_NONE) {
+    if (hash) {
+        code = print_hashes(out, p, hash);
+    } else if (what != LIST_NONE) {
         print_list(out, shown, what);
     } else {
         char *text = NULL;

@@ -1,9 +1,12 @@
 /* The loaded model printed back as docker compose v2's `config` prints it: `name:` first, then
  * services, networks, volumes, secrets and configs; long syntax for ports, volumes, depends_on,
  * secrets and configs; environment as a map; durations as Go prints them; keys sorted below the
- * top level. The model is first turned into a jansson tree (keys sorted), which is then written
- * as JSON, or as YAML through libyaml's emitter. */
+ * top level. Each entry (a service, a network, ...) is turned into a jansson tree; for YAML the
+ * trees are made, written through libyaml's emitter (keys sorted as they are written) and freed
+ * one entry at a time, so memory stays flat on large projects; for JSON the whole project is one
+ * tree, copied with sorted keys for jansson's writer. */
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -483,17 +486,22 @@ static int cmp_keys(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* s with every '$' doubled, so that reading it again (which interpolates) gives s. */
+/* Appends s with every '$' doubled, so that reading it again (which interpolates) gives s. */
+static void add_escaped(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '$')
+            buf_addc(b, '$');
+        buf_addc(b, *s);
+    }
+}
+
 static json_t *escaped(const char *s)
 {
     if (!strchr(s, '$'))
         return json_string_nocheck(s);
     struct buf b = BUF_INIT;
-    for (; *s; s++) {
-        if (*s == '$')
-            buf_addc(&b, '$');
-        buf_addc(&b, *s);
-    }
+    add_escaped(&b, s);
     json_t *r = json_string_nocheck(buf_str(&b));
     buf_release(&b);
     return r;
@@ -527,36 +535,91 @@ static json_t *sorted(json_t *v, bool escape)
     return o;
 }
 
-static json_t *project_tree(const struct compose_project *p, bool escape)
+/* A top-level section of the project: its entries (an array of the model's structs), where each
+ * one's key is, and how to make an entry's tree (new), which happens only when it is written. */
+struct section {
+    const char *name;
+    size_t n;
+    const void *items;
+    size_t size;
+    size_t key_offset;
+    json_t *(*tree)(const void *item);
+};
+
+static json_t *service_item(const void *item)
+{
+    return service(item);
+}
+
+static json_t *network_item(const void *item)
+{
+    return network(item);
+}
+
+static json_t *volume_item(const void *item)
+{
+    return volume(item);
+}
+
+/* services, networks and volumes, in docker compose's order; returns how many. */
+static size_t project_sections(const struct compose_project *p, struct section out[3])
+{
+    out[0] = (struct section){"services", p->n_services, p->services, sizeof(*p->services),
+                              offsetof(struct compose_service, name), service_item};
+    out[1] = (struct section){"networks", p->n_networks, p->networks, sizeof(*p->networks),
+                              offsetof(struct compose_network, key), network_item};
+    out[2] = (struct section){"volumes", p->n_volumes, p->volumes, sizeof(*p->volumes),
+                              offsetof(struct compose_volume, key), volume_item};
+    return 3;
+}
+
+static const void *section_item(const struct section *sec, size_t i)
+{
+    return (const char *)sec->items + i * sec->size;
+}
+
+static const char *section_key(const struct section *sec, size_t i)
+{
+    return *(const char *const *)((const char *)section_item(sec, i) + sec->key_offset);
+}
+
+/* services is written even when empty, as docker compose does; the others only when used. */
+static bool section_shown(const struct section *sec)
+{
+    return sec->n || strcmp(sec->name, "services") == 0;
+}
+
+static json_t *section_tree(const struct section *sec)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < sec->n; i++)
+        put(o, section_key(sec, i), sec->tree(section_item(sec, i)));
+    return o;
+}
+
+static json_t *project_tree(const struct compose_project *p)
 {
     json_t *root = json_object();
     put_str(root, "name", p->name);
-    json_t *svcs = json_object();
-    for (size_t i = 0; i < p->n_services; i++)
-        put(svcs, p->services[i].name, service(&p->services[i]));
-    put(root, "services", svcs);
-    if (p->n_networks) {
-        json_t *o = json_object();
-        for (size_t i = 0; i < p->n_networks; i++)
-            put(o, p->networks[i].key, network(&p->networks[i]));
-        put(root, "networks", o);
-    }
-    if (p->n_volumes) {
-        json_t *o = json_object();
-        for (size_t i = 0; i < p->n_volumes; i++)
-            put(o, p->volumes[i].key, volume(&p->volumes[i]));
-        put(root, "volumes", o);
-    }
+    struct section secs[3];
+    for (size_t i = 0, n = project_sections(p, secs); i < n; i++)
+        if (section_shown(&secs[i]))
+            put(root, secs[i].name, section_tree(&secs[i]));
     if (p->n_secrets)
         put(root, "secrets", file_defs(p->secrets, p->n_secrets));
     if (p->n_configs)
         put(root, "configs", file_defs(p->configs, p->n_configs));
-    /* Keys sorted below the top level, whose order is docker compose's. */
+    return root;
+}
+
+/* root with its values' keys sorted (and '$' doubled with escape), for JSON output: jansson
+ * writes objects in insertion order. YAML output sorts while it writes, without this copy. */
+static json_t *sorted_below_top(json_t *root, bool escape)
+{
     json_t *out = json_object();
     const char *k;
     json_t *x;
     json_object_foreach(root, k, x) json_object_set_new_nocheck(out, k, sorted(x, escape));
-    json_decref(root);
     return out;
 }
 
@@ -568,6 +631,10 @@ static bool needs_quotes(const char *s)
 {
     static const char *const words[] = {"y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no",
                                         "No", "NO", "on",  "On",  "ON",  "off", "Off", "OFF"};
+    /* Only these first characters can start a null, boolean, number or one of the words: the
+     * rest (most strings) need no resolving. */
+    if (*s && !strchr("0123456789+-.~nNtTfFyYoO", *s))
+        return false;
     struct cnode n = {.kind = CNODE_SCALAR, .style = CNODE_PLAIN, .value = s, .len = strlen(s)};
     if (cnode_resolve(&n).type != CNODE_TYPE_STRING)
         return true;
@@ -580,6 +647,8 @@ static bool needs_quotes(const char *s)
 struct yemit {
     yaml_emitter_t e;
     bool failed;
+    bool sort;   /* keys of objects below the top level in sorted order */
+    bool escape; /* every '$' of a string value doubled, so that reading it back gives it */
 };
 
 static void yscalar(struct yemit *y, const char *s, bool as_string)
@@ -600,7 +669,19 @@ static void yevent(struct yemit *y, yaml_event_t *ev)
         y->failed = true;
 }
 
-static void ynode(struct yemit *y, json_t *v)
+static void ystring(struct yemit *y, const char *s)
+{
+    if (!y->escape || !strchr(s, '$')) {
+        yscalar(y, s, true);
+        return;
+    }
+    struct buf b = BUF_INIT;
+    add_escaped(&b, s);
+    yscalar(y, buf_str(&b), true);
+    buf_release(&b);
+}
+
+static void ynode(struct yemit *y, json_t *v, int depth)
 {
     yaml_event_t ev;
     char buf[64];
@@ -610,10 +691,22 @@ static void ynode(struct yemit *y, json_t *v)
         json_t *x;
         yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
         yevent(y, &ev);
-        json_object_foreach(v, k, x)
-        {
-            yscalar(y, k, true);
-            ynode(y, x);
+        if (y->sort && depth > 0) {
+            size_t n = json_object_size(v), i = 0;
+            const char **keys = xmalloc((n ? n : 1) * sizeof(*keys));
+            json_object_foreach(v, k, x) keys[i++] = k;
+            qsort(keys, n, sizeof(*keys), cmp_keys);
+            for (i = 0; i < n; i++) {
+                yscalar(y, keys[i], true);
+                ynode(y, json_object_get(v, keys[i]), depth + 1);
+            }
+            free(keys);
+        } else {
+            json_object_foreach(v, k, x)
+            {
+                yscalar(y, k, true);
+                ynode(y, x, depth + 1);
+            }
         }
         yaml_mapping_end_event_initialize(&ev);
         yevent(y, &ev);
@@ -624,13 +717,13 @@ static void ynode(struct yemit *y, json_t *v)
         json_t *x;
         yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
         yevent(y, &ev);
-        json_array_foreach(v, i, x) ynode(y, x);
+        json_array_foreach(v, i, x) ynode(y, x, depth + 1);
         yaml_sequence_end_event_initialize(&ev);
         yevent(y, &ev);
         break;
     }
     case JSON_STRING:
-        yscalar(y, json_string_value(v), true);
+        ystring(y, json_string_value(v));
         break;
     case JSON_INTEGER:
         snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -658,9 +751,73 @@ static int write_buf(void *data, unsigned char *buffer, size_t size)
     return 1;
 }
 
-static char *to_yaml(json_t *root)
+struct keyed {
+    const char *key;
+    size_t i;
+};
+
+static int cmp_keyed(const void *a, const void *b)
 {
-    struct yemit y = {.failed = false};
+    return strcmp(((const struct keyed *)a)->key, ((const struct keyed *)b)->key);
+}
+
+/* The section's name, then its entries in key order, each tree made, written and freed in
+ * turn: a large project never has more than one entry's tree in memory. */
+static void ysection(struct yemit *y, const struct section *sec)
+{
+    yaml_event_t ev;
+    struct keyed *order = xmalloc((sec->n ? sec->n : 1) * sizeof(*order));
+    for (size_t i = 0; i < sec->n; i++)
+        order[i] = (struct keyed){.key = section_key(sec, i), .i = i};
+    qsort(order, sec->n, sizeof(*order), cmp_keyed);
+    yscalar(y, sec->name, true);
+    yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+    yevent(y, &ev);
+    for (size_t k = 0; k < sec->n; k++) {
+        json_t *t = sec->tree(section_item(sec, order[k].i));
+        yscalar(y, order[k].key, true);
+        ynode(y, t, 2);
+        json_decref(t);
+    }
+    yaml_mapping_end_event_initialize(&ev);
+    yevent(y, &ev);
+    free(order);
+}
+
+/* The project as YAML, written section by section (see ysection()). */
+static void yproject(struct yemit *y, const struct compose_project *p)
+{
+    yaml_event_t ev;
+    yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+    yevent(y, &ev);
+    yscalar(y, "name", true);
+    ystring(y, p->name);
+    struct section secs[3];
+    for (size_t i = 0, n = project_sections(p, secs); i < n; i++)
+        if (section_shown(&secs[i]))
+            ysection(y, &secs[i]);
+    const struct {
+        const char *name;
+        const struct compose_file_def *v;
+        size_t n;
+    } defs[] = {{"secrets", p->secrets, p->n_secrets}, {"configs", p->configs, p->n_configs}};
+    for (size_t i = 0; i < CC_ARRAY_LEN(defs); i++) {
+        if (!defs[i].n)
+            continue;
+        json_t *t = file_defs(defs[i].v, defs[i].n);
+        yscalar(y, defs[i].name, true);
+        ynode(y, t, 1);
+        json_decref(t);
+    }
+    yaml_mapping_end_event_initialize(&ev);
+    yevent(y, &ev);
+}
+
+/* A YAML document whose content body(y, arg) writes; NULL if libyaml failed. */
+static char *to_yaml(void (*body)(struct yemit *y, const void *arg), const void *arg, bool sort,
+                     bool escape)
+{
+    struct yemit y = {.failed = false, .sort = sort, .escape = escape};
     struct buf b = BUF_INIT;
     yaml_event_t ev;
     yaml_emitter_initialize(&y.e);
@@ -672,7 +829,7 @@ static char *to_yaml(json_t *root)
     yevent(&y, &ev);
     yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
     yevent(&y, &ev);
-    ynode(&y, root);
+    body(&y, arg);
     yaml_document_end_event_initialize(&ev, 1);
     yevent(&y, &ev);
     yaml_stream_end_event_initialize(&ev);
@@ -684,6 +841,16 @@ static char *to_yaml(json_t *root)
         return NULL;
     }
     return buf_detach(&b);
+}
+
+static void ytree_body(struct yemit *y, const void *arg)
+{
+    ynode(y, (json_t *)arg, 0);
+}
+
+static void yproject_body(struct yemit *y, const void *arg)
+{
+    yproject(y, arg);
 }
 
 /* ---- the merged tree, uninterpolated ---- */
@@ -719,16 +886,12 @@ static json_t *tree_json(const struct cnode *n)
     }
 }
 
-static char *render(json_t *root, enum compose_dump_format format)
+/* tree as JSON, the caller frees it. */
+static char *to_json(json_t *tree)
 {
-    char *out;
-    if (format == COMPOSE_DUMP_JSON) {
-        char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        out = s ? xasprintf("%s\n", s) : NULL;
-        free(s);
-    } else {
-        out = to_yaml(root);
-    }
+    char *s = json_dumps(tree, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *out = s ? xasprintf("%s\n", s) : NULL;
+    free(s);
     return out;
 }
 
@@ -755,7 +918,7 @@ int compose_config_dump_raw(const struct compose_load_options *opts,
         if (strcmp(k, "name") != 0 && strcmp(k, "version") != 0)
             json_object_set_new_nocheck(tree, k, tree_json(root->pairs[i].value));
     }
-    char *out = render(tree, format);
+    char *out = format == COMPOSE_DUMP_JSON ? to_json(tree) : to_yaml(ytree_body, tree, false, false);
     json_decref(tree);
     if (!out) {
         cc_error_set(reterr, CC_ERR_FAILED, "cannot write the project");
@@ -772,9 +935,17 @@ out:
 int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
                          enum compose_dump_flags flags, char **ret, struct cc_error *reterr)
 {
-    json_t *root = project_tree(p, !(flags & COMPOSE_DUMP_RAW));
-    char *out = render(root, format);
-    json_decref(root);
+    bool escape = !(flags & COMPOSE_DUMP_RAW);
+    char *out;
+    if (format == COMPOSE_DUMP_JSON) {
+        json_t *root = project_tree(p);
+        json_t *tree = sorted_below_top(root, escape);
+        out = to_json(tree);
+        json_decref(tree);
+        json_decref(root);
+    } else {
+        out = to_yaml(yproject_body, p, true, escape);
+    }
     if (!out)
         return cc_error_set(reterr, CC_ERR_FAILED, "cannot write the project as %s",
                             format == COMPOSE_DUMP_JSON ? "JSON" : "YAML");

@@ -12,6 +12,7 @@
 
 #include "scheduler/body.h"
 #include "scheduler/scheduler-internal.h"
+#include "scheduler/scheduler.h"
 
 char *sched_hash_hex(const char *data, size_t len)
 {

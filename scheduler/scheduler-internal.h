@@ -38,13 +38,6 @@ const char *sched_volume_name(const struct compose_volume *v);
 /* "<project>-<service>" unless image: names it. */
 char *sched_image_name(const struct compose_project *p, const struct compose_service *s);
 
-/* A canonical hash (hex SHA-256) of the service's resolved configuration: what, if it changes,
- * means the container must be recreated. Covers every field that reaches the container's create
- * body; excludes build, scale/deploy.replicas, depends_on and profiles, as docker compose does.
- * docs/config-hash.md lists the fields. NULL when the service cannot be turned into a create body
- * (sched_container_body() says why). */
-char *sched_config_hash(const struct compose_project *p, const struct compose_service *s);
-
 /* POST /containers/create body for container `number` of s: image (image_id when known, else
  * the image name), command, env, labels (user labels merged with the compose labels above,
  * config-hash included), HostConfig (binds/mounts, ports, restart policy, resources, ...) and

@@ -470,6 +470,14 @@ struct sched_op *sched_watch(uv_loop_t *loop, struct engine_client *c,
                              const struct sched_watch_options *opts, sched_event_cb on_event,
                              sched_done_cb done, void *data, struct cc_error *reterr);
 
+/* A canonical hash (hex SHA-256) of the service's resolved configuration: what, if it changes,
+ * means the container must be recreated. Covers every field that reaches the container's create
+ * body; excludes build, scale/deploy.replicas, depends_on and profiles, as docker compose does.
+ * docs/config-hash.md lists the fields. Also what `config --hash`
+ * prints. The caller frees it. NULL when the service cannot be turned into a create body
+ * (sched_container_body() says why). */
+char *sched_config_hash(const struct compose_project *p, const struct compose_service *s);
+
 /* Stops an operation early: calls in flight are cancelled, nothing new starts, and done is called
  * (from the loop) with CC_ERR_CANCELLED. Safe from inside its callbacks. */
 void sched_op_cancel(struct sched_op *op);

@@ -101,6 +101,13 @@ static void test_up_wait_then_down(void **state)
     assert_string_equal(label(j, "com.docker.compose.container-number"), "1");
     assert_string_equal(label(j, "com.docker.compose.oneoff"), "False");
     assert_string_equal(json_string_value(tl_json_at(j, "State/Health/Status")), "healthy");
+    /* config --hash prints the hash up stored in the label. */
+    UP_RUN(f, r, "config", "--hash", "db");
+    cb_assert_status(&r, 0);
+    char *line = xasprintf("db %s\n", label(j, "com.docker.compose.config-hash"));
+    assert_string_equal(buf_str(&r.out), line);
+    free(line);
+    cb_result_release(&r);
     json_decref(j);
     char *web_id = st_id(&f->env, web);
 

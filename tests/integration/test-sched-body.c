@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "scheduler/scheduler-internal.h"
+#include "scheduler/scheduler.h"
 #include "tests/lib/engine-test.h"
 #include "tests/lib/model-builder.h"
 

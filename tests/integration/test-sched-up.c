@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "scheduler/scheduler-internal.h"
+#include "scheduler/scheduler.h"
 #include "tests/lib/sched-test.h"
 
 static const char *label(json_t *inspect, const char *key)

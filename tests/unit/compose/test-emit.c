@@ -121,11 +121,53 @@ static void test_json_fixpoint(void **state)
     ct_release(&r);
 }
 
+/* YAML is written section by section without a whole tree; JSON from one: both must say the
+ * same, in the same order (sections as docker compose, keys sorted below them). */
+static void test_yaml_and_json_agree(void **state)
+{
+    (void)state;
+    static const char *const env[] = {"COMPOSE_PROFILES=all", NULL};
+    static const char text[] = "services:\n"
+                               "  zeta: {image: z, networks: [back], volumes: ['bb:/b', 'aa:/a']}\n"
+                               "  alpha: {image: a, environment: {B: '1', A: '2'}}\n"
+                               "volumes: {bb: {}, aa: {}}\n"
+                               "networks: {back: {}}\n";
+    struct ct_load r, from_yaml, from_json;
+    ct_load_text(&r, text, env);
+    ct_assert_ok(&r);
+    char *yaml = dump(r.p, COMPOSE_DUMP_YAML);
+    char *json = dump(r.p, COMPOSE_DUMP_JSON);
+    const char *order[] = {"name:", "services:", "  alpha:", "      A:", "      B:", "  zeta:",
+                           "networks:", "  back:", "volumes:", "  aa:", "  bb:"};
+    const char *at = yaml;
+    for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
+        const char *next = strstr(at, order[i]);
+        if (!next)
+            fail_msg("'%s' missing or out of order in:\n%s", order[i], yaml);
+        at = next;
+    }
+    ct_load_text(&from_yaml, yaml, env);
+    ct_load_text(&from_json, json, env);
+    ct_assert_ok(&from_yaml);
+    ct_assert_ok(&from_json);
+    char *a = dump(from_yaml.p, COMPOSE_DUMP_YAML), *b = dump(from_json.p, COMPOSE_DUMP_YAML);
+    assert_string_equal(a, b);
+    assert_string_equal(a, yaml);
+    free(a);
+    free(b);
+    free(yaml);
+    free(json);
+    ct_release(&from_json);
+    ct_release(&from_yaml);
+    ct_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_yaml_fixpoint),
         cmocka_unit_test(test_json_fixpoint),
+        cmocka_unit_test(test_yaml_and_json_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

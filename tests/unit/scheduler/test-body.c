@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "scheduler/scheduler-internal.h"
+#include "scheduler/scheduler.h"
 #include "tests/lib/model-builder.h"
 
 /* The value at a path of object keys / array indexes, up to NULL; NULL when absent. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scheduler/scheduler-internal.h"
+#include "scheduler/scheduler.h"
 #include "tests/lib/model-builder.h"
 
 /* One service with a setting in every family the hash must see. env_reversed writes the
