@@ -105,10 +105,13 @@ sanitize-test:
 demo: setup $(BUILD)/ccompose
 	scripts/demo.sh $(BUILD)/ccompose
 
-# The binary, bash's completion (where bash-completion looks for it by the command's name).
+# The binary, the man page, bash's completion (where bash-completion looks for it by the
+# command's name).
 install: $(BUILD)/ccompose
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/ccompose $(DESTDIR)$(PREFIX)/bin/ccompose
+	install -m 644 docs/ccompose.1 $(DESTDIR)$(PREFIX)/share/man/man1/ccompose.1
 	install -m 644 completion/ccompose.bash \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ccompose
 

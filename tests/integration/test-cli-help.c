@@ -192,6 +192,13 @@ static void test_bash_completion(void **state)
     run_script("tests/cli/completion.sh");
 }
 
+/* The man page renders without a warning and describes every command of the table. */
+static void test_man_page(void **state)
+{
+    (void)state;
+    run_script("tests/cli/man.sh");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_unknown_flags),
         cmocka_unit_test(test_every_command),
         cmocka_unit_test(test_bash_completion),
+        cmocka_unit_test(test_man_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
