@@ -15,6 +15,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_down,
     &cli_cmd_events,
     &cli_cmd_exec,
+    &cli_cmd_graph,
     &cli_cmd_help,
     &cli_cmd_logs,
     &cli_cmd_ps,
