@@ -1,7 +1,9 @@
 /* What a user sees before anything runs: `ccompose --help` lists docker compose's global flags,
  * every command answers --help with one line a flag, and a mistyped command or flag, for every
  * command in the table (read from --help, so a new command is checked without touching this
- * file), says "did you mean" the closest one. No engine is needed. */
+ * file), says "did you mean" the closest one. The scripts of tests/cli/ drive bash's completion,
+ * render the man page and check the spec coverage table against the model. No engine is
+ * needed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,6 +201,13 @@ static void test_man_page(void **state)
     run_script("tests/cli/man.sh");
 }
 
+/* docs/spec-coverage.md has a row for every service key the model reads, and its tests exist. */
+static void test_spec_coverage_table(void **state)
+{
+    (void)state;
+    run_script("tests/cli/spec-coverage.sh");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_every_command),
         cmocka_unit_test(test_bash_completion),
         cmocka_unit_test(test_man_page),
+        cmocka_unit_test(test_spec_coverage_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
