@@ -260,8 +260,8 @@ static void usage(FILE *out)
     fprintf(out, "Usage:  ccompose graph [OPTIONS]\n\n"
                  "Print the dependency graph of the services, networks as clusters\n\n"
                  "Options:\n"
-                 "      --format string   Format the output. Values: [text | dot | mermaid] "
-                 "(default \"text\")\n");
+                 "      --format string   Format the output. Values: [text | dot | mermaid]\n"
+                 "                        (default \"text\")\n");
 }
 
 static int graph_run(struct cli_context *ctx, int argc, char **argv)

@@ -93,6 +93,7 @@ expect "json yaml" config --format ""
 expect "always missing never" up --pull ""
 expect "all local" down --rmi ""
 expect "json pretty" version -f ""
+expect "dot mermaid text" graph --format ""
 expect "" stop -t ""
 
 # Services: of the compose file here, of -f's, after flags, and none after exec's service.
