@@ -169,7 +169,9 @@ static void test_every_command(void **state)
         cb_run(&r, NULL, names[i], "--hepl", NULL);
         cb_assert_status(&r, 2);
         if (!strstr(r.err.data, "did you mean") || !strstr(r.err.data, "--help"))
-            fail_msg("'%s --hepl' does not suggest --help:\n%s", names[i], r.err.data);
+            fail_msg("'%s --hepl' does not suggest --help (does the command parse its flags "
+                     "with cli_getopt_long(), cli/flags.c?):\n%s",
+                     names[i], r.err.data);
         cb_result_release(&r);
     }
     free_names(names);
@@ -211,12 +213,9 @@ static void test_spec_coverage_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_global_flags_listed),
-        cmocka_unit_test(test_unknown_command),
-        cmocka_unit_test(test_unknown_flags),
-        cmocka_unit_test(test_every_command),
-        cmocka_unit_test(test_bash_completion),
-        cmocka_unit_test(test_man_page),
+        cmocka_unit_test(test_global_flags_listed), cmocka_unit_test(test_unknown_command),
+        cmocka_unit_test(test_unknown_flags),       cmocka_unit_test(test_every_command),
+        cmocka_unit_test(test_bash_completion),     cmocka_unit_test(test_man_page),
         cmocka_unit_test(test_spec_coverage_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
