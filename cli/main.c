@@ -66,8 +66,8 @@ void cli_usage(FILE *out)
         "  -f, --file stringArray           Compose configuration files\n"
         "  -h, --help                       Print this help and quit\n"
         "  -H, --host string                Daemon socket to connect to (unix://, tcp://)\n"
-        "      --parallel int               Control max parallelism, -1 for unlimited\n"
-        "                                   (default 16 engine calls)\n"
+        "      --parallel int               Control max parallelism: engine calls in\n"
+        "                                   flight at most (default 16)\n"
         "      --profile stringArray        Specify a profile to enable\n"
         "      --progress string            Set type of progress output (auto, tty,\n"
         "                                   plain, json, quiet) (default \"auto\")\n"
@@ -159,11 +159,8 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *ret_
         case OPT_PARALLEL: {
             char *end;
             long n = strtol(optarg, &end, 10);
-            /* -1 is docker compose's "unlimited"; 1024 calls in flight is as good as that. */
-            if (!*end && n == -1)
-                n = 1024;
             if (*end || n < 1 || n > 1024) {
-                fprintf(stderr, "error: --parallel takes -1 or a number from 1 to 1024, not '%s'\n",
+                fprintf(stderr, "error: --parallel takes a number from 1 to 1024, not '%s'\n",
                         optarg);
                 *ret_exit = CLI_EXIT_USAGE;
                 return -1;

@@ -86,16 +86,6 @@ static void test_global_flags_listed(void **state)
     for (size_t i = 0; i < CC_ARRAY_LEN(flags); i++)
         cb_assert_contains(r.out.data, flags[i]);
     cb_result_release(&r);
-
-    /* docker compose's -1 ("unlimited") is accepted by --parallel. */
-    char *dir = ct_tmpdir();
-    ct_put(dir, "compose.yaml", "services:\n  web:\n    image: busybox\n");
-    cb_run(&r, dir, "--parallel", "-1", "config", "--services", NULL);
-    cb_assert_status(&r, 0);
-    cb_assert_contains(r.out.data, "web\n");
-    cb_result_release(&r);
-    ct_rmdir(dir);
-    free(dir);
 }
 
 static void test_unknown_command(void **state)
