@@ -105,9 +105,15 @@ sanitize-test:
 demo: setup $(BUILD)/ccompose
 	scripts/demo.sh $(BUILD)/ccompose
 
+# The binary, the man page, bash's completion (where bash-completion looks for it by the
+# command's name).
 install: $(BUILD)/ccompose
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/ccompose $(DESTDIR)$(PREFIX)/bin/ccompose
+	install -m 644 docs/ccompose.1 $(DESTDIR)$(PREFIX)/share/man/man1/ccompose.1
+	install -m 644 completion/ccompose.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ccompose
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -52,6 +52,28 @@ struct cli_command {
     int (*run)(struct cli_context *ctx, int argc, char **argv);
 };
 
+struct option;
+/* getopt_long() for a command (argv[0] its name) that reports a bad flag on stderr in docker
+ * compose's words ("unknown flag: --tiemout"), with "did you mean --timeout?" when a flag is
+ * close, and "See 'ccompose CMD --help'."; returns '?' then, like getopt_long(). Every command
+ * parses its flags with it. */
+int cli_getopt_long(int argc, char *const argv[], const char *shorts, const struct option *longopts,
+                    int *longindex);
+/* The same where argv[0] is not what the user typed: cmd is ("stack deploy"), or NULL for the
+ * global flags. */
+int cli_getopt_as(const char *cmd, int argc, char *const argv[], const char *shorts,
+                  const struct option *longopts, int *longindex);
+/* Edits (insert, delete, replace, swap two neighbours) from a to b. */
+size_t cli_edit_distance(const char *a, const char *b);
+/* The candidate closest to a mistyped word, when close enough to suggest (two edits, or the
+ * start of the name); NULL otherwise. Borrowed from candidates. */
+const char *cli_closest(const char *word, const char *const *candidates, size_t n);
+
+/* The command table of cli/main.c, by name; NULL when there is none. Borrowed. */
+const struct cli_command *cli_command_find(const char *name);
+/* Prints "did you mean 'NAME'?" on stderr for the command closest to a mistyped one, if any. */
+void cli_suggest_command(const char *word);
+
 /* The top-level usage text: global flags and the command list. */
 void cli_usage(FILE *out);
 

@@ -40,7 +40,7 @@ static int build_run(struct cli_context *ctx, int argc, char **argv)
     const char **args = NULL;
     bool quiet = false;
     int c, code = CLI_EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "qh", options, NULL)) != -1) {
         switch (c) {
         case OPT_BUILD_ARG:
             args = xrealloc(args, (bo.n_build_args + 1) * sizeof(*args));
@@ -68,7 +68,6 @@ static int build_run(struct cli_context *ctx, int argc, char **argv)
             code = CLI_EXIT_OK;
             goto out;
         default:
-            usage(stderr);
             goto out;
         }
     }

@@ -22,22 +22,28 @@ enum list_what {
 
 static void config_usage(FILE *out)
 {
+    /* docker compose's words; --no-consistency and --resolve-image-digests are accepted so that
+     * scripts written for it run, and change nothing here. */
     fprintf(out, "Usage:  ccompose config [OPTIONS] [SERVICE...]\n\n"
-                 "Parse, resolve and render the compose files in canonical format.\n\n"
+                 "Parse, resolve and render compose file in canonical format\n\n"
                  "Options:\n"
-                 "      --format yaml|json      output format (default yaml)\n"
-                 "  -o, --output FILE           write to FILE instead of standard output\n"
-                 "  -q, --quiet                 only validate the files\n"
-                 "      --services              print the service names, one per line\n"
-                 "      --volumes               print the volume names, one per line\n"
-                 "      --networks              print the network names, one per line\n"
-                 "      --profiles              print the profile names, one per line\n"
-                 "      --images                print the image names, one per line\n"
-                 "      --hash \"*\"|SERVICE,...   print the service config hash, one per line\n"
-                 "      --no-interpolate        do not interpolate variables\n"
-                 "      --no-normalize          keep relative paths\n"
-                 "      --no-path-resolution    keep relative paths\n"
-                 "  -h, --help                  show this help\n");
+                 "      --format string           Format the output. Values: [yaml | json]\n"
+                 "                                (default \"yaml\")\n"
+                 "      --hash string             Print the service config hash, one per line\n"
+                 "                                (\"*\": all services)\n"
+                 "      --images                  Print the image names, one per line.\n"
+                 "      --networks                Print the network names, one per line.\n"
+                 "      --no-consistency          Don't check model consistency (ignored)\n"
+                 "      --no-interpolate          Don't interpolate environment variables\n"
+                 "      --no-normalize            Don't normalize compose model\n"
+                 "      --no-path-resolution      Don't resolve file paths\n"
+                 "  -o, --output string           Save to file (default to stdout)\n"
+                 "      --profiles                Print the profile names, one per line.\n"
+                 "  -q, --quiet                   Only validate the configuration, don't print\n"
+                 "                                anything\n"
+                 "      --resolve-image-digests   Pin image tags to digests (ignored)\n"
+                 "      --services                Print the service names, one per line.\n"
+                 "      --volumes                 Print the volume names, one per line.\n");
 }
 
 static void print_list(FILE *out, const struct compose_project *p, enum list_what what)
@@ -219,7 +225,7 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
     bool quiet = false;
     struct compose_load_options base = {0};
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
         switch (c) {
         case OPT_FORMAT:
             if (strcmp(optarg, "yaml") == 0) {
@@ -267,7 +273,6 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
             config_usage(stdout);
             return CLI_EXIT_OK;
         default:
-            fprintf(stderr, "Run 'ccompose config --help' for usage.\n");
             return CLI_EXIT_USAGE;
         }
     }

@@ -136,7 +136,7 @@ static int down_run(struct cli_context *ctx, int argc, char **argv)
     const char *env = getenv("COMPOSE_REMOVE_ORPHANS");
     d.opts.remove_orphans = env && (!strcmp(env, "1") || !strcasecmp(env, "true"));
     int c;
-    while ((c = getopt_long(argc, argv, "t:vh", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "t:vh", options, NULL)) != -1) {
         switch (c) {
         case OPT_REMOVE_ORPHANS:
             d.opts.remove_orphans = true;
@@ -159,7 +159,6 @@ static int down_run(struct cli_context *ctx, int argc, char **argv)
             usage(stdout);
             return CLI_EXIT_OK;
         default:
-            usage(stderr);
             return CLI_EXIT_USAGE;
         }
     }

@@ -113,7 +113,7 @@ static int events_run(struct cli_context *ctx, int argc, char **argv)
     bool intr_on = false;
     json_t *filters = NULL;
     int c, code = CLI_EXIT_OK;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case OPT_JSON:
             e.json = true;
@@ -122,7 +122,6 @@ static int events_run(struct cli_context *ctx, int argc, char **argv)
             usage(stdout);
             goto out;
         default:
-            usage(stderr);
             code = CLI_EXIT_USAGE;
             goto out;
         }

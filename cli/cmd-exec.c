@@ -19,14 +19,18 @@ static void usage(FILE *out)
     fprintf(out, "Usage:  ccompose exec [OPTIONS] SERVICE COMMAND [ARGS...]\n\n"
                  "Execute a command in a running container\n\n"
                  "Options:\n"
-                 "  -d, --detach          Detached mode: Run command in the background\n"
-                 "  -e, --env stringArray Set environment variables\n"
-                 "      --index int       Index of the container if service has multiple "
+                 "  -d, --detach              Detached mode: Run command in the background\n"
+                 "  -e, --env stringArray     Set environment variables\n"
+                 "      --index int           Index of the container if service has multiple "
                  "replicas (default 1)\n"
-                 "  -T, --no-TTY          Disable pseudo-TTY allocation (default: auto-detected)\n"
-                 "      --privileged      Give extended privileges to the process\n"
-                 "  -u, --user string     Run the command as this user\n"
-                 "  -w, --workdir string  Path to workdir directory for this command\n");
+                 "  -i, --interactive         Keep STDIN open even if not attached (default "
+                 "true)\n"
+                 "  -T, --no-TTY              Disable pseudo-TTY allocation (default: "
+                 "auto-detected)\n"
+                 "      --privileged          Give extended privileges to the process\n"
+                 "  -t, --tty                 Allocate a pseudo-TTY (default: auto-detected)\n"
+                 "  -u, --user string         Run the command as this user\n"
+                 "  -w, --workdir string      Path to workdir directory for this command\n");
 }
 
 static int exec_run(struct cli_context *ctx, int argc, char **argv)
@@ -58,7 +62,7 @@ static int exec_run(struct cli_context *ctx, int argc, char **argv)
     memset(&a, 0, sizeof(a));
     struct cli_interrupt intr;
     bool intr_on = false, attached = false;
-    while ((c = getopt_long(argc, argv, "+de:Tu:w:ith", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "+de:Tu:w:ith", options, NULL)) != -1) {
         switch (c) {
         case 'd':
             detach = true;
@@ -91,7 +95,6 @@ static int exec_run(struct cli_context *ctx, int argc, char **argv)
             usage(stdout);
             goto out;
         default:
-            usage(stderr);
             code = CLI_EXIT_USAGE;
             goto out;
         }

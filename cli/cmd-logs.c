@@ -77,7 +77,7 @@ static int logs_run(struct cli_context *ctx, int argc, char **argv)
     struct cli_interrupt intr;
     bool intr_on = false;
     int c, code = CLI_EXIT_OK;
-    while ((c = getopt_long(argc, argv, "fn:th", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "fn:th", options, NULL)) != -1) {
         switch (c) {
         case 'f':
             lo.follow = true;
@@ -118,7 +118,6 @@ static int logs_run(struct cli_context *ctx, int argc, char **argv)
             usage(stdout);
             goto out;
         default:
-            usage(stderr);
             code = CLI_EXIT_USAGE;
             goto out;
         }

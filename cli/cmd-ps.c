@@ -259,7 +259,7 @@ static int ps_run(struct cli_context *ctx, int argc, char **argv)
                                          "dead",   "created",    "exited"};
     struct ps_opts o = {0};
     int c, code = CLI_EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, "aqh", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "aqh", options, NULL)) != -1) {
         switch (c) {
         case 'a':
             o.all = true;
@@ -294,7 +294,6 @@ static int ps_run(struct cli_context *ctx, int argc, char **argv)
             code = CLI_EXIT_OK;
             goto out;
         default:
-            usage(stderr);
             goto out;
         }
     }

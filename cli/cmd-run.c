@@ -76,6 +76,8 @@ static void usage(FILE *out)
                  "ID\n"
                  "      --entrypoint string    Override the entrypoint of the image\n"
                  "  -e, --env stringArray      Set environment variables\n"
+                 "  -i, --interactive          Keep STDIN open even if not attached (default "
+                 "true)\n"
                  "  -l, --label stringArray    Add or override a label\n"
                  "      --name string          Assign a name to the container\n"
                  "  -T, --no-TTY               Disable pseudo-TTY allocation (default: "
@@ -85,6 +87,7 @@ static void usage(FILE *out)
                  "      --rm                   Automatically remove the container when it exits\n"
                  "      --service-ports        Run command with all service's ports enabled and "
                  "mapped to the host\n"
+                 "  -t, --tty                  Allocate a pseudo-TTY (default: auto-detected)\n"
                  "      --use-aliases          Use the service's network aliases in the "
                  "network(s) the container connects to\n"
                  "  -u, --user string          Run as specified username or uid\n"
@@ -161,7 +164,7 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
     json_t *body = NULL, *env_args = json_array();
     char *name = NULL;
     int c, code = CLI_EXIT_OK;
-    while ((c = getopt_long(argc, argv, "+de:l:Tp:u:v:w:ith", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "+de:l:Tp:u:v:w:ith", options, NULL)) != -1) {
         switch (c) {
         case 'd':
             detach = true;
@@ -212,7 +215,6 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
             usage(stdout);
             goto out;
         default:
-            usage(stderr);
             code = CLI_EXIT_USAGE;
             goto out;
         }

@@ -178,7 +178,7 @@ static int deploy(struct cli_context *ctx, int argc, char **argv)
     struct sched_stack_options o = {.parallel = ctx->g.parallel};
     const char **files = xcalloc((size_t)argc + 1, sizeof(*files));
     int n_files = 0, opt, code = CLI_EXIT_USAGE;
-    while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+    while ((opt = cli_getopt_as("stack deploy", argc, argv, "c:h", options, NULL)) != -1) {
         switch (opt) {
         case 'c':
             files[n_files++] = optarg;
@@ -225,7 +225,6 @@ static int deploy(struct cli_context *ctx, int argc, char **argv)
             code = CLI_EXIT_OK;
             goto out;
         default:
-            fputs(usage, stderr);
             goto out;
         }
     }
@@ -267,8 +266,15 @@ static int stack_run(struct cli_context *ctx, int argc, char **argv)
     bool services = !strcmp(sub, "services"), ps = !strcmp(sub, "ps");
     bool remove = !strcmp(sub, "rm") || !strcmp(sub, "remove") || !strcmp(sub, "down");
     if (!services && !ps && !remove) {
-        fprintf(stderr, "error: unknown stack command '%s'\n", sub);
-        fputs(usage, stderr);
+        static const char *const subs[] = {"deploy", "ls", "services", "ps", "rm"};
+        static const char *const flags[] = {"help"};
+        bool flag = !strncmp(sub, "--", 2);
+        const char *best = flag ? cli_closest(sub + 2, flags, 1)
+                                : cli_closest(sub, subs, CC_ARRAY_LEN(subs));
+        fprintf(stderr, "error: unknown %s '%s'\n", flag ? "flag" : "stack command", sub);
+        if (best)
+            fprintf(stderr, "did you mean '%s%s'?\n", flag ? "--" : "", best);
+        fprintf(stderr, "See 'ccompose stack --help'.\n");
         return CLI_EXIT_USAGE;
     }
     if (argc != 3) {

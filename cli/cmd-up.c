@@ -417,7 +417,7 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
     u->up.stop_timeout_s = -1;
     u->up.parallel = u->ctx->g.parallel;
     u->ensure.parallel = 0;
-    while ((c = getopt_long(argc, argv, "dt:h", up_options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "dt:h", up_options, NULL)) != -1) {
         switch (c) {
         case OPT_ABORT:
             u->abort_on_exit = true;
@@ -474,7 +474,6 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
             usage(stdout);
             return -1;
         default:
-            usage(stderr);
             return CLI_EXIT_USAGE;
         }
     }

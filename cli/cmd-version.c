@@ -63,7 +63,7 @@ static int version_run(struct cli_context *ctx, int argc, char **argv)
     };
     bool shorter = false, json = false;
     int c;
-    while ((c = getopt_long(argc, argv, "f:h", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "f:h", options, NULL)) != -1) {
         switch (c) {
         case 's':
             shorter = true;
@@ -80,8 +80,9 @@ static int version_run(struct cli_context *ctx, int argc, char **argv)
             printf("Usage:  ccompose version [OPTIONS]\n\n"
                    "Show the ccompose version and the engine's versions\n\n"
                    "Options:\n"
-                   "  -f, --format string   format the output: pretty or json (default pretty)\n"
-                   "      --short           show only ccompose's version number\n");
+                   "  -f, --format string   Format the output. Values: [pretty | json]. "
+                   "(Default: pretty)\n"
+                   "      --short           Shows only ccompose's version number\n");
             return CLI_EXIT_OK;
         default:
             return CLI_EXIT_USAGE;

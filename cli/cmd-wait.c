@@ -75,7 +75,7 @@ static int wait_run(struct cli_context *ctx, int argc, char **argv)
     struct sched_observed *observed = NULL;
     struct wait_one *ones = NULL;
     int c, code = CLI_EXIT_OK;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case OPT_DOWN:
             w.down = true;
@@ -84,7 +84,6 @@ static int wait_run(struct cli_context *ctx, int argc, char **argv)
             usage(stdout);
             goto out;
         default:
-            usage(stderr);
             code = CLI_EXIT_USAGE;
             goto out;
         }

@@ -9,6 +9,7 @@ extern const struct cli_command cli_cmd_config;
 extern const struct cli_command cli_cmd_down;
 extern const struct cli_command cli_cmd_events;
 extern const struct cli_command cli_cmd_exec;
+extern const struct cli_command cli_cmd_graph;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_images;
 extern const struct cli_command cli_cmd_kill;

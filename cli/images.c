@@ -175,7 +175,7 @@ int cli_transfer_run(struct cli_context *ctx, int argc, char **argv, enum sched_
     struct sched_ensure_options eo = {.mode = mode};
     bool quiet = false;
     int c;
-    while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "qh", options, NULL)) != -1) {
         switch (c) {
         case OPT_IGNORE:
             eo.ignore_failures = true;
@@ -190,7 +190,6 @@ int cli_transfer_run(struct cli_context *ctx, int argc, char **argv, enum sched_
             transfer_usage(stdout, push);
             return CLI_EXIT_OK;
         default:
-            transfer_usage(stderr, push);
             return CLI_EXIT_USAGE;
         }
     }

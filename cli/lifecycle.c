@@ -74,7 +74,7 @@ int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,
     };
     int c;
     const char *shorts = action == SCHED_LC_START ? "h" : "t:h";
-    while ((c = getopt_long(argc, argv, shorts, action == SCHED_LC_START ? options + 1 : options,
+    while ((c = cli_getopt_long(argc, argv, shorts, action == SCHED_LC_START ? options + 1 : options,
                             NULL)) != -1) {
         switch (c) {
         case 't':
@@ -85,7 +85,6 @@ int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,
             usage(stdout, action);
             return CLI_EXIT_OK;
         default:
-            usage(stderr, action);
             return CLI_EXIT_USAGE;
         }
     }

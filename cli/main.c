@@ -15,6 +15,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_down,
     &cli_cmd_events,
     &cli_cmd_exec,
+    &cli_cmd_graph,
     &cli_cmd_help,
     &cli_cmd_images,
     &cli_cmd_kill,
@@ -39,26 +40,52 @@ static const struct cli_command *const commands[] = {
 };
 /* clang-format on */
 
+const struct cli_command *cli_command_find(const char *name)
+{
+    for (size_t i = 0; i < CC_ARRAY_LEN(commands); i++)
+        if (!strcmp(commands[i]->name, name))
+            return commands[i];
+    return NULL;
+}
+
+void cli_suggest_command(const char *word)
+{
+    const char *names[CC_ARRAY_LEN(commands)];
+    for (size_t i = 0; i < CC_ARRAY_LEN(commands); i++)
+        names[i] = commands[i]->name;
+    const char *best = cli_closest(word, names, CC_ARRAY_LEN(commands));
+    if (best)
+        fprintf(stderr, "did you mean '%s'?\n", best);
+}
+
 void cli_usage(FILE *out)
 {
-    fprintf(out, "Usage:  ccompose [OPTIONS] COMMAND\n\n"
-                 "Define and run multi-container applications with a Docker-compatible engine.\n\n"
-                 "Options:\n"
-                 "  -f, --file FILE               compose configuration files\n"
-                 "  -p, --project-name NAME       project name\n"
-                 "      --project-directory DIR   alternate working directory (default: the\n"
-                 "                                directory of the first compose file)\n"
-                 "      --env-file FILE           alternate environment file\n"
-                 "      --profile PROFILE         a profile to enable\n"
-                 "  -H, --host HOST               engine address (unix:// or tcp://)\n"
-                 "      --ansi never|always|auto  control characters (default auto)\n"
-                 "      --progress TYPE           auto, tty, plain, json or quiet\n"
-                 "      --parallel N              engine calls in flight at most\n"
-                 "      --dry-run                 execute the command in dry-run mode\n"
-                 "      --verbose                 show debug output\n"
-                 "  -v, --version                 show the ccompose version and quit\n"
-                 "  -h, --help                    show this help\n\n"
-                 "Commands:\n");
+    /* docker compose's words, sorted as its --help sorts them; -H, -v and --verbose are the
+     * docker CLI's. */
+    fprintf(
+        out,
+        "Usage:  ccompose [OPTIONS] COMMAND\n\n"
+        "Define and run multi-container applications with a Docker-compatible engine\n\n"
+        "Options:\n"
+        "      --ansi string                Control when to print ANSI control characters\n"
+        "                                   (\"never\"|\"always\"|\"auto\") (default \"auto\")\n"
+        "      --dry-run                    Execute command in dry run mode\n"
+        "      --env-file stringArray       Specify an alternate environment file\n"
+        "  -f, --file stringArray           Compose configuration files\n"
+        "  -h, --help                       Print this help and quit\n"
+        "  -H, --host string                Daemon socket to connect to (unix://, tcp://)\n"
+        "      --parallel int               Control max parallelism: engine calls in\n"
+        "                                   flight at most (default 16)\n"
+        "      --profile stringArray        Specify a profile to enable\n"
+        "      --progress string            Set type of progress output (auto, tty,\n"
+        "                                   plain, json, quiet) (default \"auto\")\n"
+        "      --project-directory string   Specify an alternate working directory\n"
+        "                                   (default: the path of the, first specified,\n"
+        "                                   Compose file)\n"
+        "  -p, --project-name string        Project name\n"
+        "      --verbose                    Show more output\n"
+        "  -v, --version                    Print version information and quit\n\n"
+        "Commands:\n");
     for (size_t i = 0; i < CC_ARRAY_LEN(commands); i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\nRun 'ccompose COMMAND --help' for more information on a command.\n");
@@ -111,7 +138,7 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *ret_
 {
     int c;
     opterr = 1;
-    while ((c = getopt_long(argc, argv, "+f:p:H:vh", global_options, NULL)) != -1) {
+    while ((c = cli_getopt_as(NULL, argc, argv, "+f:p:H:vh", global_options, NULL)) != -1) {
         switch (c) {
         case 'f':
             push(&g->files, &g->n_files, optarg);
@@ -164,7 +191,6 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *ret_
             *ret_exit = CLI_EXIT_OK;
             return -1;
         default:
-            fprintf(stderr, "Run 'ccompose --help' for usage.\n");
             *ret_exit = CLI_EXIT_USAGE;
             return -1;
         }
@@ -190,13 +216,11 @@ int main(int argc, char **argv)
     if (ctx.g.verbose || (debug && *debug && strcmp(debug, "0") != 0))
         log_level = LOG_DEBUG;
 
-    const struct cli_command *cmd = NULL;
-    for (size_t i = 0; i < CC_ARRAY_LEN(commands); i++)
-        if (strcmp(commands[i]->name, argv[at]) == 0)
-            cmd = commands[i];
+    const struct cli_command *cmd = cli_command_find(argv[at]);
     if (!cmd) {
-        fprintf(stderr, "error: unknown command '%s'\nRun 'ccompose --help' for usage.\n",
-                argv[at]);
+        fprintf(stderr, "error: unknown command '%s'\n", argv[at]);
+        cli_suggest_command(argv[at]);
+        fprintf(stderr, "Run 'ccompose --help' for usage.\n");
         exit_code = CLI_EXIT_USAGE;
         goto out;
     }

@@ -112,6 +112,9 @@ enum compose_condition {
     COMPOSE_COND_COMPLETED_SUCCESSFULLY,
 };
 
+/* "service_started", "service_healthy", "service_completed_successfully" (static). */
+const char *compose_condition_name(enum compose_condition c);
+
 struct compose_dependency {
     const char *service;
     enum compose_condition condition;

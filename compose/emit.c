@@ -138,6 +138,11 @@ static json_t *port(const struct compose_port *p)
 static const char *conditions[] = {"service_started", "service_healthy",
                                    "service_completed_successfully"};
 
+const char *compose_condition_name(enum compose_condition c)
+{
+    return conditions[c];
+}
+
 static json_t *file_refs(const struct compose_file_ref *v, size_t n)
 {
     json_t *a = json_array();

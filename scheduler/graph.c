@@ -164,6 +164,29 @@ out:
     return rc;
 }
 
+int sched_graph_edges(const struct compose_project *project, struct sched_edge **ret_edges,
+                      size_t *ret_n, char ***warnings, size_t *n_warnings,
+                      struct cc_error *reterr)
+{
+    struct sched_graph *g = NULL;
+    if (sched_graph_build(project, &g, warnings, n_warnings, reterr) < 0)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < g->n; i++)
+        n += g->n_deps[i];
+    struct sched_edge *edges = xcalloc(n + 1, sizeof(*edges));
+    n = 0;
+    for (size_t i = 0; i < g->n; i++)
+        for (size_t k = 0; k < g->n_deps[i]; k++) {
+            const struct sched_dep *d = &g->deps[i][k];
+            edges[n++] = (struct sched_edge){i, d->service, d->condition, d->required, d->restart};
+        }
+    sched_graph_free(g);
+    *ret_edges = edges;
+    *ret_n = n;
+    return 0;
+}
+
 void sched_graph_free(struct sched_graph *g)
 {
     if (!g)

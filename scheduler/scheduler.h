@@ -216,6 +216,25 @@ struct sched_plan {
     struct sched_graph *graph; /* the dependency graph (internal) */
 };
 
+/* One edge of the dependency graph: service `from` waits for service `to` (indices in the
+ * project's services) on condition; depends_on gives condition, required and restart, and links,
+ * volumes_from and network_mode/ipc/pid `service:X` mean "started", required. */
+struct sched_edge {
+    size_t from;
+    size_t to;
+    enum compose_condition condition;
+    bool required;
+    bool restart;
+};
+
+/* The dependency graph the scheduler starts project by, as edges ordered by `from`, then as
+ * declared. Fails as sched_plan_build() does on a cycle or an undefined required dependency;
+ * optional undefined ones are appended to warnings (new strings, *n_warnings grows). *ret_edges
+ * is new (free()). */
+int sched_graph_edges(const struct compose_project *project, struct sched_edge **ret_edges,
+                      size_t *ret_n, char ***warnings, size_t *n_warnings,
+                      struct cc_error *reterr);
+
 /* Builds the plan of converging observed onto project. *ret_plan is new (sched_plan_free()).
  * Fails with CC_ERR_INVALID_CONFIG on a dependency cycle (the message names the path,
  * "a -> b -> a"), an unknown service named in the selection, a required dependency that is not
