@@ -926,3 +926,8 @@ const char *engine_client_base_url(const struct engine_client *c)
 {
     return c->base_url;
 }
+
+long engine_client_connect_timeout_ms(const struct engine_client *c)
+{
+    return c->connect_timeout_ms;
+}

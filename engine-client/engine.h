@@ -195,13 +195,16 @@ struct engine_request *engine_container_resize(struct engine_client *c, const ch
  * empties after a write. cb runs exactly once, from the loop, after everything else: err NULL when
  * the engine closed the stream, the engine's error when it refused the request (kind from the
  * status, as every call), CC_ERR_CANCELLED after engine_hijack_cancel(), CC_ERR_UNREACHABLE or
- * CC_ERR_IO on connection failures. The handle is valid until cb returns. The stream does not
- * belong to the client: cancel it before engine_client_free() if it still runs. */
+ * CC_ERR_IO on connection failures. CC_ERR_UNREACHABLE also when the connection is not made
+ * within the client's connect timeout, or the engine sends no answer within answer_timeout_ms (a
+ * hung engine). The handle is valid until cb returns. The stream does not belong to the client:
+ * cancel it before engine_client_free() if it still runs. */
 struct engine_hijack;
 
 struct engine_hijack_options {
-    bool tty; /* the process has a TTY: output is raw */
-    unsigned rows, cols; /* exec with a TTY: its size from the start (API 1.42+); 0: none */
+    bool tty;               /* the process has a TTY: output is raw */
+    unsigned rows, cols;    /* exec with a TTY: its size from the start (API 1.42+); 0: none */
+    long answer_timeout_ms; /* the engine's answer must come within this once connected; 0: 30 s */
     engine_output_cb on_output;
     void (*on_open)(void *data);
     void (*on_drain)(void *data);
@@ -336,8 +339,8 @@ struct engine_request *engine_service_create(struct engine_client *c, json_t *sp
                                              struct cc_error *reterr);
 /* GET /services/{id or name}. result includes "ID", "Version": {"Index"}, "Spec",
  * "PreviousSpec", "UpdateStatus". */
-struct engine_request *engine_service_inspect(struct engine_client *c, const char *id,
-                                              engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_service_inspect(struct engine_client *c, const char *id, engine_cb cb,
+                                              void *data, struct cc_error *reterr);
 /* POST /services/{id}/update?version=. spec replaces the service's whole spec (borrowed); version
  * is the Version.Index of the inspect it was based on: a stale one fails (CC_ERR_SERVER or
  * CC_ERR_BAD_REQUEST, "update out of sequence"). result: {"Warnings": [...]} or NULL. */
