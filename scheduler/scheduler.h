@@ -336,6 +336,7 @@ struct sched_ensure_options {
     size_t n_services;
     enum sched_ensure_mode mode;
     bool include_deps; /* BUILD, PULL, PUSH: also what the named services depend on */
+    bool no_deps;      /* UP: only the named services, not what they depend on (run --no-deps) */
     enum sched_ensure_build build;
     const char *pull; /* --pull: always, missing, never (overrides pull_policy); NULL: the file's */
     int parallel;     /* builds and pulls at once; 0: 4 */
