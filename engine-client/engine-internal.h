@@ -26,6 +26,8 @@ struct engine_call {
     enum engine_resp_mode mode;
     engine_json_item_cb on_item; /* ENGINE_RESP_JSON_LINES */
     engine_output_cb on_output;  /* ENGINE_RESP_MULTIPLEXED, ENGINE_RESP_RAW */
+    engine_chunk_cb on_chunk;    /* ENGINE_RESP_RAW with back-pressure, instead of on_output */
+    bool path_stat;              /* result: the X-Docker-Container-Path-Stat header, decoded */
     bool item_errors; /* JSON_LINES: an item with "error"/"errorDetail" fails the request */
     bool streaming;   /* no overall time limit (events, logs -f, attach, wait, build) */
     long timeout_ms;  /* overall limit when not streaming; 0: ENGINE_DEFAULT_TIMEOUT_MS */

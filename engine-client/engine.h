@@ -80,6 +80,20 @@ typedef void (*engine_output_cb)(enum engine_stream_fd fd, const char *buf, size
  * 0 at the end, or -1 to abort the request (its callback then gets CC_ERR_IO). Must not block. */
 typedef ssize_t (*engine_body_read_cb)(char *buf, size_t len, void *data);
 
+/* A chunk of a download that the receiver may refuse for now: return true when it took the bytes;
+ * false leaves them, the transfer pauses, and the same bytes come again (maybe in other pieces)
+ * after engine_request_resume(). */
+typedef bool (*engine_chunk_cb)(const char *buf, size_t len, void *data);
+
+/* What an engine_body_read_cb returns when it has nothing yet (a pipe that is empty for now): the
+ * upload pauses until engine_request_resume(). */
+#define ENGINE_BODY_PAUSE (-2)
+
+/* Lets a paused transfer go on (a refused chunk is delivered again, a paused upload asks for more).
+ * Does nothing on a request that is not paused or has ended. Runs from the loop, never inside the
+ * call. */
+void engine_request_resume(struct engine_request *req);
+
 /* Cancels a request: its callback runs once, from the loop, with CC_ERR_CANCELLED (unless it had
  * already completed, in which case this does nothing). Safe to call from inside any callback. */
 void engine_request_cancel(struct engine_request *req);
@@ -158,6 +172,30 @@ struct engine_request *engine_container_logs(struct engine_client *c, const char
 struct engine_request *engine_container_attach(struct engine_client *c, const char *id, bool tty,
                                                engine_output_cb on_output, engine_cb cb, void *data,
                                                struct cc_error *reterr);
+
+/* ---- Archives (cp) ------------------------------------------------------------------------ */
+
+/* HEAD /containers/{id}/archive?path=: what is at path in the container (running or not), from
+ * the X-Docker-Container-Path-Stat header. result: {"name", "size", "mode" (Go's os.FileMode:
+ * permission bits, 1<<31 a directory, 1<<27 a symlink), "mtime", "linkTarget"}. A path that is
+ * not there fails with CC_ERR_NOT_FOUND. */
+struct engine_request *engine_container_stat_path(struct engine_client *c, const char *id,
+                                                  const char *path, engine_cb cb, void *data,
+                                                  struct cc_error *reterr);
+/* GET /containers/{id}/archive?path=: path as a tar stream (its entries named from path's base
+ * name), chunks to on_chunk, which may refuse them for back-pressure; then cb(NULL, NULL). */
+struct engine_request *engine_container_archive_get(struct engine_client *c, const char *id,
+                                                    const char *path, engine_chunk_cb on_chunk,
+                                                    engine_cb cb, void *data,
+                                                    struct cc_error *reterr);
+/* PUT /containers/{id}/archive?path=DIR&noOverwriteDirNonDir=true[&copyUIDGID=true]: the tar
+ * stream from read_body (which may return ENGINE_BODY_PAUSE) extracted into the container's
+ * directory dir, which must exist; copy_uidgid keeps the entries' owners (else root owns them). */
+struct engine_request *engine_container_archive_put(struct engine_client *c, const char *id,
+                                                    const char *dir, bool copy_uidgid,
+                                                    engine_body_read_cb read_body, void *read_data,
+                                                    engine_cb cb, void *data,
+                                                    struct cc_error *reterr);
 
 /* ---- Exec --------------------------------------------------------------------------------- */
 
