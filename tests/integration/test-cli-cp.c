@@ -307,12 +307,7 @@ static void test_cp_streams_and_large_file(void **state)
     free(out);
 
     size_t size = 24u * 1024 * 1024;
-    unsigned char *data = xmalloc(size);
-    uint32_t x = 2463534242u;
-    for (size_t i = 0; i < size; i++) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        data[i] = (unsigned char)x;
-    }
+    char *data = cb_payload(size);
     char *big = path_in(f->dir, "big.bin");
     FILE *fp = fopen(big, "w");
     assert_int_equal(fwrite(data, 1, size, fp), size);
@@ -322,7 +317,7 @@ static void test_cp_streams_and_large_file(void **state)
     char *back = path_in(f->dir, "big-back.bin");
     fp = fopen(back, "r");
     assert_non_null(fp);
-    unsigned char *got = xmalloc(size + 1);
+    char *got = xmalloc(size + 1);
     assert_int_equal(fread(got, 1, size + 1, fp), size);
     fclose(fp);
     assert_memory_equal(got, data, size);

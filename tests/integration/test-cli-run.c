@@ -129,6 +129,17 @@ static void test_run_rm_deps_exit_code(void **state)
     cb_assert_status(&r, 0);
     assert_string_equal(buf_str(&r.out), "piped data\n");
     cb_result_release(&r);
+
+    /* 10 MB of every byte value through the one-off's attached stdin, back byte-exact. */
+    size_t len = 10u * 1024 * 1024;
+    char *payload = cb_payload(len);
+    const char *args[] = {"-p", f->project, "run", "--rm", "-T", "--no-deps", "app", "cat"};
+    cb_runv_input(&r, f->dir, payload, len, args, CC_ARRAY_LEN(args));
+    cb_assert_status(&r, 0);
+    assert_int_equal(r.out.len, len);
+    assert_memory_equal(r.out.data, payload, len);
+    cb_result_release(&r);
+    free(payload);
 }
 
 static void test_run_oneoff_container(void **state)
