@@ -179,6 +179,8 @@ static void test_attached_exit_code_from(void **state)
     free(other);
 }
 
+/* A --wait that fails says, for the failed service and every other one not ready, its state, its
+ * last health check and its last log lines: what a CI log needs to show. */
 static void test_unhealthy_service_fails(void **state)
 {
     struct up_fx *f = *state;
@@ -186,15 +188,45 @@ static void test_unhealthy_service_fails(void **state)
            "services:\n"
            "  sick:\n"
            "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo sick booting; trap 'exit 0' TERM; sleep 3600 & "
+           "wait\"]\n"
+           "    healthcheck:\n"
+           "      test: [\"CMD\", \"sh\", \"-c\", \"echo probe says no; exit 1\"]\n"
+           "      interval: 1s\n"
+           "      retries: 1\n"
+           "  slow:\n"
+           "    image: " TEST_IMAGE "\n"
            "    command: " SLEEPER "\n"
            "    healthcheck:\n"
-           "      test: [\"CMD\", \"false\"]\n"
+           "      test: [\"CMD\", \"sleep\", \"60\"]\n"
            "      interval: 1s\n"
-           "      retries: 1\n");
+           "      timeout: 90s\n"
+           "  fine:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n");
     struct cb_result r;
     UP_RUN(f, r, "up", "-d", "--wait");
     cb_assert_status(&r, 5);
-    cb_assert_contains(buf_str(&r.err), "sick");
+    const char *err = buf_str(&r.err);
+    char *sick = xasprintf("error: container '%s-sick-1' is unhealthy\n"
+                           "state: running, unhealthy\n"
+                           "last health check: exit code 1: probe says no\n"
+                           "last log lines:\n"
+                           "  sick booting\n",
+                           f->project);
+    cb_assert_contains(err, sick);
+    char *slow = xasprintf("container '%s-slow-1' is not ready: waiting to be healthy\n"
+                           "state: running, starting\n"
+                           "last log lines:\n"
+                           "  started",
+                           f->project);
+    cb_assert_contains(err, slow);
+    /* A service that is ready is not in the report. */
+    char *fine = xasprintf("container '%s-fine-1' is not ready", f->project);
+    assert_null(strstr(err, fine));
+    free(fine);
+    free(slow);
+    free(sick);
     cb_result_release(&r);
 }
 
@@ -213,6 +245,13 @@ static void test_wait_timeout(void **state)
     struct cb_result r;
     UP_RUN(f, r, "up", "-d", "--wait", "--wait-timeout", "2");
     cb_assert_status(&r, 6);
+    /* What was not ready when time ran out, and why. */
+    char *want = xasprintf("error: services did not converge within 2.0 s\n"
+                           "container '%s-slow-1' is not ready: waiting to be healthy\n"
+                           "state: running, starting\n",
+                           f->project);
+    cb_assert_contains(buf_str(&r.err), want);
+    free(want);
     cb_result_release(&r);
 }
 
