@@ -179,6 +179,40 @@ static void test_attached_exit_code_from(void **state)
     free(other);
 }
 
+/* --abort-on-container-failure: an exit with code 0 goes by, the first failure stops everything
+ * and its code is up's. */
+static void test_abort_on_container_failure(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  good:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo all good\"]\n"
+           "  bad:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"sleep 2; echo giving up; exit 4\"]\n"
+           "  other:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n");
+    struct cb_result r;
+    UP_RUN(f, r, "up", "--no-color", "--abort-on-container-failure", "-t", "5");
+    cb_assert_status(&r, 4);
+    cb_assert_contains(buf_str(&r.out), "good-1 exited with code 0\n");
+    cb_assert_contains(buf_str(&r.out), "bad-1 exited with code 4\n");
+    /* The good exit came first and did not abort: the failure did. */
+    assert_true(strstr(buf_str(&r.out), "good-1 exited") < strstr(buf_str(&r.out), "bad-1 exited"));
+    cb_result_release(&r);
+    char *other = cname(f, "other", 1);
+    char *s = st_state(&f->env, other, "Status");
+    assert_string_equal(s, "exited");
+    free(s);
+    free(other);
+    UP_RUN(f, r, "up", "--abort-on-container-failure", "--abort-on-container-exit");
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+}
+
 /* A --wait that fails says, for the failed service and every other one not ready, its state, its
  * last health check and its last log lines: what a CI log needs to show. */
 static void test_unhealthy_service_fails(void **state)
@@ -424,6 +458,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_up_wait_then_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attached_exit_code_from, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_on_container_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unhealthy_service_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
