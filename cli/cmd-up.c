@@ -504,8 +504,7 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
     }
     if (u->detach && (u->abort_on_exit || u->abort_on_failure)) {
         fprintf(stderr, "error: --abort-on-container-exit, --abort-on-container-failure and "
-                        "--exit-code-from are incompatible "
-                        "with --detach and --wait\n");
+                        "--exit-code-from are incompatible with --detach and --wait\n");
         return CLI_EXIT_USAGE;
     }
     if (u->up.wait_timeout_ms && !u->up.wait) {
