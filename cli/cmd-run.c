@@ -74,6 +74,7 @@ static void usage(FILE *out)
                  "Options:\n"
                  "  -d, --detach               Run container in background and print container "
                  "ID\n"
+                 "      --build                Build image before starting container\n"
                  "      --entrypoint string    Override the entrypoint of the image\n"
                  "  -e, --env stringArray      Set environment variables\n"
                  "  -i, --interactive          Keep STDIN open even if not attached (default "
@@ -84,6 +85,8 @@ static void usage(FILE *out)
                  "auto-detected)\n"
                  "      --no-deps              Don't start linked services\n"
                  "  -p, --publish stringArray  Publish a container's port(s) to the host\n"
+                 "      --pull string          Pull image before running (\"always\"|\"missing\"|"
+                 "\"never\") (default \"policy\")\n"
                  "      --rm                   Automatically remove the container when it exits\n"
                  "      --service-ports        Run command with all service's ports enabled and "
                  "mapped to the host\n"
@@ -101,20 +104,26 @@ static void push(const char ***list, size_t *n, const char *s)
     (*list)[(*n)++] = s;
 }
 
-/* -v with a relative source ("./data:/data"): made absolute from the current directory, as the
- * engine only takes absolute paths or volume names. new. */
-static char *volume_arg(const char *v)
+/* -v with a relative source ("./data:/data"): made absolute from the project directory, as
+ * docker compose does with the service's own volumes (the engine only takes absolute paths or
+ * volume names); "~" is the home directory. new. */
+static char *volume_arg(const char *v, const char *project_dir)
 {
-    if (v[0] != '.' && v[0] != '~')
-        return xstrdup(v);
-    if (v[0] == '~') {
+    if (v[0] == '~' && (v[1] == '/' || v[1] == ':')) {
         const char *home = getenv("HOME");
         return xasprintf("%s%s", home ? home : "", v + 1);
     }
-    char *cwd = getcwd(NULL, 0);
-    char *abs = xasprintf("%s/%s", cwd ? cwd : ".", v);
-    free(cwd);
-    return abs;
+    if (v[0] != '.')
+        return xstrdup(v);
+    /* "./x" and "." name the project directory's own paths: drop the "./" so that the engine
+     * shows the path as given in the file would be shown. */
+    const char *rest = v;
+    while (rest[0] == '.' && rest[1] == '/')
+        for (rest += 2; *rest == '/'; rest++)
+            ;
+    if (rest[0] == '.' && (rest[1] == ':' || !rest[1]))
+        return xasprintf("%s%s", project_dir, rest + 1);
+    return xasprintf("%s/%s", project_dir, rest);
 }
 
 static void on_removed(json_t *result, const struct cc_error *err, void *data)
@@ -128,8 +137,18 @@ static void on_removed(json_t *result, const struct cc_error *err, void *data)
 
 static int run_run(struct cli_context *ctx, int argc, char **argv)
 {
-    enum { OPT_ENTRYPOINT = 256, OPT_NAME, OPT_NO_DEPS, OPT_RM, OPT_SERVICE_PORTS, OPT_ALIASES };
+    enum {
+        OPT_ENTRYPOINT = 256,
+        OPT_NAME,
+        OPT_NO_DEPS,
+        OPT_RM,
+        OPT_SERVICE_PORTS,
+        OPT_ALIASES,
+        OPT_BUILD,
+        OPT_PULL
+    };
     static const struct option options[] = {
+        {"build", no_argument, NULL, OPT_BUILD},
         {"detach", no_argument, NULL, 'd'},
         {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
         {"env", required_argument, NULL, 'e'},
@@ -139,6 +158,7 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
         {"no-tty", no_argument, NULL, 'T'},
         {"no-deps", no_argument, NULL, OPT_NO_DEPS},
         {"publish", required_argument, NULL, 'p'},
+        {"pull", required_argument, NULL, OPT_PULL},
         {"rm", no_argument, NULL, OPT_RM},
         {"service-ports", no_argument, NULL, OPT_SERVICE_PORTS},
         {"use-aliases", no_argument, NULL, OPT_ALIASES},
@@ -151,9 +171,11 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct sched_oneoff o = {.interactive = true};
+    struct sched_ensure_options eo = {.mode = SCHED_ENSURE_UP};
     bool detach = false, no_tty = !isatty(STDIN_FILENO), no_deps = false, rm = false;
     bool attached = false, intr_on = false;
-    const char **env = NULL, **labels = NULL, **volumes = NULL, **ports = NULL;
+    const char **env = NULL, **labels = NULL, **volume_args = NULL, **volumes = NULL;
+    const char **ports = NULL;
     size_t n_env = 0, n_labels = 0, n_volumes = 0, n_ports = 0;
     struct compose_project *model = NULL;
     struct run_cmd r = {.ctx = ctx, .start_err = CC_ERROR_INIT};
@@ -166,6 +188,18 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
     int c, code = CLI_EXIT_OK;
     while ((c = cli_getopt_long(argc, argv, "+de:l:Tp:u:v:w:ith", options, NULL)) != -1) {
         switch (c) {
+        case OPT_BUILD:
+            eo.build = SCHED_ENSURE_BUILD_ALWAYS;
+            break;
+        case OPT_PULL:
+            if (strcmp(optarg, "always") && strcmp(optarg, "missing") && strcmp(optarg, "never") &&
+                strcmp(optarg, "policy")) {
+                fprintf(stderr, "error: --pull takes always, missing or never, not '%s'\n", optarg);
+                code = CLI_EXIT_USAGE;
+                goto out;
+            }
+            eo.pull = strcmp(optarg, "policy") ? optarg : NULL;
+            break;
         case 'd':
             detach = true;
             break;
@@ -203,7 +237,7 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
             o.user = optarg;
             break;
         case 'v':
-            push(&volumes, &n_volumes, volume_arg(optarg));
+            push(&volume_args, &n_volumes, optarg);
             break;
         case 'w':
             o.workdir = optarg;
@@ -234,7 +268,17 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
         code = CLI_EXIT_USAGE;
         goto out;
     }
+    for (size_t i = 0; i < n_volumes; i++)
+        volumes = xrealloc(volumes, (i + 1) * sizeof(*volumes)),
+        volumes[i] = volume_arg(volume_args[i], model->working_dir);
     if ((code = cli_engine_open(ctx, &r.c)))
+        goto out;
+    /* The service's image and its dependencies' first (built with --build, pulled as --pull and
+     * pull_policy say), as docker compose run does. */
+    eo.services = (const char *const *)&r.service->name;
+    eo.n_services = 1;
+    eo.no_deps = no_deps;
+    if ((code = cli_images_ensure(ctx, r.c, model, &eo, false)))
         goto out;
     for (size_t i = 0; !no_deps && i < r.service->n_depends_on; i++)
         if (compose_project_service(model, r.service->depends_on[i].service))
@@ -322,9 +366,10 @@ out:
     engine_client_free(r.c);
     uv_run(ctx->loop, UV_RUN_DEFAULT);
     compose_project_free(model);
-    for (size_t i = 0; i < n_volumes; i++)
+    for (size_t i = 0; volumes && i < n_volumes; i++)
         free((char *)volumes[i]);
     free(volumes);
+    free(volume_args);
     free(env);
     free(labels);
     free(ports);

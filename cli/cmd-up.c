@@ -26,6 +26,8 @@ struct up_cmd {
     bool detach;
     bool quiet_pull;
     bool abort_on_exit;
+    bool abort_on_failure; /* --abort-on-container-failure: only an exit with a code other than 0 */
+    bool aborted;
     const char *exit_code_from;
     struct cli_logs_options logs_opts;
     /* while running */
@@ -182,7 +184,8 @@ static void on_container_exit(const char *label, const char *service, int exit_c
     cli_logs_note(u->logs, "%s exited with code %d", label, exit_code);
     if (u->exit_code_from && !strcmp(u->exit_code_from, service))
         u->exit_code = exit_code;
-    if (u->abort_on_exit) {
+    if (u->abort_on_exit || (u->abort_on_failure && exit_code != 0)) {
+        u->aborted = true;
         if (!u->exit_code_from)
             u->exit_code = exit_code;
         fprintf(stderr, "Aborting on container exit...\n");
@@ -350,6 +353,8 @@ static void usage(FILE *out)
         "Options:\n"
         "      --abort-on-container-exit   Stops all containers if any container was stopped.\n"
         "                                  Incompatible with -d\n"
+        "      --abort-on-container-failure Stops all containers if any container exited with\n"
+        "                                  failure. Incompatible with -d\n"
         "      --build                     Build images before starting containers\n"
         "  -d, --detach                    Detached mode: Run containers in the background\n"
         "      --exit-code-from string     Return the exit code of the selected service\n"
@@ -375,6 +380,7 @@ static void usage(FILE *out)
 
 enum {
     OPT_ABORT = 256,
+    OPT_ABORT_FAILURE,
     OPT_BUILD,
     OPT_EXIT_CODE_FROM,
     OPT_NO_BUILD,
@@ -390,6 +396,7 @@ enum {
 
 static const struct option up_options[] = {
     {"abort-on-container-exit", no_argument, NULL, OPT_ABORT},
+    {"abort-on-container-failure", no_argument, NULL, OPT_ABORT_FAILURE},
     {"build", no_argument, NULL, OPT_BUILD},
     {"detach", no_argument, NULL, 'd'},
     {"exit-code-from", required_argument, NULL, OPT_EXIT_CODE_FROM},
@@ -421,6 +428,9 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
         switch (c) {
         case OPT_ABORT:
             u->abort_on_exit = true;
+            break;
+        case OPT_ABORT_FAILURE:
+            u->abort_on_failure = true;
             break;
         case OPT_BUILD:
             build = true;
@@ -486,9 +496,14 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
                                  : SCHED_ENSURE_BUILD_POLICY;
     if (u->up.wait)
         u->detach = true; /* --wait implies detached mode */
-    if (u->detach && u->abort_on_exit) {
-        fprintf(stderr, "error: --abort-on-container-exit and --exit-code-from are incompatible "
-                        "with --detach and --wait\n");
+    if (u->abort_on_failure && u->abort_on_exit) {
+        fprintf(stderr, "error: --abort-on-container-failure cannot be combined with "
+                        "--abort-on-container-exit or --exit-code-from\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (u->detach && (u->abort_on_exit || u->abort_on_failure)) {
+        fprintf(stderr, "error: --abort-on-container-exit, --abort-on-container-failure and "
+                        "--exit-code-from are incompatible with --detach and --wait\n");
         return CLI_EXIT_USAGE;
     }
     if (u->up.wait_timeout_ms && !u->up.wait) {
@@ -562,7 +577,7 @@ static int up_run(struct cli_context *ctx, int argc, char **argv)
 
     if ((code = attach(&u, since)))
         goto out;
-    if (u.interrupted || u.abort_on_exit) {
+    if (u.interrupted || u.abort_on_exit || u.aborted) {
         bool interrupted = u.interrupted;
         code = stop_all(&u);
         if (!code)

@@ -96,21 +96,12 @@ static int check_services(const struct compose_project *p, char *const *services
     return 0;
 }
 
-int cli_images_run(struct cli_context *ctx, char *const *services, int n_services,
-                   struct sched_ensure_options *opts, bool quiet)
+int cli_images_ensure(struct cli_context *ctx, struct engine_client *c,
+                      const struct compose_project *p, struct sched_ensure_options *opts,
+                      bool quiet)
 {
     struct images_cmd ic = {.ctx = ctx, .w = {.err = CC_ERROR_INIT}, .quiet = quiet};
-    struct compose_project *p = NULL;
-    struct engine_client *c = NULL;
     struct cli_interrupt intr;
-    bool intr_on = false;
-    int code = cli_project_load(ctx, (const char *const *)services, (size_t)n_services, &p);
-    if (code || (code = check_services(p, services, n_services)))
-        goto out;
-    if ((code = cli_engine_open(ctx, &c)))
-        goto out;
-    opts->services = (const char *const *)services;
-    opts->n_services = (size_t)n_services;
     opts->on_build_line = on_build_line;
     if (!quiet) {
         ic.w.progress = cli_progress_new(ctx);
@@ -119,7 +110,6 @@ int cli_images_run(struct cli_context *ctx, char *const *services, int n_service
                    !(mode && (!strcmp(mode, "json") || !strcmp(mode, "quiet")));
     }
     cli_interrupt_start(ctx->loop, &intr, on_interrupt, &ic);
-    intr_on = true;
     ic.op = sched_ensure_images(ctx->loop, c, p, opts, on_event, on_done, &ic, &ic.w.err);
     if (ic.op)
         cli_wait_run(ctx->loop, &ic.w);
@@ -129,20 +119,36 @@ int cli_images_run(struct cli_context *ctx, char *const *services, int n_service
         if (ic.outs[i].failed && ic.outs[i].lines.len && !quiet)
             fprintf(stderr, "[%s] output of the failed step:\n%s", ic.outs[i].service,
                     buf_str(&ic.outs[i].lines));
-    code = cli_wait_exit(&ic.w);
+    int code = cli_wait_exit(&ic.w);
     if (intr.count > 0)
         code = CLI_EXIT_INTERRUPTED;
-out:
-    if (intr_on)
-        cli_interrupt_stop(&intr);
-    engine_client_free(c);
-    uv_run(ctx->loop, UV_RUN_DEFAULT);
+    cli_interrupt_stop(&intr);
+    uv_run(ctx->loop, UV_RUN_NOWAIT);
     for (size_t i = 0; i < ic.n_outs; i++) {
         free(ic.outs[i].service);
         buf_release(&ic.outs[i].lines);
     }
     free(ic.outs);
     cc_error_release(&ic.w.err);
+    return code;
+}
+
+int cli_images_run(struct cli_context *ctx, char *const *services, int n_services,
+                   struct sched_ensure_options *opts, bool quiet)
+{
+    struct compose_project *p = NULL;
+    struct engine_client *c = NULL;
+    int code = cli_project_load(ctx, (const char *const *)services, (size_t)n_services, &p);
+    if (code || (code = check_services(p, services, n_services)))
+        goto out;
+    if ((code = cli_engine_open(ctx, &c)))
+        goto out;
+    opts->services = (const char *const *)services;
+    opts->n_services = (size_t)n_services;
+    code = cli_images_ensure(ctx, c, p, opts, quiet);
+out:
+    engine_client_free(c);
+    uv_run(ctx->loop, UV_RUN_DEFAULT);
     compose_project_free(p);
     return code;
 }

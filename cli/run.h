@@ -108,6 +108,12 @@ int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,
  * with the progress display unless quiet. Returns the exit code. */
 int cli_images_run(struct cli_context *ctx, char *const *services, int n_services,
                    struct sched_ensure_options *opts, bool quiet);
+/* The part of cli_images_run() after loading: runs sched_ensure_images() on c for p (both
+ * borrowed) with opts (on_build_line filled in here) to its end, with the progress display unless
+ * quiet; Ctrl-C cancels. Returns the exit code (the error printed). */
+int cli_images_ensure(struct cli_context *ctx, struct engine_client *c,
+                      const struct compose_project *p, struct sched_ensure_options *opts,
+                      bool quiet);
 /* pull and push share their flags: [--ignore-pull-failures|--ignore-push-failures]
  * [--include-deps] [-q] [SERVICE...]. mode is SCHED_ENSURE_PULL or SCHED_ENSURE_PUSH. */
 int cli_transfer_run(struct cli_context *ctx, int argc, char **argv, enum sched_ensure_mode mode);

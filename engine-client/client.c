@@ -9,6 +9,7 @@
  * own callbacks: cancellations are marked and carried out from a 0 ms "defer" timer. And memory
  * holding a uv handle is only freed in that handle's close callback. */
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,6 +63,10 @@ struct engine_request {
     enum engine_resp_mode mode;
     engine_json_item_cb on_item;
     engine_output_cb on_output;
+    engine_chunk_cb on_chunk;
+    bool path_stat;
+    bool paused;        /* curl holds the transfer: a chunk refused or a body paused */
+    bool resume_wanted; /* engine_request_resume() asked; on_defer unpauses */
     bool item_errors;
     bool streaming;
     long timeout_ms;
@@ -78,6 +83,7 @@ struct engine_request {
     char errbuf[CURL_ERROR_SIZE];
     char *hdr_api_version;    /* ping: API-Version */
     char *hdr_libpod_version; /* ping: Libpod-Api-Version */
+    char *hdr_path_stat;      /* X-Docker-Container-Path-Stat (base64 JSON) */
 };
 
 static const char *const req_state_names[] = {"queued", "running", "done"};
@@ -167,6 +173,7 @@ static void req_free(struct engine_request *r)
     cc_error_release(&r->err);
     free(r->hdr_api_version);
     free(r->hdr_libpod_version);
+    free(r->hdr_path_stat);
     free(r);
 }
 
@@ -197,6 +204,24 @@ static json_t *ping_result(struct engine_request *r)
     return json_pack("{s:s, s:s, s:s?}", "ApiVersion", r->hdr_api_version ? r->hdr_api_version : "",
                      "Engine", r->hdr_libpod_version ? "podman" : "docker", "LibpodApiVersion",
                      r->hdr_libpod_version);
+}
+
+/* The archive stat header: base64 of a JSON object. */
+static json_t *path_stat_result(struct engine_request *r, struct cc_error *err)
+{
+    const char *b64 = r->hdr_path_stat ? r->hdr_path_stat : "";
+    size_t len = strlen(b64);
+    unsigned char *raw = xmalloc(len / 4 * 3 + 4);
+    int n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)len);
+    /* EVP_DecodeBlock counts the padding's zero bytes: JSON ends at its closing brace. */
+    while (n > 0 && raw[n - 1] != '}')
+        n--;
+    json_t *v = n > 0 ? json_loadb((const char *)raw, (size_t)n, 0, NULL) : NULL;
+    free(raw);
+    if (!v)
+        cc_error_set(err, CC_ERR_PROTOCOL, "the engine's answer to %s %s has no usable path stat",
+                     r->method, r->path);
+    return v;
 }
 
 /* Fills err from a finished transfer: cancellation, a transport failure, an engine error status
@@ -262,6 +287,8 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
     }
     if (r->is_ping)
         return ping_result(r);
+    if (r->path_stat)
+        return path_stat_result(r, err);
     switch (r->mode) {
     case ENGINE_RESP_JSON: {
         if (r->resp.len == 0)
@@ -338,6 +365,13 @@ static size_t on_curl_write(char *ptr, size_t size, size_t nmemb, void *userdata
         rc = engine_mux_feed(&r->mux, ptr, n, &r->err);
         break;
     case ENGINE_RESP_RAW:
+        if (r->on_chunk && n && !r->on_chunk(ptr, n, r->data)) {
+            if (r->cancelled)
+                return 0;
+            log_debug("%s: %s %s: the receiver is full, pausing", __func__, r->method, r->path);
+            r->paused = true;
+            return CURL_WRITEFUNC_PAUSE;
+        }
         if (r->on_output && n)
             r->on_output(ENGINE_RAW, ptr, n, r->data);
         break;
@@ -396,6 +430,10 @@ static size_t on_curl_header(char *buf, size_t size, size_t nitems, void *userda
     if (klen == strlen("API-Version") && strncasecmp(buf, "API-Version", klen) == 0) {
         free(r->hdr_api_version);
         r->hdr_api_version = xstrndup(v, vlen);
+    } else if (klen == strlen("X-Docker-Container-Path-Stat") &&
+               strncasecmp(buf, "X-Docker-Container-Path-Stat", klen) == 0) {
+        free(r->hdr_path_stat);
+        r->hdr_path_stat = xstrndup(v, vlen);
     } else if (klen == strlen("Libpod-API-Version") &&
                strncasecmp(buf, "Libpod-API-Version", klen) == 0) {
         free(r->hdr_libpod_version);
@@ -410,6 +448,10 @@ static size_t on_curl_read(char *buf, size_t size, size_t nitems, void *userdata
     if (r->cancelled)
         return CURL_READFUNC_ABORT;
     ssize_t n = r->read_body(buf, size * nitems, r->read_data);
+    if (n == ENGINE_BODY_PAUSE) {
+        r->paused = true;
+        return CURL_READFUNC_PAUSE;
+    }
     if (n < 0) {
         cc_error_set(&r->err, CC_ERR_IO, "reading the body of %s %s failed", r->method, r->path);
         return CURL_READFUNC_ABORT;
@@ -450,6 +492,8 @@ static void req_start(struct engine_request *r)
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_curl_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "ccompose/" CCOMPOSE_VERSION);
+    if (!strcmp(r->method, "HEAD"))
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     if (!r->streaming)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                          r->timeout_ms > 0 ? r->timeout_ms : ENGINE_DEFAULT_TIMEOUT_MS);
@@ -561,6 +605,8 @@ static struct engine_request *submit(struct engine_client *c, const struct engin
     r->mode = call->mode;
     r->on_item = call->on_item;
     r->on_output = call->on_output;
+    r->on_chunk = call->on_chunk;
+    r->path_stat = call->path_stat;
     r->item_errors = call->item_errors;
     r->streaming = call->streaming;
     r->timeout_ms = call->timeout_ms;
@@ -631,6 +677,7 @@ static void req_detach(struct engine_request *r)
 }
 
 static void client_close(struct engine_client *c);
+static void check_info(struct engine_client *c);
 
 static void on_defer(uv_timer_t *t)
 {
@@ -646,11 +693,29 @@ static void on_defer(uv_timer_t *t)
             r->start_deferred = false;
             req_start(r);
             next = c->requests;
+        } else if (r->resume_wanted) {
+            log_debug("%s: %s %s: resuming", __func__, r->method, r->path);
+            r->resume_wanted = false;
+            r->paused = false;
+            /* Unpausing may deliver the held chunk at once, from inside this call. */
+            c->in_curl = true;
+            curl_easy_pause(r->easy, CURLPAUSE_CONT);
+            c->in_curl = false;
+            check_info(c);
+            next = c->requests;
         }
         r = next;
     }
     if (c->freeing && !c->requests)
         client_close(c);
+}
+
+void engine_request_resume(struct engine_request *req)
+{
+    if (!req || !req->paused || req->resume_wanted || req->cancelled || req->state != REQ_RUNNING)
+        return;
+    req->resume_wanted = true;
+    uv_timer_start(&req->c->defer, on_defer, 0, 0);
 }
 
 void engine_request_cancel(struct engine_request *req)
@@ -925,4 +990,9 @@ const char *engine_client_unix_path(const struct engine_client *c)
 const char *engine_client_base_url(const struct engine_client *c)
 {
     return c->base_url;
+}
+
+long engine_client_connect_timeout_ms(const struct engine_client *c)
+{
+    return c->connect_timeout_ms;
 }

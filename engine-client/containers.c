@@ -303,3 +303,77 @@ struct engine_request *engine_container_resize(struct engine_client *c, const ch
 {
     return resize_call(c, "/containers/", id, "container", rows, cols, cb, data, reterr);
 }
+
+/* "/containers/ID/archive?path=PATH", or NULL with *reterr when id or path is missing. */
+static bool archive_path(struct buf *out, const char *id, const char *path, struct cc_error *reterr)
+{
+    if (engine_check_id(id, "container", reterr) < 0)
+        return false;
+    if (!path || !*path) {
+        cc_error_set(reterr, CC_ERR_USAGE, "no path in the container given");
+        return false;
+    }
+    engine_path_id(out, "/containers/", id, "/archive");
+    engine_query_add(out, "path", path);
+    return true;
+}
+
+struct engine_request *engine_container_stat_path(struct engine_client *c, const char *id,
+                                                  const char *path, engine_cb cb, void *data,
+                                                  struct cc_error *reterr)
+{
+    struct buf p = BUF_INIT;
+    if (!archive_path(&p, id, path, reterr))
+        return buf_release(&p), NULL;
+    struct engine_call call = {.method = "HEAD", .path = buf_str(&p), .path_stat = true};
+    struct engine_request *r = engine_call_submit(c, &call, cb, data, reterr);
+    buf_release(&p);
+    return r;
+}
+
+struct engine_request *engine_container_archive_get(struct engine_client *c, const char *id,
+                                                    const char *path, engine_chunk_cb on_chunk,
+                                                    engine_cb cb, void *data,
+                                                    struct cc_error *reterr)
+{
+    struct buf p = BUF_INIT;
+    if (!archive_path(&p, id, path, reterr))
+        return buf_release(&p), NULL;
+    struct engine_call call = {
+        .method = "GET",
+        .path = buf_str(&p),
+        .mode = ENGINE_RESP_RAW,
+        .on_chunk = on_chunk,
+        /* As large as the tree is: no overall limit. */
+        .streaming = true,
+    };
+    struct engine_request *r = engine_call_submit(c, &call, cb, data, reterr);
+    buf_release(&p);
+    return r;
+}
+
+struct engine_request *engine_container_archive_put(struct engine_client *c, const char *id,
+                                                    const char *dir, bool copy_uidgid,
+                                                    engine_body_read_cb read_body, void *read_data,
+                                                    engine_cb cb, void *data,
+                                                    struct cc_error *reterr)
+{
+    struct buf p = BUF_INIT;
+    if (!archive_path(&p, id, dir, reterr))
+        return buf_release(&p), NULL;
+    engine_query_add(&p, "noOverwriteDirNonDir", "true");
+    if (copy_uidgid)
+        engine_query_add(&p, "copyUIDGID", "true");
+    struct engine_call call = {
+        .method = "PUT",
+        .path = buf_str(&p),
+        .read_body = read_body,
+        .read_data = read_data,
+        .content_type = "application/x-tar",
+        .mode = ENGINE_RESP_JSON,
+        .streaming = true,
+    };
+    struct engine_request *r = engine_call_submit(c, &call, cb, data, reterr);
+    buf_release(&p);
+    return r;
+}

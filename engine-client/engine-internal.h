@@ -26,6 +26,8 @@ struct engine_call {
     enum engine_resp_mode mode;
     engine_json_item_cb on_item; /* ENGINE_RESP_JSON_LINES */
     engine_output_cb on_output;  /* ENGINE_RESP_MULTIPLEXED, ENGINE_RESP_RAW */
+    engine_chunk_cb on_chunk;    /* ENGINE_RESP_RAW with back-pressure, instead of on_output */
+    bool path_stat;              /* result: the X-Docker-Container-Path-Stat header, decoded */
     bool item_errors; /* JSON_LINES: an item with "error"/"errorDetail" fails the request */
     bool streaming;   /* no overall time limit (events, logs -f, attach, wait, build) */
     long timeout_ms;  /* overall limit when not streaming; 0: ENGINE_DEFAULT_TIMEOUT_MS */
@@ -68,6 +70,8 @@ enum cc_error_kind engine_status_kind(long status);
 uv_loop_t *engine_client_loop(const struct engine_client *c);
 const char *engine_client_unix_path(const struct engine_client *c);
 const char *engine_client_base_url(const struct engine_client *c);
+/* engine_options' connect_timeout_ms, or the default. */
+long engine_client_connect_timeout_ms(const struct engine_client *c);
 
 /* Fails with CC_ERR_USAGE when id is NULL or empty, naming what. */
 int engine_check_id(const char *id, const char *what, struct cc_error *reterr);

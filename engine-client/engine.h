@@ -80,6 +80,20 @@ typedef void (*engine_output_cb)(enum engine_stream_fd fd, const char *buf, size
  * 0 at the end, or -1 to abort the request (its callback then gets CC_ERR_IO). Must not block. */
 typedef ssize_t (*engine_body_read_cb)(char *buf, size_t len, void *data);
 
+/* A chunk of a download that the receiver may refuse for now: return true when it took the bytes;
+ * false leaves them, the transfer pauses, and the same bytes come again (maybe in other pieces)
+ * after engine_request_resume(). */
+typedef bool (*engine_chunk_cb)(const char *buf, size_t len, void *data);
+
+/* What an engine_body_read_cb returns when it has nothing yet (a pipe that is empty for now): the
+ * upload pauses until engine_request_resume(). */
+#define ENGINE_BODY_PAUSE (-2)
+
+/* Lets a paused transfer go on (a refused chunk is delivered again, a paused upload asks for more).
+ * Does nothing on a request that is not paused or has ended. Runs from the loop, never inside the
+ * call. */
+void engine_request_resume(struct engine_request *req);
+
 /* Cancels a request: its callback runs once, from the loop, with CC_ERR_CANCELLED (unless it had
  * already completed, in which case this does nothing). Safe to call from inside any callback. */
 void engine_request_cancel(struct engine_request *req);
@@ -165,6 +179,30 @@ struct engine_request *engine_container_attach(struct engine_client *c, const ch
                                                engine_output_cb on_output, engine_cb cb, void *data,
                                                struct cc_error *reterr);
 
+/* ---- Archives (cp) ------------------------------------------------------------------------ */
+
+/* HEAD /containers/{id}/archive?path=: what is at path in the container (running or not), from
+ * the X-Docker-Container-Path-Stat header. result: {"name", "size", "mode" (Go's os.FileMode:
+ * permission bits, 1<<31 a directory, 1<<27 a symlink), "mtime", "linkTarget"}. A path that is
+ * not there fails with CC_ERR_NOT_FOUND. */
+struct engine_request *engine_container_stat_path(struct engine_client *c, const char *id,
+                                                  const char *path, engine_cb cb, void *data,
+                                                  struct cc_error *reterr);
+/* GET /containers/{id}/archive?path=: path as a tar stream (its entries named from path's base
+ * name), chunks to on_chunk, which may refuse them for back-pressure; then cb(NULL, NULL). */
+struct engine_request *engine_container_archive_get(struct engine_client *c, const char *id,
+                                                    const char *path, engine_chunk_cb on_chunk,
+                                                    engine_cb cb, void *data,
+                                                    struct cc_error *reterr);
+/* PUT /containers/{id}/archive?path=DIR&noOverwriteDirNonDir=true[&copyUIDGID=true]: the tar
+ * stream from read_body (which may return ENGINE_BODY_PAUSE) extracted into the container's
+ * directory dir, which must exist; copy_uidgid keeps the entries' owners (else root owns them). */
+struct engine_request *engine_container_archive_put(struct engine_client *c, const char *id,
+                                                    const char *dir, bool copy_uidgid,
+                                                    engine_body_read_cb read_body, void *read_data,
+                                                    engine_cb cb, void *data,
+                                                    struct cc_error *reterr);
+
 /* ---- Exec --------------------------------------------------------------------------------- */
 
 /* POST /containers/{id}/exec. body borrowed ({"Cmd": [...], "AttachStdout": true, ...}).
@@ -201,13 +239,16 @@ struct engine_request *engine_container_resize(struct engine_client *c, const ch
  * empties after a write. cb runs exactly once, from the loop, after everything else: err NULL when
  * the engine closed the stream, the engine's error when it refused the request (kind from the
  * status, as every call), CC_ERR_CANCELLED after engine_hijack_cancel(), CC_ERR_UNREACHABLE or
- * CC_ERR_IO on connection failures. The handle is valid until cb returns. The stream does not
- * belong to the client: cancel it before engine_client_free() if it still runs. */
+ * CC_ERR_IO on connection failures. CC_ERR_UNREACHABLE also when the connection is not made
+ * within the client's connect timeout, or the engine sends no answer within answer_timeout_ms (a
+ * hung engine). The handle is valid until cb returns. The stream does not belong to the client:
+ * cancel it before engine_client_free() if it still runs. */
 struct engine_hijack;
 
 struct engine_hijack_options {
-    bool tty; /* the process has a TTY: output is raw */
-    unsigned rows, cols; /* exec with a TTY: its size from the start (API 1.42+); 0: none */
+    bool tty;               /* the process has a TTY: output is raw */
+    unsigned rows, cols;    /* exec with a TTY: its size from the start (API 1.42+); 0: none */
+    long answer_timeout_ms; /* the engine's answer must come within this once connected; 0: 30 s */
     engine_output_cb on_output;
     void (*on_open)(void *data);
     void (*on_drain)(void *data);
@@ -342,8 +383,8 @@ struct engine_request *engine_service_create(struct engine_client *c, json_t *sp
                                              struct cc_error *reterr);
 /* GET /services/{id or name}. result includes "ID", "Version": {"Index"}, "Spec",
  * "PreviousSpec", "UpdateStatus". */
-struct engine_request *engine_service_inspect(struct engine_client *c, const char *id,
-                                              engine_cb cb, void *data, struct cc_error *reterr);
+struct engine_request *engine_service_inspect(struct engine_client *c, const char *id, engine_cb cb,
+                                              void *data, struct cc_error *reterr);
 /* POST /services/{id}/update?version=. spec replaces the service's whole spec (borrowed); version
  * is the Version.Index of the inspect it was based on: a stale one fails (CC_ERR_SERVER or
  * CC_ERR_BAD_REQUEST, "update out of sequence"). result: {"Warnings": [...]} or NULL. */

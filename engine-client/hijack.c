@@ -18,6 +18,9 @@
 /* An answer's header block larger than this is not an engine's. */
 #define MAX_HEADERS    (64u * 1024)
 #define MAX_ERROR_BODY (1024u * 1024)
+/* The engine writes the answer's head before it starts the process, so it comes at once; an engine
+ * that accepted the connection and says nothing for this long is hung. */
+#define DEFAULT_ANSWER_TIMEOUT_MS (30 * 1000L)
 
 enum hj_state { HJ_CONNECTING, HJ_HEADERS, HJ_ERROR_BODY, HJ_STREAM, HJ_CLOSING };
 
@@ -33,8 +36,10 @@ struct engine_hijack {
         uv_handle_t handle;
     } sock;
     uv_connect_t connect;
-    char *request; /* the request as sent */
-    char *what;    /* "POST /exec/ID/start", for messages */
+    uv_timer_t timer; /* bounds the connect, then the wait for the answer's head */
+    int open_handles; /* sock and timer, until their close callbacks ran */
+    char *request;    /* the request as sent */
+    char *what;       /* "POST /exec/ID/start", for messages */
     struct engine_hijack_options o;
     struct buf in;     /* the answer's headers, then an error body */
     long status;       /* HTTP status */
@@ -44,6 +49,7 @@ struct engine_hijack {
     struct engine_mux_decoder mux;
     struct cc_error err;
     bool cancelled;
+    long connect_timeout_ms, answer_timeout_ms;
 };
 
 struct hj_write {
@@ -60,9 +66,11 @@ static void hj_set_state(struct engine_hijack *h, enum hj_state state)
     h->state = state;
 }
 
-static void on_sock_closed(uv_handle_t *handle)
+static void on_handle_closed(uv_handle_t *handle)
 {
     struct engine_hijack *h = handle->data;
+    if (--h->open_handles > 0)
+        return;
     if (h->o.cb)
         h->o.cb(NULL, h->err.kind != CC_ERR_NONE ? &h->err : NULL, h->o.data);
     engine_mux_release(&h->mux);
@@ -82,7 +90,9 @@ static void hj_finish(struct engine_hijack *h, const struct cc_error *err)
         cc_error_copy(&h->err, err);
     hj_set_state(h, HJ_CLOSING);
     h->write_closed = true;
-    uv_close(&h->sock.handle, on_sock_closed);
+    uv_timer_stop(&h->timer);
+    uv_close((uv_handle_t *)&h->timer, on_handle_closed);
+    uv_close(&h->sock.handle, on_handle_closed);
 }
 
 static void hj_fail(struct engine_hijack *h, enum cc_error_kind kind, const char *fmt,
@@ -162,6 +172,7 @@ static void hj_headers_done(struct engine_hijack *h, size_t end)
     size_t rest = h->in.len - end;
     char *tail = rest ? xstrndup(head + end, rest) : NULL;
     buf_reset(&h->in);
+    uv_timer_stop(&h->timer);
     if (h->status == 101 || h->status == 200) {
         hj_set_state(h, HJ_STREAM);
         if (h->o.on_open)
@@ -238,6 +249,23 @@ static void on_request_written(uv_write_t *req, int status)
     free(w);
 }
 
+static void on_timeout(uv_timer_t *t)
+{
+    struct engine_hijack *h = t->data;
+    struct cc_error err = CC_ERROR_INIT;
+    if (h->state == HJ_CONNECTING)
+        cc_error_set(&err, CC_ERR_UNREACHABLE,
+                     "%s: cannot reach the engine: no connection after %.1f s", h->what,
+                     (double)h->connect_timeout_ms / 1000);
+    else
+        cc_error_set(&err, CC_ERR_UNREACHABLE, "%s: the engine did not answer within %.1f s",
+                     h->what, (double)h->answer_timeout_ms / 1000);
+    cc_error_hint(&err, "check that the engine is running and not hung (docker info), or set "
+                        "DOCKER_HOST to the right address");
+    hj_finish(h, &err);
+    cc_error_release(&err);
+}
+
 static void on_connected(uv_connect_t *req, int status)
 {
     struct engine_hijack *h = req->data;
@@ -248,6 +276,7 @@ static void on_connected(uv_connect_t *req, int status)
         return;
     }
     hj_set_state(h, HJ_HEADERS);
+    uv_timer_start(&h->timer, on_timeout, (uint64_t)h->answer_timeout_ms, 0);
     size_t len = strlen(h->request);
     struct hj_write *w = xmalloc(sizeof(*w) + len);
     w->h = h;
@@ -315,6 +344,13 @@ static struct engine_hijack *hijack_start(struct engine_client *c, const char *p
     free(vpath);
     free(json);
     h->connect.data = h;
+    h->connect_timeout_ms = engine_client_connect_timeout_ms(c);
+    h->answer_timeout_ms =
+        opts->answer_timeout_ms > 0 ? opts->answer_timeout_ms : DEFAULT_ANSWER_TIMEOUT_MS;
+    uv_timer_init(loop, &h->timer);
+    h->timer.data = h;
+    h->open_handles = 2;
+    uv_timer_start(&h->timer, on_timeout, (uint64_t)h->connect_timeout_ms, 0);
     if (unix_path) {
         uv_pipe_init(loop, &h->sock.pipe, 0);
         h->sock.handle.data = h;

@@ -22,9 +22,10 @@
 /* Larger Dockerfiles or ignore files than this are refused rather than read into memory. */
 #define SMALL_FILE_MAX (4 * 1024 * 1024)
 
-enum bc_state { BC_WALK, BC_FILE, BC_EXTRAS, BC_CLOSING, BC_DONE, BC_FAILED };
+enum bc_state { BC_ROOT, BC_WALK, BC_FILE, BC_EXTRAS, BC_CLOSING, BC_DONE, BC_FAILED };
 
-static const char *const state_names[] = {"walk", "file", "extras", "closing", "done", "failed"};
+static const char *const state_names[] = {"root",    "walk", "file",  "extras",
+                                          "closing", "done", "failed"};
 
 struct frame { /* one directory being walked */
     char *rel; /* "" for the context's root */
@@ -34,7 +35,10 @@ struct frame { /* one directory being walked */
 
 struct build_context {
     enum bc_state state;
-    char *root; /* the context, symlinks resolved */
+    char
+        *root; /* the context, symlinks resolved; cp: the source as given, its directory resolved */
+    char *prefix;    /* cp: the name the source is sent as (entries below it "prefix/..."); NULL */
+    bool keep_owner; /* cp -a: uid and gid as on disk */
     struct dockerignore *ignore;
     char *dockerfile_name;
     char *generated; /* the Dockerfile to add under dockerfile_name, or NULL */
@@ -150,29 +154,43 @@ static void pop_dir(struct build_context *bc)
     free(f->rel);
 }
 
-static int write_header(struct build_context *bc, const char *name, mode_t mode, int64_t size,
-                        time_t mtime, const char *link)
+/* The name of the entry at rel ("" for the source itself): rel, or under the cp prefix. new. */
+static char *entry_name(const struct build_context *bc, const char *rel)
 {
+    if (!bc->prefix)
+        return xstrdup(rel);
+    return *rel ? xasprintf("%s/%s", bc->prefix, rel) : xstrdup(bc->prefix);
+}
+
+/* One entry: st (NULL for content we make: a file of size, 0600, time 0) gives its mode, time and,
+ * for cp -a, its owner; directories get a trailing '/'. */
+static int write_header(struct build_context *bc, const char *rel, const struct stat *st,
+                        int64_t size, const char *link)
+{
+    char *base = entry_name(bc, rel);
+    char *name = st && S_ISDIR(st->st_mode) ? xasprintf("%s/", base) : xstrdup(base);
+    free(base);
     struct archive_entry *e = archive_entry_new();
     archive_entry_set_pathname(e, name);
-    archive_entry_set_mode(e, mode);
+    archive_entry_set_mode(e, st ? st->st_mode : S_IFREG | 0600);
     archive_entry_set_size(e, size);
-    archive_entry_set_mtime(e, mtime, 0);
-    archive_entry_set_uid(e, 0);
-    archive_entry_set_gid(e, 0);
+    archive_entry_set_mtime(e, st ? st->st_mtime : 0, 0);
+    archive_entry_set_uid(e, st && bc->keep_owner ? st->st_uid : 0);
+    archive_entry_set_gid(e, st && bc->keep_owner ? st->st_gid : 0);
     if (link)
         archive_entry_set_symlink(e, link);
     int rc = archive_write_header(bc->ar, e);
     archive_entry_free(e);
     if (rc < ARCHIVE_WARN)
-        return cc_error_set(&bc->err, CC_ERR_IO, "cannot add '%s' to the build context: %s", name,
-                            archive_error_string(bc->ar));
-    return 0;
+        cc_error_set(&bc->err, CC_ERR_IO, "cannot add '%s' to the %s: %s", name,
+                     bc->prefix ? "copy" : "build context", archive_error_string(bc->ar));
+    free(name);
+    return rc < ARCHIVE_WARN ? -1 : 0;
 }
 
 static int write_content(struct build_context *bc, const char *name, const char *data, size_t len)
 {
-    if (write_header(bc, name, S_IFREG | 0600, (int64_t)len, 0, NULL) < 0)
+    if (write_header(bc, name, NULL, (int64_t)len, NULL) < 0)
         return -1;
     if (len && archive_write_data(bc->ar, data, len) < 0)
         return cc_error_set(&bc->err, CC_ERR_IO, "cannot add '%s' to the build context: %s", name,
@@ -192,6 +210,44 @@ static int write_dockerignore(struct build_context *bc, const char *abs)
     buf_release(&text);
     bc->root_dockerignore_sent = true;
     return rc < 0 ? -1 : 0;
+}
+
+/* A regular file's header (its content follows in BC_FILE steps) or a symlink's. */
+static int write_leaf(struct build_context *bc, const char *rel, const char *abs,
+                      const struct stat *st)
+{
+    if (S_ISREG(st->st_mode)) {
+        bc->fd = open(abs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (bc->fd < 0)
+            return cc_error_set(&bc->err, CC_ERR_IO, "cannot open '%s': %s", abs, strerror(errno));
+        int rc = write_header(bc, rel, st, st->st_size, NULL);
+        bc->remaining = st->st_size;
+        free(bc->file_rel);
+        bc->file_rel = xstrdup(abs);
+        bc_set_state(bc, BC_FILE);
+        return rc;
+    }
+    char target[PATH_MAX];
+    ssize_t n = readlink(abs, target, sizeof(target) - 1);
+    if (n < 0)
+        return cc_error_set(&bc->err, CC_ERR_IO, "cannot read link '%s': %s", abs, strerror(errno));
+    target[n] = '\0';
+    return write_header(bc, rel, st, 0, target);
+}
+
+/* cp: the source itself, a directory (then walked), a file or a symlink. */
+static int root_step(struct build_context *bc)
+{
+    struct stat st;
+    if (lstat(bc->root, &st) < 0)
+        return cc_error_set(&bc->err, CC_ERR_IO, "cannot stat '%s': %s", bc->root, strerror(errno));
+    bc_set_state(bc, BC_WALK);
+    if (S_ISDIR(st.st_mode))
+        return push_dir(bc, "") < 0 ? -1 : write_header(bc, "", &st, 0, NULL);
+    if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+        return write_leaf(bc, "", bc->root, &st);
+    return cc_error_set(&bc->err, CC_ERR_USAGE, "cannot copy '%s': not a file, directory or link",
+                        bc->root);
 }
 
 /* One entry of the walk: a header written, or the walk's end reached. */
@@ -228,9 +284,7 @@ static int walk_step(struct build_context *bc)
             }
             if (excluded)
                 goto next;
-            char *dname = xasprintf("%s/", rel);
-            rc = write_header(bc, dname, st.st_mode, 0, st.st_mtime, NULL);
-            free(dname);
+            rc = write_header(bc, rel, &st, 0, NULL);
             goto out;
         }
         if (excluded)
@@ -239,30 +293,8 @@ static int walk_step(struct build_context *bc)
             rc = write_dockerignore(bc, abs);
             goto out;
         }
-        if (S_ISREG(st.st_mode)) {
-            bc->fd = open(abs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-            if (bc->fd < 0) {
-                rc =
-                    cc_error_set(&bc->err, CC_ERR_IO, "cannot open '%s': %s", abs, strerror(errno));
-                goto out;
-            }
-            rc = write_header(bc, rel, st.st_mode, st.st_size, st.st_mtime, NULL);
-            bc->remaining = st.st_size;
-            free(bc->file_rel);
-            bc->file_rel = xstrdup(abs);
-            bc_set_state(bc, BC_FILE);
-            goto out;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            char target[PATH_MAX];
-            ssize_t n = readlink(abs, target, sizeof(target) - 1);
-            if (n < 0) {
-                rc = cc_error_set(&bc->err, CC_ERR_IO, "cannot read link '%s': %s", abs,
-                                  strerror(errno));
-                goto out;
-            }
-            target[n] = '\0';
-            rc = write_header(bc, rel, st.st_mode, 0, st.st_mtime, target);
+        if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+            rc = write_leaf(bc, rel, abs, &st);
             goto out;
         }
         log_debug("%s: '%s' is neither file, directory nor link, ignoring", __func__, abs);
@@ -308,6 +340,8 @@ static int file_step(struct build_context *bc)
 static int step(struct build_context *bc)
 {
     switch (bc->state) {
+    case BC_ROOT:
+        return root_step(bc);
     case BC_WALK:
         return walk_step(bc);
     case BC_FILE:
@@ -435,6 +469,60 @@ static int load_ignore(struct build_context *bc, const char *dockerfile_abs,
     return rc;
 }
 
+static int open_archive(struct build_context *bc, struct cc_error *reterr)
+{
+    bc->chunk = xmalloc(bc->chunk_size);
+    bc->ar = archive_write_new();
+    archive_write_set_format_pax_restricted(bc->ar);
+    /* Unblocked: every write reaches the callback at once, with no block padding. */
+    archive_write_set_bytes_per_block(bc->ar, 0);
+    archive_write_set_bytes_in_last_block(bc->ar, 1);
+    if (archive_write_open2(bc->ar, bc, NULL, on_archive_write, NULL, NULL) != ARCHIVE_OK)
+        return cc_error_set(reterr, CC_ERR_IO, "cannot start the tar stream: %s",
+                            archive_error_string(bc->ar));
+    return 0;
+}
+
+int build_context_new_copy(const char *path, const char *name, bool keep_owner, bool follow_link,
+                           struct build_context **ret, struct cc_error *reterr)
+{
+    struct build_context *bc = xcalloc(1, sizeof(*bc));
+    int rc = -1;
+    bc->fd = -1;
+    bc->chunk_size = BUILD_CONTEXT_CHUNK;
+    bc->prefix = xstrdup(name);
+    bc->keep_owner = keep_owner;
+    /* The directories above the source are resolved; the source itself only with -L, so that a
+     * symlink is sent as a link. */
+    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    char *rdir = realpath(slash ? dir : ".", NULL);
+    if (follow_link)
+        bc->root = realpath(path, NULL);
+    else if (rdir)
+        bc->root = *base ? xasprintf("%s/%s", strcmp(rdir, "/") ? rdir : "", base) : xstrdup(rdir);
+    free(dir);
+    free(rdir);
+    struct stat st;
+    if (!bc->root || lstat(bc->root, &st) < 0) {
+        cc_error_set(reterr, CC_ERR_NOT_FOUND, "cannot copy '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if (open_archive(bc, reterr) < 0)
+        goto out;
+    bc_set_state(bc, BC_ROOT);
+    *ret = bc;
+    bc = NULL;
+    rc = 0;
+out:
+    build_context_free(bc);
+    return rc;
+}
+
 int build_context_new(const struct build_context_options *opts, struct build_context **ret,
                       struct cc_error *reterr)
 {
@@ -442,6 +530,7 @@ int build_context_new(const struct build_context_options *opts, struct build_con
     char *dockerfile_abs = NULL;
     int rc = -1;
     bc->fd = -1;
+    bc_set_state(bc, BC_WALK);
     bc->ignore = dockerignore_new();
     bc->chunk_size = opts->chunk_size ? opts->chunk_size : BUILD_CONTEXT_CHUNK;
     bc->root = realpath(opts->context, NULL);
@@ -459,17 +548,8 @@ int build_context_new(const struct build_context_options *opts, struct build_con
         cc_error_move(reterr, &bc->err);
         goto out;
     }
-    bc->chunk = xmalloc(bc->chunk_size);
-    bc->ar = archive_write_new();
-    archive_write_set_format_pax_restricted(bc->ar);
-    /* Unblocked: every write reaches the callback at once, with no block padding. */
-    archive_write_set_bytes_per_block(bc->ar, 0);
-    archive_write_set_bytes_in_last_block(bc->ar, 1);
-    if (archive_write_open2(bc->ar, bc, NULL, on_archive_write, NULL, NULL) != ARCHIVE_OK) {
-        cc_error_set(reterr, CC_ERR_IO, "cannot start the build context stream: %s",
-                     archive_error_string(bc->ar));
+    if (open_archive(bc, reterr) < 0)
         goto out;
-    }
     *ret = bc;
     bc = NULL;
     rc = 0;
@@ -497,6 +577,7 @@ void build_context_free(struct build_context *bc)
     free(bc->generated);
     free(bc->dockerfile_name);
     free(bc->root);
+    free(bc->prefix);
     cc_error_release(&bc->err);
     free(bc);
 }

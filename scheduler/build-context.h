@@ -14,6 +14,7 @@
 #ifndef CC_SCHEDULER_BUILD_CONTEXT_H
 #define CC_SCHEDULER_BUILD_CONTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,6 +37,11 @@ struct build_context_options {
  * bad .dockerignore pattern, file:line set) or CC_ERR_IO. *ret is new: build_context_free(). */
 int build_context_new(const struct build_context_options *opts, struct build_context **ret,
                       struct cc_error *reterr);
+/* cp's tar stream of path (a file, a directory with everything below it, or a symlink, which is
+ * followed only with follow_link), its entries named name and name/...; no ignore file. keep_owner
+ * keeps uid and gid (cp -a), else 0. Fails with CC_ERR_NOT_FOUND when path is not there. */
+int build_context_new_copy(const char *path, const char *name, bool keep_owner, bool follow_link,
+                           struct build_context **ret, struct cc_error *reterr);
 void build_context_free(struct build_context *bc);
 
 /* The `dockerfile` parameter for the build: a path inside the stream; borrowed. */

@@ -312,7 +312,7 @@ struct sched_ensure *sched_ensure_images(uv_loop_t *loop, struct engine_client *
             named = !strcmp(opts->services[k], project->services[i].name);
         if (!named)
             continue;
-        if (opts->mode == SCHED_ENSURE_UP || opts->include_deps)
+        if ((opts->mode == SCHED_ENSURE_UP && !opts->no_deps) || opts->include_deps)
             select_with_deps(project, i, sel);
         else
             sel[i] = true;

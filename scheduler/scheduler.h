@@ -279,6 +279,38 @@ struct sched_oneoff {
 json_t *sched_oneoff_body(const struct compose_project *p, const struct compose_service *s,
                           const struct sched_oneoff *o, char **ret_name, struct cc_error *reterr);
 
+/* ---- cp: writing a container's tar stream on the host (scheduler/untar.c) ----------------- */
+
+/* The sending side is build_context_new_copy() (scheduler/build-context.h). */
+struct sched_untar_options {
+    const char *dir; /* extract into this directory (which must exist) */
+    /* docker cp's renaming: entries named old_base or old_base/... are written as new_base...
+     * (NULL: names kept). */
+    const char *old_base;
+    const char *new_base;
+    int raw_fd; /* >= 0: no extraction, the stream goes to this descriptor as it is (cp ... -) */
+};
+
+struct sched_untar;
+
+/* Starts a worker thread that writes what sched_untar_feed() gives it: modes and mtimes kept,
+ * owners not (as docker cp), names leaving dir (absolute, "..", through a symlink) refused. done
+ * runs once, from the loop, after sched_untar_end() and the worker's end (err: why it failed,
+ * CC_ERR_IO with the path, or NULL); the handle is freed after done returns. on_room (may be NULL)
+ * runs from the loop when the queue has room again after a refused feed. Fails (CC_ERR_NOT_FOUND)
+ * when dir is not there; done is then never called. */
+int sched_untar_new(uv_loop_t *loop, const struct sched_untar_options *opts,
+                    void (*on_room)(void *data),
+                    void (*done)(const struct cc_error *err, void *data), void *data,
+                    struct sched_untar **ret, struct cc_error *reterr);
+/* Queues a copy of len bytes; false when the queue is full (try again after on_room). Once the
+ * worker has stopped (the archive's end, or an error that done reports) bytes are taken and
+ * dropped. Meant as an engine_chunk_cb's answer. */
+bool sched_untar_feed(struct sched_untar *u, const char *buf, size_t len);
+/* No more input: the worker finishes what is queued (abort: drops it and fails). Call it once,
+ * unless done has come already (the worker ended on its own); done comes after it. */
+void sched_untar_end(struct sched_untar *u, bool abort);
+
 /* ---- Up and down --------------------------------------------------------------------------- */
 
 struct sched_up_options {
@@ -355,6 +387,7 @@ struct sched_ensure_options {
     size_t n_services;
     enum sched_ensure_mode mode;
     bool include_deps; /* BUILD, PULL, PUSH: also what the named services depend on */
+    bool no_deps;      /* UP: only the named services, not what they depend on (run --no-deps) */
     enum sched_ensure_build build;
     const char *pull; /* --pull: always, missing, never (overrides pull_policy); NULL: the file's */
     int parallel;     /* builds and pulls at once; 0: 4 */

@@ -75,6 +75,10 @@ struct up {
     struct svc *svcs;
     int resources_pending;
     void (*on_plan)(const struct sched_plan *plan, void *data);
+    /* --wait failed or ran out of time: every container that is not ready is being looked at for
+     * the report, and what is seen is kept even when it is not a failure. */
+    bool reporting;
+    bool timed_out;
 };
 
 static void pump(struct up *up);
@@ -125,8 +129,8 @@ static void ctr_fail(struct ctr *t, const struct cc_error *err)
         memmove(twice, twice + strlen(said), strlen(twice + strlen(said)) + 1);
     free(said);
     ctr_set_state(t, CTR_FAILED);
-    char *msg = xasprintf("%s: %s%s%s", a->name, err->message ? err->message : "failed", sep,
-                          details);
+    char *msg =
+        xasprintf("%s: %s%s%s", a->name, err->message ? err->message : "failed", sep, details);
     ctr_report(t, SCHED_ERROR, msg + strlen(a->name) + 2);
     if (a->kind != SCHED_ACT_SCALE_DOWN && a->kind != SCHED_ACT_ORPHAN) {
         struct svc *sv = &up->svcs[t->service];
@@ -179,7 +183,7 @@ static void on_diagnosed(struct sched_op *op, char *details, json_t *inspect, vo
         t->exited = false;
         ctr_report(t, SCHED_RESTARTING, text);
     }
-    if (!t->exited && t->health != HEALTH_UNHEALTHY) {
+    if (!t->exited && t->health != HEALTH_UNHEALTHY && !t->up->reporting) {
         /* The failure went away while being looked at: the next one is looked at afresh. */
         t->diag = DIAG_NONE;
         free(t->details);
@@ -492,10 +496,9 @@ static enum cond condition_of(struct up *up, size_t si, enum compose_condition c
         if (t->service != si || t->state != CTR_STARTED)
             continue;
         const char *name = ctr_action(t)->name;
-        bool failed = (condition == COMPOSE_COND_HEALTHY &&
-                       (t->health == HEALTH_UNHEALTHY || t->exited)) ||
-                      (condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY && t->exited &&
-                       t->exit_code != 0);
+        bool failed =
+            (condition == COMPOSE_COND_HEALTHY && (t->health == HEALTH_UNHEALTHY || t->exited)) ||
+            (condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY && t->exited && t->exit_code != 0);
         if (failed && !ctr_diagnosed(t)) {
             *why = NULL; /* failed, but not yet said why */
             return COND_PENDING;
@@ -507,8 +510,8 @@ static enum cond condition_of(struct up *up, size_t si, enum compose_condition c
                 return COND_FAILED;
             }
             if (t->exited) {
-                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code,
-                                 sep, details);
+                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code, sep,
+                                 details);
                 return COND_FAILED;
             }
             if (t->health != HEALTH_HEALTHY) {
@@ -517,8 +520,8 @@ static enum cond condition_of(struct up *up, size_t si, enum compose_condition c
             }
         } else if (condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY) {
             if (t->exited && t->exit_code != 0) {
-                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code,
-                                 sep, details);
+                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code, sep,
+                                 details);
                 return COND_FAILED;
             }
             if (!t->exited) {
@@ -597,6 +600,59 @@ static void consider(struct up *up, size_t si)
             ctr_run(&up->ctrs[i]);
 }
 
+/* With --wait: what keeps t from being ready ("waiting to be healthy", ...), NULL when it is. */
+static const char *not_ready_why(struct up *up, const struct ctr *t)
+{
+    const struct sched_action *a = ctr_action(t);
+    if (a->kind == SCHED_ACT_ORPHAN || a->kind == SCHED_ACT_SCALE_DOWN ||
+        !up->plan->selected[t->service])
+        return NULL;
+    if (t->state == CTR_FAILED)
+        return "failed to start";
+    if (t->state != CTR_STARTED && t->state != CTR_DONE)
+        return "not started";
+    if (t->exited)
+        return t->exit_code == 0 ? NULL : "exited";
+    if (t->health == HEALTH_UNHEALTHY)
+        return "unhealthy";
+    if (up->svcs[t->service].needs_completion)
+        return "waiting to complete";
+    if (has_healthcheck(ctr_service(t)) && t->health != HEALTH_HEALTHY)
+        return "waiting to be healthy";
+    return NULL;
+}
+
+/* The --wait failure's report: head, then every other container that is not ready, each with its
+ * state, last health check and last log lines. Fails the op with kind once all were looked at;
+ * false while some still are. */
+static bool fail_with_report(struct up *up, const struct ctr *except, enum cc_error_kind kind,
+                             const char *head)
+{
+    up->reporting = true;
+    bool pending = false;
+    for (size_t i = 0; i < up->n_ctrs; i++) {
+        struct ctr *t = &up->ctrs[i];
+        if (t != except && not_ready_why(up, t) && !ctr_diagnosed(t))
+            pending = true;
+    }
+    if (pending)
+        return false;
+    struct buf msg = BUF_INIT;
+    buf_adds(&msg, head);
+    for (size_t i = 0; i < up->n_ctrs; i++) {
+        const struct ctr *t = &up->ctrs[i];
+        const char *why = t != except ? not_ready_why(up, t) : NULL;
+        if (!why)
+            continue;
+        const char *details = ctr_details(t);
+        buf_printf(&msg, "\ncontainer '%s' is not ready: %s%s%s", ctr_action(t)->name, why,
+                   *details ? "\n" : "", details);
+    }
+    cc_error_set(&up->op->err, kind, "%s", buf_str(&msg));
+    buf_release(&msg);
+    return true;
+}
+
 /* With --wait: whether every selected service is where it should be; fails the op otherwise. */
 static enum cond wait_state(struct up *up)
 {
@@ -605,26 +661,25 @@ static enum cond wait_state(struct up *up)
         const struct sched_action *a = ctr_action(t);
         if (a->kind == SCHED_ACT_ORPHAN || a->kind == SCHED_ACT_SCALE_DOWN)
             continue;
-        bool check = has_healthcheck(&up->p->services[t->service]);
         bool failed = (t->exited && t->exit_code != 0) || t->health == HEALTH_UNHEALTHY;
         if (failed && !ctr_diagnosed(t))
             return COND_PENDING;
         const char *details = ctr_details(t), *sep = *details ? "\n" : "";
-        if (t->exited && t->exit_code != 0) {
-            cc_error_set(&up->op->err, CC_ERR_FAILED, "container '%s' exited with code %d%s%s",
-                         a->name, t->exit_code, sep, details);
-            return COND_FAILED;
+        char *head = NULL;
+        if (t->exited && t->exit_code != 0)
+            head = xasprintf("container '%s' exited with code %d%s%s", a->name, t->exit_code, sep,
+                             details);
+        else if (t->health == HEALTH_UNHEALTHY)
+            head = xasprintf("container '%s' is unhealthy%s%s", a->name, sep, details);
+        if (head) {
+            bool done = fail_with_report(up, t, CC_ERR_FAILED, head);
+            free(head);
+            return done ? COND_FAILED : COND_PENDING;
         }
-        if (t->health == HEALTH_UNHEALTHY) {
-            cc_error_set(&up->op->err, CC_ERR_FAILED, "container '%s' is unhealthy%s%s", a->name,
-                         sep, details);
-            return COND_FAILED;
-        }
-        if (t->exited)
-            continue; /* a one-shot that exited 0 is done */
-        if (up->svcs[t->service].needs_completion || (check && t->health != HEALTH_HEALTHY))
-            return COND_PENDING;
     }
+    for (size_t i = 0; i < up->n_ctrs; i++)
+        if (not_ready_why(up, &up->ctrs[i]))
+            return COND_PENDING;
     return COND_MET;
 }
 
@@ -637,12 +692,28 @@ static bool service_all_started(struct up *up, size_t si)
     return true;
 }
 
+/* --wait-timeout ran out: fails the op once every container that is not ready was looked at;
+ * false until then. */
+static bool timeout_report(struct up *up)
+{
+    char *head = xasprintf("services did not converge within %.1f s",
+                           (double)up->opts.wait_timeout_ms / 1000);
+    bool done = fail_with_report(up, NULL, CC_ERR_TIMEOUT, head);
+    free(head);
+    return done;
+}
+
 /* Moves everything that can move, and ends the op when nothing is left to do. */
 static void pump(struct up *up)
 {
     struct sched_op *op = up->op;
     if (op->state != OP_CONTAINERS && op->state != OP_WAITING)
         return;
+    if (up->timed_out) {
+        if (timeout_report(up))
+            op_finish(op, NULL);
+        return;
+    }
     const struct compose_project *p = up->p;
     /* A service that started may unblock others, which may start at once (kept containers, no
      * replicas): go round until nothing changes. */
@@ -771,8 +842,15 @@ static void create_resources(struct up *up)
 static void on_wait_timeout(uv_timer_t *timer)
 {
     struct sched_op *op = timer->data;
-    op_fail(op, CC_ERR_TIMEOUT, "services did not converge within %lld ms",
-            (long long)((struct up *)op->impl)->opts.wait_timeout_ms);
+    struct up *up = op->impl;
+    up->timed_out = true;
+    if (op->state != OP_CONTAINERS && op->state != OP_WAITING) {
+        /* Still observing or making networks: no container to say anything about. */
+        op_fail(op, CC_ERR_TIMEOUT, "services did not converge within %.1f s",
+                (double)up->opts.wait_timeout_ms / 1000);
+    } else {
+        pump(up);
+    }
     op_check(op);
 }
 
@@ -868,7 +946,7 @@ struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
                NULL;
     static const struct sched_up_options defaults = {.stop_timeout_s = -1};
     struct sched_op *op = op_new(loop, c, project->name, opts ? opts->parallel : 0, true,
-                               opts ? opts->events_window_ms : 0, reterr);
+                                 opts ? opts->events_window_ms : 0, reterr);
     if (!op)
         return NULL;
     struct up *up = xcalloc(1, sizeof(*up));

@@ -108,14 +108,7 @@ static void test_stdin_reaches_command(void **state)
 
     /* 10 MB of every byte value comes back byte-exact. */
     size_t len = 10u * 1024 * 1024;
-    char *payload = xmalloc(len);
-    uint32_t x = 2463534242u;
-    for (size_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        payload[i] = (char)(x & 0xff);
-    }
+    char *payload = cb_payload(len);
     ex_run(f, &r, payload, len, "-T", "svc", "cat", NULL);
     cb_assert_status(&r, 0);
     assert_int_equal(r.out.len, len);
@@ -195,10 +188,11 @@ static char *pane(const char *sock)
     return buf_detach(&b);
 }
 
-/* Polls the pane until it shows needle (20 s at most); returns the pane (new). */
+/* Polls the pane until it shows needle (30 s at most; the machine may be loaded); returns the pane
+ * (new). */
 static char *pane_until(const char *sock, const char *needle)
 {
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 600; i++) {
         char *text = pane(sock);
         if (strstr(text, needle))
             return text;
@@ -208,6 +202,27 @@ static char *pane_until(const char *sock, const char *needle)
     char *text = pane(sock);
     fail_msg("'%s' never showed in the terminal:\n%s", needle, text);
     return text;
+}
+
+/* Types `keys` Enter, again every second until the pane shows needle (30 s at most): for what
+ * reaches the process asynchronously (a resize goes to the engine on its own connection, so a
+ * command typed at once may still see the size before). */
+static void type_until(const char *sock, const char *keys, const char *needle)
+{
+    for (int i = 0; i < 30; i++) {
+        sh("tmux -L %s send-keys '%s' Enter", sock, keys);
+        for (int k = 0; k < 20; k++) {
+            char *text = pane(sock);
+            bool seen = strstr(text, needle) != NULL;
+            free(text);
+            if (seen)
+                return;
+            usleep(50 * 1000);
+        }
+    }
+    char *text = pane(sock);
+    fail_msg("'%s' never showed in the terminal after typing '%s':\n%s", needle, keys, text);
+    free(text);
 }
 
 static int sh(const char *fmt, ...)
@@ -235,21 +250,14 @@ static void test_terminal(void **state)
                         f->dir, sock, abs, f->project),
                      0);
     free(pane_until(sock, "/ #"));
-    sh("tmux -L %s send-keys 'echo typed-$((40+2)); stty size' Enter", sock);
-    free(pane_until(sock, "30 100"));
-    char *text = pane_until(sock, "typed-42");
-    free(text);
+    /* Typed input reaches the shell and its output comes back: the pane shows the result, not
+     * only the echoed line. */
+    sh("tmux -L %s send-keys 'echo typed-$((40+2))' Enter", sock);
+    free(pane_until(sock, "typed-42"));
+    /* The terminal's size (30x100) reaches the process, then a resize to 20x80. */
+    type_until(sock, "stty size", "30 100");
     sh("tmux -L %s resize-window -x 80 -y 20", sock);
-    /* The resize reaches the engine asynchronously: ask until it shows. */
-    bool seen = false;
-    for (int i = 0; i < 100 && !seen; i++) {
-        sh("tmux -L %s send-keys 'stty size' Enter", sock);
-        usleep(100 * 1000);
-        text = pane(sock);
-        seen = strstr(text, "20 80") != NULL;
-        free(text);
-    }
-    assert_true(seen);
+    type_until(sock, "stty size", "20 80");
     sh("tmux -L %s send-keys 'exit 5' Enter", sock);
     free(pane_until(sock, "EXIT=5"));
     sh("tmux -L %s kill-server", sock);

@@ -129,6 +129,17 @@ static void test_run_rm_deps_exit_code(void **state)
     cb_assert_status(&r, 0);
     assert_string_equal(buf_str(&r.out), "piped data\n");
     cb_result_release(&r);
+
+    /* 10 MB of every byte value through the one-off's attached stdin, back byte-exact. */
+    size_t len = 10u * 1024 * 1024;
+    char *payload = cb_payload(len);
+    const char *args[] = {"-p", f->project, "run", "--rm", "-T", "--no-deps", "app", "cat"};
+    cb_runv_input(&r, f->dir, payload, len, args, CC_ARRAY_LEN(args));
+    cb_assert_status(&r, 0);
+    assert_int_equal(r.out.len, len);
+    assert_memory_equal(r.out.data, payload, len);
+    cb_result_release(&r);
+    free(payload);
 }
 
 static void test_run_oneoff_container(void **state)
@@ -180,6 +191,71 @@ static void test_run_oneoff_container(void **state)
     run_in(f, &r, NULL, "nosuch", NULL);
     cb_assert_status(&r, 2);
     cb_result_release(&r);
+}
+
+/* --build builds the service's image before the one-off starts, even when one is there; without
+ * it the image there is used (pull_policy missing). */
+static void test_run_build(void **state)
+{
+    struct run_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n  built:\n    build: ctx\n    command: [\"cat\", \"/mark\"]\n");
+    char *image = xasprintf("%s-built", f->project);
+    tl_cleanup_image(image);
+    struct cb_result r;
+    static const char *const marks[] = {"first", "second", "third"};
+    static const char *const wants[] = {"first\n", "first\n", "third\n"};
+    for (size_t i = 0; i < CC_ARRAY_LEN(marks); i++) {
+        char *df = xasprintf("FROM %s\nRUN echo %s > /mark\n", TEST_IMAGE, marks[i]);
+        ct_put(f->dir, "ctx/Dockerfile", df);
+        free(df);
+        /* first: no image yet, so it is built anyway; second: there, so not rebuilt; third:
+         * --build. */
+        if (i == 2)
+            run_in(f, &r, NULL, "--rm", "--build", "built", NULL);
+        else
+            run_in(f, &r, NULL, "--rm", "built", NULL);
+        cb_assert_status(&r, 0);
+        assert_string_equal(buf_str(&r.out), wants[i]);
+        cb_result_release(&r);
+    }
+    run_in(f, &r, NULL, "--rm", "--pull", "sometimes", "built", NULL);
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+    /* --pull never with an image that is there: used as it is. */
+    run_in(f, &r, NULL, "--rm", "--pull", "never", "built", NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), "third\n");
+    cb_result_release(&r);
+    free(image);
+}
+
+/* -v ./data: taken from the project directory, not from where ccompose runs. */
+static void test_run_relative_volume(void **state)
+{
+    struct run_fx *f = *state;
+    char *file = xasprintf("%s/compose.yaml", f->dir);
+    char *elsewhere = ct_tmpdir();
+    const char *args[] = {"-f",        file,  "-p",
+                          f->project,  "run", "--rm",
+                          "--no-deps", "-v",  "./data:/data:ro",
+                          "app",       "cat", "/data/hello.txt"};
+    struct cb_result r;
+    cb_runv_input(&r, elsewhere, NULL, 0, args, CC_ARRAY_LEN(args));
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), "from the host\n");
+    cb_result_release(&r);
+    /* "." alone is the project directory itself. */
+    const char *args2[] = {"-f",         file,   "-p",        f->project,
+                           "run",        "--rm", "--no-deps", "-v",
+                           ".:/proj:ro", "app",  "cat",       "/proj/data/hello.txt"};
+    cb_runv_input(&r, elsewhere, NULL, 0, args2, CC_ARRAY_LEN(args2));
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), "from the host\n");
+    cb_result_release(&r);
+    ct_rmdir(elsewhere);
+    free(elsewhere);
+    free(file);
 }
 
 /* Ctrl-C during an attached --rm run: exit 130, and the container is removed all the same. */
@@ -275,6 +351,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_rm_deps_exit_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_oneoff_container, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_build, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_relative_volume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_rm_ctrl_c, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),

@@ -179,6 +179,42 @@ static void test_attached_exit_code_from(void **state)
     free(other);
 }
 
+/* --abort-on-container-failure: an exit with code 0 goes by, the first failure stops everything
+ * and its code is up's. */
+static void test_abort_on_container_failure(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  good:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo all good\"]\n"
+           "  bad:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"sleep 2; echo giving up; exit 4\"]\n"
+           "  other:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n");
+    struct cb_result r;
+    UP_RUN(f, r, "up", "--no-color", "--abort-on-container-failure", "-t", "5");
+    cb_assert_status(&r, 4);
+    cb_assert_contains(buf_str(&r.out), "good-1 exited with code 0\n");
+    cb_assert_contains(buf_str(&r.out), "bad-1 exited with code 4\n");
+    /* The good exit came first and did not abort: the failure did. */
+    assert_true(strstr(buf_str(&r.out), "good-1 exited") < strstr(buf_str(&r.out), "bad-1 exited"));
+    cb_result_release(&r);
+    char *other = cname(f, "other", 1);
+    char *s = st_state(&f->env, other, "Status");
+    assert_string_equal(s, "exited");
+    free(s);
+    free(other);
+    UP_RUN(f, r, "up", "--abort-on-container-failure", "--abort-on-container-exit");
+    cb_assert_status(&r, 2);
+    cb_result_release(&r);
+}
+
+/* A --wait that fails says, for the failed service and every other one not ready, its state, its
+ * last health check and its last log lines: what a CI log needs to show. */
 static void test_unhealthy_service_fails(void **state)
 {
     struct up_fx *f = *state;
@@ -186,15 +222,45 @@ static void test_unhealthy_service_fails(void **state)
            "services:\n"
            "  sick:\n"
            "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo sick booting; trap 'exit 0' TERM; sleep 3600 & "
+           "wait\"]\n"
+           "    healthcheck:\n"
+           "      test: [\"CMD\", \"sh\", \"-c\", \"echo probe says no; exit 1\"]\n"
+           "      interval: 1s\n"
+           "      retries: 1\n"
+           "  slow:\n"
+           "    image: " TEST_IMAGE "\n"
            "    command: " SLEEPER "\n"
            "    healthcheck:\n"
-           "      test: [\"CMD\", \"false\"]\n"
+           "      test: [\"CMD\", \"sleep\", \"60\"]\n"
            "      interval: 1s\n"
-           "      retries: 1\n");
+           "      timeout: 90s\n"
+           "  fine:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n");
     struct cb_result r;
     UP_RUN(f, r, "up", "-d", "--wait");
     cb_assert_status(&r, 5);
-    cb_assert_contains(buf_str(&r.err), "sick");
+    const char *err = buf_str(&r.err);
+    char *sick = xasprintf("error: container '%s-sick-1' is unhealthy\n"
+                           "state: running, unhealthy\n"
+                           "last health check: exit code 1: probe says no\n"
+                           "last log lines:\n"
+                           "  sick booting\n",
+                           f->project);
+    cb_assert_contains(err, sick);
+    char *slow = xasprintf("container '%s-slow-1' is not ready: waiting to be healthy\n"
+                           "state: running, starting\n"
+                           "last log lines:\n"
+                           "  started",
+                           f->project);
+    cb_assert_contains(err, slow);
+    /* A service that is ready is not in the report. */
+    char *fine = xasprintf("container '%s-fine-1' is not ready", f->project);
+    assert_null(strstr(err, fine));
+    free(fine);
+    free(slow);
+    free(sick);
     cb_result_release(&r);
 }
 
@@ -213,6 +279,13 @@ static void test_wait_timeout(void **state)
     struct cb_result r;
     UP_RUN(f, r, "up", "-d", "--wait", "--wait-timeout", "2");
     cb_assert_status(&r, 6);
+    /* What was not ready when time ran out, and why. */
+    char *want = xasprintf("error: services did not converge within 2.0 s\n"
+                           "container '%s-slow-1' is not ready: waiting to be healthy\n"
+                           "state: running, starting\n",
+                           f->project);
+    cb_assert_contains(buf_str(&r.err), want);
+    free(want);
     cb_result_release(&r);
 }
 
@@ -385,6 +458,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_up_wait_then_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attached_exit_code_from, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_on_container_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unhealthy_service_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scale, setup, teardown),

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "tests/lib/engine-test.h"
@@ -179,6 +182,84 @@ static void test_exec_hijack_stdin(void **state)
     tl_env_release(&env);
 }
 
+/* A listening socket on 127.0.0.1 that never accepts: it stands for a hung engine. Its port goes
+ * to *ret_port. */
+static int silent_listener(int backlog, int *ret_port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, backlog), 0);
+    socklen_t len = sizeof(sa);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    *ret_port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* Runs an exec attach against host and returns how it failed. */
+static void hijack_against(const char *host, long answer_timeout_ms, struct tl_result *r)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct engine_options eo = {.host = host, .connect_timeout_ms = 400};
+    struct engine_client *c = NULL;
+    struct cc_error err = CC_ERROR_INIT;
+    assert_int_equal(engine_client_new(&loop, &eo, &c, &err), 0);
+    struct engine_hijack_options o = {.on_output = tl_on_output,
+                                      .cb = tl_on_done,
+                                      .data = r,
+                                      .answer_timeout_ms = answer_timeout_ms};
+    uint64_t start = uv_hrtime();
+    assert_non_null(engine_exec_attach(c, "0123456789ab", &o, &err));
+    while (!r->done && uv_run(&loop, UV_RUN_ONCE))
+        ;
+    /* Bounded by the timeouts, not by the kernel's own retries (minutes). */
+    assert_true(uv_hrtime() - start < 5 * 1000000000ull);
+    engine_client_free(c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    cc_error_release(&err);
+}
+
+/* A hung engine: the connection is accepted (by the kernel) but no answer comes; and one whose
+ * backlog is full, so the connection is never made. Both fail as unreachable, saying which. */
+static void test_hijack_timeouts(void **state)
+{
+    (void)state;
+    int port;
+    int fd = silent_listener(16, &port);
+    char host[64];
+    snprintf(host, sizeof(host), "tcp://127.0.0.1:%d", port);
+    struct tl_result r;
+    tl_result_init(&r);
+    hijack_against(host, 300, &r);
+    tl_assert_fails(&r, CC_ERR_UNREACHABLE);
+    assert_non_null(strstr(r.err.message, "did not answer within 0.3 s"));
+    tl_result_release(&r);
+    close(fd);
+
+    /* Backlog 0 holds one connection; a second one fills the queue, so the next SYN is dropped. */
+    fd = silent_listener(0, &port);
+    snprintf(host, sizeof(host), "tcp://127.0.0.1:%d", port);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)port)};
+    int fillers[2];
+    for (int i = 0; i < 2; i++) {
+        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fillers[i], (struct sockaddr *)&sa, sizeof(sa));
+    }
+    tl_result_init(&r);
+    hijack_against(host, 10000, &r);
+    tl_assert_fails(&r, CC_ERR_UNREACHABLE);
+    assert_non_null(strstr(r.err.message, "cannot reach the engine"));
+    tl_result_release(&r);
+    for (int i = 0; i < 2; i++)
+        close(fillers[i]);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_exec_detach),
         cmocka_unit_test(test_exec_tty),
         cmocka_unit_test(test_exec_hijack_stdin),
+        cmocka_unit_test(test_hijack_timeouts),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

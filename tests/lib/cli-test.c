@@ -129,6 +129,19 @@ void cb_run(struct cb_result *r, const char *cwd, ...)
     cb_runv(r, cwd, args, n);
 }
 
+char *cb_payload(size_t len)
+{
+    char *p = xmalloc(len ? len : 1);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (char)(x & 0xff);
+    }
+    return p;
+}
+
 void cb_result_release(struct cb_result *r)
 {
     buf_release(&r->out);

@@ -22,6 +22,9 @@ void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size
 void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
                    const char *const *args, size_t n_args);
 void cb_result_release(struct cb_result *r);
+/* len bytes of every value in a fixed pseudo-random order (xorshift), for byte-exact transfers.
+ * new. */
+char *cb_payload(size_t len);
 /* Fails the test, showing the output, unless the exit status is want. */
 void cb_assert_status(const struct cb_result *r, int want);
 /* Fails the test, showing the output, unless haystack contains needle. */
