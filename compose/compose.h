@@ -73,6 +73,7 @@ enum compose_mount_type {
     COMPOSE_MOUNT_TMPFS,
     COMPOSE_MOUNT_NPIPE,
     COMPOSE_MOUNT_CLUSTER,
+    COMPOSE_MOUNT_IMAGE, /* an image's content (API 1.48+): source is the image */
 };
 
 struct compose_mount {
@@ -88,6 +89,8 @@ struct compose_mount {
     /* volume */
     bool nocopy;
     const char *subpath;
+    /* image */
+    const char *image_subpath;
     /* tmpfs */
     int64_t tmpfs_size; /* bytes, COMPOSE_UNSET */
     int tmpfs_mode;     /* COMPOSE_UNSET */
@@ -129,6 +132,8 @@ struct compose_service_network {
     const char *mac_address;
     int priority; /* 0 default */
     struct compose_kvv driver_opts;
+    int gw_priority;            /* 0 default; API 1.48+, not sent */
+    const char *interface_name; /* API 1.49+, not sent */
     struct compose_pos pos;
 };
 
@@ -457,6 +462,7 @@ struct compose_network {
     bool internal;
     bool attachable;
     enum compose_tristate enable_ipv6;
+    enum compose_tristate enable_ipv4; /* API 1.47+: only the default (true) is possible */
     struct compose_kvv labels;
     bool used; /* some active service joins it */
     struct compose_pos pos;
@@ -482,6 +488,20 @@ struct compose_file_def {
     const char *content;
     bool external;
     struct compose_kvv labels;
+    /* Swarm's secret and config drivers: stack deploy's business, warned about otherwise. */
+    const char *driver;
+    struct compose_kvv driver_opts;
+    const char *template_driver;
+    struct compose_pos pos;
+};
+
+/* A top-level `models:` entry (Docker Model Runner), kept for `config`. */
+struct compose_model {
+    const char *key;
+    const char *name;
+    const char *model;
+    int64_t context_size; /* COMPOSE_UNSET */
+    struct compose_strv runtime_flags;
     struct compose_pos pos;
 };
 
@@ -507,6 +527,8 @@ struct compose_project {
     size_t n_secrets;
     struct compose_file_def *configs;
     size_t n_configs;
+    struct compose_model *models; /* in file order; ccompose runs no models */
+    size_t n_models;
 };
 
 /* Lookups by key; NULL when absent. Borrowed from the project. */

@@ -89,7 +89,7 @@ static void put_kvv(json_t *obj, const char *key, const struct compose_kvv *kv)
         put(obj, key, kvv(kv));
 }
 
-static const char *mount_types[] = {"volume", "bind", "tmpfs", "npipe", "cluster"};
+static const char *mount_types[] = {"volume", "bind", "tmpfs", "npipe", "cluster", "image"};
 
 static json_t *mount(const struct compose_mount *mt)
 {
@@ -112,6 +112,8 @@ static json_t *mount(const struct compose_mount *mt)
         put_str(v, "subpath", mt->subpath);
         put(o, "volume", v);
     }
+    if (mt->type == COMPOSE_MOUNT_IMAGE && mt->image_subpath)
+        put(o, "image", json_pack("{s:s}", "subpath", mt->image_subpath));
     if (mt->type == COMPOSE_MOUNT_TMPFS &&
         (mt->tmpfs_size != COMPOSE_UNSET || mt->tmpfs_mode != COMPOSE_UNSET)) {
         json_t *t = json_object();
@@ -388,6 +390,9 @@ static json_t *service_networks(const struct compose_service *s)
         if (n->priority)
             put(v, "priority", json_integer(n->priority));
         put_kvv(v, "driver_opts", &n->driver_opts);
+        if (n->gw_priority)
+            put(v, "gw_priority", json_integer(n->gw_priority));
+        put_str(v, "interface_name", n->interface_name);
         if (json_object_size(v) == 0) {
             json_decref(v);
             v = json_null();
@@ -589,6 +594,8 @@ static json_t *network(const struct compose_network *n)
     put_bool(o, "attachable", n->attachable);
     if (n->enable_ipv6 != COMPOSE_TRI_UNSET)
         put(o, "enable_ipv6", json_boolean(n->enable_ipv6 == COMPOSE_TRI_TRUE));
+    if (n->enable_ipv4 != COMPOSE_TRI_UNSET)
+        put(o, "enable_ipv4", json_boolean(n->enable_ipv4 == COMPOSE_TRI_TRUE));
     put_kvv(o, "labels", &n->labels);
     return o;
 }
@@ -615,6 +622,9 @@ static json_t *file_defs(const struct compose_file_def *v, size_t n)
         put_str(d, "content", v[i].content);
         put_bool(d, "external", v[i].external);
         put_kvv(d, "labels", &v[i].labels);
+        put_str(d, "driver", v[i].driver);
+        put_kvv(d, "driver_opts", &v[i].driver_opts);
+        put_str(d, "template_driver", v[i].template_driver);
         put(o, v[i].key, d);
     }
     return o;
@@ -736,6 +746,21 @@ static json_t *section_tree(const struct section *sec)
     return o;
 }
 
+static json_t *models(const struct compose_project *p)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < p->n_models; i++) {
+        const struct compose_model *md = &p->models[i];
+        json_t *d = json_object();
+        put_str(d, "name", md->name);
+        put_str(d, "model", md->model);
+        put_int(d, "context_size", md->context_size);
+        put_strv(d, "runtime_flags", &md->runtime_flags);
+        put(o, md->key, d);
+    }
+    return o;
+}
+
 static json_t *project_tree(const struct compose_project *p)
 {
     json_t *root = json_object();
@@ -748,6 +773,8 @@ static json_t *project_tree(const struct compose_project *p)
         put(root, "secrets", file_defs(p->secrets, p->n_secrets));
     if (p->n_configs)
         put(root, "configs", file_defs(p->configs, p->n_configs));
+    if (p->n_models)
+        put(root, "models", models(p));
     return root;
 }
 
@@ -945,6 +972,12 @@ static void yproject(struct yemit *y, const struct compose_project *p)
             continue;
         json_t *t = file_defs(defs[i].v, defs[i].n);
         yscalar(y, defs[i].name, true);
+        ynode(y, t, 1);
+        json_decref(t);
+    }
+    if (p->n_models) {
+        json_t *t = models(p);
+        yscalar(y, "models", true);
         ynode(y, t, 1);
         json_decref(t);
     }

@@ -255,9 +255,17 @@ static int f_tmpfs_opts(struct mctx *m, const struct cnode *n, void *dst)
     return m_fields(m, n, fields, CC_ARRAY_LEN(fields), dst, "a tmpfs mount's options");
 }
 
+static int f_image_opts(struct mctx *m, const struct cnode *n, void *dst)
+{
+    static const struct mfield fields[] = {
+        {"subpath", MF_STR, offsetof(struct compose_mount, image_subpath), NULL},
+    };
+    return m_fields(m, n, fields, CC_ARRAY_LEN(fields), dst, "an image mount's options");
+}
+
 static int f_mount_type(struct mctx *m, const struct cnode *n, void *dst)
 {
-    static const char *const types[] = {"volume", "bind", "tmpfs", "npipe", "cluster"};
+    static const char *const types[] = {"volume", "bind", "tmpfs", "npipe", "cluster", "image"};
     struct compose_mount *mt = dst;
     const char *t = NULL;
     int r = m_str(m, n, &t);
@@ -269,7 +277,7 @@ static int f_mount_type(struct mctx *m, const struct cnode *n, void *dst)
             return 0;
         }
     }
-    return m_error(m, n, "use volume, bind, tmpfs, npipe or cluster",
+    return m_error(m, n, "use volume, bind, tmpfs, npipe, cluster or image",
                    "'%s' is not a mount type: '%s'", m_path(m), t);
 }
 
@@ -282,7 +290,7 @@ static const struct mfield mount_fields[] = {
     {"bind", MF_CUSTOM, 0, f_bind},
     {"volume", MF_CUSTOM, 0, f_volume_opts},
     {"tmpfs", MF_CUSTOM, 0, f_tmpfs_opts},
-    {"image", MF_ACCEPTED, 0, NULL},
+    {"image", MF_CUSTOM, 0, f_image_opts},
 };
 
 static const char *home_dir(struct mctx *m)
@@ -439,6 +447,31 @@ static int f_net_priority(struct mctx *m, const struct cnode *n, void *dst)
     return m_int(m, n, INT_MIN, INT_MAX, &sn->priority);
 }
 
+/* Newer than the API ccompose speaks (1.41): modelled and printed, warned about. */
+static void newer_api(struct mctx *m, const struct cnode *n, const char *version)
+{
+    m_warning(m, n, "'%s' needs Docker Engine API %s; ccompose speaks 1.41, ignoring", m_path(m),
+              version);
+}
+
+static int f_gw_priority(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_service_network *sn = dst;
+    int r = m_int(m, n, INT_MIN, INT_MAX, &sn->gw_priority);
+    if (r == 0 && sn->gw_priority)
+        newer_api(m, n, "1.48");
+    return r;
+}
+
+static int f_interface_name(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_service_network *sn = dst;
+    int r = m_str(m, n, &sn->interface_name);
+    if (r == 0)
+        newer_api(m, n, "1.49");
+    return r;
+}
+
 static const struct mfield net_fields[] = {
     {"aliases", MF_LIST, offsetof(struct compose_service_network, aliases), NULL},
     {"ipv4_address", MF_STR, offsetof(struct compose_service_network, ipv4_address), NULL},
@@ -446,8 +479,8 @@ static const struct mfield net_fields[] = {
     {"link_local_ips", MF_LIST, offsetof(struct compose_service_network, link_local_ips), NULL},
     {"mac_address", MF_STR, offsetof(struct compose_service_network, mac_address), NULL},
     {"priority", MF_CUSTOM, 0, f_net_priority},
-    {"gw_priority", MF_ACCEPTED, 0, NULL},
-    {"interface_name", MF_ACCEPTED, 0, NULL},
+    {"gw_priority", MF_CUSTOM, 0, f_gw_priority},
+    {"interface_name", MF_CUSTOM, 0, f_interface_name},
     {"driver_opts", MF_KVV, offsetof(struct compose_service_network, driver_opts), NULL},
 };
 

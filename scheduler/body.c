@@ -363,6 +363,7 @@ static json_t *mount_of(const struct compose_project *p, const struct compose_mo
         mnt = mount_json("npipe", m->source, m->target, m->read_only);
         break;
     case COMPOSE_MOUNT_CLUSTER:
+    case COMPOSE_MOUNT_IMAGE:
         return NULL;
     }
     put_str(mnt, "Consistency", m->consistency);
@@ -380,6 +381,10 @@ static int add_volumes(const struct ctx *c, json_t *hc)
             continue;
         }
         json_t *mnt = mount_of(c->p, m);
+        if (!mnt && m->type == COMPOSE_MOUNT_IMAGE)
+            return bad(c, &m->pos, "volumes",
+                       "image mount of '%s' needs Docker Engine API 1.48; ccompose speaks 1.41",
+                       m->source ? m->source : m->target);
         if (!mnt)
             return bad(c, &m->pos, "volumes", "cluster volume '%s' needs swarm mode",
                        m->source ? m->source : m->target);

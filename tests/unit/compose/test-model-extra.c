@@ -129,9 +129,11 @@ static void test_service_keys(void **state)
                         "docker-image://alpine");
     assert_false(bd->privileged);
     assert_string_equal(bd->provenance, "false");
-    /* Only generic_resources warns here: the BuildKit keys are all off. */
-    assert_int_equal(r.diag.n_warnings, 1);
-    assert_non_null(strstr(r.diag.warnings[0].message, "generic_resources"));
+    /* The hooks (not run yet) and generic_resources warn; the BuildKit keys are all off. */
+    assert_int_equal(r.diag.n_warnings, 3);
+    assert_non_null(strstr(r.diag.warnings[0].message, "'services.web.post_start' hooks are not run"));
+    assert_non_null(strstr(r.diag.warnings[1].message, "'services.web.pre_stop' hooks are not run"));
+    assert_non_null(strstr(r.diag.warnings[2].message, "generic_resources"));
     ct_release(&r);
 }
 
@@ -390,13 +392,69 @@ static void test_config_fixpoint(void **state)
     free(text);
 }
 
+/* Resource keys newer than API 1.41 or swarm's: modelled, printed, warned about. */
+static void test_resource_keys(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "services:\n"
+        "  web:\n"
+        "    image: x\n"
+        "    networks:\n"
+        "      front: {gw_priority: 5, interface_name: eth7}\n"
+        "    volumes:\n"
+        "      - {type: image, source: alpine, target: /img, image: {subpath: etc}}\n"
+        "    secrets: [s]\n"
+        "networks:\n"
+        "  front: {enable_ipv4: false}\n"
+        "secrets:\n"
+        "  s: {environment: S, driver: vault, driver_opts: {a: b}, template_driver: golang}\n"
+        "models:\n"
+        "  llm: {model: ai/smollm2, context_size: 1024, runtime_flags: [--verbose]}\n";
+    struct ct_load r, again;
+    ct_load_text(&r, text, NULL);
+    ct_assert_ok(&r);
+    const struct compose_service *s = &r.p->services[0];
+    assert_int_equal(s->networks[0].gw_priority, 5);
+    assert_string_equal(s->networks[0].interface_name, "eth7");
+    assert_int_equal(s->volumes[0].type, COMPOSE_MOUNT_IMAGE);
+    assert_string_equal(s->volumes[0].image_subpath, "etc");
+    assert_int_equal(compose_project_network(r.p, "front")->enable_ipv4, COMPOSE_TRI_FALSE);
+    assert_string_equal(r.p->secrets[0].driver, "vault");
+    assert_string_equal(compose_kvv_get(&r.p->secrets[0].driver_opts, "a"), "b");
+    assert_string_equal(r.p->secrets[0].template_driver, "golang");
+    assert_int_equal(r.p->n_models, 1);
+    assert_string_equal(r.p->models[0].model, "ai/smollm2");
+    assert_int_equal(r.p->models[0].context_size, 1024);
+    assert_int_equal(r.diag.n_warnings, 6);
+    char *first = dump(r.p, COMPOSE_DUMP_YAML);
+    ct_load_text(&again, first, NULL);
+    ct_assert_ok(&again);
+    char *second = dump(again.p, COMPOSE_DUMP_YAML);
+    assert_string_equal(first, second);
+    assert_non_null(strstr(first, "models:\n  llm:\n    context_size: 1024\n"));
+    assert_non_null(strstr(first, "    enable_ipv4: false\n"));
+    assert_non_null(strstr(first, "        gw_priority: 5\n        interface_name: eth7\n"));
+    assert_non_null(strstr(first, "    - image:\n        subpath: etc\n"));
+    assert_non_null(strstr(first, "    template_driver: golang\n"));
+    free(first);
+    free(second);
+    ct_release(&again);
+    ct_release(&r);
+
+    ct_load_text(&r, "services:\n  a:\n    image: x\nmodels:\n  m: {context_size: big}\n", NULL);
+    assert_int_equal(r.rc, -1);
+    ct_assert_error(&r, 0, 5, 21, "'models.m.context_size' must be a whole number, not 'big'");
+    ct_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_service_keys),    cmocka_unit_test(test_gpus_all_and_unset),
         cmocka_unit_test(test_wrong_types),     cmocka_unit_test(test_wrong_nested),
         cmocka_unit_test(test_warnings),        cmocka_unit_test(test_label_file),
-        cmocka_unit_test(test_config_fixpoint),
+        cmocka_unit_test(test_config_fixpoint), cmocka_unit_test(test_resource_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
