@@ -323,29 +323,16 @@ static int hooks(struct mctx *m, const struct cnode *n, struct compose_hook **re
     return r;
 }
 
-/* The hooks are modelled and printed, but up and down do not run them yet: say so. */
-static void hooks_not_run(struct mctx *m, const struct cnode *n, size_t count)
-{
-    if (count)
-        m_warning(m, n, "'%s' hooks are not run by ccompose yet, ignoring", m_path(m));
-}
-
 int m_post_start(struct mctx *m, const struct cnode *n, void *dst)
 {
     struct compose_service *s = dst;
-    int r = hooks(m, n, &s->post_start, &s->n_post_start);
-    if (r == 0)
-        hooks_not_run(m, n, s->n_post_start);
-    return r;
+    return hooks(m, n, &s->post_start, &s->n_post_start);
 }
 
 int m_pre_stop(struct mctx *m, const struct cnode *n, void *dst)
 {
     struct compose_service *s = dst;
-    int r = hooks(m, n, &s->pre_stop, &s->n_pre_stop);
-    if (r == 0)
-        hooks_not_run(m, n, s->n_pre_stop);
-    return r;
+    return hooks(m, n, &s->pre_stop, &s->n_pre_stop);
 }
 
 /* ---- develop ---- */
