@@ -326,7 +326,8 @@ static json_t *mount_json(const char *type, const char *source, const char *targ
 }
 
 /* One entry of volumes: as a Mount, the same shape for a container's HostConfig.Mounts and a
- * swarm task's ContainerSpec.Mounts. NULL for a cluster volume, which neither can take at 1.41. */
+ * swarm task's ContainerSpec.Mounts. NULL for a cluster volume or an image mount, which neither
+ * can take at 1.41. */
 static json_t *mount_of(const struct compose_project *p, const struct compose_mount *m)
 {
     json_t *mnt = NULL;

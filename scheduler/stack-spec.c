@@ -117,9 +117,11 @@ static int add_mounts(const struct compose_project *p, const struct compose_serv
         json_t *o = sched_json_mount(p, m);
         if (!o)
             return sched_service_error(reterr, s, &m->pos, "volumes",
-                                       "cluster volume '%s' needs Engine API 1.42, ccompose "
-                                       "speaks 1.41",
-                                       m->source ? m->source : m->target);
+                                       "%s '%s' needs Engine API %s, ccompose speaks 1.41",
+                                       m->type == COMPOSE_MOUNT_IMAGE ? "image mount of"
+                                                                      : "cluster volume",
+                                       m->source ? m->source : m->target,
+                                       m->type == COMPOSE_MOUNT_IMAGE ? "1.48" : "1.42");
         json_array_append_new(mounts, o);
         if (!v || v->external)
             continue;
