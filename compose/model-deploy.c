@@ -65,8 +65,8 @@ static int f_generic_resources(struct mctx *m, const struct cnode *n, void *dst)
     }
     if (rc == 0 && r->n_generic_resources)
         m_warning(m, n,
-                  "'%s' is for swarm services: a container cannot reserve generic resources, "
-                  "ignoring",
+                  "'%s' is for swarm services (stack deploy sends them): a container cannot "
+                  "reserve generic resources, ignoring",
                   m_path(m));
     return rc;
 }

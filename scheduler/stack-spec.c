@@ -270,6 +270,14 @@ static json_t *resources_json(const struct compose_resources *r, bool pids)
     sched_json_put_i64(o, "MemoryBytes", r->memory);
     if (pids)
         sched_json_put_i64(o, "Pids", r->pids);
+    if (r->n_generic_resources) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->n_generic_resources; i++)
+            json_array_append_new(a, json_pack("{s:{s:s, s:I}}", "DiscreteResourceSpec", "Kind",
+                                               r->generic_resources[i].kind, "Value",
+                                               (json_int_t)r->generic_resources[i].value));
+        json_object_set_new(o, "GenericResources", a);
+    }
     return o;
 }
 
