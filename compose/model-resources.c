@@ -223,6 +223,15 @@ static int f_def_driver(struct mctx *m, const struct cnode *n, void *dst)
     return r;
 }
 
+static int f_def_driver_opts(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_file_def *d = dst;
+    int r = m_kvv(m, n, false, &d->driver_opts);
+    if (r == 0 && d->driver_opts.n)
+        swarm_only(m, n);
+    return r;
+}
+
 static int f_def_template_driver(struct mctx *m, const struct cnode *n, void *dst)
 {
     struct compose_file_def *d = dst;
@@ -240,7 +249,7 @@ static const struct mfield file_def_fields[] = {
     {"external", MF_CUSTOM, 0, f_def_external},
     {"labels", MF_KVV, offsetof(struct compose_file_def, labels), NULL},
     {"driver", MF_CUSTOM, 0, f_def_driver},
-    {"driver_opts", MF_KVV, offsetof(struct compose_file_def, driver_opts), NULL},
+    {"driver_opts", MF_CUSTOM, 0, f_def_driver_opts},
     {"template_driver", MF_CUSTOM, 0, f_def_template_driver},
 };
 

@@ -424,7 +424,7 @@ static void test_resource_keys(void **state)
     assert_int_equal(r.p->n_models, 1);
     assert_string_equal(r.p->models[0].model, "ai/smollm2");
     assert_int_equal(r.p->models[0].context_size, 1024);
-    assert_int_equal(r.diag.n_warnings, 6);
+    assert_int_equal(r.diag.n_warnings, 7);
     char *first = dump(r.p, COMPOSE_DUMP_YAML);
     ct_load_text(&again, first, NULL);
     ct_assert_ok(&again);
