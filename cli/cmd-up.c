@@ -265,6 +265,17 @@ static void watch_stop(struct up_cmd *u)
         ;
 }
 
+/* Whether ct's logs are shown: a selected service's, unless it says `attach: false` (as docker
+ * compose, even when named on the command line). */
+static bool attached(const struct up_cmd *u, const struct sched_observed_container *ct)
+{
+    if (ct->oneoff || !cli_service_selected(ct->service, u->services, u->n_services))
+        return false;
+    const struct compose_service *s = ct->service ? compose_project_service(u->p, ct->service)
+                                                  : NULL;
+    return !s || s->attach != COMPOSE_TRI_FALSE;
+}
+
 /* Follows the logs of the selected services' containers from when up began. */
 static int attach(struct up_cmd *u, const char *since)
 {
@@ -279,7 +290,7 @@ static int attach(struct up_cmd *u, const char *since)
     u->followed = xcalloc(o->n_containers + 1, sizeof(*u->followed));
     for (size_t i = 0; i < o->n_containers; i++) {
         const struct sched_observed_container *ct = &o->containers[i];
-        if (ct->oneoff || !cli_service_selected(ct->service, u->services, u->n_services))
+        if (!attached(u, ct))
             continue;
         char *label = cli_container_label(u->project_name, ct);
         cli_logs_reserve(u->logs, label);
@@ -292,7 +303,7 @@ static int attach(struct up_cmd *u, const char *since)
     size_t streams = 0;
     for (size_t i = 0; i < o->n_containers && !code; i++) {
         const struct sched_observed_container *ct = &o->containers[i];
-        if (ct->oneoff || !cli_service_selected(ct->service, u->services, u->n_services))
+        if (!attached(u, ct))
             continue;
         char *label = cli_container_label(u->project_name, ct);
         struct cc_error err = CC_ERROR_INIT;

@@ -73,6 +73,7 @@ enum compose_mount_type {
     COMPOSE_MOUNT_TMPFS,
     COMPOSE_MOUNT_NPIPE,
     COMPOSE_MOUNT_CLUSTER,
+    COMPOSE_MOUNT_IMAGE, /* an image's content (API 1.48+): source is the image */
 };
 
 struct compose_mount {
@@ -88,6 +89,8 @@ struct compose_mount {
     /* volume */
     bool nocopy;
     const char *subpath;
+    /* image */
+    const char *image_subpath;
     /* tmpfs */
     int64_t tmpfs_size; /* bytes, COMPOSE_UNSET */
     int tmpfs_mode;     /* COMPOSE_UNSET */
@@ -132,6 +135,8 @@ struct compose_service_network {
     const char *mac_address;
     int priority; /* 0 default */
     struct compose_kvv driver_opts;
+    int gw_priority;            /* 0 default; API 1.48+, not sent */
+    const char *interface_name; /* API 1.49+, not sent */
     struct compose_pos pos;
 };
 
@@ -161,10 +166,32 @@ struct compose_logging {
     struct compose_kvv options;
 };
 
+/* A request for devices from a driver: `gpus:` entries and deploy.resources.reservations.devices,
+ * the engine's DeviceRequests. */
+struct compose_device_request {
+    const char *driver;
+    bool count_all;              /* `count: all` (the engine's -1) */
+    int64_t count;               /* COMPOSE_UNSET */
+    struct compose_strv device_ids;
+    struct compose_strv capabilities; /* one set: every capability is required */
+    struct compose_kvv options;
+    struct compose_pos pos;
+};
+
+/* deploy.resources.reservations.generic_resources: a swarm's discrete resource spec. */
+struct compose_generic_resource {
+    const char *kind;
+    int64_t value;
+};
+
 struct compose_resources {
     double cpus;        /* 0: unset */
     int64_t memory;     /* bytes, COMPOSE_UNSET */
     int64_t pids;       /* COMPOSE_UNSET */
+    struct compose_device_request *devices; /* reservations only */
+    size_t n_devices;
+    struct compose_generic_resource *generic_resources; /* reservations only */
+    size_t n_generic_resources;
 };
 
 struct compose_restart_policy {
@@ -219,6 +246,67 @@ struct compose_build {
     struct compose_strv platforms;
     bool no_cache;
     bool pull;
+    /* BuildKit's: the engine's /build (API 1.41) has no place for these; additional_contexts
+     * fails the build, the others are warned about at load (docs/compose-model.md). */
+    struct compose_kvv additional_contexts; /* name: absolute directory or reference */
+    bool privileged;
+    struct compose_strv entitlements;
+    const char *provenance; /* as written: "true", "false", "mode=max" */
+    const char *sbom;
+    const char *isolation;
+    struct compose_ulimit *ulimits;
+    size_t n_ulimits;
+    struct compose_pos pos;
+};
+
+/* One entry of blkio_config's device lists: weight_device's weight, or a device_* rate (bytes
+ * per second for *_bps, operations per second for *_iops). */
+struct compose_blkio_device {
+    const char *path;
+    int64_t value;
+};
+
+struct compose_blkio_list {
+    struct compose_blkio_device *v;
+    size_t n;
+};
+
+struct compose_blkio {
+    bool set;
+    int weight; /* 10..1000, COMPOSE_UNSET */
+    struct compose_blkio_list weight_device;
+    struct compose_blkio_list device_read_bps;
+    struct compose_blkio_list device_write_bps;
+    struct compose_blkio_list device_read_iops;
+    struct compose_blkio_list device_write_iops;
+};
+
+/* credential_spec: exactly one of the three is set when the key is (Windows containers). */
+struct compose_credential_spec {
+    const char *config; /* a top-level config's key */
+    const char *file;
+    const char *registry;
+};
+
+/* A post_start or pre_stop hook: a command run with exec in the service's container. */
+struct compose_hook {
+    struct compose_strv command;
+    const char *user;
+    bool privileged;
+    const char *working_dir;
+    struct compose_kvv environment;
+    struct compose_pos pos;
+};
+
+/* One develop.watch rule (`compose watch`, which ccompose does not run). */
+struct compose_watch {
+    const char *path; /* absolute */
+    const char *action; /* rebuild, sync, restart, sync+restart, sync+exec */
+    const char *target;
+    struct compose_strv ignore;
+    struct compose_strv include;
+    bool initial_sync;
+    struct compose_hook exec; /* sync+exec: command.n > 0 */
     struct compose_pos pos;
 };
 
@@ -323,6 +411,32 @@ struct compose_service {
     int oom_score_adj;       /* 0 default */
     bool oom_kill_disable;
 
+    /* Less common engine settings. */
+    int64_t cpu_count;      /* COMPOSE_UNSET */
+    int cpu_percent;        /* 0..100, COMPOSE_UNSET */
+    int64_t cpu_rt_period;  /* microseconds, COMPOSE_UNSET */
+    int64_t cpu_rt_runtime; /* microseconds, COMPOSE_UNSET */
+    int mem_swappiness;     /* 0..100, COMPOSE_UNSET */
+    struct compose_blkio blkio_config;
+    struct compose_strv device_cgroup_rules;
+    struct compose_device_request *gpus; /* `gpus: all` is one request with count_all */
+    size_t n_gpus;
+    bool gpus_all;                       /* written as `gpus: all` */
+    const char *isolation;
+    const char *runtime;
+    const char *uts;
+    struct compose_credential_spec credential_spec;
+    struct compose_strv label_files; /* absolute; their labels are merged into labels */
+
+    enum compose_tristate attach; /* unset: true; false leaves the logs out of attached `up` */
+    struct compose_hook *post_start;
+    size_t n_post_start;
+    struct compose_hook *pre_stop;
+    size_t n_pre_stop;
+    struct compose_watch *develop_watch; /* kept for `config`; ccompose does not watch */
+    size_t n_develop_watch;
+    bool has_develop;
+
     struct compose_ccompose_ext x_ccompose;
 };
 
@@ -351,6 +465,7 @@ struct compose_network {
     bool internal;
     bool attachable;
     enum compose_tristate enable_ipv6;
+    enum compose_tristate enable_ipv4; /* API 1.47+: only the default (true) is possible */
     struct compose_kvv labels;
     bool used; /* some active service joins it */
     struct compose_pos pos;
@@ -376,6 +491,20 @@ struct compose_file_def {
     const char *content;
     bool external;
     struct compose_kvv labels;
+    /* Swarm's secret and config drivers: stack deploy's business, warned about otherwise. */
+    const char *driver;
+    struct compose_kvv driver_opts;
+    const char *template_driver;
+    struct compose_pos pos;
+};
+
+/* A top-level `models:` entry (Docker Model Runner), kept for `config`. */
+struct compose_model {
+    const char *key;
+    const char *name;
+    const char *model;
+    int64_t context_size; /* COMPOSE_UNSET */
+    struct compose_strv runtime_flags;
     struct compose_pos pos;
 };
 
@@ -401,6 +530,8 @@ struct compose_project {
     size_t n_secrets;
     struct compose_file_def *configs;
     size_t n_configs;
+    struct compose_model *models; /* in file order; ccompose runs no models */
+    size_t n_models;
 };
 
 /* Lookups by key; NULL when absent. Borrowed from the project. */

@@ -89,7 +89,7 @@ static void put_kvv(json_t *obj, const char *key, const struct compose_kvv *kv)
         put(obj, key, kvv(kv));
 }
 
-static const char *mount_types[] = {"volume", "bind", "tmpfs", "npipe", "cluster"};
+static const char *mount_types[] = {"volume", "bind", "tmpfs", "npipe", "cluster", "image"};
 
 static json_t *mount(const struct compose_mount *mt)
 {
@@ -112,6 +112,8 @@ static json_t *mount(const struct compose_mount *mt)
         put_str(v, "subpath", mt->subpath);
         put(o, "volume", v);
     }
+    if (mt->type == COMPOSE_MOUNT_IMAGE && mt->image_subpath)
+        put(o, "image", json_pack("{s:s}", "subpath", mt->image_subpath));
     if (mt->type == COMPOSE_MOUNT_TMPFS &&
         (mt->tmpfs_size != COMPOSE_UNSET || mt->tmpfs_mode != COMPOSE_UNSET)) {
         json_t *t = json_object();
@@ -158,12 +160,123 @@ static json_t *file_refs(const struct compose_file_ref *v, size_t n)
     return a;
 }
 
+static json_t *device_requests(const struct compose_device_request *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct compose_device_request *d = &v[i];
+        json_t *o = json_object();
+        put_str(o, "driver", d->driver);
+        if (d->count_all)
+            put_str(o, "count", "all");
+        else
+            put_int(o, "count", d->count);
+        put_strv(o, "device_ids", &d->device_ids);
+        put_strv(o, "capabilities", &d->capabilities);
+        put_kvv(o, "options", &d->options);
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 static json_t *resources(const struct compose_resources *r)
 {
     json_t *o = json_object();
     put_double(o, "cpus", r->cpus);
     put_int(o, "memory", r->memory);
     put_int(o, "pids", r->pids);
+    if (r->n_devices)
+        put(o, "devices", device_requests(r->devices, r->n_devices));
+    if (r->n_generic_resources) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->n_generic_resources; i++)
+            json_array_append_new(
+                a, json_pack("{s:{s:s, s:I}}", "discrete_resource_spec", "kind",
+                             r->generic_resources[i].kind, "value",
+                             (json_int_t)r->generic_resources[i].value));
+        put(o, "generic_resources", a);
+    }
+    return o;
+}
+
+static json_t *ulimits(const struct compose_ulimit *v, size_t n)
+{
+    json_t *u = json_object();
+    for (size_t i = 0; i < n; i++) {
+        const struct compose_ulimit *l = &v[i];
+        put(u, l->name,
+            l->soft == l->hard ? json_integer(l->soft)
+                               : json_pack("{s:I, s:I}", "soft", (json_int_t)l->soft, "hard",
+                                           (json_int_t)l->hard));
+    }
+    return u;
+}
+
+static json_t *hook(const struct compose_hook *h)
+{
+    json_t *o = json_object();
+    put(o, "command", strv(&h->command));
+    put_str(o, "user", h->user);
+    put_bool(o, "privileged", h->privileged);
+    put_str(o, "working_dir", h->working_dir);
+    put_kvv(o, "environment", &h->environment);
+    return o;
+}
+
+static void put_hooks(json_t *obj, const char *key, const struct compose_hook *v, size_t n)
+{
+    if (!n)
+        return;
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, hook(&v[i]));
+    put(obj, key, a);
+}
+
+static void put_blkio_list(json_t *obj, const char *key, const char *value_key,
+                           const struct compose_blkio_list *l)
+{
+    if (!l->n)
+        return;
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:I}", "path", l->v[i].path, value_key,
+                                           (json_int_t)l->v[i].value));
+    put(obj, key, a);
+}
+
+static json_t *blkio(const struct compose_blkio *b)
+{
+    json_t *o = json_object();
+    put_int(o, "weight", b->weight);
+    put_blkio_list(o, "weight_device", "weight", &b->weight_device);
+    put_blkio_list(o, "device_read_bps", "rate", &b->device_read_bps);
+    put_blkio_list(o, "device_write_bps", "rate", &b->device_write_bps);
+    put_blkio_list(o, "device_read_iops", "rate", &b->device_read_iops);
+    put_blkio_list(o, "device_write_iops", "rate", &b->device_write_iops);
+    return o;
+}
+
+static json_t *develop(const struct compose_service *s)
+{
+    json_t *o = json_object();
+    if (s->n_develop_watch) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < s->n_develop_watch; i++) {
+            const struct compose_watch *w = &s->develop_watch[i];
+            json_t *r = json_object();
+            put_str(r, "path", w->path);
+            put_str(r, "action", w->action);
+            put_str(r, "target", w->target);
+            put_strv(r, "ignore", &w->ignore);
+            put_strv(r, "include", &w->include);
+            put_bool(r, "initial_sync", w->initial_sync);
+            if (w->exec.command.n)
+                put(r, "exec", hook(&w->exec));
+            json_array_append_new(a, r);
+        }
+        put(o, "watch", a);
+    }
     return o;
 }
 
@@ -257,6 +370,14 @@ static json_t *build(const struct compose_build *b)
     put_strv(o, "platforms", &b->platforms);
     put_bool(o, "no_cache", b->no_cache);
     put_bool(o, "pull", b->pull);
+    put_kvv(o, "additional_contexts", &b->additional_contexts);
+    put_bool(o, "privileged", b->privileged);
+    put_strv(o, "entitlements", &b->entitlements);
+    put_str(o, "provenance", b->provenance);
+    put_str(o, "sbom", b->sbom);
+    put_str(o, "isolation", b->isolation);
+    if (b->n_ulimits)
+        put(o, "ulimits", ulimits(b->ulimits, b->n_ulimits));
     return o;
 }
 
@@ -274,6 +395,9 @@ static json_t *service_networks(const struct compose_service *s)
         if (n->priority)
             put(v, "priority", json_integer(n->priority));
         put_kvv(v, "driver_opts", &n->driver_opts);
+        if (n->gw_priority)
+            put(v, "gw_priority", json_integer(n->gw_priority));
+        put_str(v, "interface_name", n->interface_name);
         if (json_object_size(v) == 0) {
             json_decref(v);
             v = json_null();
@@ -369,17 +493,8 @@ static json_t *service(const struct compose_service *s)
     put_strv(o, "security_opt", &s->security_opt);
     put_strv(o, "group_add", &s->group_add);
     put_strv(o, "profiles", &s->profiles);
-    if (s->n_ulimits) {
-        json_t *u = json_object();
-        for (size_t i = 0; i < s->n_ulimits; i++) {
-            const struct compose_ulimit *l = &s->ulimits[i];
-            put(u, l->name,
-                l->soft == l->hard ? json_integer(l->soft)
-                                   : json_pack("{s:I, s:I}", "soft", (json_int_t)l->soft, "hard",
-                                               (json_int_t)l->hard));
-        }
-        put(o, "ulimits", u);
-    }
+    if (s->n_ulimits)
+        put(o, "ulimits", ulimits(s->ulimits, s->n_ulimits));
     if (s->n_depends_on) {
         json_t *d = json_object();
         for (size_t i = 0; i < s->n_depends_on; i++) {
@@ -420,6 +535,35 @@ static json_t *service(const struct compose_service *s)
     if (s->oom_score_adj)
         put(o, "oom_score_adj", json_integer(s->oom_score_adj));
     put_bool(o, "oom_kill_disable", s->oom_kill_disable);
+    put_int(o, "cpu_count", s->cpu_count);
+    put_int(o, "cpu_percent", s->cpu_percent);
+    put_int(o, "cpu_rt_period", s->cpu_rt_period);
+    put_int(o, "cpu_rt_runtime", s->cpu_rt_runtime);
+    put_int(o, "mem_swappiness", s->mem_swappiness);
+    if (s->blkio_config.set)
+        put(o, "blkio_config", blkio(&s->blkio_config));
+    put_strv(o, "device_cgroup_rules", &s->device_cgroup_rules);
+    if (s->gpus_all)
+        put_str(o, "gpus", "all");
+    else if (s->n_gpus)
+        put(o, "gpus", device_requests(s->gpus, s->n_gpus));
+    put_str(o, "isolation", s->isolation);
+    put_str(o, "runtime", s->runtime);
+    put_str(o, "uts", s->uts);
+    if (s->credential_spec.config || s->credential_spec.file || s->credential_spec.registry) {
+        json_t *c = json_object();
+        put_str(c, "config", s->credential_spec.config);
+        put_str(c, "file", s->credential_spec.file);
+        put_str(c, "registry", s->credential_spec.registry);
+        put(o, "credential_spec", c);
+    }
+    put_strv(o, "label_file", &s->label_files);
+    if (s->attach != COMPOSE_TRI_UNSET)
+        put(o, "attach", json_boolean(s->attach == COMPOSE_TRI_TRUE));
+    put_hooks(o, "post_start", s->post_start, s->n_post_start);
+    put_hooks(o, "pre_stop", s->pre_stop, s->n_pre_stop);
+    if (s->has_develop)
+        put(o, "develop", develop(s));
     if (s->x_ccompose.restart_on_unhealthy)
         put(o, "x-ccompose", json_pack("{s:b}", "restart_on_unhealthy", 1));
     return o;
@@ -455,6 +599,8 @@ static json_t *network(const struct compose_network *n)
     put_bool(o, "attachable", n->attachable);
     if (n->enable_ipv6 != COMPOSE_TRI_UNSET)
         put(o, "enable_ipv6", json_boolean(n->enable_ipv6 == COMPOSE_TRI_TRUE));
+    if (n->enable_ipv4 != COMPOSE_TRI_UNSET)
+        put(o, "enable_ipv4", json_boolean(n->enable_ipv4 == COMPOSE_TRI_TRUE));
     put_kvv(o, "labels", &n->labels);
     return o;
 }
@@ -481,6 +627,9 @@ static json_t *file_defs(const struct compose_file_def *v, size_t n)
         put_str(d, "content", v[i].content);
         put_bool(d, "external", v[i].external);
         put_kvv(d, "labels", &v[i].labels);
+        put_str(d, "driver", v[i].driver);
+        put_kvv(d, "driver_opts", &v[i].driver_opts);
+        put_str(d, "template_driver", v[i].template_driver);
         put(o, v[i].key, d);
     }
     return o;
@@ -602,6 +751,21 @@ static json_t *section_tree(const struct section *sec)
     return o;
 }
 
+static json_t *models(const struct compose_project *p)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < p->n_models; i++) {
+        const struct compose_model *md = &p->models[i];
+        json_t *d = json_object();
+        put_str(d, "name", md->name);
+        put_str(d, "model", md->model);
+        put_int(d, "context_size", md->context_size);
+        put_strv(d, "runtime_flags", &md->runtime_flags);
+        put(o, md->key, d);
+    }
+    return o;
+}
+
 static json_t *project_tree(const struct compose_project *p)
 {
     json_t *root = json_object();
@@ -614,6 +778,8 @@ static json_t *project_tree(const struct compose_project *p)
         put(root, "secrets", file_defs(p->secrets, p->n_secrets));
     if (p->n_configs)
         put(root, "configs", file_defs(p->configs, p->n_configs));
+    if (p->n_models)
+        put(root, "models", models(p));
     return root;
 }
 
@@ -811,6 +977,12 @@ static void yproject(struct yemit *y, const struct compose_project *p)
             continue;
         json_t *t = file_defs(defs[i].v, defs[i].n);
         yscalar(y, defs[i].name, true);
+        ynode(y, t, 1);
+        json_decref(t);
+    }
+    if (p->n_models) {
+        json_t *t = models(p);
+        yscalar(y, "models", true);
         ynode(y, t, 1);
         json_decref(t);
     }

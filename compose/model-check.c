@@ -222,6 +222,22 @@ int m_size(struct mctx *m, const struct cnode *n, int64_t *ret)
     return r;
 }
 
+int m_enum(struct mctx *m, const struct cnode *n, const char *const *ok, size_t n_ok,
+           const char *what, const char *hint, const char **ret)
+{
+    const char *v = NULL;
+    int r = m_str(m, n, &v);
+    if (r)
+        return r;
+    for (size_t i = 0; i < n_ok; i++) {
+        if (strcmp(v, ok[i]) == 0) {
+            *ret = v;
+            return 0;
+        }
+    }
+    return m_error(m, n, hint, "'%s' is not %s: '%s'", m_path(m), what, v);
+}
+
 void m_strv_add(struct mctx *m, struct compose_strv *sv, const char *s)
 {
     const char **v = m_array(m, sv->n + 1, sizeof(*v));

@@ -17,26 +17,87 @@ static int f_nano_cpus(struct mctx *m, const struct cnode *n, void *dst)
     return rc;
 }
 
-static const struct mfield resource_fields[] = {
+static int f_res_devices(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_resources *r = dst;
+    int rc = m_device_requests(m, n, &r->devices, &r->n_devices);
+    for (size_t i = 0; i < r->n_devices && rc == 0; i++)
+        if (!r->devices[i].capabilities.n)
+            rc = m_error(m, n->items[i], "add `capabilities: [gpu]` or what the driver offers",
+                         "'%s[%zu]' has no capabilities", m_path(m), i);
+    return rc;
+}
+
+static int f_generic_resources(struct mctx *m, const struct cnode *n, void *dst)
+{
+    static const struct mfield spec_fields[] = {
+        {"kind", MF_STR, offsetof(struct compose_generic_resource, kind), NULL},
+        {"value", MF_INT64, offsetof(struct compose_generic_resource, value), NULL},
+    };
+    struct compose_resources *r = dst;
+    if (cnode_is_null(n))
+        return 0;
+    if (m_want_seq(m, n) < 0)
+        return -1;
+    int rc = 0;
+    r->generic_resources = m_array(m, n->nitems, sizeof(*r->generic_resources));
+    for (size_t i = 0; i < n->nitems; i++) {
+        const struct cnode *it = n->items[i];
+        const struct cnode *spec = cnode_get(it, "discrete_resource_spec");
+        struct compose_generic_resource g = {NULL, COMPOSE_UNSET};
+        cnode_path_push_index(&m->path, i);
+        if (it->kind != CNODE_MAPPING || it->npairs != 1 || !spec) {
+            rc = m_error(m, it, "write `- discrete_resource_spec: {kind: NAME, value: N}`",
+                         "'%s' must be a mapping with one `discrete_resource_spec:` key",
+                         m_path(m));
+        } else {
+            cnode_path_push_key(&m->path, "discrete_resource_spec");
+            if (m_fields(m, spec, spec_fields, CC_ARRAY_LEN(spec_fields), &g,
+                         "discrete_resource_spec") < 0)
+                rc = -1;
+            else if (!g.kind || g.value == COMPOSE_UNSET)
+                rc = m_error(m, spec, NULL, "'%s' needs kind and value", m_path(m));
+            else
+                r->generic_resources[r->n_generic_resources++] = g;
+            cnode_path_pop(&m->path);
+        }
+        cnode_path_pop(&m->path);
+    }
+    if (rc == 0 && r->n_generic_resources)
+        m_warning(m, n,
+                  "'%s' is for swarm services (stack deploy sends them): a container cannot "
+                  "reserve generic resources, ignoring",
+                  m_path(m));
+    return rc;
+}
+
+/* The Compose Specification allows devices and generic_resources under reservations only. */
+static const struct mfield limit_fields[] = {
     {"cpus", MF_CUSTOM, 0, f_nano_cpus},
     {"memory", MF_SIZE, offsetof(struct compose_resources, memory), NULL},
     {"pids", MF_INT64, offsetof(struct compose_resources, pids), NULL},
-    {"devices", MF_ACCEPTED, 0, NULL},
-    {"generic_resources", MF_ACCEPTED, 0, NULL},
+};
+
+static const struct mfield reservation_fields[] = {
+    {"cpus", MF_CUSTOM, 0, f_nano_cpus},
+    {"memory", MF_SIZE, offsetof(struct compose_resources, memory), NULL},
+    {"pids", MF_INT64, offsetof(struct compose_resources, pids), NULL},
+    {"devices", MF_CUSTOM, 0, f_res_devices},
+    {"generic_resources", MF_CUSTOM, 0, f_generic_resources},
 };
 
 static int f_limits(struct mctx *m, const struct cnode *n, void *dst)
 {
     struct compose_deploy *d = dst;
-    return m_fields(m, n, resource_fields, CC_ARRAY_LEN(resource_fields), &d->limits,
+    return m_fields(m, n, limit_fields, CC_ARRAY_LEN(limit_fields), &d->limits,
                     "deploy.resources.limits");
 }
 
 static int f_reservations(struct mctx *m, const struct cnode *n, void *dst)
 {
     struct compose_deploy *d = dst;
-    return m_fields(m, n, resource_fields, CC_ARRAY_LEN(resource_fields), &d->reservations,
-                    "deploy.resources.reservations");
+    return m_fields(m, n, reservation_fields, CC_ARRAY_LEN(reservation_fields),
+                    &d->reservations, "deploy.resources.reservations");
 }
 
 static int f_resources(struct mctx *m, const struct cnode *n, void *dst)
@@ -265,6 +326,59 @@ static int f_build_hosts(struct mctx *m, const struct cnode *n, void *dst)
     return m_extra_hosts(m, n, &b->extra_hosts);
 }
 
+static int f_build_ulimits(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_build *b = dst;
+    return m_ulimits(m, n, &b->ulimits, &b->n_ulimits);
+}
+
+/* BuildKit-only keys: modelled and printed, and a warning says the engine's builder cannot apply
+ * them (docs/compose-model.md). */
+static void buildkit_only(struct mctx *m, const struct cnode *n)
+{
+    m_warning(m, n, "'%s' needs BuildKit, which the engine's /build API does not offer, ignoring",
+              m_path(m));
+}
+
+static int f_build_privileged(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_build *b = dst;
+    int r = m_bool(m, n, &b->privileged);
+    if (r == 0 && b->privileged)
+        buildkit_only(m, n);
+    return r;
+}
+
+static int f_build_entitlements(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_build *b = dst;
+    int r = m_strv(m, n, false, &b->entitlements);
+    if (r == 0 && b->entitlements.n)
+        buildkit_only(m, n);
+    return r;
+}
+
+/* provenance and sbom: a boolean or BuildKit's attestation options, kept as written. */
+static int attestation(struct mctx *m, const struct cnode *n, const char **ret)
+{
+    int r = m_str(m, n, ret);
+    if (r == 0 && strcmp(*ret, "false") != 0)
+        buildkit_only(m, n);
+    return r;
+}
+
+static int f_build_provenance(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_build *b = dst;
+    return attestation(m, n, &b->provenance);
+}
+
+static int f_build_sbom(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_build *b = dst;
+    return attestation(m, n, &b->sbom);
+}
+
 static const struct mfield build_fields[] = {
     {"context", MF_STR, offsetof(struct compose_build, context), NULL},
     {"dockerfile", MF_STR, offsetof(struct compose_build, dockerfile), NULL},
@@ -283,13 +397,13 @@ static const struct mfield build_fields[] = {
     {"platforms", MF_LIST, offsetof(struct compose_build, platforms), NULL},
     {"no_cache", MF_BOOL, offsetof(struct compose_build, no_cache), NULL},
     {"pull", MF_BOOL, offsetof(struct compose_build, pull), NULL},
-    {"additional_contexts", MF_ACCEPTED, 0, NULL},
-    {"isolation", MF_ACCEPTED, 0, NULL},
-    {"privileged", MF_ACCEPTED, 0, NULL},
-    {"ulimits", MF_ACCEPTED, 0, NULL},
-    {"entitlements", MF_ACCEPTED, 0, NULL},
-    {"provenance", MF_ACCEPTED, 0, NULL},
-    {"sbom", MF_ACCEPTED, 0, NULL},
+    {"additional_contexts", MF_KVV, offsetof(struct compose_build, additional_contexts), NULL},
+    {"isolation", MF_STR, offsetof(struct compose_build, isolation), NULL},
+    {"privileged", MF_CUSTOM, 0, f_build_privileged},
+    {"ulimits", MF_CUSTOM, 0, f_build_ulimits},
+    {"entitlements", MF_CUSTOM, 0, f_build_entitlements},
+    {"provenance", MF_CUSTOM, 0, f_build_provenance},
+    {"sbom", MF_CUSTOM, 0, f_build_sbom},
 };
 
 int m_build(struct mctx *m, const struct cnode *n, void *dst)

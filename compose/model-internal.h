@@ -5,6 +5,8 @@
  *                   tables that check every key of a mapping (unknown keys outside x- rejected);
  * model-service.c   one service: its keys, short forms made long;
  * model-deploy.c    deploy: and build:;
+ * model-extra.c     the less common service keys: blkio_config, gpus and device requests,
+ *                   credential_spec, the cpu_rt_* and other numbers, hooks, develop;
  * model-resources.c top-level networks, volumes, secrets and configs;
  * model-project.c   compose_model_build(): top-level keys, profiles, the implicit default
  *                   network, references between services and resources, cycles, sorting.
@@ -25,6 +27,7 @@ struct mctx {
     struct arena *a;
     struct cnode_path path; /* the key path of the node being read, for messages */
     size_t n_errors;        /* errors recorded by this build */
+    bool warned_develop;    /* `develop` is warned about once per load */
 };
 
 /* Records an error at n (with the current key path) and returns -1. hint may be NULL. */
@@ -46,6 +49,9 @@ int m_int(struct mctx *m, const struct cnode *n, int min, int max, int *ret);
 int m_double(struct mctx *m, const struct cnode *n, double *ret);
 int m_duration(struct mctx *m, const struct cnode *n, int64_t *ret);
 int m_size(struct mctx *m, const struct cnode *n, int64_t *ret);
+/* One of the n_ok strings in ok; else an error "'<path>' is not <what>: '<value>'". */
+int m_enum(struct mctx *m, const struct cnode *n, const char *const *ok, size_t n_ok,
+           const char *what, const char *hint, const char **ret);
 /* A list of strings; with one_ok a lone string counts as a list of one. */
 int m_strv(struct mctx *m, const struct cnode *n, bool one_ok, struct compose_strv *ret);
 /* A mapping or a "KEY=VALUE" list. A key without value is NULL with env_lookup (environment:
@@ -98,6 +104,27 @@ void m_service_defaults(struct compose_service *s);
 int m_service(struct mctx *m, const char *name, const struct cnode *n, struct compose_service *s);
 /* extra_hosts (a host:ip / host=ip list or a host: ip(s) mapping) appended to out as "host:ip". */
 int m_extra_hosts(struct mctx *m, const struct cnode *n, struct compose_strv *out);
+
+/* A command: a string split as a shell would, or a list; *has set when the key is set. */
+int m_command(struct mctx *m, const struct cnode *n, bool *has, struct compose_strv *ret);
+/* ulimits: NAME: N or NAME: {soft, hard}. */
+int m_ulimits(struct mctx *m, const struct cnode *n, struct compose_ulimit **ret, size_t *ret_n);
+
+/* model-extra.c: MF_CUSTOM fields of a service (dst is the struct compose_service). */
+int m_blkio_config(struct mctx *m, const struct cnode *n, void *dst);
+int m_cpu_count(struct mctx *m, const struct cnode *n, void *dst);
+int m_cpu_percent(struct mctx *m, const struct cnode *n, void *dst);
+int m_cpu_rt_period(struct mctx *m, const struct cnode *n, void *dst);
+int m_cpu_rt_runtime(struct mctx *m, const struct cnode *n, void *dst);
+int m_mem_swappiness(struct mctx *m, const struct cnode *n, void *dst);
+int m_credential_spec(struct mctx *m, const struct cnode *n, void *dst);
+int m_gpus(struct mctx *m, const struct cnode *n, void *dst);
+int m_post_start(struct mctx *m, const struct cnode *n, void *dst);
+int m_pre_stop(struct mctx *m, const struct cnode *n, void *dst);
+int m_develop(struct mctx *m, const struct cnode *n, void *dst);
+/* A list of device requests (gpus: entries, deploy.resources.reservations.devices). */
+int m_device_requests(struct mctx *m, const struct cnode *n, struct compose_device_request **ret,
+                      size_t *ret_n);
 
 /* model-deploy.c */
 int m_deploy(struct mctx *m, const struct cnode *n, void *dst);

@@ -602,6 +602,48 @@ static int f_configs(struct mctx *m, const struct cnode *n, void *dst)
     return m_file_defs(m, n, false);
 }
 
+static int f_context_size(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_model *md = dst;
+    return m_int64(m, n, 0, INT64_MAX, &md->context_size);
+}
+
+/* models: Docker Model Runner's, which the engine API has not: kept for `config`, warned about. */
+static int f_models(struct mctx *m, const struct cnode *n, void *dst)
+{
+    static const struct mfield fields[] = {
+        {"name", MF_STR, offsetof(struct compose_model, name), NULL},
+        {"model", MF_STR, offsetof(struct compose_model, model), NULL},
+        {"context_size", MF_CUSTOM, 0, f_context_size},
+        {"runtime_flags", MF_LIST, offsetof(struct compose_model, runtime_flags), NULL},
+    };
+    struct compose_project *p = m->ctx->project;
+    (void)dst;
+    if (cnode_is_null(n))
+        return 0;
+    if (m_want_map(m, n) < 0)
+        return -1;
+    int r = 0;
+    p->models = m_array(m, n->npairs, sizeof(*p->models));
+    for (size_t i = 0; i < n->npairs; i++) {
+        const struct cnode *k = n->pairs[i].key, *v = n->pairs[i].value;
+        struct compose_model md = {.key = k->value, .context_size = COMPOSE_UNSET, .pos = m_pos(k)};
+        cnode_path_push_key(&m->path, k->value);
+        if (m_fields(m, v, fields, CC_ARRAY_LEN(fields), &md, "a model") < 0)
+            r = -1;
+        else if (!md.model)
+            r = m_error(m, v, "add `model:` naming the model's image", "'%s' has no model",
+                        m_path(m));
+        else
+            p->models[p->n_models++] = md;
+        cnode_path_pop(&m->path);
+    }
+    if (r == 0 && p->n_models)
+        m_warning(m, n, "'models' needs Docker Model Runner, which ccompose does not drive, "
+                        "ignoring");
+    return r;
+}
+
 static const struct mfield top_fields[] = {
     {"version", MF_ACCEPTED, 0, NULL}, /* obsolete: a warning, see compose_model_build() */
     {"name", MF_ACCEPTED, 0, NULL},    /* read by assembly */
@@ -611,7 +653,7 @@ static const struct mfield top_fields[] = {
     {"secrets", MF_CUSTOM, 0, f_secrets},
     {"configs", MF_CUSTOM, 0, f_configs},
     {"include", MF_ACCEPTED, 0, NULL}, /* applied by assembly */
-    {"models", MF_ACCEPTED, 0, NULL},
+    {"models", MF_CUSTOM, 0, f_models},
 };
 
 int compose_model_build(struct compose_load_ctx *ctx, const struct cnode *root)

@@ -102,6 +102,22 @@ static int f_net_external(struct mctx *m, const struct cnode *n, void *dst)
     return external_of(m, n, &net->external, &net->name);
 }
 
+static int f_enable_ipv4(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_network *net = dst;
+    bool b;
+    int r = m_bool(m, n, &b);
+    if (r)
+        return r;
+    net->enable_ipv4 = b ? COMPOSE_TRI_TRUE : COMPOSE_TRI_FALSE;
+    if (!b)
+        m_warning(m, n,
+                  "'%s: false' needs Docker Engine API 1.47; ccompose speaks 1.41 and the network "
+                  "gets IPv4, ignoring",
+                  m_path(m));
+    return 0;
+}
+
 static const struct mfield network_fields[] = {
     {"name", MF_STR, offsetof(struct compose_network, name), NULL},
     {"driver", MF_STR, offsetof(struct compose_network, driver), NULL},
@@ -111,7 +127,7 @@ static const struct mfield network_fields[] = {
     {"internal", MF_BOOL, offsetof(struct compose_network, internal), NULL},
     {"attachable", MF_BOOL, offsetof(struct compose_network, attachable), NULL},
     {"enable_ipv6", MF_TRI, offsetof(struct compose_network, enable_ipv6), NULL},
-    {"enable_ipv4", MF_ACCEPTED, 0, NULL},
+    {"enable_ipv4", MF_CUSTOM, 0, f_enable_ipv4},
     {"labels", MF_KVV, offsetof(struct compose_network, labels), NULL},
 };
 
@@ -191,6 +207,40 @@ static int f_def_external(struct mctx *m, const struct cnode *n, void *dst)
     return external_of(m, n, &d->external, &d->name);
 }
 
+/* Secret and config drivers are swarm's: a container gets the file, the variable or the
+ * content, so they are warned about. */
+static void swarm_only(struct mctx *m, const struct cnode *n)
+{
+    m_warning(m, n, "'%s' applies to swarm secrets and configs only, ignoring", m_path(m));
+}
+
+static int f_def_driver(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_file_def *d = dst;
+    int r = m_str(m, n, &d->driver);
+    if (r == 0)
+        swarm_only(m, n);
+    return r;
+}
+
+static int f_def_driver_opts(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_file_def *d = dst;
+    int r = m_kvv(m, n, false, &d->driver_opts);
+    if (r == 0 && d->driver_opts.n)
+        swarm_only(m, n);
+    return r;
+}
+
+static int f_def_template_driver(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_file_def *d = dst;
+    int r = m_str(m, n, &d->template_driver);
+    if (r == 0)
+        swarm_only(m, n);
+    return r;
+}
+
 static const struct mfield file_def_fields[] = {
     {"name", MF_STR, offsetof(struct compose_file_def, name), NULL},
     {"file", MF_STR, offsetof(struct compose_file_def, file), NULL},
@@ -198,9 +248,9 @@ static const struct mfield file_def_fields[] = {
     {"content", MF_STR, offsetof(struct compose_file_def, content), NULL},
     {"external", MF_CUSTOM, 0, f_def_external},
     {"labels", MF_KVV, offsetof(struct compose_file_def, labels), NULL},
-    {"driver", MF_ACCEPTED, 0, NULL},
-    {"driver_opts", MF_ACCEPTED, 0, NULL},
-    {"template_driver", MF_ACCEPTED, 0, NULL},
+    {"driver", MF_CUSTOM, 0, f_def_driver},
+    {"driver_opts", MF_CUSTOM, 0, f_def_driver_opts},
+    {"template_driver", MF_CUSTOM, 0, f_def_template_driver},
 };
 
 int m_file_defs(struct mctx *m, const struct cnode *n, bool secrets)

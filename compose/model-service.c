@@ -42,11 +42,17 @@ void m_service_defaults(struct compose_service *s)
     s->cpu_quota = COMPOSE_UNSET;
     s->cpu_period = COMPOSE_UNSET;
     s->pids_limit = COMPOSE_UNSET;
+    s->cpu_count = COMPOSE_UNSET;
+    s->cpu_percent = COMPOSE_UNSET;
+    s->cpu_rt_period = COMPOSE_UNSET;
+    s->cpu_rt_runtime = COMPOSE_UNSET;
+    s->mem_swappiness = COMPOSE_UNSET;
+    s->blkio_config.weight = COMPOSE_UNSET;
 }
 
 /* ---- command, entrypoint ---- */
 
-static int command_of(struct mctx *m, const struct cnode *n, bool *has, struct compose_strv *ret)
+int m_command(struct mctx *m, const struct cnode *n, bool *has, struct compose_strv *ret)
 {
     if (n->kind == CNODE_SCALAR && cnode_is_null(n))
         return 0;
@@ -74,13 +80,13 @@ static int command_of(struct mctx *m, const struct cnode *n, bool *has, struct c
 static int f_command(struct mctx *m, const struct cnode *n, void *dst)
 {
     struct compose_service *s = dst;
-    return command_of(m, n, &s->has_command, &s->command);
+    return m_command(m, n, &s->has_command, &s->command);
 }
 
 static int f_entrypoint(struct mctx *m, const struct cnode *n, void *dst)
 {
     struct compose_service *s = dst;
-    return command_of(m, n, &s->has_entrypoint, &s->entrypoint);
+    return m_command(m, n, &s->has_entrypoint, &s->entrypoint);
 }
 
 /* ---- ports ---- */
@@ -249,9 +255,17 @@ static int f_tmpfs_opts(struct mctx *m, const struct cnode *n, void *dst)
     return m_fields(m, n, fields, CC_ARRAY_LEN(fields), dst, "a tmpfs mount's options");
 }
 
+static int f_image_opts(struct mctx *m, const struct cnode *n, void *dst)
+{
+    static const struct mfield fields[] = {
+        {"subpath", MF_STR, offsetof(struct compose_mount, image_subpath), NULL},
+    };
+    return m_fields(m, n, fields, CC_ARRAY_LEN(fields), dst, "an image mount's options");
+}
+
 static int f_mount_type(struct mctx *m, const struct cnode *n, void *dst)
 {
-    static const char *const types[] = {"volume", "bind", "tmpfs", "npipe", "cluster"};
+    static const char *const types[] = {"volume", "bind", "tmpfs", "npipe", "cluster", "image"};
     struct compose_mount *mt = dst;
     const char *t = NULL;
     int r = m_str(m, n, &t);
@@ -263,7 +277,7 @@ static int f_mount_type(struct mctx *m, const struct cnode *n, void *dst)
             return 0;
         }
     }
-    return m_error(m, n, "use volume, bind, tmpfs, npipe or cluster",
+    return m_error(m, n, "use volume, bind, tmpfs, npipe, cluster or image",
                    "'%s' is not a mount type: '%s'", m_path(m), t);
 }
 
@@ -276,7 +290,7 @@ static const struct mfield mount_fields[] = {
     {"bind", MF_CUSTOM, 0, f_bind},
     {"volume", MF_CUSTOM, 0, f_volume_opts},
     {"tmpfs", MF_CUSTOM, 0, f_tmpfs_opts},
-    {"image", MF_ACCEPTED, 0, NULL},
+    {"image", MF_CUSTOM, 0, f_image_opts},
 };
 
 static const char *home_dir(struct mctx *m)
@@ -433,6 +447,31 @@ static int f_net_priority(struct mctx *m, const struct cnode *n, void *dst)
     return m_int(m, n, INT_MIN, INT_MAX, &sn->priority);
 }
 
+/* Newer than the API ccompose speaks (1.41): modelled and printed, warned about. */
+static void newer_api(struct mctx *m, const struct cnode *n, const char *version)
+{
+    m_warning(m, n, "'%s' needs Docker Engine API %s; ccompose speaks 1.41, ignoring", m_path(m),
+              version);
+}
+
+static int f_gw_priority(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_service_network *sn = dst;
+    int r = m_int(m, n, INT_MIN, INT_MAX, &sn->gw_priority);
+    if (r == 0 && sn->gw_priority)
+        newer_api(m, n, "1.48");
+    return r;
+}
+
+static int f_interface_name(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_service_network *sn = dst;
+    int r = m_str(m, n, &sn->interface_name);
+    if (r == 0)
+        newer_api(m, n, "1.49");
+    return r;
+}
+
 static const struct mfield net_fields[] = {
     {"aliases", MF_LIST, offsetof(struct compose_service_network, aliases), NULL},
     {"ipv4_address", MF_STR, offsetof(struct compose_service_network, ipv4_address), NULL},
@@ -440,8 +479,8 @@ static const struct mfield net_fields[] = {
     {"link_local_ips", MF_LIST, offsetof(struct compose_service_network, link_local_ips), NULL},
     {"mac_address", MF_STR, offsetof(struct compose_service_network, mac_address), NULL},
     {"priority", MF_CUSTOM, 0, f_net_priority},
-    {"gw_priority", MF_ACCEPTED, 0, NULL},
-    {"interface_name", MF_ACCEPTED, 0, NULL},
+    {"gw_priority", MF_CUSTOM, 0, f_gw_priority},
+    {"interface_name", MF_CUSTOM, 0, f_interface_name},
     {"driver_opts", MF_KVV, offsetof(struct compose_service_network, driver_opts), NULL},
 };
 
@@ -554,15 +593,15 @@ static int f_healthcheck(struct mctx *m, const struct cnode *n, void *dst)
 
 /* ---- small long forms ---- */
 
-static int f_ulimits(struct mctx *m, const struct cnode *n, void *dst)
+int m_ulimits(struct mctx *m, const struct cnode *n, struct compose_ulimit **ret, size_t *ret_n)
 {
-    struct compose_service *s = dst;
     if (cnode_is_null(n))
         return 0;
     if (m_want_map(m, n) < 0)
         return -1;
     int r = 0;
-    s->ulimits = m_array(m, n->npairs, sizeof(*s->ulimits));
+    struct compose_ulimit *ulimits = m_array(m, n->npairs, sizeof(*ulimits));
+    size_t n_ulimits = 0;
     for (size_t i = 0; i < n->npairs; i++) {
         const struct cnode *k = n->pairs[i].key, *v = n->pairs[i].value;
         struct compose_ulimit u = {k->value, 0, 0};
@@ -588,12 +627,20 @@ static int f_ulimits(struct mctx *m, const struct cnode *n, void *dst)
             u.hard = u.soft;
         }
         if (rr == 0)
-            s->ulimits[s->n_ulimits++] = u;
+            ulimits[n_ulimits++] = u;
         else
             r = -1;
         cnode_path_pop(&m->path);
     }
+    *ret = ulimits;
+    *ret_n = n_ulimits;
     return r;
+}
+
+static int f_ulimits(struct mctx *m, const struct cnode *n, void *dst)
+{
+    struct compose_service *s = dst;
+    return m_ulimits(m, n, &s->ulimits, &s->n_ulimits);
 }
 
 static int f_devices(struct mctx *m, const struct cnode *n, void *dst)
@@ -840,7 +887,8 @@ static const struct mfield service_fields[] = {
     {"command", MF_CUSTOM, 0, f_command},
     {"entrypoint", MF_CUSTOM, 0, f_entrypoint},
     {"environment", MF_ENV, SVC(environment), NULL},
-    {"env_file", MF_CUSTOM, 0, f_noop}, /* read after the other keys: see env_files() */
+    {"env_file", MF_CUSTOM, 0, f_noop}, /* read after the other keys: see m_service() */
+    {"label_file", MF_CUSTOM, 0, f_noop},
     {"labels", MF_KVV, SVC(labels), NULL},
     {"annotations", MF_KVV, SVC(annotations), NULL},
     {"sysctls", MF_KVV, SVC(sysctls), NULL},
@@ -884,24 +932,22 @@ static const struct mfield service_fields[] = {
     {"oom_score_adj", MF_CUSTOM, 0, f_oom_score_adj},
     {"oom_kill_disable", MF_BOOL, SVC(oom_kill_disable), NULL},
     {"x-ccompose", MF_CUSTOM, 0, f_x_ccompose},
-    /* Known to the Compose Specification, accepted and not modelled (docs/compose-model.md). */
-    {"attach", MF_ACCEPTED, 0, NULL},
-    {"blkio_config", MF_ACCEPTED, 0, NULL},
-    {"cpu_count", MF_ACCEPTED, 0, NULL},
-    {"cpu_percent", MF_ACCEPTED, 0, NULL},
-    {"cpu_rt_period", MF_ACCEPTED, 0, NULL},
-    {"cpu_rt_runtime", MF_ACCEPTED, 0, NULL},
-    {"credential_spec", MF_ACCEPTED, 0, NULL},
-    {"develop", MF_ACCEPTED, 0, NULL},
-    {"device_cgroup_rules", MF_ACCEPTED, 0, NULL},
-    {"gpus", MF_ACCEPTED, 0, NULL},
-    {"isolation", MF_ACCEPTED, 0, NULL},
-    {"label_file", MF_ACCEPTED, 0, NULL},
-    {"mem_swappiness", MF_ACCEPTED, 0, NULL},
-    {"post_start", MF_ACCEPTED, 0, NULL},
-    {"pre_stop", MF_ACCEPTED, 0, NULL},
-    {"runtime", MF_ACCEPTED, 0, NULL},
-    {"uts", MF_ACCEPTED, 0, NULL},
+    {"attach", MF_TRI, SVC(attach), NULL},
+    {"blkio_config", MF_CUSTOM, 0, m_blkio_config},
+    {"cpu_count", MF_CUSTOM, 0, m_cpu_count},
+    {"cpu_percent", MF_CUSTOM, 0, m_cpu_percent},
+    {"cpu_rt_period", MF_CUSTOM, 0, m_cpu_rt_period},
+    {"cpu_rt_runtime", MF_CUSTOM, 0, m_cpu_rt_runtime},
+    {"credential_spec", MF_CUSTOM, 0, m_credential_spec},
+    {"develop", MF_CUSTOM, 0, m_develop},
+    {"device_cgroup_rules", MF_LIST, SVC(device_cgroup_rules), NULL},
+    {"gpus", MF_CUSTOM, 0, m_gpus},
+    {"isolation", MF_STR, SVC(isolation), NULL},
+    {"mem_swappiness", MF_CUSTOM, 0, m_mem_swappiness},
+    {"post_start", MF_CUSTOM, 0, m_post_start},
+    {"pre_stop", MF_CUSTOM, 0, m_pre_stop},
+    {"runtime", MF_STR, SVC(runtime), NULL},
+    {"uts", MF_STR, SVC(uts), NULL},
 };
 
 /* ---- env_file ---- */
@@ -950,14 +996,16 @@ static int read_env_file(struct mctx *m, const struct cnode *at, const char *pat
     return r;
 }
 
-static int env_files(struct mctx *m, const struct cnode *n, struct compose_service *s)
+/* env_file and label_file: a path, or a list of paths and {path, required, format} entries, read
+ * in order into from_files (later files win); the paths are kept in paths. */
+static int kv_files(struct mctx *m, const struct cnode *n, const char *key,
+                    struct compose_strv *paths, struct compose_kvv *from_files)
 {
-    struct compose_kvv from_files = {0};
     int r = 0;
-    cnode_path_push_key(&m->path, "env_file");
+    cnode_path_push_key(&m->path, key);
     if (n->kind == CNODE_SCALAR && !cnode_is_null(n)) {
-        m_strv_add(m, &s->env_files, n->value);
-        r = read_env_file(m, n, n->value, true, &from_files);
+        m_strv_add(m, paths, n->value);
+        r = read_env_file(m, n, n->value, true, from_files);
     } else if (n->kind == CNODE_SEQUENCE) {
         for (size_t i = 0; i < n->nitems; i++) {
             const struct cnode *it = n->items[i];
@@ -974,7 +1022,8 @@ static int env_files(struct mctx *m, const struct cnode *n, struct compose_servi
                         r |= m_bool(m, v, &required) < 0 ? -1 : 0;
                     else if (strcmp(k->value, "format") != 0)
                         r = m_error(m, k, "use path:, required: or format:",
-                                    "unknown key '%s' in an env_file entry", k->value);
+                                    "unknown key '%s' in %s %s entry", k->value,
+                                    key[0] == 'e' ? "an" : "a", key);
                     cnode_path_pop(&m->path);
                 }
                 if (!path && r == 0)
@@ -986,8 +1035,8 @@ static int env_files(struct mctx *m, const struct cnode *n, struct compose_servi
                             m_kind_name(it));
             }
             if (path) {
-                m_strv_add(m, &s->env_files, path);
-                if (read_env_file(m, it, path, required, &from_files) < 0)
+                m_strv_add(m, paths, path);
+                if (read_env_file(m, it, path, required, from_files) < 0)
                     r = -1;
             }
             cnode_path_pop(&m->path);
@@ -997,10 +1046,18 @@ static int env_files(struct mctx *m, const struct cnode *n, struct compose_servi
                     m_kind_name(n));
     }
     cnode_path_pop(&m->path);
-    /* environment: wins over the files. */
-    for (size_t i = 0; i < s->environment.n; i++)
-        m_kvv_set(m, &from_files, s->environment.v[i].key, s->environment.v[i].value);
-    s->environment = from_files;
+    return r;
+}
+
+/* Reads key's files and puts over them what the service sets itself (*own wins), into *own. */
+static int merge_files_under(struct mctx *m, const struct cnode *n, const char *key,
+                             struct compose_strv *paths, struct compose_kvv *own)
+{
+    struct compose_kvv from_files = {0};
+    int r = kv_files(m, n, key, paths, &from_files);
+    for (size_t i = 0; i < own->n; i++)
+        m_kvv_set(m, &from_files, own->v[i].key, own->v[i].value);
+    *own = from_files;
     return r;
 }
 
@@ -1012,8 +1069,10 @@ int m_service(struct mctx *m, const char *name, const struct cnode *n, struct co
     s->pos = m_pos(n);
     int r = m_fields(m, n, service_fields, CC_ARRAY_LEN(service_fields), s, what);
     free(what);
-    const struct cnode *ef = cnode_get(n, "env_file");
-    if (ef && env_files(m, ef, s) < 0)
+    const struct cnode *ef = cnode_get(n, "env_file"), *lf = cnode_get(n, "label_file");
+    if (ef && merge_files_under(m, ef, "env_file", &s->env_files, &s->environment) < 0)
+        r = -1;
+    if (lf && merge_files_under(m, lf, "label_file", &s->label_files, &s->labels) < 0)
         r = -1;
     if (!s->image && !s->build && r == 0)
         r = m_error(m, n, "add `image:` or `build:` to the service",

@@ -343,6 +343,8 @@ struct engine_build_options {
     json_t *cache_from;  /* array, borrowed, may be NULL */
     const char *network;
     long long shm_size; /* bytes, 0: default */
+    const char *isolation;
+    json_t *ulimits;    /* [{"Name", "Soft", "Hard"}], borrowed, may be NULL */
     bool nocache;
     bool pull;
     bool quiet;

@@ -180,6 +180,9 @@ struct engine_request *engine_image_build(struct engine_client *c,
     add_json_param(&path, "buildargs", opts->buildargs);
     add_json_param(&path, "labels", opts->labels);
     add_json_param(&path, "cachefrom", opts->cache_from);
+    add_json_param(&path, "ulimits", opts->ulimits);
+    if (opts->isolation)
+        engine_query_add(&path, "isolation", opts->isolation);
     if (opts->extra_hosts && json_array_size(opts->extra_hosts)) {
         /* The engine takes extra hosts as one comma-separated string. */
         struct buf hosts = BUF_INIT;

@@ -326,7 +326,8 @@ static json_t *mount_json(const char *type, const char *source, const char *targ
 }
 
 /* One entry of volumes: as a Mount, the same shape for a container's HostConfig.Mounts and a
- * swarm task's ContainerSpec.Mounts. NULL for a cluster volume, which neither can take at 1.41. */
+ * swarm task's ContainerSpec.Mounts. NULL for a cluster volume or an image mount, which neither
+ * can take at 1.41. */
 static json_t *mount_of(const struct compose_project *p, const struct compose_mount *m)
 {
     json_t *mnt = NULL;
@@ -363,6 +364,7 @@ static json_t *mount_of(const struct compose_project *p, const struct compose_mo
         mnt = mount_json("npipe", m->source, m->target, m->read_only);
         break;
     case COMPOSE_MOUNT_CLUSTER:
+    case COMPOSE_MOUNT_IMAGE:
         return NULL;
     }
     put_str(mnt, "Consistency", m->consistency);
@@ -380,6 +382,10 @@ static int add_volumes(const struct ctx *c, json_t *hc)
             continue;
         }
         json_t *mnt = mount_of(c->p, m);
+        if (!mnt && m->type == COMPOSE_MOUNT_IMAGE)
+            return bad(c, &m->pos, "volumes",
+                       "image mount of '%s' needs Docker Engine API 1.48; ccompose speaks 1.41",
+                       m->source ? m->source : m->target);
         if (!mnt)
             return bad(c, &m->pos, "volumes", "cluster volume '%s' needs swarm mode",
                        m->source ? m->source : m->target);
@@ -523,6 +529,72 @@ static void add_resources(const struct ctx *c, json_t *hc)
                               d->target ? d->target : d->source, "CgroupPermissions",
                               d->permissions ? d->permissions : "rwm"));
         }
+    }
+}
+
+static void put_blkio(json_t *hc, const char *key, const char *value_key,
+                      const struct compose_blkio_list *l)
+{
+    if (!l->n)
+        return;
+    json_t *a = array_at(hc, key);
+    for (size_t i = 0; i < l->n; i++)
+        push(a, json_pack("{s:s, s:I}", "Path", l->v[i].path, value_key,
+                          (json_int_t)l->v[i].value));
+}
+
+/* One DeviceRequest; gpus imply the capability "gpu". Neither count nor device_ids means all
+ * devices, as compose-go's default `count: all`. */
+static json_t *device_request(const struct compose_device_request *d, bool gpu)
+{
+    json_t *o = json_object();
+    put_str(o, "Driver", d->driver);
+    json_int_t count = d->count_all || (d->count == COMPOSE_UNSET && !d->device_ids.n)
+                           ? -1
+                           : (d->count == COMPOSE_UNSET ? 0 : (json_int_t)d->count);
+    put(o, "Count", json_integer(count));
+    put_strv(o, "DeviceIDs", &d->device_ids);
+    json_t *caps = strv_json(&d->capabilities);
+    if (gpu && !json_array_size(caps))
+        push(caps, json_string("gpu"));
+    put(o, "Capabilities", json_pack("[o]", caps));
+    put_kvv(o, "Options", &d->options);
+    return o;
+}
+
+/* The less common engine settings: realtime CPU, Windows' cpu_count/cpu_percent and isolation,
+ * block I/O, device cgroup rules and requests, the runtime, the UTS namespace, credential_spec. */
+static void add_more(const struct ctx *c, json_t *hc)
+{
+    const struct compose_service *s = c->s;
+    put_i64(hc, "CpuCount", s->cpu_count);
+    put_i64(hc, "CpuPercent", s->cpu_percent);
+    put_i64(hc, "CpuRealtimePeriod", s->cpu_rt_period);
+    put_i64(hc, "CpuRealtimeRuntime", s->cpu_rt_runtime);
+    put_i64(hc, "MemorySwappiness", s->mem_swappiness);
+    const struct compose_blkio *b = &s->blkio_config;
+    put_i64(hc, "BlkioWeight", b->weight);
+    put_blkio(hc, "BlkioWeightDevice", "Weight", &b->weight_device);
+    put_blkio(hc, "BlkioDeviceReadBps", "Rate", &b->device_read_bps);
+    put_blkio(hc, "BlkioDeviceWriteBps", "Rate", &b->device_write_bps);
+    put_blkio(hc, "BlkioDeviceReadIOps", "Rate", &b->device_read_iops);
+    put_blkio(hc, "BlkioDeviceWriteIOps", "Rate", &b->device_write_iops);
+    put_strv(hc, "DeviceCgroupRules", &s->device_cgroup_rules);
+    for (size_t i = 0; i < s->n_gpus; i++)
+        push(array_at(hc, "DeviceRequests"), device_request(&s->gpus[i], true));
+    for (size_t i = 0; i < s->deploy.reservations.n_devices; i++)
+        push(array_at(hc, "DeviceRequests"),
+             device_request(&s->deploy.reservations.devices[i], false));
+    put_str(hc, "Isolation", s->isolation);
+    put_str(hc, "Runtime", s->runtime);
+    put_str(hc, "UTSMode", s->uts);
+    const struct compose_credential_spec *cs = &s->credential_spec;
+    if (cs->config || cs->file || cs->registry) {
+        char *opt = cs->config ? xasprintf("credentialspec=config://%s", cs->config)
+                    : cs->file ? xasprintf("credentialspec=file://%s", cs->file)
+                               : xasprintf("credentialspec=registry://%s", cs->registry);
+        push(array_at(hc, "SecurityOpt"), json_string(opt));
+        free(opt);
     }
 }
 
@@ -760,6 +832,7 @@ static json_t *host_config(const struct ctx *c, json_t *exposed, json_t *links)
         put(hc, "LogConfig", lc);
     }
     add_resources(c, hc);
+    add_more(c, hc);
     put_tmpfs(hc, &s->tmpfs);
     put_str(hc, "IpcMode", s->ipc);
     put_str(hc, "PidMode", s->pid);

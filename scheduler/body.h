@@ -43,7 +43,7 @@ int sched_service_error(struct cc_error *reterr, const struct compose_service *s
     CC_PRINTF(5, 6);
 /* One entry of a service's volumes as a Mount ({"Type", "Source", "Target", "ReadOnly",
  * "BindOptions", "VolumeOptions", "TmpfsOptions", "Consistency"}): the container's and the swarm's
- * shape alike (new). NULL for a cluster volume. */
+ * shape alike (new). NULL for a cluster volume or an image mount. */
 json_t *sched_json_mount(const struct compose_project *p, const struct compose_mount *m);
 /* Parses "N" or "N-M" (1..65535, N <= M; M == N for one port). */
 bool sched_port_range(const char *str, unsigned long *lo, unsigned long *hi);

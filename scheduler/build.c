@@ -236,6 +236,16 @@ struct sched_build *sched_build_service(struct engine_client *c, const struct co
         cc_error_hint(reterr, "clone it and give build.context as a directory");
         return NULL;
     }
+    if (bd->additional_contexts.n) {
+        cc_error_set(reterr, CC_ERR_UNSUPPORTED,
+                     "service '%s': build.additional_contexts needs BuildKit, which the engine's "
+                     "/build API does not offer",
+                     s->name);
+        cc_error_where(reterr, bd->pos.file, bd->pos.line, bd->pos.col);
+        cc_error_hint(reterr, "build the image with `docker buildx bake` or `docker compose "
+                              "build`, or copy what the Dockerfile needs into the context");
+        return NULL;
+    }
     struct build_context_options co = {
         .context = bd->context,
         .dockerfile = bd->dockerfile,
@@ -266,6 +276,11 @@ struct sched_build *sched_build_service(struct engine_client *c, const struct co
     json_object_set_new(labels, SCHED_LABEL_SERVICE, json_string(s->name));
     json_t *hosts = bd->extra_hosts.n ? strv_json(&bd->extra_hosts) : NULL;
     json_t *cache_from = bd->cache_from.n ? strv_json(&bd->cache_from) : NULL;
+    json_t *ulimits = bd->n_ulimits ? json_array() : NULL;
+    for (size_t k = 0; k < bd->n_ulimits; k++)
+        json_array_append_new(ulimits, json_pack("{s:s, s:I, s:I}", "Name", bd->ulimits[k].name,
+                                                 "Soft", (json_int_t)bd->ulimits[k].soft, "Hard",
+                                                 (json_int_t)bd->ulimits[k].hard));
     struct engine_build_options eo = {
         .tag = b->image,
         .dockerfile = build_context_dockerfile(ctx),
@@ -276,6 +291,8 @@ struct sched_build *sched_build_service(struct engine_client *c, const struct co
         .cache_from = cache_from,
         .network = bd->network,
         .shm_size = bd->shm_size > 0 ? bd->shm_size : 0,
+        .isolation = bd->isolation,
+        .ulimits = ulimits,
         .nocache = bd->no_cache || (opts && opts->no_cache),
         .pull = bd->pull || (opts && opts->pull),
         /* A failed step leaves no stopped container behind. */
@@ -287,6 +304,7 @@ struct sched_build *sched_build_service(struct engine_client *c, const struct co
     json_decref(labels);
     json_decref(hosts);
     json_decref(cache_from);
+    json_decref(ulimits);
     if (!b->req) {
         build_free(b);
         return NULL;

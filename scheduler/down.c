@@ -11,10 +11,18 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "scheduler/hooks.h"
 #include "scheduler/op-internal.h"
 #include "scheduler/scheduler-internal.h"
 
-enum dctr_state { DCTR_WAITING = 0, DCTR_STOPPING, DCTR_STARTING, DCTR_REMOVING, DCTR_DONE };
+enum dctr_state {
+    DCTR_WAITING = 0,
+    DCTR_HOOKING, /* its pre_stop hooks run before the stop */
+    DCTR_STOPPING,
+    DCTR_STARTING,
+    DCTR_REMOVING,
+    DCTR_DONE,
+};
 
 /* What each container goes through: down stops and removes. */
 enum down_mode { DOWN_REMOVE = 0, DOWN_STOP, DOWN_START, DOWN_RESTART };
@@ -238,8 +246,8 @@ static bool service_stopped(const struct down *d, size_t b)
 {
     for (size_t i = 0; i < d->n_ctrs; i++)
         if (d->ctrs[i].service == b &&
-            (d->ctrs[i].state == DCTR_WAITING || d->ctrs[i].state == DCTR_STOPPING ||
-             d->ctrs[i].state == DCTR_STARTING))
+            (d->ctrs[i].state == DCTR_WAITING || d->ctrs[i].state == DCTR_HOOKING ||
+             d->ctrs[i].state == DCTR_STOPPING || d->ctrs[i].state == DCTR_STARTING))
             return false;
     return true;
 }
@@ -259,8 +267,43 @@ static bool dctr_ready(const struct down *d, const struct dctr *t)
     return true;
 }
 
+static void dctr_stop(struct down *d, struct dctr *t)
+{
+    dctr_set_state(t, DCTR_STOPPING);
+    dctr_report(t, SCHED_STOPPING, NULL);
+    op_call(d->op, SCHED_CALL_CONTAINER_STOP, t->c->id, NULL, d->opts.stop_timeout_s, false,
+            on_dctr_answer, t);
+}
+
+/* A failed pre_stop hook is reported and fails the command, but the container is stopped all
+ * the same: down and stop must not leave it running. */
+static void on_pre_stop_done(struct sched_op *op, const struct cc_error *err, void *data)
+{
+    struct dctr *t = data;
+    struct down *d = t->down;
+    if (op->state != OP_DRAINING) {
+        if (err) {
+            dctr_report(t, SCHED_ERROR, err->message);
+            if (op->err.kind == CC_ERR_NONE)
+                cc_error_copy(&op->err, err);
+        }
+        dctr_stop(d, t);
+    }
+    op_check(op);
+}
+
+/* The model's pre_stop hooks of a running container's service, or NULL. */
+static const struct compose_service *pre_stop_of(const struct down *d, const struct dctr *t)
+{
+    if (!d->model || !t->c->service || !t->c->state || strcmp(t->c->state, "running") != 0)
+        return NULL;
+    const struct compose_service *s = compose_project_service(d->model, t->c->service);
+    return s && s->n_pre_stop ? s : NULL;
+}
+
 static void dctr_go(struct down *d, struct dctr *t)
 {
+    const struct compose_service *s;
     switch (d->mode) {
     case DOWN_START:
         dctr_set_state(t, DCTR_STARTING);
@@ -275,10 +318,13 @@ static void dctr_go(struct down *d, struct dctr *t)
         break;
     case DOWN_REMOVE:
     case DOWN_STOP:
-        dctr_set_state(t, DCTR_STOPPING);
-        dctr_report(t, SCHED_STOPPING, NULL);
-        op_call(d->op, SCHED_CALL_CONTAINER_STOP, t->c->id, NULL, d->opts.stop_timeout_s, false,
-                on_dctr_answer, t);
+        if ((s = pre_stop_of(d, t))) {
+            dctr_set_state(t, DCTR_HOOKING);
+            sched_hooks_run(d->op, t->c->id, t->c->name, "pre_stop", s->pre_stop, s->n_pre_stop,
+                            on_pre_stop_done, t);
+            break;
+        }
+        dctr_stop(d, t);
         break;
     }
 }

@@ -139,6 +139,12 @@ static struct engine_request *submit(struct engine_client *c, struct qcall *qc,
         return engine_image_inspect(c, id, on_call_done, qc, err);
     case SCHED_CALL_CONTAINER_LOGS:
         return submit_logs(c, qc, err);
+    case SCHED_CALL_EXEC_CREATE:
+        return engine_exec_create(c, id, qc->body, on_call_done, qc, err);
+    case SCHED_CALL_EXEC_START:
+        return engine_exec_start(c, id, false, false, on_logs_output, on_logs_done, qc, err);
+    case SCHED_CALL_EXEC_INSPECT:
+        return engine_exec_inspect(c, id, on_call_done, qc, err);
     case SCHED_CALL_INFO:
         return engine_info(c, on_call_done, qc, err);
     case SCHED_CALL_DISTRIBUTION_INSPECT:

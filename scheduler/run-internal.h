@@ -33,6 +33,12 @@ enum sched_call_kind {
     SCHED_CALL_CONTAINER_LOGS, /* the last timeout_s lines (flag: the container has a TTY); the
                                 * result is a JSON string of the output, stdout and stderr
                                 * interleaved, not checked for UTF-8 (read it as bytes) */
+    /* Exec (hooks): CREATE's id is the container, body the exec config; START's id the exec,
+     * run attached to its end, the result its output as CONTAINER_LOGS's; INSPECT's id the exec,
+     * the result with "ExitCode". */
+    SCHED_CALL_EXEC_CREATE,
+    SCHED_CALL_EXEC_START,
+    SCHED_CALL_EXEC_INSPECT,
     /* Swarm (stack): lists take their filters as body; SERVICE_LIST's flag asks for task counts;
      * SERVICE_UPDATE's body is {"Version": index, "Spec": spec}. */
     SCHED_CALL_INFO,

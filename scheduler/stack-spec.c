@@ -117,9 +117,11 @@ static int add_mounts(const struct compose_project *p, const struct compose_serv
         json_t *o = sched_json_mount(p, m);
         if (!o)
             return sched_service_error(reterr, s, &m->pos, "volumes",
-                                       "cluster volume '%s' needs Engine API 1.42, ccompose "
-                                       "speaks 1.41",
-                                       m->source ? m->source : m->target);
+                                       "%s '%s' needs Engine API %s, ccompose speaks 1.41",
+                                       m->type == COMPOSE_MOUNT_IMAGE ? "image mount of"
+                                                                      : "cluster volume",
+                                       m->source ? m->source : m->target,
+                                       m->type == COMPOSE_MOUNT_IMAGE ? "1.48" : "1.42");
         json_array_append_new(mounts, o);
         if (!v || v->external)
             continue;
@@ -268,6 +270,14 @@ static json_t *resources_json(const struct compose_resources *r, bool pids)
     sched_json_put_i64(o, "MemoryBytes", r->memory);
     if (pids)
         sched_json_put_i64(o, "Pids", r->pids);
+    if (r->n_generic_resources) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->n_generic_resources; i++)
+            json_array_append_new(a, json_pack("{s:{s:s, s:I}}", "DiscreteResourceSpec", "Kind",
+                                               r->generic_resources[i].kind, "Value",
+                                               (json_int_t)r->generic_resources[i].value));
+        json_object_set_new(o, "GenericResources", a);
+    }
     return o;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "scheduler/hooks.h"
 #include "scheduler/op-internal.h"
 #include "scheduler/scheduler-internal.h"
 
@@ -25,6 +26,7 @@ enum ctr_state {
     CTR_CREATING,
     CTR_CONNECTING,
     CTR_STARTING,
+    CTR_HOOKING, /* started; its post_start hooks run */
     CTR_STARTED,
     CTR_STOPPING, /* scale down, orphan */
     CTR_REMOVING,
@@ -301,6 +303,20 @@ static void ctr_started(struct ctr *t, enum sched_state state, const char *text)
 
 static void ctr_step(struct ctr *t);
 
+/* The container counts as started once its post_start hooks have run; a failed hook fails it. */
+static void on_post_start_done(struct sched_op *op, const struct cc_error *err, void *data)
+{
+    struct ctr *t = data;
+    if (op->state != OP_DRAINING) {
+        if (err)
+            ctr_fail(t, err);
+        else
+            ctr_started(t, SCHED_STARTED, NULL);
+        pump(t->up);
+    }
+    op_check(op);
+}
+
 static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data)
 {
     struct ctr *t = data;
@@ -346,6 +362,13 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
         t->next_network++;
         break;
     case CTR_STARTING:
+        if (ctr_service(t)->n_post_start) {
+            const struct compose_service *s = ctr_service(t);
+            ctr_set_state(t, CTR_HOOKING);
+            sched_hooks_run(op, t->id, ctr_action(t)->name, "post_start", s->post_start,
+                            s->n_post_start, on_post_start_done, t);
+            goto out;
+        }
         ctr_started(t, SCHED_STARTED, NULL);
         pump(up);
         goto out;

@@ -213,6 +213,37 @@ static void test_abort_on_container_failure(void **state)
     cb_result_release(&r);
 }
 
+/* attach: false: the service starts, but its logs are not shown, and up does not wait on it. */
+static void test_attach_false(void **state)
+{
+    struct up_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  once:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo hello from once\"]\n"
+           "  quiet:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    attach: false\n"
+           "    command: [\"sh\", \"-c\", \"echo secret-quiet; trap 'exit 0' TERM; sleep 3600 & "
+           "wait\"]\n");
+    struct cb_result r;
+    UP_RUN(f, r, "up", "--no-color", "-t", "2");
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.out), "Attaching to once-1\n");
+    cb_assert_contains(buf_str(&r.out), "once-1  | hello from once\n");
+    assert_null(strstr(buf_str(&r.out), "secret-quiet"));
+    cb_result_release(&r);
+    /* It was started all the same. */
+    char *quiet = cname(f, "quiet", 1);
+    json_t *c = tl_container_inspect(&f->env, quiet);
+    assert_non_null(tl_json_at(c, "State/StartedAt"));
+    assert_string_not_equal(json_string_value(tl_json_at(c, "State/StartedAt")),
+                            "0001-01-01T00:00:00Z");
+    json_decref(c);
+    free(quiet);
+}
+
 /* A --wait that fails says, for the failed service and every other one not ready, its state, its
  * last health check and its last log lines: what a CI log needs to show. */
 static void test_unhealthy_service_fails(void **state)
@@ -459,6 +490,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attached_exit_code_from, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_on_container_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attach_false, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unhealthy_service_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scale, setup, teardown),

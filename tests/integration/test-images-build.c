@@ -484,6 +484,44 @@ static void test_failing_step(void **state)
     tl_env_release(&env);
 }
 
+/* build.ulimits and build.isolation reach /build: the RUN step sees the limits. BuildKit's
+ * additional_contexts is refused before anything is sent, at the build section. */
+static void test_ulimits_isolation_contexts(void **state)
+{
+    (void)state;
+    struct tl_env env;
+    tl_env_init(&env);
+    char *dir = make_tmpdir();
+    char *token = tl_unique("ulimits");
+    char *df = xasprintf("FROM " TEST_IMAGE "\nLABEL token=%s\n"
+                         "RUN echo nofile=$(ulimit -Sn)/$(ulimit -Hn)\n",
+                         token);
+    write_file(dir, "Dockerfile", df);
+    struct compose_project *p;
+    struct compose_service *s = buildable(&p, "ulimits", dir);
+    s->build->isolation = "default";
+    s->build->ulimits = arena_alloc(&p->arena, sizeof(*s->build->ulimits));
+    s->build->ulimits[0] = (struct compose_ulimit){"nofile", 1234, 2345};
+    s->build->n_ulimits = 1;
+    struct build_run r;
+    build(&env, p, s, NULL, &r);
+    assert_int_equal(r.err.kind, CC_ERR_NONE);
+    assert_non_null(strstr(buf_str(&r.lines), "nofile=1234/2345"));
+    run_release(&r);
+
+    mb_kv_set(p, &s->build->additional_contexts, "base", dir);
+    struct cc_error err = CC_ERROR_INIT;
+    assert_null(sched_build_service(env.c, p, s, NULL, on_progress, on_built, &r, &err));
+    assert_int_equal(err.kind, CC_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "build.additional_contexts needs BuildKit"));
+    assert_non_null(err.hint);
+    cc_error_release(&err);
+    compose_project_free(p);
+    free(df);
+    free(token);
+    tl_env_release(&env);
+}
+
 /* Two builds on one loop at once: both run, interleaved, and both finish. */
 static void test_parallel(void **state)
 {
@@ -533,6 +571,7 @@ int main(void)
         cmocka_unit_test_teardown(test_large_context_streamed, teardown),
         cmocka_unit_test_teardown(test_cache, teardown),
         cmocka_unit_test_teardown(test_failing_step, teardown),
+        cmocka_unit_test_teardown(test_ulimits_isolation_contexts, teardown),
         cmocka_unit_test_teardown(test_parallel, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,6 +81,12 @@ struct compose_service *mb_service_add(struct compose_project *p, const char *na
     s->cpu_quota = COMPOSE_UNSET;
     s->cpu_period = COMPOSE_UNSET;
     s->pids_limit = COMPOSE_UNSET;
+    s->cpu_count = COMPOSE_UNSET;
+    s->cpu_percent = COMPOSE_UNSET;
+    s->cpu_rt_period = COMPOSE_UNSET;
+    s->cpu_rt_runtime = COMPOSE_UNSET;
+    s->mem_swappiness = COMPOSE_UNSET;
+    s->blkio_config.weight = COMPOSE_UNSET;
     return s;
 }
 

@@ -360,6 +360,58 @@ static void test_host_config(void **state)
     compose_project_free(p);
 }
 
+/* The less common settings, as the engine's HostConfig names them. */
+static void test_more_host_config(void **state)
+{
+    (void)state;
+    struct compose_project *p = mb_project_new("shop", "/srv/shop");
+    struct compose_service *s = mb_service_add(p, "web", "nginx");
+    mb_project_done(p);
+    json_t *b = body_of(p, "web", 1, NULL);
+    /* Unset stays out: MemorySwappiness 0 would turn swapping off. */
+    assert_null(at(b, "HostConfig", "MemorySwappiness", NULL));
+    assert_null(at(b, "HostConfig", "BlkioWeight", NULL));
+    assert_null(at(b, "HostConfig", "DeviceRequests", NULL));
+    json_decref(b);
+    s->cpu_count = 2;
+    s->cpu_rt_runtime = 950;
+    s->mem_swappiness = 0;
+    s->blkio_config.weight = 300;
+    struct compose_blkio_device rate = {"/dev/sda", 1024};
+    s->blkio_config.device_write_iops = (struct compose_blkio_list){&rate, 1};
+    s->uts = "host";
+    s->runtime = "runc";
+    struct compose_device_request reqs[2] = {
+        {.count = COMPOSE_UNSET},
+        {.driver = "nvidia", .count = 2},
+    };
+    mb_strv_add(p, &reqs[1].capabilities, "compute");
+    s->gpus = reqs;
+    s->n_gpus = 2;
+    s->credential_spec.registry = "spec";
+    b = body_of(p, "web", 1, NULL);
+    assert_int_equal(INT(b, "HostConfig", "CpuCount"), 2);
+    assert_int_equal(INT(b, "HostConfig", "CpuRealtimeRuntime"), 950);
+    assert_json(at(b, "HostConfig", "MemorySwappiness", NULL), "0");
+    assert_int_equal(INT(b, "HostConfig", "BlkioWeight"), 300);
+    assert_json(at(b, "HostConfig", "BlkioDeviceWriteIOps", NULL), "[{\"Path\":\"/dev/sda\",\"Rate\":1024}]");
+    assert_string_equal(STR(b, "HostConfig", "UTSMode"), "host");
+    assert_string_equal(STR(b, "HostConfig", "Runtime"), "runc");
+    /* Neither count nor device_ids: all of them; gpus always ask for the gpu capability. */
+    assert_json(at(b, "HostConfig", "DeviceRequests", NULL),
+                "[{\"Capabilities\":[[\"gpu\"]],\"Count\":-1},"
+                "{\"Capabilities\":[[\"compute\"]],\"Count\":2,\"Driver\":\"nvidia\"}]");
+    assert_json(at(b, "HostConfig", "SecurityOpt", NULL), "[\"credentialspec=registry://spec\"]");
+    json_decref(b);
+    struct compose_mount *img = mb_mount_add(p, s, COMPOSE_MOUNT_IMAGE, NULL, "/img");
+    img->source = "alpine";
+    struct cc_error err = CC_ERROR_INIT;
+    assert_null(sched_container_body(p, s, 1, NULL, &err));
+    assert_non_null(strstr(err.message, "image mount of 'alpine' needs Docker Engine API 1.48"));
+    cc_error_release(&err);
+    compose_project_free(p);
+}
+
 static void test_networking(void **state)
 {
     (void)state;
@@ -470,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_ports),
         cmocka_unit_test(test_mounts_secrets_configs),
         cmocka_unit_test(test_host_config),
+        cmocka_unit_test(test_more_host_config),
         cmocka_unit_test(test_networking),
         cmocka_unit_test(test_network_and_volume_bodies),
     };

@@ -84,6 +84,11 @@ enum change {
     CH_MEMORY,
     CH_CONTAINER_NAME,
     CH_SECOND_NETWORK_ALIAS,
+    CH_MEM_SWAPPINESS,
+    CH_RUNTIME,
+    CH_BLKIO_WEIGHT,
+    CH_GPUS,
+    CH_CGROUP_RULE,
     CH_COUNT,
 };
 
@@ -127,6 +132,26 @@ static void apply(struct compose_project *p, enum change ch)
     case CH_SECOND_NETWORK_ALIAS:
         s->networks[1].aliases.v[0] = "api2";
         break;
+    case CH_MEM_SWAPPINESS:
+        s->mem_swappiness = 0;
+        break;
+    case CH_RUNTIME:
+        s->runtime = "runsc";
+        break;
+    case CH_BLKIO_WEIGHT:
+        s->blkio_config.weight = 500;
+        break;
+    case CH_GPUS: {
+        struct compose_device_request *g = arena_alloc(&p->arena, sizeof(*g));
+        g->count_all = true;
+        g->count = COMPOSE_UNSET;
+        s->gpus = g;
+        s->n_gpus = 1;
+        break;
+    }
+    case CH_CGROUP_RULE:
+        mb_strv_add(p, &s->device_cgroup_rules, "c 1:3 mr");
+        break;
     case CH_COUNT:
         break;
     }
@@ -165,6 +190,8 @@ static void test_excluded_fields_keep_hash(void **state)
     s->build = build;
     mb_strv_add(p, &s->profiles, "debug");
     s->pull_policy = "always";
+    s->attach = COMPOSE_TRI_FALSE; /* which logs `up` shows, not the container */
+    s->has_develop = true;
     mb_strv_add(p, &p->config_files, "/srv/shop/other.yaml");
     char *h = hash_of(p);
     assert_string_equal(h, h0);

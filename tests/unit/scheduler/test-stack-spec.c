@@ -130,6 +130,9 @@ static void test_deploy_settings(void **state)
     d->limits.memory = 256 * 1024 * 1024;
     d->limits.pids = 100;
     d->reservations.memory = 64 * 1024 * 1024;
+    static struct compose_generic_resource ssd = {"SSD", 2};
+    d->reservations.generic_resources = &ssd;
+    d->reservations.n_generic_resources = 1;
     d->restart_policy.condition = "on-failure";
     d->restart_policy.delay = 5000000000;
     d->restart_policy.max_attempts = 3;
@@ -165,7 +168,8 @@ static void test_deploy_settings(void **state)
     json_t *spec = spec_of(p, "api", NULL, NULL);
     EXPECT("{\"Replicated\":{\"Replicas\":3}}", spec, "Mode");
     EXPECT("{\"Limits\":{\"MemoryBytes\":268435456,\"NanoCPUs\":500000000,\"Pids\":100},"
-           "\"Reservations\":{\"MemoryBytes\":67108864}}",
+           "\"Reservations\":{\"GenericResources\":[{\"DiscreteResourceSpec\":{\"Kind\":\"SSD\","
+           "\"Value\":2}}],\"MemoryBytes\":67108864}}",
            spec, "TaskTemplate", "Resources");
     EXPECT("{\"Condition\":\"on-failure\",\"Delay\":5000000000,\"MaxAttempts\":3,"
            "\"Window\":120000000000}",
