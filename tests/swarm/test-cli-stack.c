@@ -12,7 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/lib/registry.h"
 #include "tests/lib/swarm-test.h"
+
+/* One user of the throwaway registry: ccit / ccit-secret (bcrypt cost 4, fast). */
+#define HTPASSWD "ccit:$2b$04$IfNa6NUSxyTnM9fHhN0FcOuVezarbZTb5ljoRgR/K34tiN5QHGN3W"
+#define HTAUTH   "Y2NpdDpjY2l0LXNlY3JldA==" /* base64("ccit:ccit-secret") */
 
 static char dir[] = "/tmp/ccompose-cli-stack-XXXXXX";
 
@@ -307,11 +312,70 @@ static void test_cli_stack_listing(void **state)
     test_done(stack, web, worker);
 }
 
+/* --with-registry-auth: an image only in a registry with basic auth, and not on the node. Without
+ * the flag the node cannot pull it (the task fails); with it, the credentials of
+ * $DOCKER_CONFIG/config.json travel with the service and the task runs. */
+static void test_cli_stack_registry_auth(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/ccompose-cli-stack-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    struct tl_registry reg;
+    tl_registry_start_auth(&reg, HTPASSWD);
+    char *stack = tl_unique("auth");
+    char *web = xasprintf("%s_web", stack), *worker = xasprintf("%s_worker", stack);
+    char *image = xasprintf("%s/%s/app:1", reg.addr, stack);
+    char *cfg = xasprintf("{\"auths\": {\"http://%s\": {\"auth\": \"" HTAUTH "\"}}}\n", reg.addr);
+    write_file("config.json", cfg);
+    char *yaml = xasprintf("services:\n  web:\n    image: %s\n    command: " IDLE "\n"
+                           "    stop_grace_period: 2s\n",
+                           image);
+    write_file("compose.yaml", yaml);
+    /* Into the registry with the docker CLI, then off the node. */
+    char *push = xasprintf("cd %s && export DOCKER_CONFIG=%s && docker tag " TEST_IMAGE " %s && "
+                           "docker push %s >/dev/null && docker rmi %s >/dev/null",
+                           dir, dir, image, image, image);
+    assert_int_equal(system(push), 0);
+    char *out;
+    EXPECT_RUN(0, out, "stack deploy -c compose.yaml --resolve-image never %s", stack);
+    free(out);
+    /* No credentials on the node: the task fails, with the pull's error. */
+    bool failed = false;
+    for (int i = 0; i < 120 && !failed; i++) {
+        EXPECT_RUN(0, out, "stack ps --format '{{.CurrentState}} {{.Error}}' %s", stack);
+        failed = strstr(out, "failed ") || strstr(out, "rejected ");
+        free(out);
+        if (!failed)
+            usleep(500 * 1000);
+    }
+    assert_true(failed);
+    setenv("DOCKER_CONFIG", dir, 1);
+    EXPECT_RUN(0, out,
+               "stack deploy -c compose.yaml --with-registry-auth --resolve-image never --wait "
+               "--wait-timeout 120 %s",
+               stack);
+    unsetenv("DOCKER_CONFIG");
+    free(out);
+    expect_out(stack, "1/1\n", "stack services --format '{{.Replicas}}' %s");
+    EXPECT_RUN(0, out, "stack rm %s", stack);
+    free(out);
+    char *rmi = xasprintf("docker rmi %s >/dev/null 2>&1", image);
+    assert_int_equal(system(rmi), 0);
+    tl_registry_stop(&reg);
+    free(rmi);
+    free(push);
+    free(yaml);
+    free(cfg);
+    free(image);
+    test_done(stack, web, worker);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_stack),
         cmocka_unit_test(test_cli_stack_listing),
+        cmocka_unit_test(test_cli_stack_registry_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
