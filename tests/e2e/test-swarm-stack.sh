@@ -232,6 +232,14 @@ wait_results 90 2 1
 log "stack rm"
 "$CC" stack rm "$STACK" >>"$E2E_ARTIFACTS/rm.log" 2>&1 || fail "stack rm failed"
 ns="label=com.docker.stack.namespace=$STACK"
+# The tasks are gone when stack rm returns; each node's agent then removes the containers on its
+# own (a manager cannot see them on other nodes), the last ones some seconds later.
+containers_gone() {
+    [ -z "$(docker ps -aq --filter "$ns")" ]
+}
+rm_done=$SECONDS
+wait_for 60 "the stack's containers to be removed by the swarm agent" containers_gone
+log "containers removed $((SECONDS - rm_done)) s after stack rm returned"
 left="services:$(docker service ls -q --filter "$ns" | grep -c . || true)"
 left+=" containers:$(docker ps -aq --filter "$ns" | grep -c . || true)"
 left+=" networks:$(docker network ls -q --filter "$ns" | grep -c . || true)"
