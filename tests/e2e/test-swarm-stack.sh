@@ -136,11 +136,12 @@ running_count() {
     running "$1" | grep -c . || true
 }
 
+# deploy: the stack with the files above (the environment picks replicas and OPTION_A).
 deploy() {
-    log "stack deploy $*"
+    log "stack deploy"
     "$CC" stack deploy --resolve-image never --wait --wait-timeout 300 "${SWARM_FILES[@]}" \
-        "$@" "$STACK" >>"$E2E_ARTIFACTS/deploy.log" 2>&1 ||
-        { tail -n 30 "$E2E_ARTIFACTS/deploy.log"; fail "stack deploy $* failed"; }
+        "$STACK" >>"$E2E_ARTIFACTS/deploy.log" 2>&1 ||
+        { tail -n 30 "$E2E_ARTIFACTS/deploy.log"; fail "stack deploy failed"; }
 }
 
 use_ports() {
@@ -189,8 +190,9 @@ done
 wait $deploying || fail "the deploy with OPTION_A=Ferrets failed"
 export OPTION_A=Ferrets
 running vote >"$E2E_TMP/after"
-[ "$(grep -c ' Ferrets$' "$E2E_TMP/after")" -eq 2 ] && ! grep -q ' Cats$' "$E2E_TMP/after" ||
+if [ "$(grep -c ' Ferrets$' "$E2E_TMP/after")" -ne 2 ] || grep -q ' Cats$' "$E2E_TMP/after"; then
     fail "vote does not run 2 new tasks after the update: $(cat "$E2E_TMP/after")"
+fi
 [ -z "$(comm -12 <(echo "$old_ids") <(awk '{ print $1 }' "$E2E_TMP/after" | sort))" ] ||
     fail "an old vote task still runs after the update"
 [ "$min_running" -ge 1 ] || fail "no vote task ran at some moment of the rolling update"
