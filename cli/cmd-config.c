@@ -27,8 +27,8 @@ static void config_usage(FILE *out)
     fprintf(out, "Usage:  ccompose config [OPTIONS] [SERVICE...]\n\n"
                  "Parse, resolve and render compose file in canonical format\n\n"
                  "Options:\n"
-                 "      --format string           Format the output. Values: [yaml | json]\n"
-                 "                                (default \"yaml\")\n"
+                 "      --format string           Format the output. Values: [yaml | json | k8s]\n"
+                 "                                (default \"yaml\"; k8s: Kubernetes manifests)\n"
                  "      --hash string             Print the service config hash, one per line\n"
                  "                                (\"*\": all services)\n"
                  "      --images                  Print the image names, one per line.\n"
@@ -220,6 +220,7 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     enum compose_dump_format format = COMPOSE_DUMP_YAML;
+    bool k8s = false; /* Kubernetes manifests instead of the compose model */
     enum list_what what = LIST_NONE;
     const char *output = NULL, *hash = NULL;
     bool quiet = false;
@@ -232,8 +233,10 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
                 format = COMPOSE_DUMP_YAML;
             } else if (strcmp(optarg, "json") == 0) {
                 format = COMPOSE_DUMP_JSON;
+            } else if (strcmp(optarg, "k8s") == 0) {
+                k8s = true;
             } else {
-                fprintf(stderr, "error: --format takes yaml or json, not '%s'\n", optarg);
+                fprintf(stderr, "error: --format takes yaml, json or k8s, not '%s'\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -277,6 +280,11 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         }
     }
 
+    if (k8s && (base.no_interpolate || what != LIST_NONE || hash)) {
+        fprintf(stderr, "error: --format k8s needs the whole model: not with --no-interpolate, "
+                        "--hash or the lists\n");
+        return CLI_EXIT_USAGE;
+    }
     if (base.no_interpolate && what == LIST_NONE && !hash)
         return config_raw(ctx, argc - optind, argv + optind, &base, format, output, quiet);
     /* Names are never interpolated: lists come from the model as usual. */
@@ -314,8 +322,9 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
     } else {
         char *text = NULL;
         struct cc_error err = CC_ERROR_INIT;
-        if (compose_project_dump(shown, format, base.no_interpolate ? COMPOSE_DUMP_RAW : 0, &text,
-                                 &err) < 0) {
+        if ((k8s ? compose_project_k8s(shown, &text, &err)
+                 : compose_project_dump(shown, format, base.no_interpolate ? COMPOSE_DUMP_RAW : 0,
+                                        &text, &err)) < 0) {
             cli_error_print(&err);
             code = CLI_EXIT_FAILURE;
         } else {
@@ -337,5 +346,12 @@ out:
 const struct cli_command cli_cmd_config = {
     .name = "config",
     .summary = "Parse, resolve and render compose file in canonical format",
+    .run = config_run,
+};
+
+/* docker compose's alias of config; `convert --format k8s` is where the manifests are asked for. */
+const struct cli_command cli_cmd_convert = {
+    .name = "convert",
+    .summary = "Alias of config (--format k8s: Kubernetes manifests)",
     .run = config_run,
 };

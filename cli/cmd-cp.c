@@ -447,7 +447,7 @@ static int cp_run(struct cli_context *ctx, int argc, char **argv)
     const char *project = NULL;
     int index = 0, c, code = CLI_EXIT_OK;
     bool all = false;
-    while ((c = getopt_long(argc, argv, "+aLh", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "+aLh", options, NULL)) != -1) {
         switch (c) {
         case 'a':
             cp.archive = true;

@@ -92,7 +92,7 @@ static int images_run(struct cli_context *ctx, int argc, char **argv)
     };
     bool quiet = false, as_json = false;
     int c;
-    while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "qh", options, NULL)) != -1) {
         switch (c) {
         case OPT_FORMAT:
             if (cli_parse_format(optarg, &as_json) < 0)

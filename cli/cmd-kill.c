@@ -42,7 +42,7 @@ static int kill_run(struct cli_context *ctx, int argc, char **argv)
     bool orphans = env && (!strcmp(env, "1") || !strcasecmp(env, "true"));
     const char *signal = "SIGKILL";
     int c;
-    while ((c = getopt_long(argc, argv, "s:h", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "s:h", options, NULL)) != -1) {
         switch (c) {
         case 's':
             signal = optarg;

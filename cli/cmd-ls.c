@@ -127,7 +127,7 @@ static int ls_run(struct cli_context *ctx, int argc, char **argv)
     struct cli_call w = {0};
     json_t *filters = NULL, *projects = NULL, *views = NULL;
     int c, code = CLI_EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, "aqh", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "aqh", options, NULL)) != -1) {
         switch (c) {
         case 'a':
             all = true;

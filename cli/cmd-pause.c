@@ -31,7 +31,7 @@ int cli_pause_run(struct cli_context *ctx, int argc, char **argv, bool pause)
     static const char *const running[] = {"running", NULL};
     static const char *const paused[] = {"paused", NULL};
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "h", options, NULL)) != -1) {
         FILE *out = c == 'h' ? stdout : stderr;
         fprintf(out, "Usage:  ccompose %s [SERVICE...]\n\n%s\n", argv[0],
                 pause ? "Pause services" : "Unpause services");

@@ -52,7 +52,7 @@ static int port_run(struct cli_context *ctx, int argc, char **argv)
     };
     int index = 0, c;
     const char *protocol = "tcp";
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case OPT_INDEX:
             if (cli_parse_count("--index", optarg, 100000, &index) < 0)

@@ -93,7 +93,7 @@ static int rm_run(struct cli_context *ctx, int argc, char **argv)
     static const char *const stopped[] = {"created", "exited", "dead", NULL};
     struct rm_opts o = {0};
     int c;
-    while ((c = getopt_long(argc, argv, "fsvh", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "fsvh", options, NULL)) != -1) {
         switch (c) {
         case 'f':
             o.force = true;

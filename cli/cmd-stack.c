@@ -1,12 +1,15 @@
 /* `ccompose stack`: compose files deployed to a swarm, as `docker stack` does it.
  *
  *   stack deploy -c FILE [-c FILE...] [--prune] [--resolve-image always|changed|never]
- *                [--detach=false | --wait] [--wait-timeout SECONDS] STACK
- *   stack ls | services STACK | ps STACK | rm STACK
+ *                [--detach=false | --wait] [--wait-timeout SECONDS]
+ *                [--with-registry-auth] STACK
+ *   stack ls [--format F] | services [-q] [-f KEY=VALUE] [--format F] STACK
+ *   stack ps [-q] [-f KEY=VALUE] [--format F] STACK | rm STACK
  *
  * The files are loaded with the stack's name as the project name (so resources are named
  * "<stack>_<key>"); the scheduler does the work (sched_stack_*) and reports through callbacks,
  * which the shared progress display renders (cli/render.c); tables go to stdout. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +30,16 @@ static const char usage[] =
     "                               registry digest\n"
     "      --detach=false, --wait   wait until every service runs what it wants\n"
     "      --wait-timeout SECONDS   give up waiting after this long\n"
-    "  ls                           list stacks\n"
-    "  services STACK               list the services of a stack\n"
-    "  ps STACK                     list the tasks of a stack\n"
+    "      --with-registry-auth     send registry credentials (docker config) to the swarm\n"
+    "                               (-c - reads the compose file from stdin)\n"
+    "  ls [--format F]              list stacks\n"
+    "  services [OPTIONS] STACK     list the services of a stack\n"
+    "  ps [OPTIONS] STACK           list the tasks of a stack\n"
+    "      -f, --filter KEY=VALUE   services: id, label, mode, name; ps: id, name, node,\n"
+    "                               desired-state\n"
+    "      --format F               table, json, or a template: '{{.Name}}\\t{{.Image}}',\n"
+    "                               'table {{.ID}}\\t{{.Name}}' (with headings)\n"
+    "      -q, --quiet              only IDs\n"
     "  rm STACK                     remove a stack (waits until its tasks are gone)\n";
 
 /* A query's end: its rows. */
@@ -46,42 +56,273 @@ static void on_rows(json_t *rows, const struct cc_error *err, void *data)
         r->rows = json_incref(rows);
 }
 
-/* Prints rows (objects) as a table of the given keys under the given headings. */
-static void print_table(json_t *rows, const char *const *keys, const char *const *heads,
-                        size_t n)
+/* What a query prints: the fields docker shows (in its order), and how. */
+struct listing {
+    const char *const *keys;
+    size_t n;
+    const char *format; /* NULL or "table": the default table; "json"; else a template */
+    bool quiet;         /* IDs only */
+    json_t *filters;    /* [[key, value], ...] */
+};
+
+/* A row's field as text: strings as they are, numbers in decimal, anything else empty. */
+static char *cell_text(json_t *row, const char *key)
 {
-    size_t width[8] = {0};
-    json_t *cells = json_array();
-    for (size_t k = 0; k < n; k++)
-        width[k] = strlen(heads[k]);
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        json_t *line = json_array();
-        for (size_t k = 0; k < n; k++) {
-            json_t *v = json_object_get(row, keys[k]);
-            char *text = json_is_string(v) ? xstrdup(json_string_value(v))
-                         : json_is_integer(v)
-                             ? xasprintf("%lld", (long long)json_integer_value(v))
-                             : xstrdup("");
-            if (strlen(text) > width[k])
-                width[k] = strlen(text);
-            json_array_append_new(line, json_string(text));
-            free(text);
-        }
-        json_array_append_new(cells, line);
-    }
-    for (size_t k = 0; k < n; k++)
-        printf("%-*s%s", k + 1 < n ? (int)width[k] : 0, heads[k], k + 1 < n ? "   " : "\n");
-    json_array_foreach(cells, i, row)
-        for (size_t k = 0; k < n; k++)
-            printf("%-*s%s", k + 1 < n ? (int)width[k] : 0,
-                   json_string_value(json_array_get(row, k)), k + 1 < n ? "   " : "\n");
-    json_decref(cells);
+    json_t *v = json_object_get(row, key);
+    if (json_is_string(v))
+        return xstrdup(json_string_value(v));
+    if (json_is_integer(v))
+        return xasprintf("%lld", (long long)json_integer_value(v));
+    return xstrdup("");
 }
 
-static int query(struct cli_context *ctx, enum sched_stack_query what, const char *stack)
+/* docker's heading of a field: "CurrentState" -> "CURRENT STATE". */
+static char *heading(const char *key)
+{
+    struct buf b = BUF_INIT;
+    for (const char *p = key; *p; p++) {
+        if (p != key && isupper((unsigned char)*p) && islower((unsigned char)p[-1]))
+            buf_addc(&b, ' ');
+        buf_addc(&b, (char)toupper((unsigned char)*p));
+    }
+    return buf_detach(&b);
+}
+
+/* The row as docker's json format has it: the listing's fields, all strings. */
+static json_t *row_json(json_t *row, const struct listing *l)
+{
+    json_t *o = json_object();
+    for (size_t k = 0; k < l->n; k++) {
+        char *t = cell_text(row, l->keys[k]);
+        json_object_set_new(o, l->keys[k], json_string(t));
+        free(t);
+    }
+    return o;
+}
+
+/* Expands a Go-template subset over row: {{.Field}}, {{json .}}, {{json .Field}}, {{upper
+ * .Field}}, {{lower .Field}}; "\t" and "\n" written out become tab and newline, as docker's
+ * formatter does. With heads, writes the heading of each field instead. Fails (NULL, message in
+ * *why) on anything else: a misspelt field must not print empty columns silently. */
+static char *expand(const char *tmpl, json_t *row, const struct listing *l, bool heads,
+                    char **why)
+{
+    struct buf b = BUF_INIT;
+    for (const char *p = tmpl; *p;) {
+        if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
+            buf_addc(&b, p[1] == 't' ? '\t' : '\n');
+            p += 2;
+            continue;
+        }
+        if (strncmp(p, "{{", 2)) {
+            buf_addc(&b, *p++);
+            continue;
+        }
+        const char *end = strstr(p, "}}");
+        if (!end) {
+            *why = xasprintf("unclosed action in '%s'", tmpl);
+            goto fail;
+        }
+        char *action = xstrndup(p + 2, (size_t)(end - p - 2));
+        char *fn = strtok(action, " \t"), *arg = fn ? strtok(NULL, " \t") : NULL;
+        if (fn && *fn == '.' && !arg) {
+            arg = fn;
+            fn = NULL;
+        }
+        bool known = arg && *arg == '.' && !strtok(NULL, " \t") &&
+                     (!fn || !strcmp(fn, "json") || !strcmp(fn, "upper") || !strcmp(fn, "lower"));
+        const char *field = known ? arg + 1 : NULL;
+        bool whole = field && !*field;
+        bool listed = false;
+        for (size_t k = 0; field && k < l->n; k++)
+            listed = listed || !strcmp(l->keys[k], field);
+        if (!known || (whole ? !fn || strcmp(fn, "json") : !listed)) {
+            *why = xasprintf("cannot expand '{{%s}}': the fields are .%s%s", action, l->keys[0],
+                             l->n > 1 ? " ..." : "");
+            free(action);
+            goto fail;
+        }
+        if (heads) {
+            char *h = whole ? xstrdup("") : heading(field);
+            buf_printf(&b, "%s", h);
+            free(h);
+        } else if (fn && !strcmp(fn, "json")) {
+            json_t *v = whole ? row_json(row, l) : json_string("");
+            if (!whole) {
+                char *t = cell_text(row, field);
+                json_string_set(v, t);
+                free(t);
+            }
+            char *t = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+            buf_printf(&b, "%s", t);
+            free(t);
+            json_decref(v);
+        } else {
+            char *t = cell_text(row, field);
+            for (char *c = t; fn && *c; c++)
+                *c = (char)(fn[0] == 'u' ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
+            buf_printf(&b, "%s", t);
+            free(t);
+        }
+        free(action);
+        p = end + 2;
+    }
+    return buf_detach(&b);
+fail:
+    buf_release(&b);
+    return NULL;
+}
+
+/* Prints lines of tab-separated cells as columns three spaces apart (docker's tabwriter). */
+static void print_columns(json_t *lines)
+{
+    size_t width[32] = {0}, i;
+    json_t *line;
+    json_array_foreach(lines, i, line)
+    {
+        const char *t = json_string_value(line);
+        for (size_t k = 0; k < 32; k++) {
+            const char *tab = strchr(t, '\t');
+            size_t n = tab ? (size_t)(tab - t) : strlen(t);
+            if (tab && n > width[k])
+                width[k] = n;
+            if (!tab)
+                break;
+            t = tab + 1;
+        }
+    }
+    json_array_foreach(lines, i, line)
+    {
+        const char *t = json_string_value(line);
+        for (size_t k = 0;; k++) {
+            const char *tab = k < 31 ? strchr(t, '\t') : NULL;
+            if (!tab) {
+                printf("%s\n", t);
+                break;
+            }
+            printf("%-*.*s   ", (int)width[k], (int)(tab - t), t);
+            t = tab + 1;
+        }
+    }
+}
+
+/* A string field of row, "" when absent. */
+static const char *field_str(json_t *row, const char *key)
+{
+    const char *v = json_string_value(json_object_get(row, key));
+    return v ? v : "";
+}
+
+/* Whether row passes every --filter: id by prefix, name by prefix (with or without the
+ * "<stack>_" part), label as key or key=value, the rest exactly. */
+static bool row_passes(json_t *row, const struct listing *l, const char *stack)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(l->filters, i, f)
+    {
+        const char *key = json_string_value(json_array_get(f, 0));
+        const char *want = json_string_value(json_array_get(f, 1));
+        bool ok;
+        if (!strcmp(key, "label")) {
+            const char *eq = strchr(want, '=');
+            char *k = eq ? xstrndup(want, (size_t)(eq - want)) : xstrdup(want);
+            json_t *v = json_object_get(json_object_get(row, "Labels"), k);
+            ok = v && (!eq || !strcmp(json_string_value(v) ? json_string_value(v) : "", eq + 1));
+            free(k);
+        } else {
+            const char *field = !strcmp(key, "id")              ? "ID"
+                                : !strcmp(key, "name")          ? "Name"
+                                : !strcmp(key, "node")          ? "Node"
+                                : !strcmp(key, "desired-state") ? "DesiredState"
+                                                                : "Mode";
+            const char *have = field_str(row, field);
+            size_t sl = strlen(stack);
+            if (!strcmp(key, "id") || !strcmp(key, "node")) {
+                ok = !strncmp(have, want, strlen(want));
+            } else if (!strcmp(key, "name")) {
+                ok = !strncmp(have, want, strlen(want)) ||
+                     (!strncmp(have, stack, sl) && have[sl] == '_' &&
+                      !strncmp(have + sl + 1, want, strlen(want)));
+            } else {
+                ok = !strcmp(have, want);
+            }
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Prints rows as l says; exit code. */
+static int print_rows(json_t *rows, const struct listing *l, const char *stack)
+{
+    const char *fmt = l->format && *l->format ? l->format : "table";
+    size_t i;
+    json_t *row;
+    if (l->quiet) {
+        json_array_foreach(rows, i, row)
+            if (row_passes(row, l, stack))
+                printf("%s\n", field_str(row, "ID"));
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(fmt, "json")) {
+        json_array_foreach(rows, i, row)
+        {
+            if (!row_passes(row, l, stack))
+                continue;
+            json_t *o = row_json(row, l);
+            char *t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+            printf("%s\n", t);
+            free(t);
+            json_decref(o);
+        }
+        return CLI_EXIT_OK;
+    }
+    /* "table" alone is every field; "table TEMPLATE" those of the template, under headings. */
+    bool table = !strncmp(fmt, "table", 5) && (!fmt[5] || isspace((unsigned char)fmt[5]));
+    struct buf all = BUF_INIT;
+    const char *tmpl = fmt;
+    if (table && !fmt[5]) {
+        for (size_t k = 0; k < l->n; k++)
+            buf_printf(&all, "%s{{.%s}}", k ? "\t" : "", l->keys[k]);
+        tmpl = buf_str(&all);
+    } else if (table) {
+        tmpl = fmt + 6;
+    }
+    json_t *lines = json_array();
+    char *why = NULL, *t;
+    if (table && (t = expand(tmpl, NULL, l, true, &why)))
+        json_array_append_new(lines, json_string(t)), free(t);
+    json_array_foreach(rows, i, row)
+    {
+        if (why || !row_passes(row, l, stack))
+            continue;
+        if (!(t = expand(tmpl, row, l, false, &why)))
+            break;
+        json_array_append_new(lines, json_string(t));
+        free(t);
+    }
+    /* Only tables are aligned; a plain template's tabs stay tabs, as in docker. */
+    size_t k;
+    json_t *line;
+    if (!why && table)
+        print_columns(lines);
+    else if (!why)
+        json_array_foreach(lines, k, line)
+            printf("%s\n", json_string_value(line));
+    json_decref(lines);
+    buf_release(&all);
+    if (why) {
+        fprintf(stderr, "error: --format: %s\n", why);
+        free(why);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int query(struct cli_context *ctx, enum sched_stack_query what, const char *stack,
+                 struct listing *l)
 {
     struct engine_client *c = NULL;
     int code = cli_engine_open(ctx, &c);
@@ -91,24 +332,10 @@ static int query(struct cli_context *ctx, enum sched_stack_query what, const cha
     if (sched_stack_query(ctx->loop, c, what, stack, on_rows, &r, &r.w.err))
         cli_wait_run(ctx->loop, &r.w);
     if (!(code = cli_wait_exit(&r.w))) {
-        json_t *rows = r.rows;
-        static const char *const ls_keys[] = {"Name", "Services"};
-        static const char *const ls_heads[] = {"NAME", "SERVICES"};
-        static const char *const svc_keys[] = {"ID", "Name", "Mode", "Replicas", "Image", "Ports"};
-        static const char *const svc_heads[] = {"ID", "NAME", "MODE", "REPLICAS", "IMAGE",
-                                                "PORTS"};
-        static const char *const ps_keys[] = {"ID",           "Name",         "Image", "Node",
-                                              "DesiredState", "CurrentState", "Error"};
-        static const char *const ps_heads[] = {"ID",     "NAME",          "IMAGE", "NODE",
-                                               "DESIRED STATE", "CURRENT STATE", "ERROR"};
         size_t i;
         json_t *row;
-        switch (what) {
-        case SCHED_STACK_LS:
-            print_table(rows, ls_keys, ls_heads, 2);
-            break;
-        case SCHED_STACK_SERVICES:
-            json_array_foreach(rows, i, row)
+        if (what == SCHED_STACK_SERVICES) {
+            json_array_foreach(r.rows, i, row)
             {
                 char *rep = xasprintf(
                     "%lld/%lld", (long long)json_integer_value(json_object_get(row, "Running")),
@@ -116,12 +343,8 @@ static int query(struct cli_context *ctx, enum sched_stack_query what, const cha
                 json_object_set_new(row, "Replicas", json_string(rep));
                 free(rep);
             }
-            print_table(rows, svc_keys, svc_heads, 6);
-            break;
-        case SCHED_STACK_PS:
-            print_table(rows, ps_keys, ps_heads, 7);
-            break;
         }
+        code = print_rows(r.rows, l, stack ? stack : "");
     }
     json_decref(r.rows);
     cc_error_release(&r.w.err);
@@ -161,7 +384,7 @@ static int rm(struct cli_context *ctx, const char *stack)
     return run_op(ctx, NULL, stack, &o);
 }
 
-enum { OPT_PRUNE = 256, OPT_RESOLVE, OPT_DETACH, OPT_WAIT, OPT_WAIT_TIMEOUT };
+enum { OPT_PRUNE = 256, OPT_RESOLVE, OPT_DETACH, OPT_WAIT, OPT_WAIT_TIMEOUT, OPT_AUTH };
 
 static int deploy(struct cli_context *ctx, int argc, char **argv)
 {
@@ -172,6 +395,7 @@ static int deploy(struct cli_context *ctx, int argc, char **argv)
         {"detach", optional_argument, NULL, OPT_DETACH},
         {"wait", no_argument, NULL, OPT_WAIT},
         {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
+        {"with-registry-auth", no_argument, NULL, OPT_AUTH},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -210,6 +434,9 @@ static int deploy(struct cli_context *ctx, int argc, char **argv)
         case OPT_WAIT:
             o.wait = true;
             break;
+        case OPT_AUTH:
+            o.with_registry_auth = true;
+            break;
         case OPT_WAIT_TIMEOUT: {
             char *end;
             long s = strtol(optarg, &end, 10);
@@ -247,6 +474,81 @@ out:
     return code;
 }
 
+/* ls, services, ps: their options, then the query. */
+static int list(struct cli_context *ctx, enum sched_stack_query what, int argc, char **argv)
+{
+    static const char *const ls_keys[] = {"Name", "Services"};
+    static const char *const svc_keys[] = {"ID", "Name", "Mode", "Replicas", "Image", "Ports"};
+    static const char *const ps_keys[] = {"ID",           "Name",         "Image", "Node",
+                                          "DesiredState", "CurrentState", "Error", "Ports"};
+    /* The filters docker takes for each (label on tasks is left out: tasks carry none here). */
+    static const char *const svc_filters[] = {"id", "label", "mode", "name", NULL};
+    static const char *const ps_filters[] = {"id", "name", "node", "desired-state", NULL};
+    static const struct option options[] = {
+        {"format", required_argument, NULL, 'F'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"filter", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct listing l = {.filters = json_array()};
+    const char *const *allowed = what == SCHED_STACK_PS ? ps_filters : svc_filters;
+    l.keys = what == SCHED_STACK_LS ? ls_keys : what == SCHED_STACK_PS ? ps_keys : svc_keys;
+    l.n = what == SCHED_STACK_LS ? 2 : what == SCHED_STACK_PS ? 8 : 6;
+    int opt, code = CLI_EXIT_USAGE;
+    while ((opt = cli_getopt_long(argc, argv, what == SCHED_STACK_LS ? "h" : "qf:h", options,
+                              NULL)) != -1) {
+        switch (opt) {
+        case 'F':
+            l.format = optarg;
+            break;
+        case 'q':
+        case 'f': {
+            if (what == SCHED_STACK_LS) {
+                fprintf(stderr, "error: stack ls takes only --format\n");
+                goto out;
+            }
+            if (opt == 'q') {
+                l.quiet = true;
+                break;
+            }
+            const char *eq = strchr(optarg, '=');
+            char *key = eq ? xstrndup(optarg, (size_t)(eq - optarg)) : NULL;
+            bool ok = false;
+            for (size_t k = 0; key && allowed[k]; k++)
+                ok = ok || !strcmp(key, allowed[k]);
+            if (ok)
+                json_array_append_new(l.filters, json_pack("[s, s]", key, eq + 1));
+            else
+                fprintf(stderr,
+                        "error: invalid filter '%s': give KEY=VALUE, KEY one of %s, %s, %s, %s\n",
+                        optarg, allowed[0], allowed[1], allowed[2], allowed[3]);
+            free(key);
+            if (!ok)
+                goto out;
+            break;
+        }
+        case 'h':
+            fputs(usage, stdout);
+            code = CLI_EXIT_OK;
+            goto out;
+        default:
+            fputs(usage, stderr);
+            goto out;
+        }
+    }
+    if (what == SCHED_STACK_LS ? optind != argc : optind + 1 != argc) {
+        fprintf(stderr, what == SCHED_STACK_LS ? "error: stack ls takes no arguments\n"
+                                               : "error: stack %s needs one STACK\n",
+                argv[0]);
+        goto out;
+    }
+    code = query(ctx, what, what == SCHED_STACK_LS ? NULL : argv[optind], &l);
+out:
+    json_decref(l.filters);
+    return code;
+}
+
 static int stack_run(struct cli_context *ctx, int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
@@ -256,16 +558,10 @@ static int stack_run(struct cli_context *ctx, int argc, char **argv)
     }
     if (!strcmp(sub, "deploy") || !strcmp(sub, "up"))
         return deploy(ctx, argc - 1, argv + 1);
-    if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
-        if (argc != 2) {
-            fprintf(stderr, "error: stack ls takes no arguments\n");
-            return CLI_EXIT_USAGE;
-        }
-        return query(ctx, SCHED_STACK_LS, NULL);
-    }
+    bool ls = !strcmp(sub, "ls") || !strcmp(sub, "list");
     bool services = !strcmp(sub, "services"), ps = !strcmp(sub, "ps");
     bool remove = !strcmp(sub, "rm") || !strcmp(sub, "remove") || !strcmp(sub, "down");
-    if (!services && !ps && !remove) {
+    if (!ls && !services && !ps && !remove) {
         static const char *const subs[] = {"deploy", "ls", "services", "ps", "rm"};
         static const char *const flags[] = {"help"};
         bool flag = !strncmp(sub, "--", 2);
@@ -277,13 +573,15 @@ static int stack_run(struct cli_context *ctx, int argc, char **argv)
         fprintf(stderr, "See 'ccompose stack --help'.\n");
         return CLI_EXIT_USAGE;
     }
-    if (argc != 3) {
-        fprintf(stderr, "error: stack %s needs one STACK\n", sub);
-        return CLI_EXIT_USAGE;
-    }
-    if (remove)
+    if (remove) {
+        if (argc != 3) {
+            fprintf(stderr, "error: stack %s needs one STACK\n", sub);
+            return CLI_EXIT_USAGE;
+        }
         return rm(ctx, argv[2]);
-    return query(ctx, services ? SCHED_STACK_SERVICES : SCHED_STACK_PS, argv[2]);
+    }
+    return list(ctx, ls ? SCHED_STACK_LS : services ? SCHED_STACK_SERVICES : SCHED_STACK_PS,
+                argc - 1, argv + 1);
 }
 
 const struct cli_command cli_cmd_stack = {

@@ -85,7 +85,7 @@ static int top_run(struct cli_context *ctx, int argc, char **argv)
     };
     static const char *const running[] = {"running", "paused", NULL};
     int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "h", options, NULL)) != -1) {
         usage(c == 'h' ? stdout : stderr);
         return c == 'h' ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     }

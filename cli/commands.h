@@ -7,6 +7,7 @@
 extern const struct cli_command cli_cmd_build;
 extern const struct cli_command cli_cmd_config;
 extern const struct cli_command cli_cmd_cp;
+extern const struct cli_command cli_cmd_convert;
 extern const struct cli_command cli_cmd_down;
 extern const struct cli_command cli_cmd_events;
 extern const struct cli_command cli_cmd_exec;

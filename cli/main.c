@@ -13,6 +13,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_build,
     &cli_cmd_config,
     &cli_cmd_cp,
+    &cli_cmd_convert,
     &cli_cmd_down,
     &cli_cmd_events,
     &cli_cmd_exec,

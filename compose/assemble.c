@@ -248,8 +248,13 @@ static int load_parsed(struct asm_scope *sc, struct cnode_file *cf, const char *
             (do_include && asm_include(sc, path, doc, &doc, reterr) < 0) ||
             (!opts->no_normalize &&
              asm_resolve_paths(a, doc, sc->dir, asm_vars_get(sc->vars, "HOME"), &doc, reterr) <
-                 0) ||
-            asm_merge_root(a, acc, doc, &acc, reterr) < 0)
+                 0))
+            return -1;
+        /* The first document is taken as it is: merging it onto nothing would drop its !override
+         * and !reset tags, which are meant for the files before this one. */
+        if (!acc)
+            acc = doc;
+        else if (asm_merge_root(a, acc, doc, &acc, reterr) < 0)
             return -1;
     }
     *ret = acc;

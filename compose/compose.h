@@ -602,6 +602,13 @@ enum compose_dump_flags {
 int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
                          enum compose_dump_flags flags, char **ret, struct cc_error *reterr);
 
+/* `convert --format k8s`: the model as Kubernetes manifests, YAML documents separated by "---":
+ * per service a Deployment (DaemonSet when deploy.mode is global; replicas, rolling-update
+ * strategy from update_config, container with image, command/args, env, ports, workingDir,
+ * resources, readinessProbe from the health check) and, when it has ports, a Service (ClusterIP
+ * on the target ports, LoadBalancer on published ones). *ret is new (free() it). */
+int compose_project_k8s(const struct compose_project *p, char **ret, struct cc_error *reterr);
+
 /* `config --no-interpolate`: the files found, read, merged (extends, include, paths as opts
  * say) but neither interpolated nor typed, printed with `name:` first and the rest in file
  * order. Values like "${PORT}:80" cannot be typed before interpolation, so the model is not

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "scheduler/images.h"
 #include "scheduler/run-internal.h"
 
 enum qcall_state { QCALL_PENDING = 0, QCALL_IN_FLIGHT, QCALL_CANCELLED };
@@ -79,6 +80,34 @@ static void on_logs_output(enum engine_stream_fd fd, const char *buf, size_t len
     buf_add(&qc->out, buf, len);
 }
 
+/* The swarm calls that may carry registry credentials (flag set: `stack deploy
+ * --with-registry-auth`): X-Registry-Auth for the image's registry, from the docker config, as
+ * docker sends it, so that the engine resolves the digest and every node pulls with them. */
+static struct engine_request *with_auth(struct engine_client *c, struct qcall *qc, const char *id,
+                                        struct cc_error *err)
+{
+    json_t *spec = qc->kind == SCHED_CALL_SERVICE_UPDATE ? json_object_get(qc->body, "Spec")
+                                                         : qc->body;
+    const char *image =
+        qc->kind == SCHED_CALL_DISTRIBUTION_INSPECT
+            ? id
+            : json_string_value(json_object_get(
+                  json_object_get(json_object_get(spec, "TaskTemplate"), "ContainerSpec"),
+                  "Image"));
+    char *auth = qc->flag && image ? sched_registry_auth(image) : NULL;
+    struct engine_request *req;
+    if (qc->kind == SCHED_CALL_DISTRIBUTION_INSPECT)
+        req = engine_distribution_inspect(c, id, auth, on_call_done, qc, err);
+    else if (qc->kind == SCHED_CALL_SERVICE_CREATE)
+        req = engine_service_create(c, spec, auth, on_call_done, qc, err);
+    else
+        req = engine_service_update(
+            c, id, (unsigned long long)json_integer_value(json_object_get(qc->body, "Version")),
+            spec, auth, on_call_done, qc, err);
+    free(auth);
+    return req;
+}
+
 /* The output, not UTF-8 checked: logs are bytes, and callers only read them back. */
 static void on_logs_done(json_t *result, const struct cc_error *err, void *data)
 {
@@ -148,15 +177,12 @@ static struct engine_request *submit(struct engine_client *c, struct qcall *qc,
     case SCHED_CALL_INFO:
         return engine_info(c, on_call_done, qc, err);
     case SCHED_CALL_DISTRIBUTION_INSPECT:
-        return engine_distribution_inspect(c, id, NULL, on_call_done, qc, err);
+        return with_auth(c, qc, id, err);
     case SCHED_CALL_SERVICE_LIST:
         return engine_service_list(c, qc->body, qc->flag, on_call_done, qc, err);
     case SCHED_CALL_SERVICE_CREATE:
-        return engine_service_create(c, qc->body, NULL, on_call_done, qc, err);
     case SCHED_CALL_SERVICE_UPDATE:
-        return engine_service_update(
-            c, id, (unsigned long long)json_integer_value(json_object_get(qc->body, "Version")),
-            json_object_get(qc->body, "Spec"), NULL, on_call_done, qc, err);
+        return with_auth(c, qc, id, err);
     case SCHED_CALL_SERVICE_REMOVE:
         return engine_service_remove(c, id, on_call_done, qc, err);
     case SCHED_CALL_TASK_LIST:

@@ -459,6 +459,9 @@ struct sched_stack_options {
                                progress; rm always waits until the tasks are gone */
     int64_t wait_timeout_ms; /* 0: no limit */
     int parallel;            /* engine calls in flight; 0: 16 */
+    bool with_registry_auth; /* deploy: send the docker config's credentials for each image's
+                                registry (X-Registry-Auth) with the digest look-up and the
+                                service, so that every node can pull from a private registry */
 };
 
 /* Deploys project (borrowed; must outlive the operation). done as sched_up: NULL once deployed
@@ -482,10 +485,11 @@ struct sched_op *sched_stack_rm(uv_loop_t *loop, struct engine_client *c, const 
 
 enum sched_stack_query {
     SCHED_STACK_LS = 0,   /* rows {"Name", "Services"} by name */
-    SCHED_STACK_SERVICES, /* rows {"ID", "Name", "Mode", "Running", "Desired", "Image", "Ports"}
-                             by name; Ports like "*:8080->80/tcp, ..." */
+    SCHED_STACK_SERVICES, /* rows {"ID", "Name", "Mode", "Running", "Desired", "Image", "Ports",
+                             "Labels" (object)} by name; Ports like "*:8080->80/tcp, ..." */
     SCHED_STACK_PS,       /* rows {"ID", "Name" ("<service>.<slot>"), "Image", "Node",
-                             "DesiredState", "CurrentState", "Error"} by name, newest first */
+                             "DesiredState", "CurrentState", "Error", "CreatedAt", "Ports" (the
+                             task's host-mode ports)} by name, newest first */
 };
 
 /* rows is borrowed for the callback's duration (an array, maybe empty); NULL exactly when err. */

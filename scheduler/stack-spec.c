@@ -470,7 +470,13 @@ static int add_endpoint(const struct compose_service *s, json_t *spec, json_t *w
         json_decref(ports);
         return 0;
     }
-    if (mode && !strcmp(mode, "dnsrr") && json_array_size(ports)) {
+    /* dnsrr has no virtual IP for the ingress to forward to; host-mode ports need none. */
+    bool ingress = false;
+    size_t i;
+    json_t *o;
+    json_array_foreach(ports, i, o)
+        ingress = ingress || !strcmp(json_string_value(json_object_get(o, "PublishMode")), "ingress");
+    if (mode && !strcmp(mode, "dnsrr") && ingress) {
         json_decref(ports);
         return sched_service_error(reterr, s, NULL, "deploy.endpoint_mode",
                                    "dnsrr cannot publish ports through the ingress; publish "

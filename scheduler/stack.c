@@ -432,7 +432,8 @@ static void deploy_images(struct stack *st)
             !strcmp(was, s->image)) {
             json_object_set_new(st->images, name, json_string(deployed));
         } else if (st->opts.resolve_image != SCHED_RESOLVE_NEVER && !strchr(s->image, '@')) {
-            call(st, SCHED_CALL_DISTRIBUTION_INSPECT, s->image, NULL, false, name, on_distribution);
+            call(st, SCHED_CALL_DISTRIBUTION_INSPECT, s->image, NULL, st->opts.with_registry_auth,
+                 name, on_distribution);
         }
         free(name);
     }
@@ -503,10 +504,12 @@ static void deploy_services(struct stack *st)
             json_t *body =
                 json_pack("{s:O, s:o}", "Version",
                           json_object_get(json_object_get(have, "Version"), "Index"), "Spec", spec);
-            call(st, SCHED_CALL_SERVICE_UPDATE, id_of(have), body, false, tag, on_service_written);
+            call(st, SCHED_CALL_SERVICE_UPDATE, id_of(have), body, st->opts.with_registry_auth, tag,
+                 on_service_written);
         } else {
             op_report(st->op, SCHED_RES_SERVICE, name, s->name, SCHED_CREATING, NULL);
-            call(st, SCHED_CALL_SERVICE_CREATE, NULL, spec, false, tag, on_service_written);
+            call(st, SCHED_CALL_SERVICE_CREATE, NULL, spec, st->opts.with_registry_auth, tag,
+                 on_service_written);
         }
         free(tag);
     }
@@ -975,12 +978,14 @@ static json_t *services_rows(json_t *services)
         json_t *cs = json_object_get(json_object_get(spec, "TaskTemplate"), "ContainerSpec");
         bool global = json_object_get(json_object_get(spec, "Mode"), "Global") != NULL;
         char *ports = ports_text(json_object_get(json_object_get(s, "Endpoint"), "Ports"));
+        json_t *labels = json_object_get(spec, "Labels");
         json_array_append_new(
-            rows, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "ID", id_of(s), "Name",
+            rows, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o}", "ID", id_of(s), "Name",
                             sched_json_str(spec, "Name"), "Mode", global ? "global" : "replicated",
                             "Running", json_integer_value(json_object_get(status, "RunningTasks")),
                             "Desired", json_integer_value(json_object_get(status, "DesiredTasks")),
-                            "Image", sched_json_str(cs, "Image"), "Ports", ports));
+                            "Image", sched_json_str(cs, "Image"), "Ports", ports, "Labels",
+                            labels ? json_incref(labels) : json_object()));
         free(ports);
     }
     return sorted(rows);
@@ -996,14 +1001,17 @@ static json_t *ps_rows(json_t *services, json_t *tasks)
         json_t *status = json_object_get(t, "Status");
         char *name = task_name(services, t);
         const char *err = sched_json_str(status, "Err");
+        /* Host-mode ports are the task's own (ingress ones are the service's). */
+        char *ports = ports_text(json_object_get(json_object_get(status, "PortStatus"), "Ports"));
         json_t *row = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id_of(t), "Name", name, "Image",
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id_of(t), "Name", name, "Image",
             sched_json_str(json_object_get(json_object_get(t, "Spec"), "ContainerSpec"), "Image"),
             "Node", sched_json_str(t, "NodeID") ? sched_json_str(t, "NodeID") : "", "DesiredState",
             sched_json_str(t, "DesiredState"), "CurrentState", sched_json_str(status, "State"),
             "Error", err ? err : "", "CreatedAt",
-            sched_json_str(t, "CreatedAt") ? sched_json_str(t, "CreatedAt") : "");
+            sched_json_str(t, "CreatedAt") ? sched_json_str(t, "CreatedAt") : "", "Ports", ports);
         json_array_append_new(rows, row);
+        free(ports);
         free(name);
     }
     return sorted(rows);

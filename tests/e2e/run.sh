@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the voting-app end-to-end tests against a compose command, each in its own process,
 # project (vt-<test>-<pid>) and time limit, and ends with the line CI reads: "N passed, N failed".
-# Usage: COMPOSE="docker-compose" tests/e2e/run.sh [voting-http|no-vote-lost|persistence|browser ...]
+# Usage: COMPOSE="docker-compose" tests/e2e/run.sh [voting-http|no-vote-lost|persistence|browser|swarm-stack ...]
 #
 # First the example's images are built once, in parallel, as vt-cache-<pid>-<service> (see
 # stack_cache_build in stack.sh), so that each test's own build under its project comes from the
@@ -11,7 +11,7 @@ set -uo pipefail
 dir=$(cd "$(dirname "$0")" && pwd)
 limit=${E2E_TIMEOUT:-900}
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(voting-http no-vote-lost persistence browser)
+[ ${#tests[@]} -gt 0 ] || tests=(voting-http no-vote-lost persistence browser swarm-stack)
 
 # A relative path to the compose command is taken from here; the tests run from the root.
 export COMPOSE=${COMPOSE:-docker-compose}

@@ -7,7 +7,7 @@
 # log and bridge; no iptables), pre-creates its docker_gwbridge on a bridge of its own name (the
 # default name would clash with another private swarm), makes it a swarm manager
 # (`swarm init --advertise-addr 127.0.0.1` on a private listen and data-path port), loads the test
-# image into it, and runs COMMAND with DOCKER_HOST pointing at it. On exit, whatever happened, it
+# image (and the images named in CCOMPOSE_SWARM_IMAGES, space-separated) into it, and runs COMMAND with DOCKER_HOST pointing at it. On exit, whatever happened, it
 # leaves the swarm, kills the dockerd and removes its directories, mounts and bridges. Exits with
 # COMMAND's status (or 1 when the swarm could not be made, after saying why on stderr).
 # Needs root, dockerd and the test image on the shared engine (scripts/test-image.sh).
@@ -53,9 +53,14 @@ if ! pd network create --driver bridge --subnet "10.214.$(($$ % 250)).0/24" \
     tail -n 20 "$CCOMPOSE_DOCKERD_LOG" >&2
     exit 1
 fi
-if ! docker save "$image" | pd load >/dev/null; then
-    say "could not load $image into the private engine"
-    exit 1
-fi
+# The images come from the shared engine; nothing can be pulled here. Loading the extra ones can
+# take a minute each on a busy machine (the voting app's are 100-400 MB).
+# shellcheck disable=SC2086 # the list is split on purpose
+for img in "$image" ${CCOMPOSE_SWARM_IMAGES:-}; do
+    if ! docker save "$img" | timeout 600 docker -H "$host" load >/dev/null; then
+        say "could not load $img into the private engine"
+        exit 1
+    fi
+done
 export DOCKER_HOST=$host
 "$@"

@@ -12,7 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/lib/registry.h"
 #include "tests/lib/swarm-test.h"
+
+/* One user of the throwaway registry: ccit / ccit-secret (bcrypt cost 4, fast). */
+#define HTPASSWD "ccit:$2b$04$IfNa6NUSxyTnM9fHhN0FcOuVezarbZTb5ljoRgR/K34tiN5QHGN3W"
+#define HTAUTH   "Y2NpdDpjY2l0LXNlY3JldA==" /* base64("ccit:ccit-secret") */
 
 static char dir[] = "/tmp/ccompose-cli-stack-XXXXXX";
 
@@ -58,6 +63,17 @@ static int ccompose(char **out, const char *fmt, ...)
     } while (0)
 
 #define IDLE "[\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 3600 & wait\"]"
+
+/* The end of a test: frees its names and removes its directory. */
+static void test_done(char *stack, char *web, char *worker)
+{
+    free(worker);
+    free(web);
+    free(stack);
+    char *rm = xasprintf("rm -rf %s", dir);
+    assert_int_equal(system(rm), 0);
+    free(rm);
+}
 
 static void test_cli_stack(void **state)
 {
@@ -165,18 +181,201 @@ static void test_cli_stack(void **state)
     free(out);
 
     tl_env_release(&env);
-    free(worker);
-    free(web);
-    free(stack);
-    char *rm = xasprintf("rm -rf %s", dir);
-    assert_int_equal(system(rm), 0);
-    free(rm);
+    test_done(stack, web, worker);
+}
+
+/* Counts the lines of text. */
+static size_t lines(const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strchr(p, '\n')); p++)
+        n++;
+    return n;
+}
+
+/* Runs `ccompose ARGS`, args and want each a format taking the stack's name once (or not at
+ * all); expects exit 0 and exactly want on the output. */
+static void expect_out(const char *stack, const char *want, const char *args)
+{
+    char *cmd = xasprintf(args, stack), *text = xasprintf(want, stack), *out;
+    EXPECT_RUN(0, out, "%s", cmd);
+    if (strcmp(out, text))
+        fail_msg("ccompose %s printed:\n%s\nwanted:\n%s", cmd, out, text);
+    free(out);
+    free(text);
+    free(cmd);
+}
+
+/* A compose file from stdin (-c -); ls, services and ps with -q, --filter and --format. */
+static void test_cli_stack_listing(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/ccompose-cli-stack-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char *stack = tl_unique("list");
+    char *web = xasprintf("%s_web", stack), *worker = xasprintf("%s_worker", stack);
+    char *out, *needle;
+    write_file("stdin.yaml", "services:\n"
+                             "  web:\n"
+                             "    image: " TEST_IMAGE "\n"
+                             "    command: " IDLE "\n"
+                             "    deploy: {replicas: 2, labels: {owner: team}}\n"
+                             "    stop_grace_period: 2s\n"
+                             "  worker:\n"
+                             "    image: " TEST_IMAGE "\n"
+                             "    command: " IDLE "\n"
+                             "    deploy: {mode: global}\n"
+                             "    stop_grace_period: 2s\n");
+    EXPECT_RUN(0, out, "stack deploy -c - --resolve-image never --wait %s <stdin.yaml",
+               stack);
+    free(out);
+    struct tl_env env;
+    tl_env_init(&env);
+    assert_int_equal(sw_running(&env, web), 2);
+    json_t *ins = sw_service(&env, web);
+    const char *web_id = json_string_value(json_object_get(ins, "ID"));
+
+    EXPECT_RUN(0, out, "stack services -q %s", stack);
+    assert_int_equal(lines(out), 2);
+    assert_non_null(strstr(out, web_id));
+    assert_null(strstr(out, "NAME"));
+    free(out);
+    /* name by prefix, with or without the stack's part; mode; label as key or key=value. */
+    static const char *const only_web[] = {"name=web", "name=%s_we", "label=owner",
+                                           "label=owner=team", "mode=replicated"};
+    for (size_t i = 0; i < sizeof(only_web) / sizeof(*only_web); i++) {
+        char *f = xasprintf(only_web[i], stack);
+        char *args = xasprintf("stack services --filter %s --format '{{.Name}}' %%s", f);
+        expect_out(stack, "%s_web\n", args);
+        free(args);
+        free(f);
+    }
+    expect_out(stack, "%s_worker global\n",
+               "stack services -f mode=global --format '{{.Name}} {{.Mode}}' %s");
+    expect_out(stack, "", "stack services -f label=owner=other -q %s");
+    /* A plain template keeps its tab; a table template gets headings and aligned columns. */
+    expect_out(stack, "%s_web\t2/2\n",
+               "stack services -f name=web --format '{{.Name}}\\t{{.Replicas}}' %s");
+    EXPECT_RUN(0, out, "stack services --format 'table {{.Name}}\\t{{.Mode}}' %s", stack);
+    assert_int_equal(strncmp(out, "NAME", 4), 0);
+    assert_non_null(strstr(out, "MODE\n"));
+    assert_int_equal(lines(out), 3);
+    free(out);
+    EXPECT_RUN(0, out, "stack services --format json -f name=web %s", stack);
+    json_error_t jerr;
+    json_t *row = json_loads(out, 0, &jerr);
+    if (!row)
+        fail_msg("not JSON: %s (%s)", out, jerr.text);
+    assert_string_equal(json_string_value(json_object_get(row, "Name")), web);
+    assert_string_equal(json_string_value(json_object_get(row, "Replicas")), "2/2");
+    assert_string_equal(json_string_value(json_object_get(row, "Mode")), "replicated");
+    assert_string_equal(json_string_value(json_object_get(row, "ID")), web_id);
+    json_decref(row);
+    free(out);
+    expect_out(stack, "\"%s_web\"\n", "stack services --format '{{json .Name}}' -f name=web %s");
+    /* A misspelt field or filter is an error, not an empty column. */
+    EXPECT_RUN(2, out, "stack services --format '{{.Nmae}}' %s", stack);
+    assert_non_null(strstr(out, "{{.Nmae}}"));
+    free(out);
+    EXPECT_RUN(2, out, "stack services --filter colour=red %s", stack);
+    assert_non_null(strstr(out, "invalid filter 'colour=red'"));
+    free(out);
+
+    EXPECT_RUN(0, out, "stack ps -q %s", stack);
+    assert_int_equal(lines(out), 3);
+    free(out);
+    EXPECT_RUN(0, out, "stack ps -f name=web -f desired-state=running --format '{{.Name}}' %s",
+               stack);
+    needle = xasprintf("%s.1\n", web);
+    assert_non_null(strstr(out, needle));
+    assert_int_equal(lines(out), 2);
+    free(needle);
+    free(out);
+    expect_out(stack, "", "stack ps -f desired-state=shutdown -q %s");
+    EXPECT_RUN(0, out, "stack ps --format 'table {{.Name}}\\t{{.CurrentState}}' -f name=worker %s",
+               stack);
+    assert_non_null(strstr(out, "CURRENT STATE\n"));
+    assert_non_null(strstr(out, "running\n"));
+    free(out);
+    EXPECT_RUN(0, out, "stack ls --format '{{.Name}}: {{.Services}}'");
+    needle = xasprintf("%s: 2\n", stack);
+    assert_non_null(strstr(out, needle));
+    free(needle);
+    free(out);
+    EXPECT_RUN(2, out, "stack ls -q");
+    free(out);
+
+    json_decref(ins);
+    EXPECT_RUN(0, out, "stack rm %s", stack);
+    free(out);
+    tl_env_release(&env);
+    test_done(stack, web, worker);
+}
+
+/* --with-registry-auth: an image only in a registry with basic auth, and not on the node. Without
+ * the flag the node cannot pull it (the task fails); with it, the credentials of
+ * $DOCKER_CONFIG/config.json travel with the service and the task runs. */
+static void test_cli_stack_registry_auth(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/ccompose-cli-stack-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    struct tl_registry reg;
+    tl_registry_start_auth(&reg, HTPASSWD);
+    char *stack = tl_unique("auth");
+    char *web = xasprintf("%s_web", stack), *worker = xasprintf("%s_worker", stack);
+    char *image = xasprintf("%s/%s/app:1", reg.addr, stack);
+    char *cfg = xasprintf("{\"auths\": {\"http://%s\": {\"auth\": \"" HTAUTH "\"}}}\n", reg.addr);
+    write_file("config.json", cfg);
+    char *yaml = xasprintf("services:\n  web:\n    image: %s\n    command: " IDLE "\n"
+                           "    stop_grace_period: 2s\n",
+                           image);
+    write_file("compose.yaml", yaml);
+    /* Into the registry with the docker CLI, then off the node. */
+    char *push = xasprintf("cd %s && export DOCKER_CONFIG=%s && docker tag " TEST_IMAGE " %s && "
+                           "docker push %s >/dev/null && docker rmi %s >/dev/null",
+                           dir, dir, image, image, image);
+    assert_int_equal(system(push), 0);
+    char *out;
+    EXPECT_RUN(0, out, "stack deploy -c compose.yaml --resolve-image never %s", stack);
+    free(out);
+    /* No credentials on the node: the task fails, with the pull's error. */
+    bool failed = false;
+    for (int i = 0; i < 120 && !failed; i++) {
+        EXPECT_RUN(0, out, "stack ps --format '{{.CurrentState}} {{.Error}}' %s", stack);
+        failed = strstr(out, "failed ") || strstr(out, "rejected ");
+        free(out);
+        if (!failed)
+            usleep(500 * 1000);
+    }
+    assert_true(failed);
+    setenv("DOCKER_CONFIG", dir, 1);
+    EXPECT_RUN(0, out,
+               "stack deploy -c compose.yaml --with-registry-auth --resolve-image never --wait "
+               "--wait-timeout 120 %s",
+               stack);
+    unsetenv("DOCKER_CONFIG");
+    free(out);
+    expect_out(stack, "1/1\n", "stack services --format '{{.Replicas}}' %s");
+    EXPECT_RUN(0, out, "stack rm %s", stack);
+    free(out);
+    char *rmi = xasprintf("docker rmi %s >/dev/null 2>&1", image);
+    assert_int_equal(system(rmi), 0);
+    tl_registry_stop(&reg);
+    free(rmi);
+    free(push);
+    free(yaml);
+    free(cfg);
+    free(image);
+    test_done(stack, web, worker);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_stack),
+        cmocka_unit_test(test_cli_stack_listing),
+        cmocka_unit_test(test_cli_stack_registry_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

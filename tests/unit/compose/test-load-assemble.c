@@ -471,6 +471,24 @@ static void test_multi_document_and_stdin(void **state)
     done(&r);
 }
 
+/* A later file's !override and !reset apply to the earlier files, whole file or not (a file's
+ * only document once lost its tags on the way, and its ports were appended instead). */
+static void test_override_across_files(void **state)
+{
+    (void)state;
+    put("a.yaml", "services: {s: {image: x, user: u, ports: ['127.0.0.1:80:80']}}\n");
+    put("b.yaml", "services:\n  s:\n    user: !reset null\n    ports: !override\n"
+                  "      - target: 81\n        mode: host\n");
+    char *a = at("a.yaml"), *b = at("b.yaml");
+    const char *files[] = {a, b};
+    struct compose_load_options o = {.working_dir = dir, .files = files, .n_files = 2};
+    struct run r;
+    run(&r, &o);
+    expect(&r, "services", "{s: {image: x, ports: [{target: 81, mode: host}]}}");
+    done(&r);
+    free(a), free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +502,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_extends_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_include, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_document_and_stdin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_override_across_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

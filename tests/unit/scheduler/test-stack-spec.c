@@ -291,6 +291,14 @@ static void test_errors(void **state)
     msg = spec_error(p, "dns", NULL);
     assert_non_null(strstr(msg, "services.dns.deploy.endpoint_mode: dnsrr cannot publish"));
     free(msg);
+    /* In host mode, dnsrr publishes: each task on its own node's port. */
+    dns->ports[0].mode = "host";
+    json_t *spec = spec_of(p, "dns", NULL, NULL);
+    json_t *ep = json_object_get(spec, "EndpointSpec");
+    assert_string_equal(json_string_value(json_object_get(ep, "Mode")), "dnsrr");
+    json_t *port = json_array_get(json_object_get(ep, "Ports"), 0);
+    assert_string_equal(json_string_value(json_object_get(port, "PublishMode")), "host");
+    json_decref(spec);
     msg = spec_error(p, "built", NULL);
     assert_non_null(strstr(msg, "services.built.image: a swarm service needs an image"));
     free(msg);
