@@ -296,6 +296,10 @@ struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
                           struct cc_error *reterr);
 
 struct sched_down_options {
+    /* down SERVICE...: only these services and, transitively, those that depend on them; what
+     * they depend on stays. NULL/0: the whole project. Borrowed. */
+    const char *const *services;
+    size_t n_services;
     bool volumes;        /* -v: remove the project's named volumes (never external ones) */
     bool remove_orphans; /* with a model: also remove containers of services not in it */
     int stop_timeout_s;  /* < 0: each container's own */
@@ -304,7 +308,10 @@ struct sched_down_options {
 
 /* Takes project_name down: containers stopped in reverse dependency order (from the model when
  * given, else from the depends_on labels), removed, then the project's networks, then (with
- * volumes) its volumes. model may be NULL (`-p NAME down`). Same callback contract as sched_up. */
+ * volumes) its volumes. model may be NULL (`-p NAME down`). With opts->services, only those
+ * services' containers and their dependents' go (one-off ones only with remove_orphans); a
+ * network or volume that some container still uses is kept with a SCHED_WARNING ("Resource is
+ * still in use"), as docker compose does. Same callback contract as sched_up. */
 struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char *project_name,
                             const struct compose_project *model,
                             const struct sched_down_options *opts, sched_event_cb on_event,
