@@ -416,7 +416,7 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
     u->up.plan.remove_orphans = env && (!strcmp(env, "1") || !strcasecmp(env, "true"));
     u->up.stop_timeout_s = -1;
     u->up.parallel = u->ctx->g.parallel;
-    u->ensure.parallel = 0;
+    u->ensure.parallel = u->ctx->g.parallel; /* 0: builds and pulls four at a time */
     while ((c = getopt_long(argc, argv, "dt:h", up_options, NULL)) != -1) {
         switch (c) {
         case OPT_ABORT:
