@@ -83,6 +83,21 @@ static bool has(const struct watch_run *w, const char *needle)
     return strstr(buf_str(&w->events), needle) != NULL;
 }
 
+/* Runs the loop until every needle is among the watch's events (failing on its guard's timeout or
+ * its end), then cancels it and waits for its end. */
+static void watch_until(struct st_fixture *f, struct watch_run *w, struct sched_op *op,
+                        const char *const *needles, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        while (!w->timed_out && !w->done && !has(w, needles[i]))
+            uv_run(&f->env.loop, UV_RUN_ONCE);
+    if (w->timed_out || w->done)
+        fail_msg("%s; events:\n%s", w->done ? w->err.message : "timed out", buf_str(&w->events));
+    sched_op_cancel(op);
+    while (!w->done)
+        uv_run(&f->env.loop, UV_RUN_ONCE);
+}
+
 static void test_restarts_unhealthy_and_dependents(void **state)
 {
     struct st_fixture *f = *state;
@@ -127,14 +142,8 @@ static void test_restarts_unhealthy_and_dependents(void **state)
     char *flaky_healthy = xasprintf("container %s Healthy", flakyn);
     char *late_healthy = xasprintf("container %s Healthy", laten);
     char *app_restarted = xasprintf("container %s Restarted", appn);
-    while (!w.timed_out && !w.done &&
-           !(has(&w, flaky_healthy) && has(&w, late_healthy) && has(&w, app_restarted)))
-        uv_run(&f->env.loop, UV_RUN_ONCE);
-    if (w.timed_out || w.done)
-        fail_msg("%s; events:\n%s", w.done ? w.err.message : "timed out", buf_str(&w.events));
-    sched_op_cancel(op);
-    while (!w.done)
-        uv_run(&f->env.loop, UV_RUN_ONCE);
+    const char *const wanted[] = {flaky_healthy, late_healthy, app_restarted};
+    watch_until(f, &w, op, wanted, CC_ARRAY_LEN(wanted));
     assert_int_equal(w.err.kind, CC_ERR_CANCELLED);
     uv_close((uv_handle_t *)&guard, NULL);
     if (getenv("ST_VERBOSE"))
@@ -210,13 +219,8 @@ static void test_backoff_doubles_up_to_the_cap(void **state)
     uv_timer_start(&guard, on_guard, 60000, 0);
     char *sick = st_cname(p, "sick", 1);
     char *fifth = xasprintf("container %s Restarting unhealthy, restart 5 in 300 ms", sick);
-    while (!w.timed_out && !w.done && !has(&w, fifth))
-        uv_run(&f->env.loop, UV_RUN_ONCE);
-    if (w.timed_out || w.done)
-        fail_msg("%s; events:\n%s", w.done ? w.err.message : "timed out", buf_str(&w.events));
-    sched_op_cancel(op);
-    while (!w.done)
-        uv_run(&f->env.loop, UV_RUN_ONCE);
+    const char *const wanted[] = {fifth};
+    watch_until(f, &w, op, wanted, 1);
     uv_close((uv_handle_t *)&guard, NULL);
     uv_run(&f->env.loop, UV_RUN_NOWAIT); /* the guard lives on this stack: let it close */
     static const char *const delays[] = {"1 in 100", "2 in 200", "3 in 300", "4 in 300"};
