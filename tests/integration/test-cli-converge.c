@@ -47,7 +47,7 @@ static const char three_stubborn[] = "services:\n"
                                      "    image: " TEST_IMAGE "\n"
                                      "    command: " STUBBORN "\n";
 
-/* COMPOSE_PARALLEL_LIMIT=1: the three independent stops (1 s each) go one after the other;
+/* COMPOSE_PARALLEL_LIMIT=1: the three independent stops (3 s each) go one after the other;
  * --parallel 3 wins over it and they go together; a bad value is a usage error. */
 static void test_parallel_limit(void **state)
 {
@@ -60,23 +60,24 @@ static void test_parallel_limit(void **state)
 
     setenv("COMPOSE_PARALLEL_LIMIT", "1", 1);
     double t0 = now_s();
-    CV_RUN(f, r, "stop", "-t", "1");
+    CV_RUN(f, r, "stop", "-t", "3");
     double serial = now_s() - t0;
     cb_assert_status(&r, 0);
     cb_result_release(&r);
-    if (serial < 2.9)
-        fail_msg("three 1 s stops with COMPOSE_PARALLEL_LIMIT=1 took %.2f s", serial);
+    if (serial < 8.9)
+        fail_msg("three 3 s stops with COMPOSE_PARALLEL_LIMIT=1 took %.2f s", serial);
 
     CV_RUN(f, r, "start");
     cb_assert_status(&r, 0);
     cb_result_release(&r);
     t0 = now_s();
-    cb_run(&r, f->dir, "-p", f->project, "--parallel", "3", "stop", "-t", "1", NULL);
+    cb_run(&r, f->dir, "-p", f->project, "--parallel", "3", "stop", "-t", "3", NULL);
     double together = now_s() - t0;
     cb_assert_status(&r, 0);
     cb_result_release(&r);
-    if (together > 2.5)
-        fail_msg("three 1 s stops with --parallel 3 took %.2f s", together);
+    /* 3 s and the time to start and stop the processes, which a loaded machine stretches. */
+    if (together > 6.0)
+        fail_msg("three 3 s stops with --parallel 3 took %.2f s", together);
 
     setenv("COMPOSE_PARALLEL_LIMIT", "many", 1);
     CV_RUN(f, r, "ps");
@@ -89,10 +90,88 @@ static void test_parallel_limit(void **state)
     cb_result_release(&r);
 }
 
+/* Runs Debian's docker-compose 1.29 with ARGS... in dir; returns its exit status, its output in
+ * *ret_out (new). */
+static int dc_run(const char *dir, char **ret_out, ...)
+{
+    const char *argv[16] = {"/usr/bin/timeout", "120", "/usr/bin/docker-compose"};
+    size_t n = 3;
+    va_list ap;
+    va_start(ap, ret_out);
+    for (const char *a; n < CC_ARRAY_LEN(argv) - 1 && (a = va_arg(ap, const char *));)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char *err = NULL;
+    int status = ct_run(dir, argv, NULL, ret_out, &err);
+    if (status != 0)
+        fprintf(stderr, "docker-compose exit %d:\n%s%s", status, *ret_out, err);
+    free(err);
+    return status;
+}
+
+static const char two_services[] = "services:\n"
+                                   "  db:\n"
+                                   "    image: " TEST_IMAGE "\n"
+                                   "    command: " STUBBORN "\n"
+                                   "  web:\n"
+                                   "    image: " TEST_IMAGE "\n"
+                                   "    command: " STUBBORN "\n"
+                                   "    depends_on: [db]\n";
+
+/* docker-compose 1.29 takes a project ccompose made as its own (ps lists it, down removes it),
+ * and ccompose one that 1.29 made (ps from the labels alone, without the file; down). 1.29 needs
+ * its file next to it, names containers p_db_1 and sets no depends_on label. */
+static void test_interop_docker_compose_1_29(void **state)
+{
+    struct cb_fx *f = *state;
+    ct_put(f->dir, "compose.yaml", two_services);
+    struct cb_result r;
+    CV_RUN(f, r, "up", "-d");
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+    char *out = NULL;
+    assert_int_equal(dc_run(f->dir, &out, "-p", f->project, "ps", NULL), 0);
+    char *db = xasprintf("%s-db-1", f->project), *web = xasprintf("%s-web-1", f->project);
+    cb_assert_contains(out, db);
+    cb_assert_contains(out, web);
+    cb_assert_contains(out, "Up");
+    free(out);
+    assert_int_equal(dc_run(f->dir, &out, "-p", f->project, "down", "-t", "0", NULL), 0);
+    free(out);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 0);
+    assert_int_equal(st_count(&f->env, f->project, "network"), 0);
+
+    /* The other way round: 1.29 makes it, ccompose finds it by the labels. */
+    assert_int_equal(dc_run(f->dir, &out, "-p", f->project, "up", "-d", NULL), 0);
+    free(out);
+    char *db29 = xasprintf("%s_db_1", f->project), *web29 = xasprintf("%s_web_1", f->project);
+    cb_run(&r, "/", "-p", f->project, "ps", "--format", "json", NULL);
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.out), db29);
+    cb_assert_contains(buf_str(&r.out), web29);
+    cb_assert_contains(buf_str(&r.out), "\"Service\":\"web\"");
+    cb_assert_contains(buf_str(&r.out), "\"State\":\"running\"");
+    cb_result_release(&r);
+    cb_run(&r, "/", "-p", f->project, "down", "-t", "0", NULL);
+    cb_assert_status(&r, 0);
+    char *removed = xasprintf("Container %s  Removed", web29);
+    cb_assert_contains(buf_str(&r.err), removed);
+    cb_result_release(&r);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 0);
+    assert_int_equal(st_count(&f->env, f->project, "network"), 0);
+    free(removed);
+    free(db29);
+    free(web29);
+    free(db);
+    free(web);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_parallel_limit, cb_fx_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interop_docker_compose_1_29, cb_fx_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
