@@ -125,8 +125,8 @@ static void ctr_fail(struct ctr *t, const struct cc_error *err)
         memmove(twice, twice + strlen(said), strlen(twice + strlen(said)) + 1);
     free(said);
     ctr_set_state(t, CTR_FAILED);
-    char *msg = xasprintf("%s: %s%s%s", a->name, err->message ? err->message : "failed", sep,
-                          details);
+    char *msg =
+        xasprintf("%s: %s%s%s", a->name, err->message ? err->message : "failed", sep, details);
     ctr_report(t, SCHED_ERROR, msg + strlen(a->name) + 2);
     if (a->kind != SCHED_ACT_SCALE_DOWN && a->kind != SCHED_ACT_ORPHAN) {
         struct svc *sv = &up->svcs[t->service];
@@ -291,6 +291,17 @@ static void ctr_started(struct ctr *t, enum sched_state state, const char *text)
     /* The events say what happens next; this one look closes the race with what already did. */
     if (t->up->svcs[t->service].awaited)
         op_call(t->up->op, SCHED_CALL_CONTAINER_INSPECT, t->id, NULL, 0, false, on_inspected, t);
+}
+
+/* The stream came back after a failure: the one look again, at every awaited started container. */
+static void on_resync(struct sched_op *op)
+{
+    struct up *up = op->impl;
+    for (size_t i = 0; i < up->n_ctrs; i++) {
+        struct ctr *t = &up->ctrs[i];
+        if (t->state == CTR_STARTED && up->svcs[t->service].awaited)
+            op_call(op, SCHED_CALL_CONTAINER_INSPECT, t->id, NULL, 0, false, on_inspected, t);
+    }
 }
 
 /* ---- Container tasks ----------------------------------------------------------------------- */
@@ -492,10 +503,9 @@ static enum cond condition_of(struct up *up, size_t si, enum compose_condition c
         if (t->service != si || t->state != CTR_STARTED)
             continue;
         const char *name = ctr_action(t)->name;
-        bool failed = (condition == COMPOSE_COND_HEALTHY &&
-                       (t->health == HEALTH_UNHEALTHY || t->exited)) ||
-                      (condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY && t->exited &&
-                       t->exit_code != 0);
+        bool failed =
+            (condition == COMPOSE_COND_HEALTHY && (t->health == HEALTH_UNHEALTHY || t->exited)) ||
+            (condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY && t->exited && t->exit_code != 0);
         if (failed && !ctr_diagnosed(t)) {
             *why = NULL; /* failed, but not yet said why */
             return COND_PENDING;
@@ -507,8 +517,8 @@ static enum cond condition_of(struct up *up, size_t si, enum compose_condition c
                 return COND_FAILED;
             }
             if (t->exited) {
-                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code,
-                                 sep, details);
+                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code, sep,
+                                 details);
                 return COND_FAILED;
             }
             if (t->health != HEALTH_HEALTHY) {
@@ -517,8 +527,8 @@ static enum cond condition_of(struct up *up, size_t si, enum compose_condition c
             }
         } else if (condition == COMPOSE_COND_COMPLETED_SUCCESSFULLY) {
             if (t->exited && t->exit_code != 0) {
-                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code,
-                                 sep, details);
+                *why = xasprintf("container '%s' exited with code %d%s%s", name, t->exit_code, sep,
+                                 details);
                 return COND_FAILED;
             }
             if (!t->exited) {
@@ -868,7 +878,7 @@ struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
                NULL;
     static const struct sched_up_options defaults = {.stop_timeout_s = -1};
     struct sched_op *op = op_new(loop, c, project->name, opts ? opts->parallel : 0, true,
-                               opts ? opts->events_window_ms : 0, reterr);
+                                 opts ? opts->events_window_ms : 0, reterr);
     if (!op)
         return NULL;
     struct up *up = xcalloc(1, sizeof(*up));
@@ -882,6 +892,7 @@ struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
     op->done = done;
     op->data = data;
     op->on_container_event = on_container_event;
+    op->on_resync = on_resync;
     op->release = up_release;
     op_set_state(op, OP_OBSERVING);
     op->outstanding++;

@@ -1,6 +1,7 @@
 /* The convergence core end to end, through the binary against the real engine: one bound on
- * engine calls in flight (--parallel, COMPOSE_PARALLEL_LIMIT), down of some services only, and
- * logs that follow containers across restarts and recreations. Every project is removed by its
+ * engine calls in flight (--parallel, COMPOSE_PARALLEL_LIMIT), docker-compose 1.29 on the same
+ * projects, and logs (logs -f, attached up) that follow containers across restarts and
+ * recreations. Every project is removed by its
  * label at teardown, whatever happened. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +26,16 @@ static int teardown(void **state)
 
 /* Runs ccompose -p PROJECT ARGS... in the fixture's directory. */
 #define CV_RUN(f, r, ...) cb_run(&(r), (f)->dir, "-p", (f)->project, __VA_ARGS__, NULL)
+
+/* Writes compose.yaml and brings it up detached. */
+static void up_detached(struct cb_fx *f, const char *yaml)
+{
+    ct_put(f->dir, "compose.yaml", yaml);
+    struct cb_result r;
+    CV_RUN(f, r, "up", "-d");
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+}
 
 static double now_s(void)
 {
@@ -52,11 +63,8 @@ static const char three_stubborn[] = "services:\n"
 static void test_parallel_limit(void **state)
 {
     struct cb_fx *f = *state;
-    ct_put(f->dir, "compose.yaml", three_stubborn);
+    up_detached(f, three_stubborn);
     struct cb_result r;
-    CV_RUN(f, r, "up", "-d");
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
 
     setenv("COMPOSE_PARALLEL_LIMIT", "1", 1);
     double t0 = now_s();
@@ -125,11 +133,8 @@ static const char two_services[] = "services:\n"
 static void test_interop_docker_compose_1_29(void **state)
 {
     struct cb_fx *f = *state;
-    ct_put(f->dir, "compose.yaml", two_services);
+    up_detached(f, two_services);
     struct cb_result r;
-    CV_RUN(f, r, "up", "-d");
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
     char *out = NULL;
     assert_int_equal(dc_run(f->dir, &out, "-p", f->project, "ps", NULL), 0);
     char *db = xasprintf("%s-db-1", f->project), *web = xasprintf("%s-web-1", f->project);
@@ -167,11 +172,86 @@ static void test_interop_docker_compose_1_29(void **state)
     free(web);
 }
 
+/* Counts its runs in a file the container keeps across restarts, says which run it is, exits 3. */
+static const char crashing[] =
+    "services:\n"
+    "  crash:\n"
+    "    image: " TEST_IMAGE "\n"
+    "    restart: always\n"
+    "    command: [\"sh\", \"-c\", \"n=$$(cat /n 2>/dev/null || echo 0); n=$$((n + 1)); "
+    "echo $$n >/n; echo run $$n; sleep 1; exit 3\"]\n";
+
+/* Reads p's output until a run two after the first one seen has been printed: at least one
+ * restart was followed. */
+static void read_two_runs_more(struct cb_proc *p)
+{
+    size_t at = cb_read_until_from(p, 0, "crash-1  | run ");
+    int first = atoi(buf_str(&p->out) + at + strlen("crash-1  | run "));
+    char *want = xasprintf("crash-1  | run %d\n", first + 2);
+    cb_read_until_from(p, at, want);
+    free(want);
+    cb_read_until(p, "crash-1 exited with code 3");
+}
+
+/* logs -f keeps following a container its restart policy restarts, and so does attached up. */
+static void test_follow_restarts(void **state)
+{
+    struct cb_fx *f = *state;
+    up_detached(f, crashing);
+    struct cb_proc p;
+    cb_spawn(&p, f->dir, "-p", f->project, "logs", "-f", "--no-color", NULL);
+    read_two_runs_more(&p);
+    kill(p.pid, SIGINT);
+    int status = cb_finish(&p);
+    if (status != 0)
+        fail_msg("logs -f exit %d:\n%s", status, buf_str(&p.out));
+    buf_release(&p.out);
+
+    cb_spawn(&p, f->dir, "-p", f->project, "up", "--no-color", "-t", "0", NULL);
+    read_two_runs_more(&p);
+    kill(p.pid, SIGINT);
+    status = cb_finish(&p);
+    if (status != 130)
+        fail_msg("up exit %d:\n%s", status, buf_str(&p.out));
+    buf_release(&p.out);
+}
+
+static const char *versioned(const char *version)
+{
+    static char yaml[512];
+    snprintf(yaml, sizeof(yaml),
+             "services:\n"
+             "  web:\n"
+             "    image: " TEST_IMAGE "\n"
+             "    environment: {V: %s}\n"
+             "    command: [\"sh\", \"-c\", \"echo version $$V; trap 'exit 0' TERM; "
+             "sleep 3600 & wait\"]\n",
+             version);
+    return yaml;
+}
+
+/* A running logs -f picks up the container another up recreates (a new container, same name). */
+static void test_follow_recreated(void **state)
+{
+    struct cb_fx *f = *state;
+    up_detached(f, versioned("one"));
+    struct cb_proc p;
+    cb_spawn(&p, f->dir, "-p", f->project, "logs", "-f", "--no-color", "web", NULL);
+    cb_read_until(&p, "web-1  | version one");
+    up_detached(f, versioned("two"));
+    cb_read_until(&p, "web-1  | version two");
+    kill(p.pid, SIGINT);
+    cb_finish(&p);
+    buf_release(&p.out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_parallel_limit, cb_fx_setup, teardown),
         cmocka_unit_test_setup_teardown(test_interop_docker_compose_1_29, cb_fx_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follow_restarts, cb_fx_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follow_recreated, cb_fx_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
