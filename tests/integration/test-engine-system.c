@@ -117,9 +117,10 @@ static void test_in_flight_limit(void **state)
     struct tl_env env;
     tl_env_init(&env);
     char *ids[3];
+    json_t *body = tl_sh_body("trap '' TERM; while :; do sleep 1; done", NULL);
     for (int k = 0; k < 3; k++)
-        ids[k] = tl_container_run(&env, "limit",
-                                  tl_sh_body("trap '' TERM; while :; do sleep 1; done", NULL));
+        ids[k] = tl_container_run(&env, "limit", body);
+    json_decref(body);
     struct engine_client *c = NULL;
     struct engine_options o = {.max_in_flight = 1};
     struct cc_error err = CC_ERROR_INIT;
