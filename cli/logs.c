@@ -28,6 +28,7 @@ struct src {
     char *resume_since; /* a start event came while this run was still streamed: resume here */
     bool died;          /* a die event came for this run: die_code is its exit code */
     int die_code;
+    long long die_ns;      /* the last die event's time: the next run's output comes after it */
     const char *color;     /* SGR parameters, or NULL */
     struct buf partial[4]; /* an unfinished line per stream */
     bool stopped;          /* stopped by a request (kill or stop events), not ended by itself */
@@ -486,7 +487,11 @@ static void on_watch_event(json_t *ev, void *data)
         !cli_service_selected(service, l->services, l->n_services))
         return;
     struct src *s = src_find(l, id);
+    /* A new run's first lines may be logged before its start event is: a known container is
+     * resumed from its last exit, a new one from its beginning (or the options' since). */
     long long ns = json_integer_value(json_object_get(ev, "timeNano"));
+    if (s && s->die_ns && s->die_ns < ns && !strcmp(action, "start"))
+        ns = s->die_ns;
     char since[48];
     snprintf(since, sizeof(since), "%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
     if ((!strcmp(action, "kill") || !strcmp(action, "stop")) && s) {
@@ -496,6 +501,7 @@ static void on_watch_event(json_t *ev, void *data)
         const char *code = attr(ev, "exitCode");
         s->died = true;
         s->die_code = code ? atoi(code) : -1;
+        s->die_ns = ns;
     } else if (!strcmp(action, "start")) {
         if (s && s->state != SRC_DONE && s->state != SRC_AWAITING) {
             /* Its last run is still being read: the new one follows it. */
@@ -512,7 +518,8 @@ static void on_watch_event(json_t *ev, void *data)
         };
         char *label = cli_container_label(l->project, &c);
         struct cc_error err = CC_ERROR_INIT;
-        if (!cli_logs_add(l, id, label, service, since, &err) && l->err.kind == CC_ERR_NONE)
+        if (!cli_logs_add(l, id, label, service, s ? since : NULL, &err) &&
+            l->err.kind == CC_ERR_NONE)
             cc_error_copy(&l->err, &err);
         cc_error_release(&err);
         free(label);
