@@ -22,6 +22,10 @@ enum cli_exit {
     CLI_EXIT_INTERRUPTED = 130,
 };
 
+/* Engine calls in flight at most when neither --parallel nor COMPOSE_PARALLEL_LIMIT says (the
+ * scheduler's own default too). */
+#define CLI_DEFAULT_PARALLEL 16
+
 /* Global options, from flags and COMPOSE_* variables. Strings are borrowed from argv or environ. */
 struct cli_globals {
     const char **files; /* -f, in order; n_files of them */
@@ -35,7 +39,7 @@ struct cli_globals {
     const char *host;     /* -H */
     const char *ansi;     /* never|always|auto */
     const char *progress; /* auto|tty|plain|json|quiet */
-    int parallel;         /* 0: default */
+    int parallel;         /* --parallel, else COMPOSE_PARALLEL_LIMIT; 0: CLI_DEFAULT_PARALLEL */
     bool dry_run;
     bool verbose;
 };

@@ -1,6 +1,7 @@
-/* `ccompose down`: stop and remove the project's containers, then its networks (and with -v its
- * named volumes, with --rmi its images). Works from the labels alone: `ccompose -p NAME down`
- * needs no compose file. */
+/* `ccompose down [SERVICE...]`: stop and remove the project's containers (or the named services'
+ * and their dependents'), then its networks (and with -v its named volumes, with --rmi its
+ * images) unless a container still uses them. Works from the labels alone: `ccompose -p NAME
+ * down` needs no compose file. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,13 +163,16 @@ static int down_run(struct cli_context *ctx, int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
+    d.opts.services = (const char *const *)(argv + optind);
+    d.opts.n_services = (size_t)(argc - optind);
     int code = cli_project_resolve(ctx, argv + optind, argc - optind, false, &d.project, &d.model);
     if (code)
         return code;
     if ((code = cli_engine_open(ctx, &d.c)))
         goto out;
     if (ctx->g.dry_run) {
-        code = cli_dry_run_lifecycle(ctx, d.c, d.project, NULL, 0, "down", d.opts.volumes);
+        code = cli_dry_run_lifecycle(ctx, d.c, d.project, argv + optind, argc - optind, "down",
+                                     d.opts.volumes);
         goto out;
     }
     if (d.rmi && (code = collect_images(&d)))

@@ -131,6 +131,16 @@ static int logs_run(struct cli_context *ctx, int argc, char **argv)
         (code = cli_observe(ctx, client, project, NULL, &observed)))
         goto out;
     l.logs = cli_logs_new(client, stdout, &lo, on_exit_note, on_idle, &l);
+    /* -f follows what starts later too (restarts, recreations): subscribed before the first
+     * stream, so no start is missed. */
+    if (lo.follow) {
+        struct cc_error err = CC_ERROR_INIT;
+        if (cli_logs_watch(l.logs, ctx->loop, project, services, n_services, &err) < 0) {
+            cli_error_print(&err);
+            code = cli_exit_for_error(&err);
+        }
+        cc_error_release(&err);
+    }
     char **labels = xcalloc(observed->n_containers + 1, sizeof(*labels));
     for (size_t i = 0; i < observed->n_containers; i++) {
         const struct sched_observed_container *ct = &observed->containers[i];

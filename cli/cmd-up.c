@@ -35,7 +35,6 @@ struct up_cmd {
     struct sched_ensure *ensure_op;
     struct sched_op *op;
     struct cli_logs *logs;
-    bool logs_idle;
     int exit_code; /* attached: the code up ends with (--exit-code-from, an abort) */
     bool interrupted;
     struct followed *followed; /* attached: the containers whose logs are followed */
@@ -193,12 +192,6 @@ static void on_container_exit(const char *label, const char *service, int exit_c
     }
 }
 
-static void on_logs_idle(void *data)
-{
-    struct up_cmd *u = data;
-    u->logs_idle = true;
-}
-
 /* The watch's events among the logs; a restarted container's logs are followed again from now. */
 static void on_watch_event(const struct sched_event *ev, void *data)
 {
@@ -222,9 +215,7 @@ static void on_watch_event(const struct sched_event *ev, void *data)
         char now[64];
         snprintf(now, sizeof(now), "%lld.%09ld", (long long)ts.tv_sec - 1, ts.tv_nsec);
         struct cc_error err = CC_ERROR_INIT;
-        if (cli_logs_add(u->logs, fw->id, fw->label, fw->service, now, &err))
-            u->logs_idle = false;
-        else
+        if (!cli_logs_add(u->logs, fw->id, fw->label, fw->service, now, &err))
             cli_error_print(&err);
         cc_error_release(&err);
     }
@@ -285,7 +276,16 @@ static int attach(struct up_cmd *u, const char *since)
         return code;
     u->logs_opts.follow = true;
     u->logs_opts.since = since;
-    u->logs = cli_logs_new(u->c, stdout, &u->logs_opts, on_container_exit, on_logs_idle, u);
+    u->logs = cli_logs_new(u->c, stdout, &u->logs_opts, on_container_exit, NULL, u);
+    /* Containers that start later (restarted by their policy or the watch, recreated by another
+     * up) are followed too; subscribed before the first stream, so no start is missed. */
+    struct cc_error werr = CC_ERROR_INIT;
+    if (cli_logs_watch(u->logs, u->ctx->loop, u->project_name, u->services, u->n_services, &werr) <
+        0) {
+        cli_error_print(&werr);
+        code = cli_exit_for_error(&werr);
+    }
+    cc_error_release(&werr);
     struct buf names = BUF_INIT;
     u->followed = xcalloc(o->n_containers + 1, sizeof(*u->followed));
     for (size_t i = 0; i < o->n_containers; i++) {
@@ -328,7 +328,8 @@ static int attach(struct up_cmd *u, const char *since)
     /* A container the watch is restarting is followed again once it has restarted: until then
      * nothing may be in flight, so Ctrl-C's handle keeps the loop alive meanwhile. */
     uv_ref((uv_handle_t *)&u->intr->sig);
-    while (!code && streams > 0 && (!u->logs_idle || (u->restarts_pending && !u->interrupted)) &&
+    while (!code && streams > 0 &&
+           (!cli_logs_idle(u->logs) || (u->restarts_pending && !u->interrupted)) &&
            uv_run(u->ctx->loop, UV_RUN_ONCE))
         ;
     uv_unref((uv_handle_t *)&u->intr->sig);
@@ -434,7 +435,7 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
     u->up.plan.remove_orphans = env && (!strcmp(env, "1") || !strcasecmp(env, "true"));
     u->up.stop_timeout_s = -1;
     u->up.parallel = u->ctx->g.parallel;
-    u->ensure.parallel = 0;
+    u->ensure.parallel = u->ctx->g.parallel; /* 0: builds and pulls four at a time */
     while ((c = cli_getopt_long(argc, argv, "dt:h", up_options, NULL)) != -1) {
         switch (c) {
         case OPT_ABORT:

@@ -10,7 +10,10 @@
 int cli_engine_open(struct cli_context *ctx, struct engine_client **ret)
 {
     struct cc_error err = CC_ERROR_INIT;
-    struct engine_options opts = {.host = ctx->g.host};
+    /* The one bound on calls in flight for the whole command, whatever operation makes them. */
+    struct engine_options opts = {.host = ctx->g.host,
+                                  .max_in_flight =
+                                      ctx->g.parallel > 0 ? ctx->g.parallel : CLI_DEFAULT_PARALLEL};
     if (engine_client_new(ctx->loop, &opts, ret, &err) < 0) {
         cli_error_print(&err);
         int code = cli_exit_for_error(&err);

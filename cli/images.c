@@ -110,6 +110,9 @@ int cli_images_ensure(struct cli_context *ctx, struct engine_client *c,
                    !(mode && (!strcmp(mode, "json") || !strcmp(mode, "quiet")));
     }
     cli_interrupt_start(ctx->loop, &intr, on_interrupt, &ic);
+    /* Builds and pulls are streams, which the client's bound leaves out: bound them here. */
+    if (!opts->parallel)
+        opts->parallel = ctx->g.parallel;
     ic.op = sched_ensure_images(ctx->loop, c, p, opts, on_event, on_done, &ic, &ic.w.err);
     if (ic.op)
         cli_wait_run(ctx->loop, &ic.w);

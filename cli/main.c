@@ -136,6 +136,21 @@ static const struct option global_options[] = {
 };
 
 /* Parses the global flags; returns the index of the command in argv, or -1 with *ret_exit set. */
+/* --parallel and COMPOSE_PARALLEL_LIMIT: 1 to 1024, or -1 for no limit (as docker compose; 1024
+ * in flight is as good as none). */
+static int parse_parallel(const char *what, const char *value, int *ret)
+{
+    char *end;
+    long n = strtol(value, &end, 10);
+    if (!*value || *end || n == 0 || n < -1 || n > 1024) {
+        fprintf(stderr, "error: %s takes a number from 1 to 1024, or -1 for no limit, not '%s'\n",
+                what, value);
+        return -1;
+    }
+    *ret = n == -1 ? 1024 : (int)n;
+    return 0;
+}
+
 static int parse_globals(int argc, char **argv, struct cli_globals *g, int *ret_exit)
 {
     int c;
@@ -166,18 +181,12 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *ret_
         case OPT_PROGRESS:
             g->progress = optarg;
             break;
-        case OPT_PARALLEL: {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 1 || n > 1024) {
-                fprintf(stderr, "error: --parallel takes a number from 1 to 1024, not '%s'\n",
-                        optarg);
+        case OPT_PARALLEL:
+            if (parse_parallel("--parallel", optarg, &g->parallel) < 0) {
                 *ret_exit = CLI_EXIT_USAGE;
                 return -1;
             }
-            g->parallel = (int)n;
             break;
-        }
         case OPT_DRY_RUN:
             g->dry_run = true;
             break;
@@ -196,6 +205,13 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *ret_
             *ret_exit = CLI_EXIT_USAGE;
             return -1;
         }
+    }
+    /* --parallel wins over the environment, as in docker compose. */
+    const char *limit = getenv("COMPOSE_PARALLEL_LIMIT");
+    if (!g->parallel && limit && *limit &&
+        parse_parallel("COMPOSE_PARALLEL_LIMIT", limit, &g->parallel) < 0) {
+        *ret_exit = CLI_EXIT_USAGE;
+        return -1;
     }
     if (optind >= argc) {
         cli_usage(stderr);

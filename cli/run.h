@@ -295,6 +295,17 @@ void cli_logs_reserve(struct cli_logs *l, const char *label);
  * container is followed again. Returns false with *reterr when the request cannot be made. */
 bool cli_logs_add(struct cli_logs *l, const char *id, const char *label, const char *service,
                   const char *since, struct cc_error *reterr);
+/* Follows project's container events too (subscribe before the first cli_logs_add(), so that no
+ * start is missed): a container of the selected services (services, n_services: none means all;
+ * copied) that starts while watching, restarted or recreated or new, is followed from its start;
+ * one whose restart policy brings it back is followed again; the multiplexer is idle once no
+ * followed stream is left and no selected container runs or restarts (or was created since the
+ * watch began: an up is about to start it). Returns -1 with *reterr when the subscription cannot
+ * be made. */
+int cli_logs_watch(struct cli_logs *l, uv_loop_t *loop, const char *project, char *const *services,
+                   int n_services, struct cc_error *reterr);
+/* Whether on_idle was called and nothing has been followed since. */
+bool cli_logs_idle(const struct cli_logs *l);
 /* Whether the container's logs are being streamed now. */
 bool cli_logs_streaming(const struct cli_logs *l, const char *id);
 /* One line of ccompose's own among the logs ("web-1 exited with code 0"). */

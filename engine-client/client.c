@@ -41,6 +41,9 @@ struct engine_client {
     struct sock_ctx *socks;          /* every socket curl asked us to watch */
     bool freeing;
     bool in_curl;     /* inside curl_multi_socket_action(), i.e. maybe in one of curl's callbacks */
+    int limit;        /* calls that are not streams in flight at most; 0: no limit */
+    int limited;      /* such calls in flight now */
+    int held;         /* calls queued behind the limit */
     int open_handles; /* curl_timer and defer, until their close callbacks ran */
 };
 
@@ -80,6 +83,8 @@ struct engine_request {
     struct cc_error err; /* the first failure seen while reading the body */
     bool cancelled;
     bool start_deferred; /* submitted from inside curl: on_defer starts it */
+    bool held;           /* waits for a slot under the client's limit: on_defer starts it */
+    bool counted;        /* holds one of those slots while it runs */
     char errbuf[CURL_ERROR_SIZE];
     char *hdr_api_version;    /* ping: API-Version */
     char *hdr_libpod_version; /* ping: Libpod-Api-Version */
@@ -314,6 +319,7 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
 
 static void negotiated(struct engine_client *c, struct engine_request *ping,
                        const struct cc_error *ping_err);
+static void on_defer(uv_timer_t *t);
 
 /* Ends a request: outcome, user callback once, free. The easy handle is already out of the multi
  * handle (or was never in it). */
@@ -328,6 +334,13 @@ static void req_complete(struct engine_request *r, CURLcode code)
     }
     req_set_state(r, REQ_DONE);
     req_unlink(r);
+    if (r->counted) {
+        c->limited--;
+        if (c->held > 0)
+            uv_timer_start(&c->defer, on_defer, 0, 0);
+    }
+    if (r->held)
+        c->held--;
     if (r->is_ping && c->neg != NEG_DONE)
         negotiated(c, r, err.kind != CC_ERR_NONE ? &err : NULL);
     if (r->cb)
@@ -520,6 +533,50 @@ static void req_start(struct engine_request *r)
     }
 }
 
+/* Streams (events, logs -f, attach, wait, build, pull) last as long as what they follow, so only
+ * the other calls count against the limit: otherwise a few followed logs would starve every
+ * short call. A call over the limit is held, and started oldest first as slots free up. */
+static void req_try_start(struct engine_request *r)
+{
+    struct engine_client *c = r->c;
+    bool counts = c->limit > 0 && !r->streaming && !r->is_ping;
+    if (counts && (c->limited >= c->limit || (c->held > 0 && !r->held))) {
+        if (!r->held) {
+            r->held = true;
+            c->held++;
+        }
+        return;
+    }
+    if (r->held) {
+        r->held = false;
+        c->held--;
+    }
+    if (counts) {
+        r->counted = true;
+        c->limited++;
+    }
+    req_start(r);
+}
+
+/* Starts held calls, oldest first, while the limit allows. */
+static void start_held(struct engine_client *c)
+{
+    if (c->held == 0 || c->limited >= c->limit)
+        return;
+    size_t n = 0;
+    for (struct engine_request *r = c->requests; r; r = r->next)
+        n += r->held && !r->cancelled;
+    struct engine_request **list = xcalloc(n ? n : 1, sizeof(*list));
+    n = 0;
+    for (struct engine_request *r = c->requests; r; r = r->next)
+        if (r->held && !r->cancelled)
+            list[n++] = r;
+    /* The list is newest first. */
+    while (n > 0 && c->limited < c->limit)
+        req_try_start(list[--n]);
+    free(list);
+}
+
 /* ---- Negotiation -------------------------------------------------------------------------- */
 
 static struct engine_request *submit(struct engine_client *c, const struct engine_call *call,
@@ -576,9 +633,9 @@ static void negotiated(struct engine_client *c, struct engine_request *ping,
     for (struct engine_request *r = c->requests; r; r = r->next)
         if (r->state == REQ_QUEUED && !r->is_ping)
             list[n++] = r;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = n; i-- > 0;) {
         if (err.kind == CC_ERR_NONE) {
-            req_start(list[i]);
+            req_try_start(list[i]);
         } else {
             cc_error_copy(&list[i]->err, &err);
             req_complete(list[i], CURLE_OK);
@@ -589,8 +646,6 @@ static void negotiated(struct engine_client *c, struct engine_request *ping,
 }
 
 /* ---- Submission and cancellation ------------------------------------------------------------ */
-
-static void on_defer(uv_timer_t *t);
 
 static struct engine_request *submit(struct engine_client *c, const struct engine_call *call,
                                      bool is_ping, engine_cb cb, void *data)
@@ -643,7 +698,7 @@ static struct engine_request *submit(struct engine_client *c, const struct engin
         r->start_deferred = true;
         uv_timer_start(&c->defer, on_defer, 0, 0);
     } else if (is_ping || call->unversioned || c->neg == NEG_DONE) {
-        req_start(r);
+        req_try_start(r);
     } else if (c->neg == NEG_NONE) {
         start_negotiation(c);
     }
@@ -691,7 +746,7 @@ static void on_defer(uv_timer_t *t)
             next = c->requests; /* the callback may have changed the list: start over */
         } else if (r->start_deferred) {
             r->start_deferred = false;
-            req_start(r);
+            req_try_start(r);
             next = c->requests;
         } else if (r->resume_wanted) {
             log_debug("%s: %s %s: resuming", __func__, r->method, r->path);
@@ -706,6 +761,8 @@ static void on_defer(uv_timer_t *t)
         }
         r = next;
     }
+    if (!c->freeing)
+        start_held(c);
     if (c->freeing && !c->requests)
         client_close(c);
 }
@@ -898,6 +955,7 @@ int engine_client_new(uv_loop_t *loop, const struct engine_options *opts,
     c->host = xstrdup(host);
     c->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
                                                                  : DEFAULT_CONNECT_TIMEOUT_MS;
+    c->limit = opts && opts->max_in_flight > 0 ? opts->max_in_flight : 0;
     if (parse_host(c, host, reterr) < 0) {
         free(c->host);
         free(c);
@@ -960,6 +1018,13 @@ void engine_client_free(struct engine_client *c)
     for (struct engine_request *r = c->requests; r; r = r->next)
         r->cancelled = true;
     uv_timer_start(&c->defer, on_defer, 0, 0);
+}
+
+int engine_client_in_flight(const struct engine_client *c, int *ret_held)
+{
+    if (ret_held)
+        *ret_held = c->held;
+    return c->limited;
 }
 
 const char *engine_client_host(const struct engine_client *c)

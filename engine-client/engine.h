@@ -33,6 +33,9 @@ struct engine_request;
 struct engine_options {
     const char *host; /* "unix:///path" or "tcp://host:port"; NULL: DOCKER_HOST, else default */
     long connect_timeout_ms; /* 0: a few seconds */
+    /* Calls in flight at most, whatever their kind (streams, which last as long as what they
+     * follow, left out); the others wait in submission order. 0: no limit. */
+    int max_in_flight;
 };
 
 enum engine_kind { ENGINE_DOCKER = 0, ENGINE_PODMAN };
@@ -48,6 +51,10 @@ int engine_client_new(uv_loop_t *loop, const struct engine_options *opts,
  * memory goes. So run the loop (uv_run(loop, UV_RUN_DEFAULT)) after this, before
  * uv_loop_close(). Safe to call from inside any callback of this client. NULL is fine. */
 void engine_client_free(struct engine_client *c);
+
+/* With a max_in_flight limit: the calls that count against it in flight now, and (ret_held, may
+ * be NULL) how many wait behind it. Without a limit both are 0. */
+int engine_client_in_flight(const struct engine_client *c, int *ret_held);
 
 /* The address used, e.g. "unix:///var/run/docker.sock"; borrowed. */
 const char *engine_client_host(const struct engine_client *c);

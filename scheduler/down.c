@@ -132,6 +132,14 @@ struct dres {
     const char *name; /* borrowed from o */
 };
 
+/* The engine refuses to remove a volume in use with 409, a network with endpoints with 403 and
+ * "has active endpoints". */
+static bool resource_in_use(const struct cc_error *err)
+{
+    return err->kind == CC_ERR_CONFLICT ||
+           (err->engine_message && strstr(err->engine_message, "active endpoints"));
+}
+
 static void on_res_removed(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
@@ -140,7 +148,11 @@ static void on_res_removed(json_t *result, const struct cc_error *err, void *dat
     struct sched_op *op = d->op;
     op->outstanding--;
     if (op->state != OP_DRAINING) {
-        if (err && err->kind != CC_ERR_NOT_FOUND) {
+        if (err && resource_in_use(err)) {
+            /* Another service's (or project's) container still uses it, as after `down web`:
+             * kept, as docker compose keeps it. */
+            op_report(op, r->kind, r->name, NULL, SCHED_WARNING, "Resource is still in use");
+        } else if (err && err->kind != CC_ERR_NOT_FOUND) {
             op_report(op, r->kind, r->name, NULL, SCHED_ERROR, "%s", err->message);
             if (op->err.kind == CC_ERR_NONE)
                 cc_error_set(&op->err, err->kind, "cannot remove %s '%s': %s",
@@ -371,6 +383,29 @@ static int check_selection(struct down *d)
     return 0;
 }
 
+/* down SERVICE...: the named services and, transitively, the services that depend on them (as
+ * docker compose's WithRootNodesAndDown); what they depend on is left running. The others'
+ * containers are marked done before anything starts. */
+static void select_for_down(struct down *d)
+{
+    size_t n = d->n_services;
+    bool *want = xcalloc(n + 1, sizeof(bool));
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d->n_selected; k++)
+            want[i] |= !strcmp(d->services[i], d->selected[k]);
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = 0; b < n && !want[a]; b++)
+                if (want[b] && d->dep[a * n + b])
+                    changed = want[a] = true;
+    }
+    for (size_t i = 0; i < d->n_ctrs; i++)
+        if (!want[d->ctrs[i].service] && !(d->ctrs[i].c->oneoff && d->opts.remove_orphans))
+            d->ctrs[i].state = DCTR_DONE;
+    free(want);
+}
+
 static void on_down_observed(struct sched_observed *observed, const struct cc_error *err,
                              void *data)
 {
@@ -391,6 +426,9 @@ static void on_down_observed(struct sched_observed *observed, const struct cc_er
         const char *svc = c->service ? c->service : "";
         if (d->mode != DOWN_REMOVE && (c->oneoff || !selected(d, svc)))
             continue;
+        /* down SERVICE...: one-off containers only with --remove-orphans, as docker compose. */
+        if (d->mode == DOWN_REMOVE && d->n_selected && c->oneoff && !d->opts.remove_orphans)
+            continue;
         if (d->mode == DOWN_REMOVE && d->model && !c->oneoff &&
             !compose_project_service(d->model, svc) && !d->opts.remove_orphans) {
             op_report(op, SCHED_RES_CONTAINER, c->name, svc, SCHED_WARNING,
@@ -404,7 +442,12 @@ static void on_down_observed(struct sched_observed *observed, const struct cc_er
         t->c = c;
         t->service = service_slot(d, svc);
     }
+    /* A service with no container still links its dependents to its dependencies. */
+    for (size_t i = 0; d->model && d->n_selected && i < d->model->n_services; i++)
+        service_slot(d, d->model->services[i].name);
     build_order(d);
+    if (d->mode == DOWN_REMOVE && d->n_selected)
+        select_for_down(d);
     op_set_state(op, OP_CONTAINERS);
     down_pump(d);
 out:
@@ -432,8 +475,10 @@ struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char
                             "and a done callback"),
                NULL;
     static const struct sched_down_options defaults = {.stop_timeout_s = -1};
-    return down_new(loop, c, project_name, model, opts ? opts : &defaults, DOWN_REMOVE, NULL, 0,
-                    on_event, done, data, reterr);
+    if (!opts)
+        opts = &defaults;
+    return down_new(loop, c, project_name, model, opts, DOWN_REMOVE, opts->services,
+                    opts->n_services, on_event, done, data, reterr);
 }
 
 struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const char *project_name,

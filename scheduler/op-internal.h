@@ -22,21 +22,25 @@ struct sched_op {
     uv_timer_t timer;              /* --wait timeout; its close frees the op */
     /* The event stream is subscribed again when the engine ends it (an engine restart, or the
      * window below), from the time of the last event seen, whose replay is skipped. */
-    uv_timer_t resubscribe;   /* the next subscription (capped backoff after failures) */
-    int events_failures;      /* failed subscriptions in a row */
-    int subscriptions;        /* how many were made (the first included) */
-    int64_t events_window_ms; /* > 0: each subscription asks the engine to end it this late */
-    long long events_first_ns; /* since= of the first subscription */
-    long long events_last_ns;  /* timeNano of the last event handed on, 0 before any */
-    char **events_seen;        /* "id action" of the events handed on at events_last_ns */
+    uv_timer_t resubscribe;     /* the next subscription (capped backoff after failures) */
+    int events_failures;        /* failed subscriptions in a row */
+    bool events_unexpected_end; /* the engine ended a stream it was not asked to end */
+    int subscriptions;          /* how many were made (the first included) */
+    int64_t events_window_ms;   /* > 0: each subscription asks the engine to end it this late */
+    long long events_first_ns;  /* since= of the first subscription */
+    long long events_last_ns;   /* timeNano of the last event handed on, 0 before any */
+    char **events_seen;         /* "id action" of the events handed on at events_last_ns */
     size_t n_events_seen;
-    int outstanding;               /* queued calls whose callback has not run */
-    struct cc_error err;           /* the first failure */
+    int outstanding;     /* queued calls whose callback has not run */
+    struct cc_error err; /* the first failure */
     sched_event_cb on_event;
     sched_done_cb done;
     void *data;
     /* The command's own: its container event handler and its state's destructor. */
     void (*on_container_event)(struct sched_op *op, json_t *event);
+    /* After the stream came back from a failure (the engine restarted, say, and forgot the
+     * events of the gap): look again at what the command waits for. May be NULL. */
+    void (*on_resync)(struct sched_op *op);
     void (*release)(struct sched_op *op);
     void *impl;
 };

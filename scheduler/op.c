@@ -157,8 +157,9 @@ void op_call(struct sched_op *op, enum sched_call_kind kind, const char *id, jso
     sched_queue_call(op->q, kind, id, body, timeout_s, flag, cb, data);
 }
 
-/* Failed subscriptions in a row before the op gives up, and the backoff between them. */
-#define EVENTS_MAX_FAILURES 10
+/* Failed subscriptions in a row before the op gives up (about a minute, long enough for an engine
+ * to restart), and the backoff between them. */
+#define EVENTS_MAX_FAILURES 30
 #define EVENTS_BACKOFF_MS   100
 #define EVENTS_BACKOFF_MAX  2000
 
@@ -197,17 +198,70 @@ static struct engine_request *subscribe(struct sched_op *op, struct cc_error *re
     return r;
 }
 
+static void events_failed(struct sched_op *op, const struct cc_error *err);
+
+/* Subscribes again; after failures, the engine may have restarted and forgotten the events of the
+ * gap (it keeps them in memory only), so the command looks again at what it waits for. */
+static void resubscribe_now(struct sched_op *op)
+{
+    struct cc_error err = CC_ERROR_INIT;
+    bool resync = op->events_failures > 0 || op->events_unexpected_end;
+    op->events_unexpected_end = false;
+    op->events = subscribe(op, &err);
+    op->events_failures = 0;
+    if (!op->events)
+        op_fail(op, err.kind, "cannot follow the engine's events: %s", err.message);
+    else if (resync && op->on_resync)
+        op->on_resync(op);
+    cc_error_release(&err);
+}
+
+/* The engine answers again: subscribe (the stream itself says nothing until an event comes, so a
+ * failed stream would not tell an engine still down from one that is back). */
+static void on_probe(json_t *result, const struct cc_error *err, void *data)
+{
+    (void)result;
+    struct sched_op *op = data;
+    op->outstanding--;
+    if (op->state == OP_DRAINING)
+        goto out;
+    if (err)
+        events_failed(op, err);
+    else
+        resubscribe_now(op);
+out:
+    op_check(op);
+}
+
 static void on_resubscribe(uv_timer_t *t)
 {
     struct sched_op *op = t->data;
-    struct cc_error err = CC_ERROR_INIT;
-    if (op->state != OP_DRAINING) {
-        op->events = subscribe(op, &err);
-        if (!op->events)
-            op_fail(op, err.kind, "cannot follow the engine's events: %s", err.message);
-    }
-    cc_error_release(&err);
+    if (op->state == OP_DRAINING)
+        goto out;
+    if (op->events_failures > 0)
+        op_call(op, SCHED_CALL_INFO, NULL, NULL, 0, false, on_probe, op);
+    else
+        resubscribe_now(op);
+out:
     op_check(op);
+}
+
+/* Capped backoff after a failure; the op fails when the engine stays away too long. */
+static void events_failed(struct sched_op *op, const struct cc_error *err)
+{
+    op->events_failures++;
+    if (op->events_failures > EVENTS_MAX_FAILURES) {
+        op_fail(op, err->kind, "the engine's event stream ended: %s",
+                err->message ? err->message : "no reason given");
+        return;
+    }
+    uint64_t delay = (uint64_t)EVENTS_BACKOFF_MS
+                     << (op->events_failures - 1 < 8 ? op->events_failures - 1 : 8);
+    if (delay > EVENTS_BACKOFF_MAX)
+        delay = EVENTS_BACKOFF_MAX;
+    log_debug("%s: %s: %s, again in %llu ms", __func__, op->project_name,
+              err->message ? err->message : "failed", (unsigned long long)delay);
+    uv_timer_start(&op->resubscribe, on_resubscribe, delay, 0);
 }
 
 static void on_events_end(json_t *result, const struct cc_error *err, void *data)
@@ -223,23 +277,16 @@ static void on_events_end(json_t *result, const struct cc_error *err, void *data
         op_finish(op, err);
         goto out;
     }
-    /* The engine ended it (an engine restart, until=), or could not be reached: subscribe again,
-     * at once after a clean end, with capped backoff after failures. */
-    op->events_failures = err ? op->events_failures + 1 : 0;
-    if (op->events_failures > EVENTS_MAX_FAILURES) {
-        op_fail(op, err->kind, "the engine's event stream ended: %s",
-                err->message ? err->message : "no reason given");
-        goto out;
+    /* The engine ended it (until=, or an engine going down), or could not be reached: subscribe
+     * again, at once after a clean end, with capped backoff after failures. */
+    if (err) {
+        events_failed(op, err);
+    } else {
+        /* Without until=, an engine that ends the stream cleanly is going down. */
+        op->events_unexpected_end = op->events_window_ms <= 0;
+        log_debug("%s: %s: ended by the engine, again now", __func__, op->project_name);
+        uv_timer_start(&op->resubscribe, on_resubscribe, 0, 0);
     }
-    uint64_t delay = 0;
-    if (op->events_failures) {
-        delay = (uint64_t)EVENTS_BACKOFF_MS << (op->events_failures - 1);
-        if (delay > EVENTS_BACKOFF_MAX)
-            delay = EVENTS_BACKOFF_MAX;
-    }
-    log_debug("%s: %s: ended (%s), again in %llu ms", __func__, op->project_name,
-              err && err->message ? err->message : "by the engine", (unsigned long long)delay);
-    uv_timer_start(&op->resubscribe, on_resubscribe, delay, 0);
 out:
     op_check(op);
 }

@@ -82,7 +82,8 @@ enum sched_state {
 const char *sched_state_name(enum sched_state state);
 const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container",
                                                               "image" */
-const char *sched_resource_name(enum sched_resource kind); /* "network", "volume", "container", ... */
+const char *
+sched_resource_name(enum sched_resource kind); /* "network", "volume", "container", ... */
 
 struct sched_event {
     enum sched_resource kind;
@@ -253,7 +254,7 @@ void sched_plan_render(const struct sched_plan *plan, struct buf *out);
 
 /* What `run` changes in a service's container. Lists are borrowed; n_* count them. */
 struct sched_oneoff {
-    const char *name; /* the container's name; NULL: "<project>-<service>-run-<12 hex>" */
+    const char *name;           /* the container's name; NULL: "<project>-<service>-run-<12 hex>" */
     const char *const *command; /* replaces the service's command when n_command > 0 */
     size_t n_command;
     const char *entrypoint; /* replaces the entrypoint (split at spaces; "" clears it) */
@@ -347,6 +348,10 @@ struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
                           struct cc_error *reterr);
 
 struct sched_down_options {
+    /* down SERVICE...: only these services and, transitively, those that depend on them; what
+     * they depend on stays. NULL/0: the whole project. Borrowed. */
+    const char *const *services;
+    size_t n_services;
     bool volumes;        /* -v: remove the project's named volumes (never external ones) */
     bool remove_orphans; /* with a model: also remove containers of services not in it */
     int stop_timeout_s;  /* < 0: each container's own */
@@ -355,7 +360,10 @@ struct sched_down_options {
 
 /* Takes project_name down: containers stopped in reverse dependency order (from the model when
  * given, else from the depends_on labels), removed, then the project's networks, then (with
- * volumes) its volumes. model may be NULL (`-p NAME down`). Same callback contract as sched_up. */
+ * volumes) its volumes. model may be NULL (`-p NAME down`). With opts->services, only those
+ * services' containers and their dependents' go (one-off ones only with remove_orphans); a
+ * network or volume that some container still uses is kept with a SCHED_WARNING ("Resource is
+ * still in use"), as docker compose does. Same callback contract as sched_up. */
 struct sched_op *sched_down(uv_loop_t *loop, struct engine_client *c, const char *project_name,
                             const struct compose_project *model,
                             const struct sched_down_options *opts, sched_event_cb on_event,
@@ -430,8 +438,8 @@ struct sched_lifecycle_options {
  * reverse order, independent services in parallel. The order comes from the model when given (may
  * be NULL), else from the depends_on labels. Fails with CC_ERR_NOT_FOUND when a selected service
  * has no container. Same callback contract as sched_up. */
-struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c,
-                                 const char *project_name, const struct compose_project *model,
+struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                                 const struct compose_project *model,
                                  const struct sched_lifecycle_options *opts,
                                  sched_event_cb on_event, sched_done_cb done, void *data,
                                  struct cc_error *reterr);
@@ -452,11 +460,11 @@ enum sched_resolve_image {
 };
 
 struct sched_stack_options {
-    bool prune;                          /* deploy: remove the stack's services not in the model */
+    bool prune; /* deploy: remove the stack's services not in the model */
     enum sched_resolve_image resolve_image;
-    bool wait;              /* deploy: return once every service runs as many tasks as it wants
-                               (healthy ones, where it has a health check) and no update is in
-                               progress; rm always waits until the tasks are gone */
+    bool wait;               /* deploy: return once every service runs as many tasks as it wants
+                                (healthy ones, where it has a health check) and no update is in
+                                progress; rm always waits until the tasks are gone */
     int64_t wait_timeout_ms; /* 0: no limit */
     int parallel;            /* engine calls in flight; 0: 16 */
     bool with_registry_auth; /* deploy: send the docker config's credentials for each image's
@@ -473,9 +481,8 @@ struct sched_stack_options {
  * swarm cannot take (CC_ERR_INVALID_CONFIG, with the key path). */
 struct sched_op *sched_stack_deploy(uv_loop_t *loop, struct engine_client *c,
                                     const struct compose_project *project,
-                                    const struct sched_stack_options *opts,
-                                    sched_event_cb on_event, sched_done_cb done, void *data,
-                                    struct cc_error *reterr);
+                                    const struct sched_stack_options *opts, sched_event_cb on_event,
+                                    sched_done_cb done, void *data, struct cc_error *reterr);
 
 /* Removes the stack's services, waits until their tasks are gone, then removes its networks,
  * secrets and configs. Fails with CC_ERR_NOT_FOUND when nothing carries the stack's label. */
@@ -525,6 +532,22 @@ struct sched_op *sched_watch(uv_loop_t *loop, struct engine_client *c,
                              const struct compose_project *project,
                              const struct sched_watch_options *opts, sched_event_cb on_event,
                              sched_done_cb done, void *data, struct cc_error *reterr);
+
+/* ---- Events ------------------------------------------------------------------------------ */
+
+/* One engine event (type container), borrowed for the callback's duration. */
+typedef void (*sched_container_event_cb)(json_t *event, void *data);
+
+/* Follows project_name's container events until sched_op_cancel(): on_container for each, in the
+ * engine's order, none handed on twice. When the engine ends the stream (an engine restart, say)
+ * it is subscribed again from the last event's time, after a probe and with capped backoff while
+ * the engine does not answer; an engine that restarted has forgotten the events of the gap, so
+ * resync (may be NULL) is then called: look again at what matters. done is called once, from the
+ * loop: CC_ERR_CANCELLED after sched_op_cancel(), or why the events were lost (the engine away
+ * for about a minute). Returns NULL with *reterr set on unusable arguments. */
+struct sched_op *sched_events(uv_loop_t *loop, struct engine_client *c, const char *project_name,
+                              sched_container_event_cb on_container, void (*resync)(void *data),
+                              sched_done_cb done, void *data, struct cc_error *reterr);
 
 /* A canonical hash (hex SHA-256) of the service's resolved configuration: what, if it changes,
  * means the container must be recreated. Covers every field that reaches the container's create

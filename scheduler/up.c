@@ -299,6 +299,17 @@ static void ctr_started(struct ctr *t, enum sched_state state, const char *text)
         op_call(t->up->op, SCHED_CALL_CONTAINER_INSPECT, t->id, NULL, 0, false, on_inspected, t);
 }
 
+/* The stream came back after a failure: the one look again, at every awaited started container. */
+static void on_resync(struct sched_op *op)
+{
+    struct up *up = op->impl;
+    for (size_t i = 0; i < up->n_ctrs; i++) {
+        struct ctr *t = &up->ctrs[i];
+        if (t->state == CTR_STARTED && up->svcs[t->service].awaited)
+            op_call(op, SCHED_CALL_CONTAINER_INSPECT, t->id, NULL, 0, false, on_inspected, t);
+    }
+}
+
 /* ---- Container tasks ----------------------------------------------------------------------- */
 
 static void ctr_step(struct ctr *t);
@@ -983,6 +994,7 @@ struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
     op->done = done;
     op->data = data;
     op->on_container_event = on_container_event;
+    op->on_resync = on_resync;
     op->release = up_release;
     op_set_state(op, OP_OBSERVING);
     op->outstanding++;

@@ -292,6 +292,9 @@ static void on_listed(json_t *result, const struct cc_error *err, void *data)
     op->outstanding--;
     if (op->state == OP_DRAINING)
         goto out;
+    /* A failed look after a resync is not fatal: the events go on, and the next resync looks. */
+    if (err && op->state == OP_WAITING)
+        goto out;
     if (err) {
         op_finish(op, err);
         goto out;
@@ -309,6 +312,15 @@ static void on_listed(json_t *result, const struct cc_error *err, void *data)
     }
 out:
     op_check(op);
+}
+
+/* After subscribing, and again after the stream came back from a failure: the containers that
+ * are unhealthy already. */
+static void list_unhealthy(struct sched_op *op)
+{
+    json_t *f = sched_project_filters(op->project_name, NULL);
+    json_object_set_new(f, "health", json_pack("[s]", "unhealthy"));
+    op_call(op, SCHED_CALL_CONTAINER_LIST, NULL, f, 0, false, on_listed, op->impl);
 }
 
 static void on_watch_closed(uv_handle_t *h)
@@ -373,10 +385,8 @@ struct sched_op *sched_watch(uv_loop_t *loop, struct engine_client *c,
     op->data = data;
     op->on_container_event = on_container_event;
     op->release = watch_release;
+    op->on_resync = list_unhealthy;
     op_set_state(op, OP_OBSERVING);
-    /* After subscribing: the containers that are unhealthy already. */
-    json_t *f = sched_project_filters(project->name, NULL);
-    json_object_set_new(f, "health", json_pack("[s]", "unhealthy"));
-    op_call(op, SCHED_CALL_CONTAINER_LIST, NULL, f, 0, false, on_listed, w);
+    list_unhealthy(op);
     return op;
 }

@@ -17,12 +17,6 @@
 #include "tests/lib/compose-test.h"
 #include "tests/lib/sched-test.h"
 
-struct ex_fx {
-    struct tl_env env;
-    char *dir;
-    char *project;
-};
-
 static const char stack[] = "services:\n"
                             "  svc:\n"
                             "    image: " TEST_IMAGE "\n"
@@ -32,14 +26,9 @@ static const char stack[] = "services:\n"
 
 static int setup(void **state)
 {
-    struct ex_fx *f = xcalloc(1, sizeof(*f));
-    tl_env_init(&f->env);
-    f->dir = ct_tmpdir();
-    char *name = xasprintf("ccit-ex-%d", (int)getpid());
-    f->project = tl_unique(name);
-    free(name);
+    cb_fx_setup(state);
+    struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml", stack);
-    *state = f;
     struct cb_result r;
     cb_run(&r, f->dir, "-p", f->project, "up", "-d", NULL);
     cb_assert_status(&r, 0);
@@ -51,20 +40,13 @@ static int sh(const char *fmt, ...) CC_PRINTF(1, 2);
 
 static int teardown(void **state)
 {
-    struct ex_fx *f = *state;
     /* The terminal test's tmux, if it failed before killing it. */
     sh("tmux -L ccit-ex-%d kill-server 2>/dev/null", (int)getpid());
-    tl_env_release(&f->env);
-    st_cleanup(f->project);
-    ct_rmdir(f->dir);
-    free(f->dir);
-    free(f->project);
-    free(f);
-    return 0;
+    return cb_fx_teardown(state);
 }
 
 /* Runs ccompose -p PROJECT exec ARGS... in the fixture's directory with input on stdin. */
-static void ex_run(struct ex_fx *f, struct cb_result *r, const char *input, size_t len, ...)
+static void ex_run(struct cb_fx *f, struct cb_result *r, const char *input, size_t len, ...)
 {
     const char *args[32] = {"-p", f->project, "exec"};
     size_t n = 3;
@@ -79,7 +61,7 @@ static void ex_run(struct ex_fx *f, struct cb_result *r, const char *input, size
 
 static void test_exit_code_and_streams(void **state)
 {
-    struct ex_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_result r;
     ex_run(f, &r, NULL, 0, "-T", "svc", "sh", "-c", "echo out; echo err >&2; exit 3", NULL);
     cb_assert_status(&r, 3);
@@ -99,7 +81,7 @@ static void test_exit_code_and_streams(void **state)
 
 static void test_stdin_reaches_command(void **state)
 {
-    struct ex_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_result r;
     ex_run(f, &r, "data\n", 5, "-T", "svc", "cat", NULL);
     cb_assert_status(&r, 0);
@@ -119,7 +101,7 @@ static void test_stdin_reaches_command(void **state)
 
 static void test_env_workdir_user_index(void **state)
 {
-    struct ex_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_result r;
     setenv("CCIT_FROM_HOST", "hostvalue", 1);
     ex_run(f, &r, NULL, 0, "-T", "-e", "FOO=bar", "-e", "CCIT_FROM_HOST", "-w", "/tmp", "-u",
@@ -145,7 +127,7 @@ static void test_env_workdir_user_index(void **state)
 
 static void test_detach(void **state)
 {
-    struct ex_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_result r;
     ex_run(f, &r, NULL, 0, "-d", "svc", "sh", "-c", "echo made > /tmp/detached", NULL);
     cb_assert_status(&r, 0);
@@ -161,7 +143,7 @@ static void test_detach(void **state)
 
 static void test_not_running(void **state)
 {
-    struct ex_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_result r;
     ex_run(f, &r, NULL, 0, "-T", "nosuch", "true", NULL);
     cb_assert_status(&r, 1);
@@ -238,7 +220,7 @@ static int sh(const char *fmt, ...)
 
 static void test_terminal(void **state)
 {
-    struct ex_fx *f = *state;
+    struct cb_fx *f = *state;
     if (sh("command -v tmux >/dev/null") != 0)
         skip();
     char *sock = xasprintf("ccit-ex-%d", (int)getpid());

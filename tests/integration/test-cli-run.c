@@ -17,12 +17,6 @@
 #include "tests/lib/compose-test.h"
 #include "tests/lib/sched-test.h"
 
-struct run_fx {
-    struct tl_env env;
-    char *dir;
-    char *project;
-};
-
 #define SLEEPER "[\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 3600 & wait\"]"
 
 static const char stack[] = "services:\n"
@@ -40,31 +34,14 @@ static const char stack[] = "services:\n"
 
 static int setup(void **state)
 {
-    struct run_fx *f = xcalloc(1, sizeof(*f));
-    tl_env_init(&f->env);
-    f->dir = ct_tmpdir();
-    char *what = xasprintf("ccit-ex-%d", (int)getpid());
-    f->project = tl_unique(what);
-    free(what);
+    cb_fx_setup(state);
+    struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml", stack);
     ct_put(f->dir, "data/hello.txt", "from the host\n");
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct run_fx *f = *state;
-    tl_env_release(&f->env);
-    st_cleanup(f->project);
-    ct_rmdir(f->dir);
-    free(f->dir);
-    free(f->project);
-    free(f);
-    return 0;
-}
-
-static void run_in(struct run_fx *f, struct cb_result *r, const char *input, ...)
+static void run_in(struct cb_fx *f, struct cb_result *r, const char *input, ...)
 {
     const char *args[40] = {"-p", f->project, "--progress", "plain", "run"};
     size_t n = 5;
@@ -78,7 +55,7 @@ static void run_in(struct run_fx *f, struct cb_result *r, const char *input, ...
 }
 
 /* The project's containers: "name oneoff\n" lines, sorted. new. */
-static char *containers(struct run_fx *f)
+static char *containers(struct cb_fx *f)
 {
     struct tl_result r;
     tl_result_init(&r);
@@ -105,7 +82,7 @@ static char *containers(struct run_fx *f)
 
 static void test_run_rm_deps_exit_code(void **state)
 {
-    struct run_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_result r;
     run_in(f, &r, NULL, "--rm", "app", "sh", "-c", "echo out; echo err >&2; exit 3", NULL);
     cb_assert_status(&r, 3);
@@ -144,7 +121,7 @@ static void test_run_rm_deps_exit_code(void **state)
 
 static void test_run_oneoff_container(void **state)
 {
-    struct run_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_result r;
     char *vol = xasprintf("%s/data:/data:ro", f->dir);
     run_in(f, &r, NULL, "--no-deps", "-e", "FOO=bar", "-l", "ccit.label=yes", "-v", vol, "-w",
@@ -197,7 +174,7 @@ static void test_run_oneoff_container(void **state)
  * it the image there is used (pull_policy missing). */
 static void test_run_build(void **state)
 {
-    struct run_fx *f = *state;
+    struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n  built:\n    build: ctx\n    command: [\"cat\", \"/mark\"]\n");
     char *image = xasprintf("%s-built", f->project);
@@ -233,7 +210,7 @@ static void test_run_build(void **state)
 /* -v ./data: taken from the project directory, not from where ccompose runs. */
 static void test_run_relative_volume(void **state)
 {
-    struct run_fx *f = *state;
+    struct cb_fx *f = *state;
     char *file = xasprintf("%s/compose.yaml", f->dir);
     char *elsewhere = ct_tmpdir();
     const char *args[] = {"-f",        file,  "-p",
@@ -261,7 +238,7 @@ static void test_run_relative_volume(void **state)
 /* Ctrl-C during an attached --rm run: exit 130, and the container is removed all the same. */
 static void test_run_rm_ctrl_c(void **state)
 {
-    struct run_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_proc p;
     cb_spawn(&p, f->dir, "-p", f->project, "run", "--rm", "--no-deps", "-T", "app", "sh", "-c",
              "echo ready; sleep 300", NULL);
@@ -277,7 +254,7 @@ static void test_run_rm_ctrl_c(void **state)
 /* wait: the first container's exit code; --down-project takes everything down after. */
 static void test_wait(void **state)
 {
-    struct run_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_result r;
     cb_run(&r, f->dir, "-p", f->project, "up", "-d", "db", "job", NULL);
     cb_assert_status(&r, 0);
@@ -297,7 +274,7 @@ static void test_wait(void **state)
 /* events: a start during an up, in docker compose's line format and as JSON. */
 static void test_events(void **state)
 {
-    struct run_fx *f = *state;
+    struct cb_fx *f = *state;
     struct cb_proc plain, js;
     cb_spawn(&plain, f->dir, "-p", f->project, "events", NULL);
     cb_spawn(&js, f->dir, "-p", f->project, "events", "--json", "db", NULL);
@@ -349,13 +326,13 @@ static void test_events(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_run_rm_deps_exit_code, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_oneoff_container, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_build, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_relative_volume, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_rm_ctrl_c, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_rm_deps_exit_code, setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_run_oneoff_container, setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_run_build, setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_run_relative_volume, setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_run_rm_ctrl_c, setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_wait, setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_events, setup, cb_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

@@ -59,6 +59,20 @@ static void test_version_and_info(void **state)
     tl_env_release(&env);
 }
 
+/* Runs the loop until all n calls are done; with limited (max_in_flight 1), checks on the way
+ * that never more than one is in flight. */
+static void wait_all(struct tl_env *env, struct tl_result *r, int n, struct engine_client *limited)
+{
+    for (int done = 0; done < n;) {
+        uv_run(&env->loop, UV_RUN_ONCE);
+        done = 0;
+        for (int k = 0; k < n; k++)
+            done += r[k].done;
+        if (limited)
+            assert_true(engine_client_in_flight(limited, NULL) <= 1);
+    }
+}
+
 /* Requests made before negotiation wait for it, then all go out at once over the loop. */
 static void test_many_in_flight(void **state)
 {
@@ -75,18 +89,81 @@ static void test_many_in_flight(void **state)
                   : engine_container_list(env.c, true, NULL, tl_on_done, &r[k], &err);
         assert_non_null(req);
     }
-    int done = 0;
-    while (done < N) {
-        uv_run(&env.loop, UV_RUN_ONCE);
-        done = 0;
-        for (int k = 0; k < N; k++)
-            done += r[k].done;
-    }
+    wait_all(&env, r, N, NULL);
     for (int k = 0; k < N; k++) {
         tl_assert_ok(&r[k]);
         assert_true(k % 2 ? json_is_object(r[k].json) : json_is_array(r[k].json));
         tl_result_release(&r[k]);
     }
+    tl_env_release(&env);
+}
+
+/* max_in_flight: calls over the limit wait, and go in the order they were made; a stream (the
+ * event subscription) is not counted. Three stops of containers that ignore SIGTERM take their
+ * full second each, so with a limit of one they take three seconds, one after the other. */
+static struct buf limit_order = BUF_INIT; /* the calls' indexes, in the order they ended */
+
+static void on_limited_done(json_t *result, const struct cc_error *err, void *data)
+{
+    struct tl_result *r = data;
+    tl_on_done(result, err, data);
+    buf_printf(&limit_order, "%d ", r->items);
+}
+
+static void test_in_flight_limit(void **state)
+{
+    (void)state;
+    enum { N = 6 };
+    struct tl_env env;
+    tl_env_init(&env);
+    char *ids[3];
+    json_t *body = tl_sh_body("trap '' TERM; while :; do sleep 1; done", NULL);
+    for (int k = 0; k < 3; k++)
+        ids[k] = tl_container_run(&env, "limit", body);
+    json_decref(body);
+    struct engine_client *c = NULL;
+    struct engine_options o = {.max_in_flight = 1};
+    struct cc_error err = CC_ERROR_INIT;
+    assert_int_equal(engine_client_new(&env.loop, &o, &c, &err), 0);
+    struct tl_result events, r[N];
+    tl_result_init(&events);
+    struct engine_request *ev =
+        engine_events(c, NULL, NULL, NULL, tl_on_item, tl_on_done, &events, &err);
+    assert_non_null(ev);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int k = 0; k < N; k++) {
+        tl_result_init(&r[k]);
+        r[k].items = k; /* its index, for on_limited_done */
+        struct engine_request *req =
+            k % 2 ? engine_version(c, on_limited_done, &r[k], &err)
+                  : engine_container_stop(c, ids[k / 2], 1, on_limited_done, &r[k], &err);
+        assert_non_null(req);
+    }
+    while (!engine_client_api_version(c))
+        uv_run(&env.loop, UV_RUN_ONCE);
+    int held = -1;
+    assert_int_equal(engine_client_in_flight(c, &held), 1);
+    assert_int_equal(held, N - 1);
+    wait_all(&env, r, N, c);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(secs >= 2.9);
+    assert_string_equal(buf_str(&limit_order), "0 1 2 3 4 5 ");
+    buf_release(&limit_order);
+    for (int k = 0; k < N; k++) {
+        tl_assert_ok(&r[k]);
+        tl_result_release(&r[k]);
+    }
+    assert_false(events.done);
+    engine_request_cancel(ev);
+    while (!events.done)
+        uv_run(&env.loop, UV_RUN_ONCE);
+    tl_result_release(&events);
+    engine_client_free(c);
+    for (int k = 0; k < 3; k++)
+        free(ids[k]);
+    cc_error_release(&err);
     tl_env_release(&env);
 }
 
@@ -471,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_ping_negotiates),
         cmocka_unit_test(test_version_and_info),
         cmocka_unit_test(test_many_in_flight),
+        cmocka_unit_test(test_in_flight_limit),
         cmocka_unit_test(test_not_found_carries_engine_answer),
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_bad_host),

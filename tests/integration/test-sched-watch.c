@@ -83,6 +83,21 @@ static bool has(const struct watch_run *w, const char *needle)
     return strstr(buf_str(&w->events), needle) != NULL;
 }
 
+/* Runs the loop until every needle is among the watch's events (failing on its guard's timeout or
+ * its end), then cancels it and waits for its end. */
+static void watch_until(struct st_fixture *f, struct watch_run *w, struct sched_op *op,
+                        const char *const *needles, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        while (!w->timed_out && !w->done && !has(w, needles[i]))
+            uv_run(&f->env.loop, UV_RUN_ONCE);
+    if (w->timed_out || w->done)
+        fail_msg("%s; events:\n%s", w->done ? w->err.message : "timed out", buf_str(&w->events));
+    sched_op_cancel(op);
+    while (!w->done)
+        uv_run(&f->env.loop, UV_RUN_ONCE);
+}
+
 static void test_restarts_unhealthy_and_dependents(void **state)
 {
     struct st_fixture *f = *state;
@@ -127,14 +142,8 @@ static void test_restarts_unhealthy_and_dependents(void **state)
     char *flaky_healthy = xasprintf("container %s Healthy", flakyn);
     char *late_healthy = xasprintf("container %s Healthy", laten);
     char *app_restarted = xasprintf("container %s Restarted", appn);
-    while (!w.timed_out && !w.done &&
-           !(has(&w, flaky_healthy) && has(&w, late_healthy) && has(&w, app_restarted)))
-        uv_run(&f->env.loop, UV_RUN_ONCE);
-    if (w.timed_out || w.done)
-        fail_msg("%s; events:\n%s", w.done ? w.err.message : "timed out", buf_str(&w.events));
-    sched_op_cancel(op);
-    while (!w.done)
-        uv_run(&f->env.loop, UV_RUN_ONCE);
+    const char *const wanted[] = {flaky_healthy, late_healthy, app_restarted};
+    watch_until(f, &w, op, wanted, CC_ARRAY_LEN(wanted));
     assert_int_equal(w.err.kind, CC_ERR_CANCELLED);
     uv_close((uv_handle_t *)&guard, NULL);
     if (getenv("ST_VERBOSE"))
@@ -186,11 +195,70 @@ static void test_restarts_unhealthy_and_dependents(void **state)
     buf_release(&w.events);
 }
 
+static void stop_now(struct st_fixture *f, const char *name)
+{
+    struct tl_result stop;
+    tl_result_init(&stop);
+    TL_RUN(f->env, stop, engine_container_stop(f->env.c, name, 0, tl_on_done, &stop, &err));
+    tl_result_release(&stop);
+}
+
+/* A container that never turns healthy is restarted again and again, each time after twice the
+ * delay before, up to the cap: 100, 200, then 300 ms for good. */
+static void test_backoff_doubles_up_to_the_cap(void **state)
+{
+    struct st_fixture *f = *state;
+    struct compose_project *p = f->p;
+    flaky(p, "sick", ST_SLEEPER, true);
+    mb_project_done(p);
+    struct st_run r;
+    st_run_init(&r);
+    st_up(&f->env, p, NULL, &r);
+    st_assert_ok(&r);
+
+    struct watch_run w = {.events = BUF_INIT, .err = CC_ERROR_INIT};
+    struct cc_error err = CC_ERROR_INIT;
+    struct sched_watch_options o = {.backoff_ms = 100, .backoff_max_ms = 300, .stop_timeout_s = 0};
+    struct sched_op *op = sched_watch(&f->env.loop, f->env.c, p, &o, on_event, on_done, &w, &err);
+    assert_non_null(op);
+    uv_timer_t guard;
+    uv_timer_init(&f->env.loop, &guard);
+    guard.data = &w;
+    uv_timer_start(&guard, on_guard, 60000, 0);
+    char *sick = st_cname(p, "sick", 1);
+    char *fifth = xasprintf("container %s Restarting unhealthy, restart 5 in 300 ms", sick);
+    const char *const wanted[] = {fifth};
+    watch_until(f, &w, op, wanted, 1);
+    uv_close((uv_handle_t *)&guard, NULL);
+    uv_run(&f->env.loop, UV_RUN_NOWAIT); /* the guard lives on this stack: let it close */
+    static const char *const delays[] = {"1 in 100", "2 in 200", "3 in 300", "4 in 300"};
+    size_t at = 0;
+    for (size_t i = 0; i < CC_ARRAY_LEN(delays); i++) {
+        char *want = xasprintf("container %s Restarting unhealthy, restart %s ms", sick, delays[i]);
+        const char *found = strstr(buf_str(&w.events) + at, want);
+        if (!found)
+            fail_msg("no '%s' after offset %zu in:\n%s", want, at, buf_str(&w.events));
+        at = (size_t)(found - buf_str(&w.events));
+        free(want);
+    }
+    assert_null(strstr(buf_str(&w.events), "Healthy"));
+    /* A restart the cancelled watch asked for may still be running in the engine, and a removal
+     * then fails: a stop waits for it (the engine does one thing at a time with a container). */
+    stop_now(f, sick);
+    free(fifth);
+    free(sick);
+    st_run_release(&r);
+    cc_error_release(&err);
+    cc_error_release(&w.err);
+    buf_release(&w.events);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_restarts_unhealthy_and_dependents, st_setup,
                                         st_teardown),
+        cmocka_unit_test_setup_teardown(test_backoff_doubles_up_to_the_cap, st_setup, st_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "tests/lib/cli-test.h"
 #include "tests/lib/compose-test.h"
+#include "tests/lib/sched-test.h"
 
 static const char *binary(void)
 {
@@ -231,4 +232,26 @@ int cb_finish(struct cb_proc *p)
     int status;
     assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int cb_fx_setup(void **state)
+{
+    struct cb_fx *f = xcalloc(1, sizeof(*f));
+    tl_env_init(&f->env);
+    f->dir = ct_tmpdir();
+    f->project = tl_unique("cli");
+    *state = f;
+    return 0;
+}
+
+int cb_fx_teardown(void **state)
+{
+    struct cb_fx *f = *state;
+    tl_env_release(&f->env);
+    st_cleanup(f->project);
+    ct_rmdir(f->dir);
+    free(f->dir);
+    free(f->project);
+    free(f);
+    return 0;
 }

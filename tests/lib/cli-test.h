@@ -5,6 +5,7 @@
 #define CC_TESTS_CLI_TEST_H
 
 #include "common/buf.h"
+#include "tests/lib/engine-test.h"
 
 struct cb_result {
     int status; /* the exit code; 128 + N when killed by signal N */
@@ -44,5 +45,16 @@ void cb_read_until(struct cb_proc *p, const char *needle);
 size_t cb_read_until_from(struct cb_proc *p, size_t from, const char *needle);
 /* Reads the rest of its output and waits for it; returns the exit status as cb_result's. */
 int cb_finish(struct cb_proc *p);
+
+/* A test of a project in a temporary directory: an engine environment, the directory (removed at
+ * teardown) and a unique project name (whose resources are removed at teardown by its label). */
+struct cb_fx {
+    struct tl_env env;
+    char *dir;
+    char *project;
+};
+/* cmocka setup and teardown making and releasing a struct cb_fx in *state. */
+int cb_fx_setup(void **state);
+int cb_fx_teardown(void **state);
 
 #endif

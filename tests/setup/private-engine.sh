@@ -20,32 +20,14 @@ unset DOCKER_HOST
 failed=0
 fail() { echo "FAIL: $*" >&2; failed=1; }
 ok() { echo "ok: $*"; }
-pid_of() { tr -dc 0-9 2>/dev/null <"$1" || true; }
+. "$(dirname "${BASH_SOURCE[0]}")/private-engine-lib.sh"
 ping() { [ "$(curl -sS --max-time 5 --unix-socket "$CCOMPOSE_DOCKERD_SOCK" http://localhost/_ping 2>/dev/null)" = OK ]; }
-
-# Kills the process in pid file FILE if it is NAME, and waits (bounded) for it to go.
-stop() {
-    local file=$1 name=$2 pid i
-    pid=$(pid_of "$file")
-    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] || return 0
-    kill -9 "$pid" 2>/dev/null || true
-    for i in $(seq 100); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
-}
 
 private_engine_cleanup() {
     set +e
     local i m
     stop "$CCOMPOSE_DOCKERD_PIDFILE" dockerd
     stop "$CCOMPOSE_DOCKERD_EXEC_ROOT/containerd/containerd.pid" containerd
-    # dockerd leaves mounts under its roots (the data-root is mounted on itself, sometimes more
-    # than once); unmount them, deepest first, and never let rm cross into one.
-    for i in $(seq 20); do
-        m=$(awk -v a="$CCOMPOSE_DOCKERD_DATA_ROOT" -v b="$CCOMPOSE_DOCKERD_EXEC_ROOT" \
-            'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/self/mounts | sort -r)
-        [ -n "$m" ] || break
-        echo "$m" | while read -r p; do umount "$p" 2>/dev/null || umount -l "$p"; done
-    done
-    rm -rf --one-file-system "$CCOMPOSE_DOCKERD_DATA_ROOT" "$CCOMPOSE_DOCKERD_EXEC_ROOT"
-    rm -f "$CCOMPOSE_DOCKERD_SOCK" "$CCOMPOSE_DOCKERD_PIDFILE" "$CCOMPOSE_DOCKERD_LOG"
+    private_engine_remove_files
     ip link del "$bridge" 2>/dev/null
 }
