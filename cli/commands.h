@@ -6,6 +6,7 @@
 
 extern const struct cli_command cli_cmd_build;
 extern const struct cli_command cli_cmd_config;
+extern const struct cli_command cli_cmd_create;
 extern const struct cli_command cli_cmd_down;
 extern const struct cli_command cli_cmd_events;
 extern const struct cli_command cli_cmd_exec;
@@ -16,6 +17,7 @@ extern const struct cli_command cli_cmd_pull;
 extern const struct cli_command cli_cmd_push;
 extern const struct cli_command cli_cmd_restart;
 extern const struct cli_command cli_cmd_run;
+extern const struct cli_command cli_cmd_scale;
 extern const struct cli_command cli_cmd_stack;
 extern const struct cli_command cli_cmd_start;
 extern const struct cli_command cli_cmd_stop;

@@ -12,6 +12,7 @@
 static const struct cli_command *const commands[] = {
     &cli_cmd_build,
     &cli_cmd_config,
+    &cli_cmd_create,
     &cli_cmd_down,
     &cli_cmd_events,
     &cli_cmd_exec,
@@ -22,6 +23,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_push,
     &cli_cmd_restart,
     &cli_cmd_run,
+    &cli_cmd_scale,
     &cli_cmd_stack,
     &cli_cmd_start,
     &cli_cmd_stop,
@@ -181,6 +183,7 @@ int main(int argc, char **argv)
         goto out;
     if (ctx.g.verbose || (debug && *debug && strcmp(debug, "0") != 0))
         log_level = LOG_DEBUG;
+    cli_env_file_apply(&ctx);
 
     const struct cli_command *cmd = NULL;
     for (size_t i = 0; i < CC_ARRAY_LEN(commands); i++)

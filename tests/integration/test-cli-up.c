@@ -17,34 +17,6 @@
 #include "tests/lib/compose-test.h"
 #include "tests/lib/sched-test.h"
 
-struct up_fx {
-    struct tl_env env;
-    char *dir;
-    char *project;
-};
-
-static int setup(void **state)
-{
-    struct up_fx *f = xcalloc(1, sizeof(*f));
-    tl_env_init(&f->env);
-    f->dir = ct_tmpdir();
-    f->project = tl_unique("up");
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct up_fx *f = *state;
-    tl_env_release(&f->env);
-    st_cleanup(f->project);
-    ct_rmdir(f->dir);
-    free(f->dir);
-    free(f->project);
-    free(f);
-    return 0;
-}
-
 #define SLEEPER "[\"sh\", \"-c\", \"echo started; trap 'exit 0' TERM; sleep 3600 & wait\"]"
 
 static const char healthy_stack[] = "services:\n"
@@ -64,7 +36,7 @@ static const char healthy_stack[] = "services:\n"
 /* Runs ccompose -p PROJECT ARGS... in the fixture's directory. */
 #define UP_RUN(f, r, ...) cb_run(&(r), (f)->dir, "-p", (f)->project, __VA_ARGS__, NULL)
 
-static char *cname(const struct up_fx *f, const char *service, int n)
+static char *cname(const struct st_dir *f, const char *service, int n)
 {
     return xasprintf("%s-%s-%d", f->project, service, n);
 }
@@ -79,7 +51,7 @@ static const char *label(json_t *inspect, const char *key)
 
 static void test_up_wait_then_down(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml", healthy_stack);
     struct cb_result r;
     UP_RUN(f, r, "--progress", "plain", "up", "-d", "--wait");
@@ -140,7 +112,7 @@ static void test_up_wait_then_down(void **state)
 
 static void test_dry_run_changes_nothing(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml", healthy_stack);
     struct cb_result r;
     cb_run(&r, f->dir, "--dry-run", "-p", f->project, "up", "-d", NULL);
@@ -155,7 +127,7 @@ static void test_dry_run_changes_nothing(void **state)
 
 static void test_attached_exit_code_from(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"
            "  once:\n"
@@ -181,7 +153,7 @@ static void test_attached_exit_code_from(void **state)
 
 static void test_unhealthy_service_fails(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"
            "  sick:\n"
@@ -200,7 +172,7 @@ static void test_unhealthy_service_fails(void **state)
 
 static void test_wait_timeout(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"
            "  slow:\n"
@@ -218,7 +190,7 @@ static void test_wait_timeout(void **state)
 
 static void test_scale(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"
            "  web:\n"
@@ -244,7 +216,7 @@ static void test_scale(void **state)
 
 static void test_ctrl_c_stops_and_exits_130(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml", healthy_stack);
     struct cb_proc p;
     cb_spawn(&p, f->dir, "-p", f->project, "up", "--no-color", "-t", "5", NULL);
@@ -267,7 +239,7 @@ static void test_ctrl_c_stops_and_exits_130(void **state)
 
 static void test_orphans(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml", healthy_stack);
     struct cb_result r;
     UP_RUN(f, r, "up", "-d");
@@ -297,7 +269,7 @@ static void test_orphans(void **state)
  * removed by down --rmi local. */
 static void test_build_and_rmi(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "app/Dockerfile", "FROM " TEST_IMAGE "\nRUN echo built > /built\n");
     ct_put(f->dir, "compose.yaml",
            "services:\n"
@@ -341,7 +313,7 @@ static void test_build_and_rmi(void **state)
  * each start is healthy for a moment, then not. */
 static void test_restart_on_unhealthy(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"
            "  flaky:\n"
@@ -370,7 +342,7 @@ static void test_restart_on_unhealthy(void **state)
 
 static void test_invalid_file(void **state)
 {
-    struct up_fx *f = *state;
+    struct st_dir *f = *state;
     ct_put(f->dir, "compose.yaml", "services:\n  web:\n    depends_on: [nosuch]\n");
     struct cb_result r;
     UP_RUN(f, r, "up", "-d");
@@ -382,17 +354,21 @@ static void test_invalid_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_up_wait_then_down, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_attached_exit_code_from, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unhealthy_service_fails, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ctrl_c_stops_and_exits_130, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_build_and_rmi, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_on_unhealthy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_up_wait_then_down, st_dir_setup, st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, st_dir_setup,
+                                        st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_attached_exit_code_from, st_dir_setup,
+                                        st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_unhealthy_service_fails, st_dir_setup,
+                                        st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_wait_timeout, st_dir_setup, st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_scale, st_dir_setup, st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_ctrl_c_stops_and_exits_130, st_dir_setup,
+                                        st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_orphans, st_dir_setup, st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_build_and_rmi, st_dir_setup, st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_on_unhealthy, st_dir_setup, st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_file, st_dir_setup, st_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }
