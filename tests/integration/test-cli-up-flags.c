@@ -299,6 +299,31 @@ static void test_attach_and_timestamps(void **state)
     cb_result_release(&r);
 }
 
+/* --abort-on-container-failure: an exit 0 goes on, a failure stops the rest; up exits with it. */
+static void test_abort_on_failure(void **state)
+{
+    struct st_dir *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  fine:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo fine; sleep 1\"]\n"
+           "  bad:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo bad; sleep 3; exit 3\"]\n"
+           "  other:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n");
+    struct cb_result r;
+    RUN(f, r, "up", "--no-color", "--abort-on-container-failure", "-t", "5");
+    cb_assert_status(&r, 3);
+    cb_assert_contains(buf_str(&r.out), "fine-1 exited with code 0\n");
+    cb_assert_contains(buf_str(&r.out), "bad-1 exited with code 3\n");
+    cb_assert_contains(buf_str(&r.err), "Aborting on container failure");
+    cb_result_release(&r);
+    assert_state(f, "other", 1, "exited");
+}
+
 static void test_scale(void **state)
 {
     struct st_dir *f = *state;
@@ -478,6 +503,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_deps_and_no_start, st_dir_setup, st_dir_teardown),
         cmocka_unit_test_setup_teardown(test_renew_anon_volumes, st_dir_setup, st_dir_teardown),
         cmocka_unit_test_setup_teardown(test_attach_and_timestamps, st_dir_setup, st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_on_failure, st_dir_setup, st_dir_teardown),
         cmocka_unit_test_setup_teardown(test_scale, st_dir_setup, st_dir_teardown),
         cmocka_unit_test_setup_teardown(test_restart_dependents_and_start_wait, st_dir_setup,
                                         st_dir_teardown),
