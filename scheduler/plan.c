@@ -212,8 +212,7 @@ static enum sched_action_kind container_action(const struct planner *pl,
         if (diff)
             *why = xasprintf("%s, not recreated", diff);
         else if (!running)
-            *why = xasprintf("exists but is %s; not started (--no-start)",
-                             c->state ? c->state : "not running");
+            *why = xasprintf("exists but is %s; not started", c->state ? c->state : "not running");
         else
             *why = xstrdup("up to date");
     }
