@@ -111,6 +111,13 @@ struct compose_diag;
 /* Prints a load's warnings and (when r < 0) its errors; returns the exit code for r. */
 int cli_load_report(int r, const struct compose_diag *diag, const struct cc_error *err);
 
+/* As docker compose does before any command: the COMPOSE_* variables set in the env file (the
+ * --env-file files, else the project directory's .env) go into the process environment where it
+ * does not set them already, so COMPOSE_ANSI, COMPOSE_PROGRESS, COMPOSE_REMOVE_ORPHANS,
+ * COMPOSE_IGNORE_ORPHANS and COMPOSE_PARALLEL_LIMIT (which sets --parallel when not given) apply
+ * from there too. */
+void cli_env_file_apply(struct cli_context *ctx);
+
 /* Runs the loop until it has nothing left, then closes it; returns uv_loop_close()'s result. */
 int cli_loop_finish(uv_loop_t *loop);
 

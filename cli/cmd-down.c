@@ -134,8 +134,7 @@ static int down_run(struct cli_context *ctx, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct down_cmd d = {.ctx = ctx, .opts = {.stop_timeout_s = -1, .parallel = ctx->g.parallel}};
-    const char *env = getenv("COMPOSE_REMOVE_ORPHANS");
-    d.opts.remove_orphans = env && (!strcmp(env, "1") || !strcasecmp(env, "true"));
+    d.opts.remove_orphans = cli_env_true("COMPOSE_REMOVE_ORPHANS");
     int c;
     while ((c = cli_getopt_long(argc, argv, "t:vh", options, NULL)) != -1) {
         switch (c) {

@@ -1,6 +1,8 @@
 /* `ccompose up`: images first (sched_ensure_images), then converge (sched_up), then, unless
  * detached, follow the services' logs until their containers exit or Ctrl-C stops them (a second
- * Ctrl-C kills them). --dry-run prints the plan and changes nothing. */
+ * Ctrl-C kills them). --dry-run prints the plan and changes nothing. `create` (up --no-start with
+ * create's flags) and `scale` (up -d of the services named with their replica counts) run the
+ * same code with their own flags: cli_up_run(). */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +25,18 @@ struct up_cmd {
     struct sched_up_options up;
     struct sched_ensure_options ensure;
     struct sched_scale *scale;
+    enum cli_up_mode mode;
     bool detach;
     bool quiet_pull;
     bool abort_on_exit;
-    bool abort_on_failure; /* --abort-on-container-failure: only an exit with a code other than 0 */
-    bool aborted;
+    bool abort_on_failure;
     const char *exit_code_from;
+    const char **attach_to; /* --attach; n_attach_to of them */
+    int n_attach_to;
+    const char **no_attach; /* --no-attach */
+    int n_no_attach;
+    bool attach_deps;
+    bool *attached; /* per model service: its logs are followed */
     struct cli_logs_options logs_opts;
     /* while running */
     struct cli_wait w;
@@ -183,8 +191,12 @@ static void on_container_exit(const char *label, const char *service, int exit_c
     cli_logs_note(u->logs, "%s exited with code %d", label, exit_code);
     if (u->exit_code_from && !strcmp(u->exit_code_from, service))
         u->exit_code = exit_code;
-    if (u->abort_on_exit || (u->abort_on_failure && exit_code != 0)) {
-        u->aborted = true;
+    if (u->abort_on_failure && exit_code != 0) {
+        if (!u->exit_code_from)
+            u->exit_code = exit_code;
+        fprintf(stderr, "Aborting on container failure...\n");
+        cli_logs_cancel(u->logs);
+    } else if (u->abort_on_exit) {
         if (!u->exit_code_from)
             u->exit_code = exit_code;
         fprintf(stderr, "Aborting on container exit...\n");
@@ -256,18 +268,57 @@ static void watch_stop(struct up_cmd *u)
         ;
 }
 
-/* Whether ct's logs are shown: a selected service's, unless it says `attach: false` (as docker
- * compose, even when named on the command line). */
-static bool attached(const struct up_cmd *u, const struct sched_observed_container *ct)
+/* Whose logs attached up follows, as docker compose chooses: the --attach services, else the
+ * services named (every one when none is) and with --attach-dependencies what they depend on;
+ * then less the --no-attach ones. Fails (usage) on an --attach service up does not run. */
+static int choose_attached(struct up_cmd *u)
 {
-    if (ct->oneoff || !cli_service_selected(ct->service, u->services, u->n_services))
-        return false;
-    const struct compose_service *s = ct->service ? compose_project_service(u->p, ct->service)
-                                                  : NULL;
-    return !s || s->attach != COMPOSE_TRI_FALSE;
+    const struct compose_project *p = u->p;
+    u->attached = xcalloc(p->n_services + 1, sizeof(*u->attached));
+    for (int k = 0; k < u->n_attach_to; k++) {
+        const struct compose_service *s = compose_project_service(p, u->attach_to[k]);
+        if (!s) {
+            fprintf(stderr, "error: cannot attach to services not included in up: %s\n",
+                    u->attach_to[k]);
+            return CLI_EXIT_USAGE;
+        }
+        u->attached[s - p->services] = true;
+    }
+    for (size_t i = 0; !u->n_attach_to && i < p->n_services; i++)
+        u->attached[i] = cli_service_selected(p->services[i].name, u->services, u->n_services);
+    for (bool changed = u->attach_deps; changed;) {
+        changed = false;
+        for (size_t i = 0; i < p->n_services; i++) {
+            for (size_t k = 0; u->attached[i] && k < p->services[i].n_depends_on; k++) {
+                const struct compose_service *d =
+                    compose_project_service(p, p->services[i].depends_on[k].service);
+                if (d && !u->attached[d - p->services]) {
+                    u->attached[d - p->services] = true;
+                    changed = true;
+                }
+            }
+        }
+    }
+    for (int k = 0; k < u->n_no_attach; k++) {
+        const struct compose_service *s = compose_project_service(p, u->no_attach[k]);
+        if (s)
+            u->attached[s - p->services] = false;
+    }
+    /* `attach: false` in the file: left out unless --attach names it, as docker compose. */
+    for (size_t i = 0; !u->n_attach_to && i < p->n_services; i++)
+        if (p->services[i].attach == COMPOSE_TRI_FALSE)
+            u->attached[i] = false;
+    return 0;
 }
 
-/* Follows the logs of the selected services' containers from when up began. */
+static bool is_attached(const struct up_cmd *u, const struct sched_observed_container *ct)
+{
+    const struct compose_service *s =
+        ct->service ? compose_project_service(u->p, ct->service) : NULL;
+    return !ct->oneoff && s && u->attached[s - u->p->services];
+}
+
+/* Follows the logs of the attached services' containers from when up began. */
 static int attach(struct up_cmd *u, const char *since)
 {
     struct sched_observed *o = NULL;
@@ -290,7 +341,7 @@ static int attach(struct up_cmd *u, const char *since)
     u->followed = xcalloc(o->n_containers + 1, sizeof(*u->followed));
     for (size_t i = 0; i < o->n_containers; i++) {
         const struct sched_observed_container *ct = &o->containers[i];
-        if (!attached(u, ct))
+        if (!is_attached(u, ct))
             continue;
         char *label = cli_container_label(u->project_name, ct);
         cli_logs_reserve(u->logs, label);
@@ -303,7 +354,7 @@ static int attach(struct up_cmd *u, const char *since)
     size_t streams = 0;
     for (size_t i = 0; i < o->n_containers && !code; i++) {
         const struct sched_observed_container *ct = &o->containers[i];
-        if (!attached(u, ct))
+        if (!is_attached(u, ct))
             continue;
         char *label = cli_container_label(u->project_name, ct);
         struct cc_error err = CC_ERROR_INIT;
@@ -356,52 +407,104 @@ static int stop_all(struct up_cmd *u)
     return finish_phase(u);
 }
 
-static void usage(FILE *out)
+static void usage(FILE *out, enum cli_up_mode mode)
 {
+    if (mode == CLI_UP_SCALE) {
+        fprintf(out, "Usage:  ccompose scale [OPTIONS] [SERVICE=REPLICAS...]\n\n"
+                     "Scale services\n\n"
+                     "Options:\n"
+                     "      --no-deps   Don't start linked services\n");
+        return;
+    }
+    if (mode == CLI_UP_CREATE) {
+        fprintf(out,
+                "Usage:  ccompose create [OPTIONS] [SERVICE...]\n\n"
+                "Creates containers for a service\n\n"
+                "Options:\n"
+                "      --build            Build images before starting containers\n"
+                "      --force-recreate   Recreate containers even if their configuration and\n"
+                "                         image haven't changed\n"
+                "      --no-build         Don't build an image, even if it's policy\n"
+                "      --no-recreate      If containers already exist, don't recreate them.\n"
+                "                         Incompatible with --force-recreate\n"
+                "      --pull string      Pull image before running "
+                "(\"always\"|\"missing\"|\"never\")\n"
+                "      --remove-orphans   Remove containers for services not defined in the\n"
+                "                         Compose file\n"
+                "      --scale scale      Scale SERVICE to NUM instances. Overrides the scale\n"
+                "                         setting in the Compose file if present\n");
+        return;
+    }
     fprintf(
         out,
         "Usage:  ccompose up [OPTIONS] [SERVICE...]\n\n"
         "Create and start containers\n\n"
         "Options:\n"
-        "      --abort-on-container-exit   Stops all containers if any container was stopped.\n"
-        "                                  Incompatible with -d\n"
-        "      --abort-on-container-failure Stops all containers if any container exited with\n"
-        "                                  failure. Incompatible with -d\n"
-        "      --build                     Build images before starting containers\n"
-        "  -d, --detach                    Detached mode: Run containers in the background\n"
-        "      --exit-code-from string     Return the exit code of the selected service\n"
-        "                                  container. Implies --abort-on-container-exit\n"
-        "      --no-build                  Don't build an image, even if it's policy\n"
-        "      --no-color                  Produce monochrome output\n"
-        "      --no-log-prefix             Don't print prefix in logs\n"
-        "      --pull string               Pull image before running "
+        "      --abort-on-container-exit      Stops all containers if any container was\n"
+        "                                     stopped. Incompatible with -d\n"
+        "      --abort-on-container-failure   Stops all containers if any container exited\n"
+        "                                     with failure. Incompatible with -d\n"
+        "      --always-recreate-deps         Recreate dependent containers. Incompatible\n"
+        "                                     with --no-recreate\n"
+        "      --attach stringArray           Restrict attaching to the specified services.\n"
+        "                                     Incompatible with --attach-dependencies\n"
+        "      --attach-dependencies          Automatically attach to log output of\n"
+        "                                     dependent services\n"
+        "      --build                        Build images before starting containers\n"
+        "  -d, --detach                       Detached mode: Run containers in the background\n"
+        "      --exit-code-from string        Return the exit code of the selected service\n"
+        "                                     container. Implies --abort-on-container-exit\n"
+        "      --force-recreate               Recreate containers even if their\n"
+        "                                     configuration and image haven't changed\n"
+        "      --no-attach stringArray        Do not attach (stream logs) to the specified\n"
+        "                                     services\n"
+        "      --no-build                     Don't build an image, even if it's policy\n"
+        "      --no-color                     Produce monochrome output\n"
+        "      --no-deps                      Don't start linked services\n"
+        "      --no-log-prefix                Don't print prefix in logs\n"
+        "      --no-recreate                  If containers already exist, don't recreate\n"
+        "                                     them. Incompatible with --force-recreate\n"
+        "      --no-start                     Don't start the services after creating them\n"
+        "      --pull string                  Pull image before running "
         "(\"always\"|\"missing\"|\"never\")\n"
-        "      --quiet-pull                Pull without printing progress information\n"
-        "      --remove-orphans            Remove containers for services not defined in the\n"
-        "                                  Compose file\n"
-        "      --scale scale               Scale SERVICE to NUM instances. Overrides the scale\n"
-        "                                  setting in the Compose file if present\n"
-        "  -t, --timeout int               Use this timeout in seconds for container shutdown\n"
-        "                                  when attached or when containers are already "
-        "running\n"
-        "      --wait                      Wait for services to be running|healthy. Implies\n"
-        "                                  detached mode\n"
-        "      --wait-timeout int          Maximum duration to wait for the project to be\n"
-        "                                  running|healthy\n");
+        "      --quiet-pull                   Pull without printing progress information\n"
+        "      --remove-orphans               Remove containers for services not defined in\n"
+        "                                     the Compose file\n"
+        "  -V, --renew-anon-volumes           Recreate anonymous volumes instead of retrieving\n"
+        "                                     data from the previous containers\n"
+        "      --scale scale                  Scale SERVICE to NUM instances. Overrides the\n"
+        "                                     scale setting in the Compose file if present\n"
+        "  -t, --timeout int                  Use this timeout in seconds for container\n"
+        "                                     shutdown when attached or when containers are\n"
+        "                                     already running\n"
+        "      --timestamps                   Show timestamps\n"
+        "      --wait                         Wait for services to be running|healthy.\n"
+        "                                     Implies detached mode\n"
+        "      --wait-timeout int             Maximum duration to wait for the project to be\n"
+        "                                     running|healthy\n");
 }
 
 enum {
     OPT_ABORT = 256,
     OPT_ABORT_FAILURE,
+    OPT_ALWAYS_RECREATE_DEPS,
+    OPT_ATTACH,
+    OPT_ATTACH_DEPS,
     OPT_BUILD,
     OPT_EXIT_CODE_FROM,
+    OPT_FORCE_RECREATE,
+    OPT_NO_ATTACH,
     OPT_NO_BUILD,
     OPT_NO_COLOR,
+    OPT_NO_DEPS,
     OPT_NO_PREFIX,
+    OPT_NO_RECREATE,
+    OPT_NO_START,
     OPT_PULL,
     OPT_QUIET_PULL,
     OPT_REMOVE_ORPHANS,
     OPT_SCALE,
+    OPT_TIMESTAMPS,
     OPT_WAIT,
     OPT_WAIT_TIMEOUT,
 };
@@ -409,34 +512,154 @@ enum {
 static const struct option up_options[] = {
     {"abort-on-container-exit", no_argument, NULL, OPT_ABORT},
     {"abort-on-container-failure", no_argument, NULL, OPT_ABORT_FAILURE},
+    {"always-recreate-deps", no_argument, NULL, OPT_ALWAYS_RECREATE_DEPS},
+    {"attach", required_argument, NULL, OPT_ATTACH},
+    {"attach-dependencies", no_argument, NULL, OPT_ATTACH_DEPS},
     {"build", no_argument, NULL, OPT_BUILD},
     {"detach", no_argument, NULL, 'd'},
     {"exit-code-from", required_argument, NULL, OPT_EXIT_CODE_FROM},
+    {"force-recreate", no_argument, NULL, OPT_FORCE_RECREATE},
+    {"no-attach", required_argument, NULL, OPT_NO_ATTACH},
     {"no-build", no_argument, NULL, OPT_NO_BUILD},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"no-deps", no_argument, NULL, OPT_NO_DEPS},
     {"no-log-prefix", no_argument, NULL, OPT_NO_PREFIX},
+    {"no-recreate", no_argument, NULL, OPT_NO_RECREATE},
+    {"no-start", no_argument, NULL, OPT_NO_START},
     {"pull", required_argument, NULL, OPT_PULL},
     {"quiet-pull", no_argument, NULL, OPT_QUIET_PULL},
     {"remove-orphans", no_argument, NULL, OPT_REMOVE_ORPHANS},
+    {"renew-anon-volumes", no_argument, NULL, 'V'},
     {"scale", required_argument, NULL, OPT_SCALE},
     {"timeout", required_argument, NULL, 't'},
+    {"timestamps", no_argument, NULL, OPT_TIMESTAMPS},
     {"wait", no_argument, NULL, OPT_WAIT},
     {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
+/* create takes up's create flags only. */
+static const struct option create_options[] = {
+    {"build", no_argument, NULL, OPT_BUILD},
+    {"force-recreate", no_argument, NULL, OPT_FORCE_RECREATE},
+    {"no-build", no_argument, NULL, OPT_NO_BUILD},
+    {"no-recreate", no_argument, NULL, OPT_NO_RECREATE},
+    {"pull", required_argument, NULL, OPT_PULL},
+    {"remove-orphans", no_argument, NULL, OPT_REMOVE_ORPHANS},
+    {"scale", required_argument, NULL, OPT_SCALE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option scale_options[] = {
+    {"no-deps", no_argument, NULL, OPT_NO_DEPS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void push_arg(const char ***list, int *n, const char *arg)
+{
+    *list = xrealloc(*list, (size_t)(*n + 1) * sizeof(**list));
+    (*list)[(*n)++] = arg;
+}
+
+/* The flags that only matter for how they combine. */
+struct up_flags {
+    bool build, no_build, force_recreate, no_recreate, always_recreate_deps, remove_orphans;
+};
+
+/* Flags as docker compose v2 combines them: the same refusals, in the same words (exit 2, where
+ * docker compose exits 1: see docs/cli.md). */
+static int check_flags(struct up_cmd *u, const struct up_flags *fl)
+{
+    struct sched_plan_options *po = &u->up.plan;
+    const char *msg = NULL;
+    if (u->exit_code_from && !u->abort_on_failure)
+        u->abort_on_exit = true;
+    if (u->abort_on_exit && u->abort_on_failure)
+        msg = "--abort-on-container-failure cannot be combined with --abort-on-container-exit";
+    else if (u->up.wait && (u->attach_deps || u->abort_on_exit || u->n_attach_to))
+        msg = "--wait cannot be combined with --abort-on-container-exit, --attach or "
+              "--attach-dependencies";
+    else if (fl->build && fl->no_build)
+        msg = "--build and --no-build are incompatible";
+    else if ((u->detach || u->up.wait) &&
+             (u->attach_deps || u->abort_on_exit || u->abort_on_failure || u->n_attach_to))
+        msg = "--detach cannot be combined with --abort-on-container-exit, "
+              "--abort-on-container-failure, --attach, --attach-dependencies or --watch";
+    else if (po->renew_volumes && fl->no_recreate)
+        msg = "--no-recreate and --renew-anon-volumes are incompatible";
+    else if (fl->force_recreate && fl->no_recreate)
+        msg = "--force-recreate and --no-recreate are incompatible";
+    else if (fl->always_recreate_deps && fl->no_recreate)
+        msg = "--always-recreate-deps and --no-recreate are incompatible";
+    else if (po->ignore_orphans && po->remove_orphans)
+        msg = "cannot combine COMPOSE_IGNORE_ORPHANS and --remove-orphans";
+    else if (u->n_attach_to && u->attach_deps)
+        msg = "cannot combine --attach and --attach-dependencies";
+    else if (u->up.wait_timeout_ms && !u->up.wait)
+        msg = "--wait-timeout needs --wait";
+    if (msg) {
+        fprintf(stderr, "error: %s\n", msg);
+        return CLI_EXIT_USAGE;
+    }
+    po->recreate = fl->no_recreate      ? SCHED_RECREATE_NEVER
+                   : fl->force_recreate ? SCHED_RECREATE_FORCE
+                                        : SCHED_RECREATE_DIVERGED;
+    po->recreate_deps = fl->no_recreate            ? SCHED_RECREATE_NEVER
+                        : fl->always_recreate_deps ? SCHED_RECREATE_FORCE
+                                                   : SCHED_RECREATE_DIVERGED;
+    u->ensure.build = fl->build      ? SCHED_ENSURE_BUILD_ALWAYS
+                      : fl->no_build ? SCHED_ENSURE_BUILD_NEVER
+                                     : SCHED_ENSURE_BUILD_POLICY;
+    if (u->up.wait)
+        u->detach = true; /* --wait implies detached mode */
+    if (po->no_start) {
+        /* Nothing runs: nothing to wait for or to follow (docker compose returns after create). */
+        u->detach = true;
+        u->up.wait = false;
+    }
+    return 0;
+}
+
+/* scale SERVICE=N...: those services (and, unless --no-deps, what they depend on) converged to N
+ * replicas and started, as up -d --scale does. */
+static int scale_args(struct up_cmd *u, int argc, char **argv, const char ***scales, int *n_scales)
+{
+    char **names = xcalloc((size_t)argc + 1, sizeof(*names));
+    u->services = names;
+    for (int i = optind; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        if (!eq || eq == argv[i]) {
+            fprintf(stderr, "error: invalid scale specifier '%s': use SERVICE=REPLICAS\n", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+        push_arg(scales, n_scales, argv[i]);
+        names[u->n_services++] = xstrndup(argv[i], (size_t)(eq - argv[i]));
+    }
+    if (!u->n_services) {
+        fprintf(stderr, "error: scale needs at least one SERVICE=REPLICAS\n");
+        return CLI_EXIT_USAGE;
+    }
+    u->detach = true;
+    return 0;
+}
+
 /* Flags into u; scales are kept as argv strings until the project is loaded. */
 static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***scales, int *n_scales)
 {
+    static const struct option *const tables[] = {
+        [CLI_UP] = up_options, [CLI_UP_CREATE] = create_options, [CLI_UP_SCALE] = scale_options};
+    static const char *const shorts[] = {
+        [CLI_UP] = "dt:Vh", [CLI_UP_CREATE] = "h", [CLI_UP_SCALE] = "h"};
     int c, wait_timeout = 0;
-    bool build = false, no_build = false;
-    const char *env = getenv("COMPOSE_REMOVE_ORPHANS");
-    u->up.plan.remove_orphans = env && (!strcmp(env, "1") || !strcasecmp(env, "true"));
+    struct up_flags fl = {0};
+    struct sched_plan_options *po = &u->up.plan;
     u->up.stop_timeout_s = -1;
     u->up.parallel = u->ctx->g.parallel;
-    u->ensure.parallel = u->ctx->g.parallel; /* 0: builds and pulls four at a time */
-    while ((c = cli_getopt_long(argc, argv, "dt:h", up_options, NULL)) != -1) {
+    u->ensure.parallel = 0;
+    while ((c = cli_getopt_long(argc, argv, shorts[u->mode], tables[u->mode], NULL)) != -1) {
         switch (c) {
         case OPT_ABORT:
             u->abort_on_exit = true;
@@ -444,24 +667,47 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
         case OPT_ABORT_FAILURE:
             u->abort_on_failure = true;
             break;
+        case OPT_ALWAYS_RECREATE_DEPS:
+            fl.always_recreate_deps = true;
+            break;
+        case OPT_ATTACH:
+            push_arg(&u->attach_to, &u->n_attach_to, optarg);
+            break;
+        case OPT_ATTACH_DEPS:
+            u->attach_deps = true;
+            break;
         case OPT_BUILD:
-            build = true;
+            fl.build = true;
             break;
         case 'd':
             u->detach = true;
             break;
         case OPT_EXIT_CODE_FROM:
             u->exit_code_from = optarg;
-            u->abort_on_exit = true;
+            break;
+        case OPT_FORCE_RECREATE:
+            fl.force_recreate = true;
+            break;
+        case OPT_NO_ATTACH:
+            push_arg(&u->no_attach, &u->n_no_attach, optarg);
             break;
         case OPT_NO_BUILD:
-            no_build = true;
+            fl.no_build = true;
             break;
         case OPT_NO_COLOR:
             u->logs_opts.no_color = true;
             break;
+        case OPT_NO_DEPS:
+            po->no_deps = true;
+            break;
         case OPT_NO_PREFIX:
             u->logs_opts.no_prefix = true;
+            break;
+        case OPT_NO_RECREATE:
+            fl.no_recreate = true;
+            break;
+        case OPT_NO_START:
+            po->no_start = true;
             break;
         case OPT_PULL:
             if (strcmp(optarg, "always") && strcmp(optarg, "missing") && strcmp(optarg, "never")) {
@@ -474,15 +720,20 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
             u->quiet_pull = true;
             break;
         case OPT_REMOVE_ORPHANS:
-            u->up.plan.remove_orphans = true;
+            fl.remove_orphans = true;
+            break;
+        case 'V':
+            po->renew_volumes = true;
             break;
         case OPT_SCALE:
-            *scales = xrealloc(*scales, (size_t)(*n_scales + 1) * sizeof(**scales));
-            (*scales)[(*n_scales)++] = optarg;
+            push_arg(scales, n_scales, optarg);
             break;
         case 't':
             if (cli_parse_count("--timeout", optarg, 86400, &u->up.stop_timeout_s) < 0)
                 return CLI_EXIT_USAGE;
+            break;
+        case OPT_TIMESTAMPS:
+            u->logs_opts.timestamps = true;
             break;
         case OPT_WAIT:
             u->up.wait = true;
@@ -493,37 +744,30 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
             u->up.wait_timeout_ms = (int64_t)wait_timeout * 1000;
             break;
         case 'h':
-            usage(stdout);
+            usage(stdout, u->mode);
             return -1;
         default:
+            usage(stderr, u->mode);
             return CLI_EXIT_USAGE;
         }
     }
-    if (build && no_build) {
-        fprintf(stderr, "error: --build and --no-build are incompatible\n");
-        return CLI_EXIT_USAGE;
+    /* As docker compose, only up reads COMPOSE_REMOVE_ORPHANS (the flag wins) and
+     * COMPOSE_IGNORE_ORPHANS. */
+    po->remove_orphans =
+        fl.remove_orphans || (u->mode == CLI_UP && cli_env_true("COMPOSE_REMOVE_ORPHANS"));
+    po->ignore_orphans = u->mode == CLI_UP && cli_env_true("COMPOSE_IGNORE_ORPHANS");
+    if (u->mode == CLI_UP_CREATE)
+        po->no_start = true;
+    int code = check_flags(u, &fl);
+    if (code)
+        return code;
+    if (u->mode == CLI_UP_SCALE) {
+        if ((code = scale_args(u, argc, argv, scales, n_scales)))
+            return code;
+    } else {
+        u->services = argv + optind;
+        u->n_services = argc - optind;
     }
-    u->ensure.build = build      ? SCHED_ENSURE_BUILD_ALWAYS
-                      : no_build ? SCHED_ENSURE_BUILD_NEVER
-                                 : SCHED_ENSURE_BUILD_POLICY;
-    if (u->up.wait)
-        u->detach = true; /* --wait implies detached mode */
-    if (u->abort_on_failure && u->abort_on_exit) {
-        fprintf(stderr, "error: --abort-on-container-failure cannot be combined with "
-                        "--abort-on-container-exit or --exit-code-from\n");
-        return CLI_EXIT_USAGE;
-    }
-    if (u->detach && (u->abort_on_exit || u->abort_on_failure)) {
-        fprintf(stderr, "error: --abort-on-container-exit, --abort-on-container-failure and "
-                        "--exit-code-from are incompatible with --detach and --wait\n");
-        return CLI_EXIT_USAGE;
-    }
-    if (u->up.wait_timeout_ms && !u->up.wait) {
-        fprintf(stderr, "error: --wait-timeout needs --wait\n");
-        return CLI_EXIT_USAGE;
-    }
-    u->services = argv + optind;
-    u->n_services = argc - optind;
     u->up.plan.services = (const char *const *)u->services;
     u->up.plan.n_services = (size_t)u->n_services;
     u->ensure.services = u->up.plan.services;
@@ -531,9 +775,9 @@ static int parse_flags(struct up_cmd *u, int argc, char **argv, const char ***sc
     return 0;
 }
 
-static int up_run(struct cli_context *ctx, int argc, char **argv)
+int cli_up_run(struct cli_context *ctx, int argc, char **argv, enum cli_up_mode mode)
 {
-    struct up_cmd u = {.ctx = ctx, .w = {.err = CC_ERROR_INIT}};
+    struct up_cmd u = {.ctx = ctx, .mode = mode, .w = {.err = CC_ERROR_INIT}};
     u.logs_opts.no_color = !cli_color_enabled(ctx, stdout);
     const char **scales = NULL;
     int n_scales = 0;
@@ -556,6 +800,8 @@ static int up_run(struct cli_context *ctx, int argc, char **argv)
         code = CLI_EXIT_USAGE;
         goto out;
     }
+    if (!u.detach && (code = choose_attached(&u)))
+        goto out;
     if ((code = cli_engine_open(ctx, &u.c)))
         goto out;
     if (ctx->g.dry_run) {
@@ -589,7 +835,7 @@ static int up_run(struct cli_context *ctx, int argc, char **argv)
 
     if ((code = attach(&u, since)))
         goto out;
-    if (u.interrupted || u.abort_on_exit || u.aborted) {
+    if (u.interrupted || u.abort_on_exit || (u.abort_on_failure && u.exit_code)) {
         bool interrupted = u.interrupted;
         code = stop_all(&u);
         if (!code)
@@ -617,9 +863,22 @@ out:
         free((char *)u.scale[i].service);
     free(u.scale);
     free(scales);
+    if (mode == CLI_UP_SCALE && u.services) {
+        for (int i = 0; i < u.n_services; i++)
+            free(u.services[i]);
+        free((char **)u.services);
+    }
+    free(u.attach_to);
+    free(u.no_attach);
+    free(u.attached);
     cc_error_release(&u.w.err);
     compose_project_free(u.p);
     return code == -1 ? CLI_EXIT_OK : code;
+}
+
+static int up_run(struct cli_context *ctx, int argc, char **argv)
+{
+    return cli_up_run(ctx, argc, argv, CLI_UP);
 }
 
 const struct cli_command cli_cmd_up = {

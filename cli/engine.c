@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/run.h"
 #include "compose/parse.h"
@@ -29,6 +30,12 @@ const char *cli_project_name(const struct cli_context *ctx)
         return ctx->g.project_name;
     const char *env = getenv("COMPOSE_PROJECT_NAME");
     return env && *env ? env : NULL;
+}
+
+bool cli_env_true(const char *name)
+{
+    const char *v = getenv(name);
+    return v && (!strcmp(v, "1") || !strcasecmp(v, "t") || !strcasecmp(v, "true"));
 }
 
 int cli_parse_count(const char *flag, const char *value, int max, int *ret)

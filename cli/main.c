@@ -14,6 +14,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_config,
     &cli_cmd_cp,
     &cli_cmd_convert,
+    &cli_cmd_create,
     &cli_cmd_down,
     &cli_cmd_events,
     &cli_cmd_exec,
@@ -31,6 +32,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_restart,
     &cli_cmd_rm,
     &cli_cmd_run,
+    &cli_cmd_scale,
     &cli_cmd_stack,
     &cli_cmd_start,
     &cli_cmd_stop,
@@ -233,6 +235,7 @@ int main(int argc, char **argv)
         goto out;
     if (ctx.g.verbose || (debug && *debug && strcmp(debug, "0") != 0))
         log_level = LOG_DEBUG;
+    cli_env_file_apply(&ctx);
 
     const struct cli_command *cmd = cli_command_find(argv[at]);
     if (!cmd) {

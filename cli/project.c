@@ -1,6 +1,8 @@
 /* Loading the project for a command: the global flags to compose_load_options, the load, and
  * every warning and error printed for people. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "compose/compose.h"
@@ -80,4 +82,36 @@ int cli_project_load_with(struct cli_context *ctx, const char *const *services, 
     cc_error_release(&err);
     compose_diag_release(&diag);
     return code;
+}
+
+void cli_env_file_apply(struct cli_context *ctx)
+{
+    struct compose_load_options o = {0};
+    cli_project_options(ctx, NULL, 0, &o);
+    char **vars = NULL;
+    size_t n = 0;
+    struct cc_error err = CC_ERROR_INIT;
+    /* A missing or malformed --env-file is reported when the project loads. */
+    if (compose_env_compose_vars(&o, &vars, &n, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char *eq = strchr(vars[i], '=');
+            *eq = '\0';
+            setenv(vars[i], eq + 1, 0); /* the environment wins */
+            free(vars[i]);
+        }
+        free(vars);
+    }
+    cc_error_release(&err);
+    const char *limit = getenv("COMPOSE_PARALLEL_LIMIT");
+    if (!ctx->g.parallel && limit && *limit) {
+        char *end;
+        long v = strtol(limit, &end, 10);
+        if (!*end && v >= 1 && v <= 1024)
+            ctx->g.parallel = (int)v;
+        else
+            fprintf(stderr,
+                    "WARN[0000] COMPOSE_PARALLEL_LIMIT '%s' is not a number from 1 to "
+                    "1024, ignoring\n",
+                    limit);
+    }
 }

@@ -98,6 +98,15 @@ struct sched_observed_container **cli_select_containers(const struct cli_view *v
 
 /* pause and unpause share everything but the call (cli/cmd-pause.c). */
 int cli_pause_run(struct cli_context *ctx, int argc, char **argv, bool pause);
+/* up, create and scale (cli/cmd-up.c): the same images-then-converge run, each with its own
+ * flags. create is up --no-start with create's flags; scale takes SERVICE=N... and --no-deps and
+ * runs as up -d --scale. Returns the exit code. */
+enum cli_up_mode { CLI_UP = 0, CLI_UP_CREATE, CLI_UP_SCALE };
+int cli_up_run(struct cli_context *ctx, int argc, char **argv, enum cli_up_mode mode);
+
+/* Whether the environment variable is true as docker compose reads booleans ("1", "t", "true",
+ * in any case). */
+bool cli_env_true(const char *name);
 
 /* start, stop and restart share their flags: [-t N] [SERVICE...]. */
 int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,

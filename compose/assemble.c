@@ -399,6 +399,79 @@ static void add_warnings(struct compose_diag *diag, const struct interp_warnings
     }
 }
 
+/* The variables before the files are known: the process environment, PWD, then the --env-file
+ * files, else .env in the first guess at the project directory (docker compose reads .env there
+ * before it knows the files). *ret_cwd is the working directory, *ret_first_dir that guess, and
+ * *ret_env_files the --env-file paths made absolute (all in a). */
+static int read_first_env(struct arena *a, const struct compose_load_options *opts,
+                          struct asm_vars *vars, const char **ret_cwd, const char **ret_first_dir,
+                          const char ***ret_env_files, struct cc_error *reterr)
+{
+    const char *cwd;
+    if (opts->working_dir && opts->working_dir[0] == '/') {
+        cwd = parse_path_clean(a, opts->working_dir);
+    } else {
+        char *here = getcwd(NULL, 0);
+        if (!here) {
+            cc_error_set(reterr, CC_ERR_IO, "cannot find the current directory: %s",
+                         strerror(errno));
+            cc_error_hint(reterr, "run from an existing directory, or pass --project-directory");
+            return -1;
+        }
+        cwd = parse_path_join(a, here, opts->working_dir ? opts->working_dir : ".");
+        free(here);
+    }
+    asm_vars_add_environ(vars, a, opts->environ ? opts->environ : (const char *const *)environ);
+    asm_vars_set(vars, a, "PWD", cwd, true);
+
+    const char *first_dir = cwd;
+    if (opts->project_directory)
+        first_dir = parse_path_join(a, cwd, opts->project_directory);
+    for (size_t i = 0; !opts->project_directory && i < opts->n_files; i++) {
+        if (strcmp(opts->files[i], "-") != 0) {
+            first_dir = dir_of(a, parse_path_join(a, cwd, opts->files[i]));
+            break;
+        }
+    }
+    const char **env_files = arena_alloc(a, (opts->n_env_files + 1) * sizeof(*env_files));
+    for (size_t i = 0; i < opts->n_env_files; i++)
+        env_files[i] = parse_path_join(a, cwd, opts->env_files[i]);
+    if (opts->n_env_files) {
+        if (asm_vars_read_env_files(vars, a, env_files, opts->n_env_files, reterr) < 0)
+            return -1;
+    } else {
+        const char *dotenv = parse_path_join(a, first_dir, ".env");
+        if (is_file(dotenv) && asm_vars_read_env_files(vars, a, &dotenv, 1, reterr) < 0)
+            return -1;
+    }
+    *ret_cwd = cwd;
+    *ret_first_dir = first_dir;
+    *ret_env_files = env_files;
+    return 0;
+}
+
+int compose_env_compose_vars(const struct compose_load_options *opts, char ***ret, size_t *n_ret,
+                             struct cc_error *reterr)
+{
+    struct arena a;
+    struct asm_vars vars = {0};
+    const char *cwd, *first_dir, **env_files;
+    arena_init(&a);
+    int r = read_first_env(&a, opts, &vars, &cwd, &first_dir, &env_files, reterr);
+    if (r == 0) {
+        char **out = xcalloc(vars.n + 1, sizeof(*out));
+        size_t n = 0;
+        for (size_t i = 0; i < vars.n; i++)
+            if (!strncmp(vars.v[i].name, "COMPOSE_", 8))
+                out[n++] = xasprintf("%s=%s", vars.v[i].name, vars.v[i].value);
+        *ret = out;
+        *n_ret = n;
+    }
+    asm_vars_release(&vars);
+    arena_release(&a);
+    return r;
+}
+
 int compose_assemble(struct compose_load_ctx *ctx, struct asm_vars *vars, struct cnode **ret_root,
                      struct cc_error *reterr)
 {
@@ -414,46 +487,10 @@ int compose_assemble(struct compose_load_ctx *ctx, struct asm_vars *vars, struct
     size_t nfiles;
     int r = -1;
 
-    const char *cwd;
-    if (opts->working_dir && opts->working_dir[0] == '/') {
-        cwd = parse_path_clean(a, opts->working_dir);
-    } else {
-        char *here = getcwd(NULL, 0);
-        if (!here) {
-            cc_error_set(reterr, CC_ERR_IO, "cannot find the current directory: %s",
-                         strerror(errno));
-            cc_error_hint(reterr, "run from an existing directory, or pass --project-directory");
-            goto out;
-        }
-        cwd = parse_path_join(a, here, opts->working_dir ? opts->working_dir : ".");
-        free(here);
-    }
-    asm_vars_add_environ(vars, a, opts->environ ? opts->environ : (const char *const *)environ);
-    asm_vars_set(vars, a, "PWD", cwd, true);
-
-    /* The first guess at the project directory, for .env (docker compose reads .env there before
-     * it knows the files). */
-    const char *first_dir = cwd;
-    if (opts->project_directory)
-        first_dir = parse_path_join(a, cwd, opts->project_directory);
-    for (size_t i = 0; !opts->project_directory && i < opts->n_files; i++) {
-        if (strcmp(opts->files[i], "-") != 0) {
-            first_dir = dir_of(a, parse_path_join(a, cwd, opts->files[i]));
-            break;
-        }
-    }
-    const char **env_files = arena_alloc(a, (opts->n_env_files + 1) * sizeof(*env_files));
-    for (size_t i = 0; i < opts->n_env_files; i++)
-        env_files[i] = parse_path_join(a, cwd, opts->env_files[i]);
+    const char *cwd, *first_dir, **env_files;
+    if (read_first_env(a, opts, vars, &cwd, &first_dir, &env_files, reterr) < 0)
+        goto out;
     strv_set(a, &p->env_files, env_files, opts->n_env_files);
-    if (opts->n_env_files) {
-        if (asm_vars_read_env_files(vars, a, env_files, opts->n_env_files, reterr) < 0)
-            goto out;
-    } else {
-        const char *dotenv = parse_path_join(a, first_dir, ".env");
-        if (is_file(dotenv) && asm_vars_read_env_files(vars, a, &dotenv, 1, reterr) < 0)
-            goto out;
-    }
 
     if (opts->n_files) {
         nfiles = opts->n_files;

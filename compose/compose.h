@@ -565,6 +565,15 @@ struct compose_load_options {
     const char *stdin_text; /* what "-" reads, for tests; NULL: standard input */
 };
 
+/* The COMPOSE_* variables as the loader first sees them: the process environment's, and those
+ * the env files add (the --env-file files, else .env in --project-directory, else in the first -f
+ * file's directory, else in the working directory), as docker compose reads them before anything
+ * else. Only files, working_dir, project_directory, env_files and environ of opts are used.
+ * *ret is new: "K=V" strings (free each, then the array), *n_ret of them. Fails as loading does on
+ * an --env-file that is missing or malformed. */
+int compose_env_compose_vars(const struct compose_load_options *opts, char ***ret, size_t *n_ret,
+                             struct cc_error *reterr);
+
 /* One problem found while loading, with where it is. */
 struct compose_diag {
     struct cc_error *errors; /* in file order */

@@ -41,6 +41,8 @@ struct down {
     enum down_mode mode;
     const char *const *selected; /* lifecycle: only these services; borrowed from the caller */
     size_t n_selected;
+    bool no_deps;            /* restart: the `restart: true` dependents are left alone */
+    const char **dependents; /* restart: selected plus those dependents (the array is ours) */
     struct sched_observed *o;
     const char **services; /* borrowed from o */
     size_t n_services;
@@ -366,6 +368,65 @@ static bool selected(const struct down *d, const char *service)
     return d->n_selected == 0;
 }
 
+static bool listed(const char *const *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], name))
+            return true;
+    return false;
+}
+
+/* Whether a depends_on label ("svc:condition:restart,...") names dep with restart true. */
+static bool label_restarts_with(const char *label, const char *dep)
+{
+    size_t len = strlen(dep);
+    for (const char *s = label; s && *s;) {
+        size_t n = strcspn(s, ",");
+        if (n > len && !strncmp(s, dep, len) && s[len] == ':') {
+            const char *last = memrchr(s, ':', n);
+            if (last && (size_t)(s + n - last - 1) == 4 && !strncmp(last + 1, "true", 4))
+                return true;
+        }
+        s += n + (s[n] == ',');
+    }
+    return false;
+}
+
+/* restart SERVICE: what depends on a restarted service with `restart: true` is restarted too,
+ * as docker compose does, found in the model when there is one, else in the depends_on labels;
+ * until nothing more is added. */
+static void add_restart_dependents(struct down *d)
+{
+    size_t n = d->n_selected;
+    const char **sel =
+        xcalloc(n + d->o->n_containers + (d->model ? d->model->n_services : 0) + 1, sizeof(*sel));
+    memcpy(sel, d->selected, n * sizeof(*sel));
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; d->model && i < d->model->n_services; i++) {
+            const struct compose_service *s = &d->model->services[i];
+            for (size_t k = 0; k < s->n_depends_on && !listed(sel, n, s->name); k++)
+                if (s->depends_on[k].restart && listed(sel, n, s->depends_on[k].service)) {
+                    sel[n++] = s->name;
+                    changed = true;
+                }
+        }
+        for (size_t i = 0; !d->model && i < d->o->n_containers; i++) {
+            const struct sched_observed_container *c = &d->o->containers[i];
+            if (c->oneoff || !c->service || listed(sel, n, c->service))
+                continue;
+            for (size_t k = 0; k < n && !listed(sel, n, c->service); k++)
+                if (label_restarts_with(c->depends_on, sel[k])) {
+                    sel[n++] = c->service;
+                    changed = true;
+                }
+        }
+    }
+    d->dependents = sel;
+    d->selected = sel;
+    d->n_selected = n;
+}
+
 /* Every service named must have a container to act on. */
 static int check_selection(struct down *d)
 {
@@ -420,6 +481,8 @@ static void on_down_observed(struct sched_observed *observed, const struct cc_er
     d->o = observed;
     if (d->mode != DOWN_REMOVE && check_selection(d) < 0)
         goto out;
+    if (d->mode == DOWN_RESTART && d->n_selected && !d->no_deps)
+        add_restart_dependents(d);
     d->ctrs = xcalloc(observed->n_containers + 1, sizeof(*d->ctrs));
     for (size_t i = 0; i < observed->n_containers; i++) {
         const struct sched_observed_container *c = &observed->containers[i];
@@ -457,6 +520,7 @@ out:
 static void down_release(struct sched_op *op)
 {
     struct down *d = op->impl;
+    free(d->dependents);
     free(d->services);
     free(d->dep);
     free(d->ctrs);
@@ -497,8 +561,11 @@ struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const
                                            [SCHED_LC_RESTART] = DOWN_RESTART};
     struct sched_down_options dopts = {.stop_timeout_s = opts->stop_timeout_s,
                                        .parallel = opts->parallel};
-    return down_new(loop, c, project_name, model, &dopts, modes[opts->action], opts->services,
-                    opts->n_services, on_event, done, data, reterr);
+    struct sched_op *op = down_new(loop, c, project_name, model, &dopts, modes[opts->action],
+                                   opts->services, opts->n_services, on_event, done, data, reterr);
+    if (op)
+        ((struct down *)op->impl)->no_deps = opts->no_deps;
+    return op;
 }
 
 static struct sched_op *down_new(uv_loop_t *loop, struct engine_client *c, const char *project_name,

@@ -46,8 +46,9 @@ static int select_services(struct planner *pl, struct cc_error *reterr)
                                 pl->opts->services[k]);
         plan->selected[s - p->services] = true;
     }
-    /* Naming a service brings what it depends on: close over the graph until nothing changes. */
-    for (bool changed = true; changed;) {
+    /* Naming a service brings what it depends on (unless no_deps): close over the graph until
+     * nothing changes. */
+    for (bool changed = !pl->opts->no_deps; changed;) {
         changed = false;
         for (size_t i = 0; i < p->n_services; i++) {
             if (!plan->selected[i])
@@ -158,9 +159,9 @@ static char *short_hash(const char *h)
     return h ? xstrndup(h, 12) : xstrdup("none");
 }
 
-/* Why an existing container that is kept must change, or NULL when it is up to date. */
-static char *recreate_reason(const struct sched_observed_container *c, const char *hash,
-                             const char *image_id)
+/* Why an existing container differs from the model, or NULL when it is up to date. */
+static char *diverged(const struct sched_observed_container *c, const char *hash,
+                      const char *image_id)
 {
     if (!c->config_hash || strcmp(c->config_hash, hash)) {
         char *a = short_hash(c->config_hash), *b = short_hash(hash);
@@ -172,6 +173,78 @@ static char *recreate_reason(const struct sched_observed_container *c, const cha
     if (image_id && c->image_id && strcmp(c->image_id, image_id))
         return xasprintf("image ID differs (%.19s, now %.19s)", c->image_id, image_id);
     return NULL;
+}
+
+/* Whether service is one the command named (every service is when none is). */
+static bool named(const struct planner *pl, const char *service)
+{
+    for (size_t k = 0; k < pl->opts->n_services; k++)
+        if (!strcmp(pl->opts->services[k], service))
+            return true;
+    return pl->opts->n_services == 0;
+}
+
+/* The container's action under the recreate policy, with its reason (new) in *why. A diverged
+ * container that the policy keeps says why it was not recreated. */
+static enum sched_action_kind container_action(const struct planner *pl,
+                                               const struct sched_observed_container *c,
+                                               const char *hash, const char *image_id,
+                                               enum sched_recreate policy, char **why)
+{
+    bool running = c->state && !strcmp(c->state, "running");
+    char *diff = diverged(c, hash, image_id);
+    enum sched_action_kind kind;
+    if (policy == SCHED_RECREATE_FORCE) {
+        kind = SCHED_ACT_RECREATE;
+        *why = xstrdup(pl->opts->n_services && !named(pl, c->service)
+                           ? "forced: --always-recreate-deps"
+                           : "forced: --force-recreate");
+    } else if (diff && policy == SCHED_RECREATE_DIVERGED) {
+        kind = SCHED_ACT_RECREATE;
+        *why = diff;
+        diff = NULL;
+    } else if (!running && !pl->opts->no_start) {
+        kind = SCHED_ACT_START;
+        *why = xasprintf("exists but is %s%s%s%s", c->state ? c->state : "not running",
+                         diff ? "; " : "", diff ? diff : "", diff ? ", not recreated" : "");
+    } else {
+        kind = SCHED_ACT_KEEP;
+        if (diff)
+            *why = xasprintf("%s, not recreated", diff);
+        else if (!running)
+            *why = xasprintf("exists but is %s; not started", c->state ? c->state : "not running");
+        else
+            *why = xstrdup("up to date");
+    }
+    free(diff);
+    return kind;
+}
+
+/* The old container's anonymous volumes (an image's VOLUME, or a service volume without a
+ * source) that its replacement mounts again, as docker compose keeps their data across a
+ * recreate; NULL when there are none. */
+static json_t *inherited_volumes(const struct compose_service *s,
+                                 const struct sched_observed_container *c)
+{
+    json_t *out = NULL, *m;
+    size_t i;
+    json_array_foreach(json_object_get(c->summary, "Mounts"), i, m)
+    {
+        const char *type = sched_json_str(m, "Type"), *name = sched_json_str(m, "Name");
+        const char *dst = sched_json_str(m, "Destination");
+        if (!type || strcmp(type, "volume") || !name || !dst)
+            continue;
+        bool anonymous = true;
+        for (size_t k = 0; k < s->n_volumes; k++)
+            if (!strcmp(s->volumes[k].target, dst))
+                anonymous = s->volumes[k].type == COMPOSE_MOUNT_VOLUME && !s->volumes[k].source;
+        if (!anonymous)
+            continue;
+        if (!out)
+            out = json_array();
+        json_array_append_new(out, json_pack("{s:s, s:s}", "Target", dst, "Source", name));
+    }
+    return out;
 }
 
 static int plan_service(struct planner *pl, size_t si, struct cc_error *reterr)
@@ -203,20 +276,22 @@ static int plan_service(struct planner *pl, size_t si, struct cc_error *reterr)
             highest = c->number;
     }
     const char *image_id = pl->plan->image_ids[si];
+    enum sched_recreate policy = named(pl, s->name) ? pl->opts->recreate : pl->opts->recreate_deps;
+    if (pl->opts->existing_only) {
+        policy = SCHED_RECREATE_NEVER;
+        want = have;
+    }
     for (int k = 0; k < have && k < want; k++) {
         const struct sched_observed_container *c = mine[k];
-        char *why = recreate_reason(c, hash, image_id);
-        struct sched_action *a;
-        if (why)
-            a = push(pl->plan, SCHED_ACT_RECREATE, s->name, c->name, why);
-        else if (!c->state || strcmp(c->state, "running"))
-            a = push(pl->plan, SCHED_ACT_START, s->name, c->name,
-                     xasprintf("exists but is %s", c->state ? c->state : "not running"));
-        else
-            a = push(pl->plan, SCHED_ACT_KEEP, s->name, c->name, xstrdup("up to date"));
+        char *why = NULL;
+        enum sched_action_kind kind = container_action(pl, c, hash, image_id, policy, &why);
+        struct sched_action *a = push(pl->plan, kind, s->name, c->name, why);
         a->id = xstrdup(c->id);
         a->number = c->number;
         a->index = si;
+        a->stopped = !c->state || strcmp(c->state, "running");
+        if (kind == SCHED_ACT_RECREATE && !pl->opts->renew_volumes)
+            a->inherit = inherited_volumes(s, c);
     }
     for (int k = have; k < want; k++) {
         int number = ++highest;
@@ -293,7 +368,8 @@ static void plan_restarts(struct sched_plan *plan, size_t si)
 
 static void plan_orphans(struct planner *pl)
 {
-    for (size_t i = 0; i < pl->o->n_containers; i++) {
+    bool ignore = pl->opts->ignore_orphans || pl->opts->existing_only;
+    for (size_t i = 0; !ignore && i < pl->o->n_containers; i++) {
         const struct sched_observed_container *c = &pl->o->containers[i];
         if (c->oneoff || (c->service && compose_project_service(pl->p, c->service)))
             continue;
@@ -342,7 +418,8 @@ int sched_plan_build(const struct compose_project *project, const struct sched_o
     for (size_t k = 0; k < project->n_services; k++)
         if (plan->selected[order[k]] && plan_service(&pl, order[k], reterr) < 0)
             goto out;
-    for (size_t k = 0; k < project->n_services; k++)
+    /* Nothing starts with no_start, so nothing restarts either. */
+    for (size_t k = 0; k < project->n_services && !pl.opts->no_start; k++)
         if (plan->selected[order[k]])
             plan_restarts(plan, order[k]);
     plan_orphans(&pl);
@@ -365,6 +442,7 @@ void sched_plan_free(struct sched_plan *plan)
         free(plan->actions[i].name);
         free(plan->actions[i].id);
         free(plan->actions[i].reason);
+        json_decref(plan->actions[i].inherit);
     }
     for (size_t i = 0; i < plan->project->n_services; i++)
         free(plan->image_ids[i]);

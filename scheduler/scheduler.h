@@ -166,12 +166,31 @@ struct sched_scale {
     int replicas;
 };
 
+/* When an existing container is recreated (up --force-recreate, --no-recreate,
+ * --always-recreate-deps). */
+enum sched_recreate {
+    SCHED_RECREATE_DIVERGED = 0, /* when its config hash or image differs */
+    SCHED_RECREATE_FORCE,        /* always */
+    SCHED_RECREATE_NEVER,        /* never: a diverged container is kept (the reason says so) */
+};
+
 struct sched_plan_options {
     const char *const *services; /* selection: these and what they depend on; NULL/0: all */
     size_t n_services;
+    bool no_deps; /* only the named services: what they depend on is neither planned nor waited
+                     for (up --no-deps) */
     const struct sched_scale *scale;
     size_t n_scale;
     bool remove_orphans;
+    bool ignore_orphans; /* orphans are neither reported nor removed (COMPOSE_IGNORE_ORPHANS) */
+    enum sched_recreate recreate;      /* the named services (every service when none is named) */
+    enum sched_recreate recreate_deps; /* what the named services depend on */
+    bool no_start;      /* containers are created (or recreated) but not started, and a stopped
+                           one is left stopped (up --no-start, create) */
+    bool renew_volumes; /* a recreated container gets new anonymous volumes instead of the old
+                           container's (up -V) */
+    bool existing_only; /* only the containers there are: started where they do not run, never
+                           created, recreated or removed; orphans left alone (start --wait) */
     /* `run`: this service's networks and volumes are made too, without its containers; with no
      * services named, nothing else is selected. NULL: none. */
     const char *resources_of;
@@ -200,7 +219,11 @@ struct sched_action {
     char *reason;  /* why, in words: "config hash differs", "up to date", ... */
     bool warning;  /* reason is a warning to show */
     bool remove;   /* orphans: removed */
+    bool stopped;  /* KEEP: the container exists but does not run (no_start) */
     size_t index;  /* the model's network/volume/service index (orphans: unused) */
+    /* RECREATE: the old container's anonymous volumes the new one mounts again, as
+     * [{"Target": path, "Source": volume name}]; NULL when there are none or renew_volumes. */
+    json_t *inherit;
 };
 
 struct sched_graph;
@@ -431,11 +454,14 @@ struct sched_lifecycle_options {
     size_t n_services;
     int stop_timeout_s; /* stop and restart; < 0: each container's own */
     int parallel;       /* 0: 16 */
+    bool no_deps;       /* restart: only the named services (else those that depend on them with
+                           `restart: true` are restarted too, after them) */
 };
 
 /* Starts, stops or restarts project_name's containers (one-off ones left alone): start and restart
  * in dependency order (a service once every service it depends on has been started), stop in
- * reverse order, independent services in parallel. The order comes from the model when given (may
+ * reverse order, independent services in parallel. Restarting named services restarts the
+ * services that depend on them with `restart: true` too (transitively), unless no_deps. The order comes from the model when given (may
  * be NULL), else from the depends_on labels. Fails with CC_ERR_NOT_FOUND when a selected service
  * has no container. Same callback contract as sched_up. */
 struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const char *project_name,

@@ -290,12 +290,14 @@ static void on_inspected(json_t *result, const struct cc_error *err, void *data)
     op_check(op);
 }
 
+/* t is where the plan wants it: started (or, with no_start, created) and followed from now on. */
 static void ctr_started(struct ctr *t, enum sched_state state, const char *text)
 {
     ctr_set_state(t, CTR_STARTED);
-    ctr_report(t, state, text);
+    if (state != SCHED_CREATED || text)
+        ctr_report(t, state, text);
     /* The events say what happens next; this one look closes the race with what already did. */
-    if (t->up->svcs[t->service].awaited)
+    if (t->up->svcs[t->service].awaited && !t->up->opts.plan.no_start)
         op_call(t->up->op, SCHED_CALL_CONTAINER_INSPECT, t->id, NULL, 0, false, on_inspected, t);
 }
 
@@ -401,6 +403,39 @@ out:
     op_check(op);
 }
 
+/* The new container mounts the old one's anonymous volumes at their targets: the service's
+ * anonymous mount there takes the old volume as its source, and an image's volume gets a mount of
+ * its own. */
+static void inherit_volumes(json_t *body, json_t *inherit)
+{
+    json_t *hc = json_object_get(body, "HostConfig");
+    json_t *mounts = json_object_get(hc, "Mounts");
+    if (!mounts) {
+        mounts = json_array();
+        json_object_set_new(hc, "Mounts", mounts);
+    }
+    json_t *old, *m;
+    size_t i, k;
+    json_array_foreach(inherit, i, old)
+    {
+        const char *target = sched_json_str(old, "Target");
+        bool found = false;
+        json_array_foreach(mounts, k, m)
+        {
+            const char *t = sched_json_str(m, "Target"), *type = sched_json_str(m, "Type");
+            if (t && !strcmp(t, target) && type && !strcmp(type, "volume") &&
+                !sched_json_str(m, "Source")) {
+                json_object_set(m, "Source", json_object_get(old, "Source"));
+                found = true;
+            }
+        }
+        if (!found)
+            json_array_append_new(mounts,
+                                  json_pack("{s:s, s:O, s:s}", "Type", "volume", "Source",
+                                            json_object_get(old, "Source"), "Target", target));
+    }
+}
+
 static void ctr_create(struct ctr *t)
 {
     struct up *up = t->up;
@@ -414,6 +449,8 @@ static void ctr_create(struct ctr *t)
         pump(up);
         return;
     }
+    if (a->inherit)
+        inherit_volumes(body, a->inherit);
     if (a->kind == SCHED_ACT_CREATE)
         ctr_report(t, SCHED_CREATING, a->reason);
     op_call(up->op, SCHED_CALL_CONTAINER_CREATE, a->name, body, 0, false, on_ctr_answer, t);
@@ -446,6 +483,11 @@ static void ctr_step(struct ctr *t)
             json_t *body = sched_network_connect_body(up->p, s, t->next_network, t->id, a->number);
             op_call(up->op, SCHED_CALL_NETWORK_CONNECT, n ? sched_network_name(n) : "", body, 0,
                     false, on_ctr_answer, t);
+            break;
+        }
+        if (up->opts.plan.no_start) {
+            ctr_started(t, SCHED_CREATED, NULL); /* Created (Recreated) was said already */
+            pump(up);
             break;
         }
         ctr_set_state(t, CTR_STARTING);
@@ -482,7 +524,7 @@ static void ctr_run(struct ctr *t)
                 on_ctr_answer, t);
         return;
     case SCHED_ACT_KEEP:
-        ctr_started(t, SCHED_RUNNING, a->reason);
+        ctr_started(t, a->stopped ? SCHED_CREATED : SCHED_RUNNING, a->reason);
         return;
     case SCHED_ACT_SCALE_DOWN:
         ctr_set_state(t, CTR_STOPPING);
@@ -516,6 +558,13 @@ static enum cond condition_of(struct up *up, size_t si, enum compose_condition c
     if (sv->state == SVC_FAILED) {
         *why = xstrdup(sv->failure);
         return COND_FAILED;
+    }
+    /* Nothing runs with no_start: a dependency only has to be created first. */
+    if (up->opts.plan.no_start) {
+        if (sv->state == SVC_STARTED)
+            return COND_MET;
+        *why = xstrdup("to be created");
+        return COND_PENDING;
     }
     if (condition == COMPOSE_COND_HEALTHY && !has_healthcheck(s)) {
         *why = xstrdup("has no healthcheck");
@@ -594,6 +643,9 @@ static void consider(struct up *up, size_t si)
         const struct sched_dep *d = &g->deps[si][k];
         const char *dname = up->p->services[d->service].name;
         char *why = NULL;
+        /* --no-deps: what was left out is not waited for. */
+        if (!up->plan->selected[d->service])
+            continue;
         enum cond c = condition_of(up, d->service, d->condition, &why);
         if (c == COND_FAILED && d->required) {
             service_fail(up, si, xasprintf("cannot start: dependency '%s' %s", dname, why));

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "scheduler/scheduler-internal.h"
+#include "tests/lib/compose-test.h"
 #include "tests/lib/sched-test.h"
 
 void st_run_init(struct st_run *r)
@@ -242,6 +243,28 @@ int st_teardown(void **state)
     tl_env_release(&f->env);
     st_cleanup(f->p->name);
     compose_project_free(f->p);
+    free(f);
+    return 0;
+}
+
+int st_dir_setup(void **state)
+{
+    struct st_dir *f = xcalloc(1, sizeof(*f));
+    tl_env_init(&f->env);
+    f->dir = ct_tmpdir();
+    f->project = tl_unique("cli");
+    *state = f;
+    return 0;
+}
+
+int st_dir_teardown(void **state)
+{
+    struct st_dir *f = *state;
+    tl_env_release(&f->env);
+    st_cleanup(f->project);
+    ct_rmdir(f->dir);
+    free(f->dir);
+    free(f->project);
     free(f);
     return 0;
 }

@@ -301,6 +301,52 @@ static void test_env_precedence_and_profiles(void **state)
     free(f);
 }
 
+/* What cli applies to its environment before a command: the COMPOSE_* variables of the
+ * environment and of .env (the environment winning), or of --env-file instead of .env. */
+static void test_env_compose_vars(void **state)
+{
+    (void)state;
+    put("sub/.env", "COMPOSE_PROGRESS=json\nCOMPOSE_IGNORE_ORPHANS=${FLAG:-true}\nOTHER=x\n"
+                    "COMPOSE_ANSI=never\n");
+    put("sub/compose.yaml", "services: {web: {image: img}}\n");
+    put("flag.env", "COMPOSE_PROFILES=debug\n");
+    const char *env[] = {"COMPOSE_ANSI=always", "HOME=/root", NULL};
+    const char *files[] = {"sub/compose.yaml"};
+    struct compose_load_options o = {
+        .working_dir = dir, .files = files, .n_files = 1, .environ = env};
+    char **vars = NULL;
+    size_t n = 0;
+    struct cc_error err = CC_ERROR_INIT;
+    assert_int_equal(compose_env_compose_vars(&o, &vars, &n, &err), 0);
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(&b, "%s;", vars[i]);
+        free(vars[i]);
+    }
+    free(vars);
+    assert_string_equal(buf_str(&b),
+                        "COMPOSE_ANSI=always;COMPOSE_PROGRESS=json;COMPOSE_IGNORE_ORPHANS=true;");
+    buf_reset(&b);
+
+    const char *envf[] = {"flag.env"};
+    o.env_files = envf;
+    o.n_env_files = 1;
+    assert_int_equal(compose_env_compose_vars(&o, &vars, &n, &err), 0);
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(&b, "%s;", vars[i]);
+        free(vars[i]);
+    }
+    free(vars);
+    assert_string_equal(buf_str(&b), "COMPOSE_ANSI=always;COMPOSE_PROFILES=debug;");
+    buf_release(&b);
+
+    const char *missing[] = {"nope.env"};
+    o.env_files = missing;
+    assert_int_equal(compose_env_compose_vars(&o, &vars, &n, &err), -1);
+    assert_int_equal(err.kind, CC_ERR_NOT_FOUND);
+    cc_error_release(&err);
+}
+
 static void test_paths(void **state)
 {
     (void)state;
@@ -497,6 +543,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compose_file_env, setup, teardown),
         cmocka_unit_test_setup_teardown(test_project_name_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_precedence_and_profiles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_env_compose_vars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extends_errors, setup, teardown),
