@@ -20,11 +20,11 @@ enum list_what {
     LIST_IMAGES
 };
 
-static void config_usage(FILE *out)
+static void config_usage(FILE *out, const char *name)
 {
     /* docker compose's words; --no-consistency and --resolve-image-digests are accepted so that
      * scripts written for it run, and change nothing here. */
-    fprintf(out, "Usage:  ccompose config [OPTIONS] [SERVICE...]\n\n"
+    fprintf(out, "Usage:  ccompose %s [OPTIONS] [SERVICE...]\n\n"
                  "Parse, resolve and render compose file in canonical format\n\n"
                  "Options:\n"
                  "      --format string           Format the output. Values: [yaml | json | k8s]\n"
@@ -43,7 +43,8 @@ static void config_usage(FILE *out)
                  "                                anything\n"
                  "      --resolve-image-digests   Pin image tags to digests (ignored)\n"
                  "      --services                Print the service names, one per line.\n"
-                 "      --volumes                 Print the volume names, one per line.\n");
+                 "      --volumes                 Print the volume names, one per line.\n",
+            name);
 }
 
 static void print_list(FILE *out, const struct compose_project *p, enum list_what what)
@@ -273,7 +274,7 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         case OPT_IGNORED:
             break;
         case 'h':
-            config_usage(stdout);
+            config_usage(stdout, strcmp(argv[0], "convert") == 0 ? "convert" : "config");
             return CLI_EXIT_OK;
         default:
             return CLI_EXIT_USAGE;

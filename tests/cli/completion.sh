@@ -89,7 +89,7 @@ for c in $commands; do
     expect_has "$long" "$c" "${long:0:3}"
 done
 expect "--detach" up --d
-expect "json yaml" config --format ""
+expect "json k8s yaml" config --format ""
 expect "always missing never" up --pull ""
 expect "all local" down --rmi ""
 expect "json pretty" version -f ""
