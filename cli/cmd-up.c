@@ -330,12 +330,20 @@ static int attach(struct up_cmd *u, const char *since)
     u->logs = cli_logs_new(u->c, stdout, &u->logs_opts, on_container_exit, NULL, u);
     /* Containers that start later (restarted by their policy or the watch, recreated by another
      * up) are followed too; subscribed before the first stream, so no start is missed. */
+    /* Only the attached services: one left out (attach: false, --no-attach) that keeps running
+     * must not keep up attached. */
+    char **watched = xcalloc(u->p->n_services + 1, sizeof(*watched));
+    int n_watched = 0;
+    for (size_t i = 0; i < u->p->n_services; i++)
+        if (u->attached[i])
+            watched[n_watched++] = (char *)u->p->services[i].name;
     struct cc_error werr = CC_ERROR_INIT;
-    if (cli_logs_watch(u->logs, u->ctx->loop, u->project_name, u->services, u->n_services, &werr) <
-        0) {
+    if (n_watched &&
+        cli_logs_watch(u->logs, u->ctx->loop, u->project_name, watched, n_watched, &werr) < 0) {
         cli_error_print(&werr);
         code = cli_exit_for_error(&werr);
     }
+    free(watched);
     cc_error_release(&werr);
     struct buf names = BUF_INIT;
     u->followed = xcalloc(o->n_containers + 1, sizeof(*u->followed));
