@@ -133,7 +133,8 @@ static int logs_run(struct cli_context *ctx, int argc, char **argv)
      * stream, so no start is missed. */
     if (lo.follow) {
         struct cc_error err = CC_ERROR_INIT;
-        if (cli_logs_watch(l.logs, ctx->loop, project, services, n_services, &err) < 0) {
+        if (cli_logs_watch(l.logs, ctx->loop, project, (const char *const *)services,
+                           n_services, &err) < 0) {
             cli_error_print(&err);
             code = cli_exit_for_error(&err);
         }
