@@ -521,8 +521,8 @@ enum sched_stack_query {
     SCHED_STACK_SERVICES, /* rows {"ID", "Name", "Mode", "Running", "Desired", "Image", "Ports",
                              "Labels" (object)} by name; Ports like "*:8080->80/tcp, ..." */
     SCHED_STACK_PS,       /* rows {"ID", "Name" ("<service>.<slot>"), "Image", "Node",
-                             "DesiredState", "CurrentState", "Error", "CreatedAt", "Ports" (the
-                             task's host-mode ports)} by name, newest first */
+                             "DesiredState", "CurrentState", "Error", "Ports" (the task's
+                             host-mode ports), "Labels" (its service's)} by name, newest first */
 };
 
 /* rows is borrowed for the callback's duration (an array, maybe empty); NULL exactly when err. */
