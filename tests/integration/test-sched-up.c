@@ -168,6 +168,65 @@ static void test_changed_environment_recreates_one_service(void **state)
     st_run_release(&r);
 }
 
+/* A recreate creates the new container first, under a temporary name: when the engine refuses
+ * it (a memory limit below its minimum), the old container goes on running, untouched, and
+ * nothing is left behind. A recreate that works names the new container as the old one and
+ * labels it with the ID it replaced, as docker compose does. */
+static void test_failed_recreate_leaves_the_old_running(void **state)
+{
+    struct st_fixture *f = *state;
+    struct compose_project *p = f->p;
+    struct compose_service *db = st_sleeper(p, "db");
+    mb_kv_set(p, &db->environment, "VERSION", "1");
+    mb_project_done(p);
+    struct st_run r;
+    st_run_init(&r);
+    st_up(&f->env, p, NULL, &r);
+    st_assert_ok(&r);
+    char *dbn = st_cname(p, "db", 1);
+    char *id = st_id(&f->env, dbn);
+
+    db = (struct compose_service *)compose_project_service(p, "db");
+    mb_kv_set(p, &db->environment, "VERSION", "2");
+    db->mem_limit = 4 * 1024 * 1024; /* the engine's minimum is 6 MB */
+    st_run_release(&r);
+    st_run_init(&r);
+    st_up(&f->env, p, NULL, &r);
+    if (r.err.kind == CC_ERR_NONE)
+        fail_msg("up should have failed:\n%s", buf_str(&r.events));
+    st_event_at(&r, "db-1 Recreate");
+    char *id2 = st_id(&f->env, dbn);
+    assert_non_null(id2);
+    assert_string_equal(id, id2);
+    char *status = st_state(&f->env, dbn, "Status");
+    assert_string_equal(status, "running");
+    assert_int_equal(st_count(&f->env, p->name, "container"), 1);
+
+    db->mem_limit = COMPOSE_UNSET;
+    st_run_release(&r);
+    st_run_init(&r);
+    st_up(&f->env, p, NULL, &r);
+    st_assert_ok(&r);
+    assert_true(st_event_at(&r, "db-1 Recreate") < st_event_at(&r, "db-1 Recreated"));
+    assert_true(st_event_at(&r, "db-1 Recreated") < st_event_at(&r, "db-1 Started"));
+    json_t *j = st_inspect(&f->env, dbn);
+    assert_non_null(j);
+    assert_string_not_equal(json_string_value(json_object_get(j, "Id")), id);
+    char *slash = xasprintf("/%s", dbn);
+    assert_string_equal(json_string_value(json_object_get(j, "Name")), slash);
+    json_t *labels = json_object_get(json_object_get(j, "Config"), "Labels");
+    assert_string_equal(json_string_value(json_object_get(labels, "com.docker.compose.replace")),
+                        id);
+    assert_int_equal(st_count(&f->env, p->name, "container"), 1);
+    json_decref(j);
+    free(slash);
+    free(status);
+    free(id);
+    free(id2);
+    free(dbn);
+    st_run_release(&r);
+}
+
 static void up_scaled(struct st_fixture *f, int n, struct st_run *r)
 {
     struct sched_scale sc = {"web", n};
@@ -275,6 +334,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_up_from_nothing_then_nothing_changes, st_setup,
                                         st_teardown),
         cmocka_unit_test_setup_teardown(test_changed_environment_recreates_one_service, st_setup,
+                                        st_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_recreate_leaves_the_old_running, st_setup,
                                         st_teardown),
         cmocka_unit_test_setup_teardown(test_scale_up_and_down, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_orphans_reported_then_removed, st_setup, st_teardown),
