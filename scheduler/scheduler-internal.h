@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "compose/compose.h"
 
 /* Labels docker compose v2 puts on what it makes; ccompose puts the same. */
@@ -51,6 +52,17 @@ json_t *sched_container_body(const struct compose_project *p, const struct compo
  * service's body would fail (sched_container_body() says why). */
 json_t *sched_network_connect_body(const struct compose_project *p, const struct compose_service *s,
                                    size_t i, const char *container_id, int number);
+/* Secrets and configs (inject.c). Whether the service's use r of d is copied into the container
+ * (environment or content sources; a file with uid, gid or mode) rather than bind-mounted. */
+bool sched_file_ref_copied(const struct compose_file_ref *r, const struct compose_file_def *d);
+/* Where r lands: its target, relative ones under base ("/run/secrets/" or "/"); new. */
+char *sched_file_ref_target(const struct compose_file_ref *r, const char *base);
+/* Appends d's content (its file, its variable from the environment, or its inline content) to out.
+ * what ("secret", "config", or NULL) names it in errors, which never quote the content: CC_ERR_IO
+ * (the file cannot be read), CC_ERR_INVALID_CONFIG (the variable is not set; too large). */
+int sched_file_def_content(const struct compose_file_def *d, const char *what, struct buf *out,
+                           struct cc_error *reterr);
+
 /* POST /networks/create and /volumes/create bodies, with the compose labels. */
 json_t *sched_network_body(const struct compose_project *p, const struct compose_network *n);
 json_t *sched_volume_body(const struct compose_project *p, const struct compose_volume *v);
