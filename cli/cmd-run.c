@@ -40,19 +40,17 @@ static struct sched_op *start_deps(struct cli_wait *w, void *data, struct cc_err
 static int inject_files(struct run_cmd *r)
 {
     struct buf tar = BUF_INIT;
-    bool keep_owner = false;
     struct cc_error err = CC_ERROR_INIT;
     int code = 0;
-    if (sched_inject_tar(r->model, r->service, &tar, &keep_owner, &err) < 0) {
+    if (sched_inject_tar(r->model, r->service, &tar, &err) < 0) {
         cli_error_print(&err);
         code = cli_exit_for_error(&err);
     } else if (tar.len) {
         struct sched_bytes_reader rd = {.data = tar.data, .len = tar.len};
         struct cli_call w = {0};
         code = cli_call_run(r->ctx->loop,
-                            engine_container_archive_put(r->c, r->id, "/", keep_owner,
-                                                         sched_bytes_read, &rd, cli_call_done, &w,
-                                                         &w.err),
+                            engine_container_archive_put(r->c, r->id, "/", false, sched_bytes_read,
+                                                         &rd, cli_call_done, &w, &w.err),
                             &w);
         cli_call_release(&w);
     }

@@ -119,7 +119,7 @@ static int parse_id(const char *v, const char *field, const char *what,
 static int add_refs(struct archive *ar, const struct compose_service *s,
                     const struct compose_file_ref *refs, size_t n,
                     const struct compose_file_def *defs, size_t n_defs, const char *what,
-                    const char *base, bool *keep_owner, struct cc_error *reterr)
+                    const char *base, struct cc_error *reterr)
 {
     for (size_t i = 0; i < n; i++) {
         const struct compose_file_ref *r = &refs[i];
@@ -144,8 +144,6 @@ static int add_refs(struct archive *ar, const struct compose_service *s,
         if (parse_id(r->uid, "uid", what, r, s, &uid, reterr) < 0 ||
             parse_id(r->gid, "gid", what, r, s, &gid, reterr) < 0)
             return -1;
-        if (r->uid || r->gid)
-            *keep_owner = true;
         struct buf content = BUF_INIT;
         if (sched_file_def_content(d, what, &content, reterr) < 0) {
             sched_bytes_wipe(&content);
@@ -177,10 +175,10 @@ static int add_refs(struct archive *ar, const struct compose_service *s,
 }
 
 int sched_inject_tar(const struct compose_project *p, const struct compose_service *s,
-                     struct buf *ret_tar, bool *ret_keep_owner, struct cc_error *reterr)
+                     struct buf *ret_tar, struct cc_error *reterr)
 {
     struct buf tar = BUF_INIT;
-    bool keep_owner = false, any = false;
+    bool any = false;
     for (size_t i = 0; i < s->n_secrets && !any; i++)
         for (size_t k = 0; k < p->n_secrets && !any; k++)
             any = !strcmp(p->secrets[k].key, s->secrets[i].source) &&
@@ -191,7 +189,6 @@ int sched_inject_tar(const struct compose_project *p, const struct compose_servi
                   sched_file_ref_copied(&s->configs[i], &p->configs[k]);
     if (!any) {
         *ret_tar = tar;
-        *ret_keep_owner = false;
         return 0;
     }
     struct archive *ar = archive_write_new();
@@ -203,9 +200,9 @@ int sched_inject_tar(const struct compose_project *p, const struct compose_servi
         goto out;
     }
     if (add_refs(ar, s, s->secrets, s->n_secrets, p->secrets, p->n_secrets, "secret",
-                 "/run/secrets/", &keep_owner, reterr) < 0 ||
-        add_refs(ar, s, s->configs, s->n_configs, p->configs, p->n_configs, "config", "/",
-                 &keep_owner, reterr) < 0)
+                 "/run/secrets/", reterr) < 0 ||
+        add_refs(ar, s, s->configs, s->n_configs, p->configs, p->n_configs, "config", "/", reterr) <
+            0)
         goto out;
     if (archive_write_close(ar) != ARCHIVE_OK) {
         cc_error_set(reterr, CC_ERR_IO, "cannot finish a tar stream: %s", archive_error_string(ar));
@@ -219,7 +216,6 @@ out:
         return -1;
     }
     *ret_tar = tar;
-    *ret_keep_owner = keep_owner;
     return 0;
 }
 

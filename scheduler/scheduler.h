@@ -585,13 +585,14 @@ char *sched_config_hash(const struct compose_project *p, const struct compose_se
 /* The service's secrets and configs that are copied into its containers between create and
  * start rather than bind-mounted (those from an environment variable or inline content, and files
  * given a uid, gid or mode), as one tar stream to PUT at "/" (engine_container_archive_put):
- * each file at its target with its mode (default 0444) and owner (default 0:0). *ret_tar is new
- * (len 0: nothing to copy); release it with sched_bytes_wipe(), as it holds secrets.
- * *ret_keep_owner: send copyUIDGID (a uid or gid was given). Fails with CC_ERR_INVALID_CONFIG (a
+ * each file at its target with its mode (default 0444) and owner (default 0:0). Put it without
+ * copyUIDGID: the engine keeps the entries' owners then, where copyUIDGID would give every file to
+ * the container's user. *ret_tar is new (len 0: nothing to copy); release it with
+ * sched_bytes_wipe(), as it holds secrets. Fails with CC_ERR_INVALID_CONFIG (a
  * variable not set, a uid that is not a number, a read-only service) or CC_ERR_IO (a file that
  * cannot be read); messages name the secret, never its content. */
 int sched_inject_tar(const struct compose_project *p, const struct compose_service *s,
-                     struct buf *ret_tar, bool *ret_keep_owner, struct cc_error *reterr);
+                     struct buf *ret_tar, struct cc_error *reterr);
 /* Zeroes b's memory, then releases it. */
 void sched_bytes_wipe(struct buf *b);
 /* An engine_body_read_cb over bytes held elsewhere (borrowed). */

@@ -48,7 +48,6 @@ struct ctr {
     char *id;
     size_t next_network; /* the next network to connect before start */
     struct buf inject;   /* the secrets and configs to copy in after create (sched_inject_tar) */
-    bool inject_owner;
     bool exited;
     int exit_code;
     enum health health;
@@ -374,7 +373,7 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
         t->next_network = 1;
         if (t->inject.len) {
             ctr_set_state(t, CTR_INJECTING);
-            op_put_archive(op, t->id, &t->inject, t->inject_owner, on_ctr_answer, t);
+            op_put_archive(op, t->id, &t->inject, false, on_ctr_answer, t);
             goto out;
         }
         ctr_set_state(t, CTR_CONNECTING);
@@ -462,7 +461,7 @@ static void ctr_create(struct ctr *t)
     }
     /* Checked before create, so that a variable not set leaves no container behind. */
     sched_bytes_wipe(&t->inject);
-    if (sched_inject_tar(up->p, ctr_service(t), &t->inject, &t->inject_owner, &err) < 0) {
+    if (sched_inject_tar(up->p, ctr_service(t), &t->inject, &err) < 0) {
         json_decref(body);
         ctr_fail(t, &err);
         cc_error_release(&err);
