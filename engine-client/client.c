@@ -280,14 +280,9 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         return NULL;
     }
     if (r->status >= 400) {
-        json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
-        const char *msg = json_string_value(json_object_get(body, "message"));
-        enum cc_error_kind kind = engine_status_kind(r->status);
-        const char *text = msg ? msg : buf_str(&r->resp);
-        cc_error_set(err, kind, "%s", *text ? text : "the engine refused the request");
-        err->http_status = (int)r->status;
-        err->engine_message = xstrdup(text);
-        json_decref(body);
+        char *what = xasprintf("%s %s", r->method, r->path);
+        engine_http_error(r->status, r->resp.data, r->resp.len, what, err);
+        free(what);
         return NULL;
     }
     if (r->is_ping)
@@ -430,25 +425,15 @@ static size_t on_curl_header(char *buf, size_t size, size_t nitems, void *userda
 {
     struct engine_request *r = userdata;
     size_t n = size * nitems;
-    const char *colon = memchr(buf, ':', n);
-    if (!colon)
-        return n;
-    size_t klen = (size_t)(colon - buf);
-    const char *v = colon + 1;
-    size_t vlen = n - klen - 1;
-    while (vlen && (*v == ' ' || *v == '\t'))
-        v++, vlen--;
-    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-        vlen--;
-    if (klen == strlen("API-Version") && strncasecmp(buf, "API-Version", klen) == 0) {
+    const char *v;
+    size_t vlen;
+    if (engine_http_header_is(buf, n, "API-Version", &v, &vlen)) {
         free(r->hdr_api_version);
         r->hdr_api_version = xstrndup(v, vlen);
-    } else if (klen == strlen("X-Docker-Container-Path-Stat") &&
-               strncasecmp(buf, "X-Docker-Container-Path-Stat", klen) == 0) {
+    } else if (engine_http_header_is(buf, n, "X-Docker-Container-Path-Stat", &v, &vlen)) {
         free(r->hdr_path_stat);
         r->hdr_path_stat = xstrndup(v, vlen);
-    } else if (klen == strlen("Libpod-API-Version") &&
-               strncasecmp(buf, "Libpod-API-Version", klen) == 0) {
+    } else if (engine_http_header_is(buf, n, "Libpod-API-Version", &v, &vlen)) {
         free(r->hdr_libpod_version);
         r->hdr_libpod_version = xstrndup(v, vlen);
     }
