@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -83,6 +85,45 @@ static void test_hostile_files(void **state)
     buf_release(&b);
 }
 
+/* Files that are no compose file, and missing files they name; flags with bad values. */
+static void test_bad_files_and_flags(void **state)
+{
+    struct cb_fx *f = *state;
+    expect(f, "- a\n", 3,
+           "compose.yaml:1:1: error: a compose file must be a mapping of top-level keys, not a "
+           "sequence\n",
+           "hint: start the file with `services:`\n", NULL);
+    expect(f, "", 3, "compose.yaml: error: empty compose file\n",
+           "hint: define at least one service under `services:`\n", NULL);
+    char *want = xasprintf("compose.yaml:4:15: error: env file '%s/nope.env' cannot be read: No "
+                           "such file or directory\n",
+                           f->dir);
+    expect(f, "services:\n  web:\n    image: x\n    env_file: nope.env\n", 3, want,
+           "hint: check the path, or mark the entry `required: false`\n", NULL);
+    free(want);
+
+    struct cb_result r;
+    cb_run(&r, f->dir, "-p", f->project, "--env-file", "nope.env", "config", "-q", NULL);
+    cb_assert_status(&r, 3);
+    want = xasprintf("error: env file '%s/nope.env' not found\n"
+                     "hint: check the path given with --env-file or env_file\n",
+                     f->dir);
+    cb_assert_contains(buf_str(&r.err), want);
+    free(want);
+    cb_result_release(&r);
+    cb_run(&r, f->dir, "-p", f->project, "-f", "missing.yaml", "config", "-q", NULL);
+    cb_assert_status(&r, 3);
+    cb_assert_contains(buf_str(&r.err), "error: cannot open 'missing.yaml': No such file or "
+                                        "directory\nhint: check the path given with -f or "
+                                        "COMPOSE_FILE\n");
+    cb_result_release(&r);
+    ct_put(f->dir, "compose.yaml", "services:\n  web:\n    image: " TEST_IMAGE "\n");
+    cb_run(&r, f->dir, "-p", f->project, "up", "-d", "--scale", "web=x", NULL);
+    cb_assert_status(&r, 2);
+    cb_assert_contains(buf_str(&r.err), "error: --scale takes a number from 0 to 10000, not 'x'");
+    cb_result_release(&r);
+}
+
 /* A file of more than 16 MiB is refused before it is read whole. */
 static void test_file_too_large(void **state)
 {
@@ -116,6 +157,22 @@ static void test_unreachable_engine(void **state)
                                         "start docker'), or set DOCKER_HOST or -H to the address "
                                         "it listens on\n");
     cb_result_release(&r);
+    /* A socket file nobody listens on. */
+    char *sock = xasprintf("%s/engine.sock", f->dir);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    char *host = xasprintf("unix://%s", sock);
+    cb_run(&r, f->dir, "-H", host, "-p", f->project, "ps", NULL);
+    cb_assert_status(&r, 4);
+    char *want = xasprintf("error: cannot reach the engine at %s: connection refused\n", host);
+    cb_assert_contains(buf_str(&r.err), want);
+    cb_result_release(&r);
+    close(fd);
+    free(want);
+    free(host);
+    free(sock);
     cb_run(&r, f->dir, "-H", "ftp://example", "-p", f->project, "ps", NULL);
     cb_assert_status(&r, 2);
     cb_assert_contains(buf_str(&r.err), "cannot use engine address 'ftp://example'");
@@ -143,8 +200,9 @@ static void test_engine_refusals(void **state)
     cb_result_release(&r);
     cb_run(&r, f->dir, "-p", f->project, "up", "-d", NULL);
     cb_assert_status(&r, 1);
-    char *want = xasprintf("error: %s: Conflict. The container name \"/%s\" is already in use", taken,
-                           taken);
+    char *want = xasprintf("error: %s: Conflict. The container name \"/%s\" is already in use by "
+                           "container \"",
+                           taken, taken);
     cb_assert_contains(buf_str(&r.err), want);
     cb_result_release(&r);
     free(want);
@@ -167,6 +225,7 @@ static void test_engine_refusals(void **state)
     want = xasprintf("Bind for 127.0.0.1:%d failed: port is already allocated", port);
     cb_assert_contains(buf_str(&r.err), want);
     cb_assert_contains(buf_str(&r.err), "error: ");
+    cb_assert_contains(buf_str(&r.err), "driver failed programming external connectivity on endpoint ");
     cb_result_release(&r);
     free(want);
     free(yaml);
@@ -197,6 +256,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hostile_files, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_files_and_flags, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_file_too_large, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_engine, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_engine_refusals, cb_fx_setup, teardown),
