@@ -127,21 +127,23 @@ static void hj_output(struct engine_hijack *h, const char *buf, size_t len)
 static void hj_error_done(struct engine_hijack *h)
 {
     struct buf body = BUF_INIT;
-    const struct buf *b = &h->in;
+    const char *data = h->in.data;
+    size_t len = h->in.len;
     if (h->chunked) {
         engine_http_dechunk(h->in.data, h->in.len, &body);
-        b = &body;
-    } else if (h->content_len >= 0 && h->in.len > (size_t)h->content_len) {
-        h->in.len = (size_t)h->content_len;
+        data = body.data;
+        len = body.len;
+    } else if (h->content_len >= 0 && len > (size_t)h->content_len) {
+        len = (size_t)h->content_len;
     }
     struct cc_error err = CC_ERROR_INIT;
-    engine_http_error(h->status, b->data, b->len, h->what, &err);
+    engine_http_error(h->status, data, len, h->what, &err);
     hj_finish(h, &err);
     cc_error_release(&err);
     buf_release(&body);
 }
 
-static bool error_body_complete(struct engine_hijack *h)
+static bool error_body_complete(const struct engine_hijack *h)
 {
     if (h->chunked) {
         struct buf tmp = BUF_INIT;
