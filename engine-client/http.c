@@ -46,21 +46,17 @@ static bool decimal(const char *p, size_t n, long *ret)
 int engine_http_head_parse(const char *data, size_t len, const char *what,
                            struct engine_http_head *h, struct cc_error *reterr)
 {
+    /* Checked in an order that gives a prefix of the answer the same failure as the whole: what
+     * cannot become HTTP fails at once, then a head too long, then the status line. */
+    if (len >= 7 && strncmp(data, "HTTP/1.", 7) != 0)
+        return cc_error_set(reterr, CC_ERR_PROTOCOL, "%s: the engine's answer is not HTTP", what);
     const char *end = memmem(data, len, "\r\n\r\n", 4);
-    if (!end) {
-        if (len > ENGINE_HTTP_MAX_HEAD)
-            return cc_error_set(reterr, CC_ERR_PROTOCOL, "%s: the engine's answer has too long a head",
-                                what);
-        /* A head that cannot become HTTP fails now rather than when it ends. */
-        if (len >= 7 && strncmp(data, "HTTP/1.", 7) != 0)
-            return cc_error_set(reterr, CC_ERR_PROTOCOL, "%s: the engine's answer is not HTTP",
-                                what);
-        return 0;
-    }
-    size_t hlen = (size_t)(end - data) + 4;
+    size_t hlen = end ? (size_t)(end - data) + 4 : len;
     if (hlen > ENGINE_HTTP_MAX_HEAD)
         return cc_error_set(reterr, CC_ERR_PROTOCOL, "%s: the engine's answer has too long a head",
                             what);
+    if (!end)
+        return 0;
     /* "HTTP/1.x NNN reason": the status is exactly three digits. */
     long status;
     if (hlen < 16 || strncmp(data, "HTTP/1.", 7) != 0 || data[8] != ' ' ||

@@ -79,6 +79,11 @@ static void test_head(void **state)
     assert_int_equal(engine_http_head_parse(huge, big, "POST /x", &h, &err), -1);
     assert_string_equal(err.message, "POST /x: the engine's answer has too long a head");
     cc_error_release(&err);
+    /* Something that is not HTTP says so however long it is, as any prefix of it would. */
+    memset(huge, 'x', big);
+    assert_int_equal(engine_http_head_parse(huge, big, "POST /x", &h, &err), -1);
+    assert_string_equal(err.message, "POST /x: the engine's answer is not HTTP");
+    cc_error_release(&err);
     free(huge);
 }
 
