@@ -543,6 +543,14 @@ const struct compose_network *compose_project_network(const struct compose_proje
 const struct compose_volume *compose_project_volume(const struct compose_project *p,
                                                     const char *key);
 
+struct buf;
+/* The content of a secret or config that is not external, appended to ret: its file's bytes, the
+ * process environment's value of the variable its `environment:` names, or its `content:`. Fails
+ * with CC_ERR_IO when the file cannot be read, CC_ERR_INVALID_CONFIG when the variable is not
+ * set; ret may then hold part of the file. */
+int compose_file_def_data(const struct compose_file_def *d, struct buf *ret,
+                          struct cc_error *reterr);
+
 /* ---- Loading ------------------------------------------------------------------------------- */
 
 struct compose_load_options {
