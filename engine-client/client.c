@@ -89,6 +89,7 @@ struct engine_request {
     char *hdr_api_version;    /* ping: API-Version */
     char *hdr_libpod_version; /* ping: Libpod-Api-Version */
     char *hdr_path_stat;      /* X-Docker-Container-Path-Stat (base64 JSON) */
+    json_t *health_seen;      /* Podman's event stream: each container's last health status */
 };
 
 static const char *const req_state_names[] = {"queued", "running", "done"};
@@ -179,6 +180,7 @@ static void req_free(struct engine_request *r)
     free(r->hdr_api_version);
     free(r->hdr_libpod_version);
     free(r->hdr_path_stat);
+    json_decref(r->health_seen);
     free(r);
 }
 
@@ -282,10 +284,12 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
     if (r->status >= 400) {
         json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
         const char *msg = json_string_value(json_object_get(body, "message"));
-        enum cc_error_kind kind = engine_status_kind(r->status);
+        long status = c->kind == ENGINE_PODMAN ? engine_podman_error_status(r->status, body)
+                                               : r->status;
+        enum cc_error_kind kind = engine_status_kind(status);
         const char *text = msg ? msg : buf_str(&r->resp);
         cc_error_set(err, kind, "%s", *text ? text : "the engine refused the request");
-        err->http_status = (int)r->status;
+        err->http_status = (int)status;
         err->engine_message = xstrdup(text);
         json_decref(body);
         return NULL;
@@ -303,6 +307,8 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         if (!v)
             cc_error_set(err, CC_ERR_PROTOCOL, "the engine's answer to %s %s is not JSON: %s",
                          r->method, r->path, jerr.text);
+        else if (c->kind == ENGINE_PODMAN)
+            engine_podman_fix_result(r->method, r->path, v);
         return v;
     }
     case ENGINE_RESP_JSON_LINES:
@@ -413,6 +419,8 @@ static void on_stream_item(json_t *item, void *data)
             r->err.engine_message = xstrdup(msg);
         }
     }
+    if (r->health_seen && !engine_podman_fix_event(r->health_seen, item))
+        return;
     if (r->on_item)
         r->on_item(item, r->data);
 }
@@ -482,6 +490,18 @@ static void req_start(struct engine_request *r)
         buf_printf(&url, "/v%s", c->api_version);
     buf_adds(&url, r->path);
 
+    if (c->kind == ENGINE_PODMAN && !r->unversioned) {
+        /* Requests wait here for negotiation, so this is the first point that knows the engine. */
+        char *body = engine_podman_fix_create(r->path, r->body);
+        if (body) {
+            free(r->body);
+            r->body = body;
+            r->body_len = strlen(body);
+        }
+        if (r->mode == ENGINE_RESP_JSON_LINES && !strncmp(r->path, "/events", 7) &&
+            !r->health_seen)
+            r->health_seen = json_object();
+    }
     CURL *e = curl_easy_init();
     if (!e) {
         cc_error_set(&r->err, CC_ERR_FAILED, "cannot make an HTTP request handle");
