@@ -284,8 +284,8 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
     if (r->status >= 400) {
         json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
         const char *msg = json_string_value(json_object_get(body, "message"));
-        long status = c->kind == ENGINE_PODMAN ? engine_podman_error_status(r->status, body)
-                                               : r->status;
+        long status =
+            c->kind == ENGINE_PODMAN ? engine_podman_error_status(r->status, body) : r->status;
         enum cc_error_kind kind = engine_status_kind(status);
         const char *text = msg ? msg : buf_str(&r->resp);
         cc_error_set(err, kind, "%s", *text ? text : "the engine refused the request");
@@ -300,7 +300,11 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         return path_stat_result(r, err);
     switch (r->mode) {
     case ENGINE_RESP_JSON: {
-        if (r->resp.len == 0)
+        /* Podman answers a detached exec start with a lone newline: no body either. */
+        size_t blank = 0;
+        while (blank < r->resp.len && r->resp.data[blank] && strchr(" \t\r\n", r->resp.data[blank]))
+            blank++;
+        if (blank == r->resp.len)
             return NULL;
         json_error_t jerr;
         json_t *v = json_loadb(r->resp.data, r->resp.len, JSON_DECODE_ANY, &jerr);
@@ -421,6 +425,8 @@ static void on_stream_item(json_t *item, void *data)
     }
     if (r->health_seen && !engine_podman_fix_event(r->health_seen, item))
         return;
+    if (r->c->kind == ENGINE_PODMAN && !strncmp(r->path, "/build", 6))
+        engine_podman_fix_build_item(item);
     if (r->on_item)
         r->on_item(item, r->data);
 }
@@ -498,8 +504,7 @@ static void req_start(struct engine_request *r)
             r->body = body;
             r->body_len = strlen(body);
         }
-        if (r->mode == ENGINE_RESP_JSON_LINES && !strncmp(r->path, "/events", 7) &&
-            !r->health_seen)
+        if (r->mode == ENGINE_RESP_JSON_LINES && !strncmp(r->path, "/events", 7) && !r->health_seen)
             r->health_seen = json_object();
     }
     CURL *e = curl_easy_init();

@@ -104,6 +104,8 @@ char *engine_podman_fix_create(const char *path, const char *body);
  * (the event is to be dropped). health_seen is the stream's own {"id": "last health status"},
  * borrowed and updated. */
 bool engine_podman_fix_event(json_t *health_seen, json_t *ev);
+/* Rewrites one item of a build's output in place with Docker's step lines. item borrowed. */
+void engine_podman_fix_build_item(json_t *item);
 /* name without "localhost/", "docker.io/library/" or "docker.io/" in front: borrowed from name. */
 const char *engine_image_name_short(const char *name);
 

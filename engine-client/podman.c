@@ -12,7 +12,10 @@
  *              State.Status (and a list's State) "stopped" where Docker says "exited"
  *   events     "remove" for "destroy", "exec_died" for "exec_die"; "health_status" with the
  *              status in a field of its own, sent on every probe (Docker: "health_status:
- *              healthy", on change only); "init" and "cleanup", which Docker has not */
+ *              healthy", on change only); "init" and "cleanup", which Docker has not
+ *   build      Buildah's "STEP 2/5: RUN x" and "--> ID" lines for Docker's "Step 2/5 : RUN x" and
+ *              " ---> ID" */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +26,8 @@
 
 /* Podman's causes that Docker reports as 409 Conflict. */
 static const char *const conflict_causes[] = {
-    "that name is already in use", "container state improper", "network already exists",
-    "network is being used",       "volume is being used",     "image is being used",
+    "that name is already in use",    "container state improper", "network already exists",
+    "network is being used",          "volume is being used",     "image is being used",
     "image is in use by a container", "container already exists", "pod already exists",
 };
 
@@ -65,7 +68,8 @@ static void shorten_array(json_t *arr)
 {
     size_t i;
     json_t *v;
-    json_array_foreach (arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         const char *s = engine_image_name_short(json_string_value(v));
         if (s && s != json_string_value(v))
             json_array_set_new(arr, i, json_string(s));
@@ -110,8 +114,7 @@ static bool path_is(const char *path, const char *prefix, const char *suffix)
     const char *rest = path + pn;
     size_t seg = strcspn(rest, "?");
     size_t sn = strlen(suffix);
-    return seg > sn && !strncmp(rest + seg - sn, suffix, sn) &&
-           memchr(rest, '/', seg - sn) == NULL;
+    return seg > sn && !strncmp(rest + seg - sn, suffix, sn) && memchr(rest, '/', seg - sn) == NULL;
 }
 
 void engine_podman_fix_result(const char *method, const char *path, json_t *result)
@@ -121,15 +124,12 @@ void engine_podman_fix_result(const char *method, const char *path, json_t *resu
     size_t i;
     json_t *v;
     if (!strncmp(path, "/containers/json", 16) && (path[16] == '?' || !path[16])) {
-        json_array_foreach (result, i, v)
-            fix_container_summary(v);
+        json_array_foreach(result, i, v) fix_container_summary(v);
     } else if (path_is(path, "/containers/", "/json")) {
         fix_container_inspect(result);
     } else if (!strncmp(path, "/images/json", 12) && (path[12] == '?' || !path[12])) {
-        json_array_foreach (result, i, v)
-            fix_image(v);
-    } else if (!strncmp(path, "/images/", 8) && strstr(path, "/json") &&
-               json_is_object(result)) {
+        json_array_foreach(result, i, v) fix_image(v);
+    } else if (!strncmp(path, "/images/", 8) && strstr(path, "/json") && json_is_object(result)) {
         /* Image names hold '/', so "/images/a/b:1/json" is one image's inspect. */
         fix_image(result);
     }
@@ -149,6 +149,36 @@ char *engine_podman_fix_create(const char *path, const char *body)
     return out;
 }
 
+void engine_podman_fix_build_item(json_t *item)
+{
+    const char *s = json_string_value(json_object_get(item, "stream"));
+    if (!s || (!strstr(s, "STEP ") && !strstr(s, "--> ")))
+        return;
+    /* Buildah's "STEP 2/5: RUN make" and "--> Using cache", line by line. */
+    struct buf out = BUF_INIT;
+    while (*s) {
+        size_t len = strcspn(s, "\n");
+        int step, steps, off = 0;
+        if (sscanf(s, "STEP %d/%d: %n", &step, &steps, &off) == 2 && off > 0 &&
+            (size_t)off <= len) {
+            buf_printf(&out, "Step %d/%d : ", step, steps);
+            buf_add(&out, s + off, len - (size_t)off);
+        } else if (!strncmp(s, "--> ", 4) && len >= 4) {
+            buf_adds(&out, " ---> ");
+            buf_add(&out, s + 4, len - 4);
+        } else {
+            buf_add(&out, s, len);
+        }
+        s += len;
+        if (*s == '\n') {
+            buf_addc(&out, '\n');
+            s++;
+        }
+    }
+    json_object_set_new(item, "stream", json_string(buf_str(&out)));
+    buf_release(&out);
+}
+
 static void set_action(json_t *ev, const char *action)
 {
     json_object_set_new(ev, "Action", json_string(action));
@@ -164,8 +194,12 @@ bool engine_podman_fix_event(json_t *health_seen, json_t *ev)
         return true;
     if (!strcmp(action, "init") || !strcmp(action, "cleanup"))
         return false;
+    json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
     shorten_member(ev, "from");
-    shorten_member(json_object_get(json_object_get(ev, "Actor"), "Attributes"), "image");
+    shorten_member(attrs, "image");
+    /* Podman's own attributes; a die event has Docker's exitCode as well. */
+    json_object_del(attrs, "containerExitCode");
+    json_object_del(attrs, "podId");
     if (!strcmp(action, "remove")) {
         set_action(ev, "destroy");
         if (id)

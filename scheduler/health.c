@@ -31,6 +31,7 @@ struct probe {
     uv_timer_t timer;
     struct engine_request *req; /* the check running now */
     bool gone;                  /* removed, or the op ends: no next run */
+    bool closing;               /* its timer is closing: p goes in the close callback */
 };
 
 struct sched_health {
@@ -49,12 +50,14 @@ static void on_probe_closed(uv_handle_t *hd)
     free(p);
 }
 
-/* Takes p off the list and closes its timer once no check of it runs. */
+/* Takes p off the list and closes its timer once no check of it runs. Called again (a result
+ * handed on may end the op, which ends every probe) it does nothing. */
 static void probe_end(struct probe *p)
 {
     p->gone = true;
-    if (p->req)
+    if (p->req || p->closing)
         return;
+    p->closing = true;
     struct probe **pp = &p->h->probes;
     while (*pp && *pp != p)
         pp = &(*pp)->next;
@@ -85,7 +88,7 @@ static void on_probed(json_t *result, const struct cc_error *err, void *data)
         json_decref(ev);
         free(action);
     }
-    if (p->gone || op->state == OP_DRAINING)
+    if (p->gone || p->closing || op->state == OP_DRAINING)
         probe_end(p);
     else
         uv_timer_start(&p->timer, probe_run, (uint64_t)p->interval_ms, 0);
@@ -98,8 +101,8 @@ static void probe_run(uv_timer_t *t)
     struct sched_op *op = p->h->op;
     struct cc_error err = CC_ERROR_INIT;
     /* The engine's own limit is the check's timeout: give the request that and a margin. */
-    p->req = engine_container_healthcheck(op->c, p->id, (long)p->timeout_ms + 30000, on_probed, p,
-                                          &err);
+    p->req =
+        engine_container_healthcheck(op->c, p->id, (long)p->timeout_ms + 30000, on_probed, p, &err);
     if (p->req) {
         op->outstanding++;
     } else {

@@ -44,7 +44,7 @@ bool tl_engine_is_podman(void);
 #define TL_SKIP_ON_PODMAN(why)                                                                     \
     do {                                                                                           \
         if (tl_engine_is_podman()) {                                                               \
-            print_message("[  SKIPPED ] %s on podman: %s\n", __func__, (why));                    \
+            print_message("[  SKIPPED ] %s on podman: %s\n", __func__, (why));                     \
             skip();                                                                                \
         }                                                                                          \
     } while (0)

@@ -60,11 +60,9 @@ static void test_events_as_docker_sends_them(void **state)
     assert_string_equal(str_at(ev, "Action", NULL), "destroy");
     assert_string_equal(str_at(ev, "status", NULL), "destroy");
     assert_string_equal(str_at(ev, "from", NULL), "app:1");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(json_object_get(ev, "Actor"),
-                                                          "Attributes"),
-                                          "image")),
-        "debian:12");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(ev, "Actor"), "Attributes"), "image")),
+                        "debian:12");
     json_decref(ev);
 
     ev = event("cleanup", NULL);
@@ -72,8 +70,8 @@ static void test_events_as_docker_sends_them(void **state)
     json_decref(ev);
 
     /* Every probe sends its status: only changes pass, "starting" never. */
-    const char *statuses[] = {"starting", "healthy", "healthy", "unhealthy", "unhealthy",
-                              "healthy"};
+    const char *statuses[] = {"starting",  "healthy",   "healthy",
+                              "unhealthy", "unhealthy", "healthy"};
     const bool passes[] = {false, true, false, true, false, true};
     for (size_t i = 0; i < CC_ARRAY_LEN(statuses); i++) {
         ev = event("health_status", statuses[i]);
@@ -140,6 +138,17 @@ static void test_create_gets_docker_stop_timeout(void **state)
     assert_null(engine_podman_fix_create("/networks/create", "{\"Name\":\"n\"}"));
 }
 
+static void test_build_steps_as_docker_prints_them(void **state)
+{
+    (void)state;
+    json_t *item =
+        json_pack("{s:s}", "stream", "STEP 2/4: RUN echo b > /b\n--> Using cache 1f82\nother\n");
+    engine_podman_fix_build_item(item);
+    assert_string_equal(str_at(item, "stream", NULL),
+                        "Step 2/4 : RUN echo b > /b\n ---> Using cache 1f82\nother\n");
+    json_decref(item);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_events_as_docker_sends_them),
         cmocka_unit_test(test_results_as_docker_answers),
         cmocka_unit_test(test_create_gets_docker_stop_timeout),
+        cmocka_unit_test(test_build_steps_as_docker_prints_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
