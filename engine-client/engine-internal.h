@@ -97,8 +97,9 @@ long engine_podman_error_status(long status, json_t *body);
 /* Rewrites the decoded answer to "METHOD PATH" (path without the version prefix) in place:
  * short image names, no empty State.Health, "exited" for "stopped". result borrowed. */
 void engine_podman_fix_result(const char *method, const char *path, json_t *result);
-/* A container create body with Docker's default StopTimeout added when it has none: new, or
- * NULL when body is to be sent as it is. */
+/* A container create body with Docker's default StopTimeout added when it has none, and a
+ * ["CMD", ...] health check whose arguments Podman would split at spaces turned into CMD-SHELL:
+ * new, or NULL when body is to be sent as it is. */
 char *engine_podman_fix_create(const char *path, const char *body);
 /* Rewrites one event in place as Docker would have sent it; false: Docker would have sent none
  * (the event is to be dropped). health_seen is the stream's own {"id": "last health status"},

@@ -6,7 +6,8 @@
  *   errors     HTTP 500 with a "cause" where Docker answers 409 (a name in use, removing a
  *              running container, killing a stopped one, a network or volume in use)
  *   create     a container created without StopTimeout gets 0, so a stop without ?t= kills at
- *              once: Docker's default of 10 s is sent when the body has none
+ *              once: Docker's default of 10 s is sent when the body has none; a ["CMD", ...]
+ *              health check is split again at spaces: sent as CMD-SHELL when that would happen
  *   names      images come back fully qualified ("localhost/x:1", "docker.io/library/debian")
  *   state      State.Health present with an empty status on containers without a check;
  *              State.Status (and a list's State) "stopped" where Docker says "exited"
@@ -135,16 +136,57 @@ void engine_podman_fix_result(const char *method, const char *path, json_t *resu
     }
 }
 
+/* Podman 4.3 joins a ["CMD", args...] check and splits it again at spaces, so `sh -c "a b"`
+ * becomes `sh -c a b`. The same command as ["CMD-SHELL", "exec 'sh' '-c' 'a b'"] survives (that
+ * form is kept as it is); only checks with an argument that would be split are rewritten, since
+ * CMD-SHELL needs a shell in the image. Returns true when it rewrote hc. */
+static bool fix_healthcheck(json_t *hc)
+{
+    json_t *test = json_object_get(hc, "Test");
+    const char *form = json_string_value(json_array_get(test, 0));
+    if (!form || strcmp(form, "CMD"))
+        return false;
+    bool split = false;
+    for (size_t i = 1; i < json_array_size(test); i++) {
+        const char *a = json_string_value(json_array_get(test, i));
+        split |= !a || !*a || strpbrk(a, " \t\n") != NULL;
+    }
+    if (!split)
+        return false;
+    struct buf sh = BUF_INIT;
+    buf_adds(&sh, "exec");
+    for (size_t i = 1; i < json_array_size(test); i++) {
+        const char *a = json_string_value(json_array_get(test, i));
+        buf_adds(&sh, " '");
+        for (const char *p = a ? a : ""; *p; p++) {
+            if (*p == '\'')
+                buf_adds(&sh, "'\\''");
+            else
+                buf_addc(&sh, *p);
+        }
+        buf_addc(&sh, '\'');
+    }
+    json_object_set_new(hc, "Test", json_pack("[s, s]", "CMD-SHELL", buf_str(&sh)));
+    buf_release(&sh);
+    return true;
+}
+
 char *engine_podman_fix_create(const char *path, const char *body)
 {
     if (!body || strncmp(path, "/containers/create", 18))
         return NULL;
     json_t *b = json_loads(body, 0, NULL);
     char *out = NULL;
-    if (json_is_object(b) && !json_object_get(b, "StopTimeout")) {
+    if (!json_is_object(b))
+        goto out;
+    bool changed = fix_healthcheck(json_object_get(b, "Healthcheck"));
+    if (!json_object_get(b, "StopTimeout")) {
         json_object_set_new(b, "StopTimeout", json_integer(DOCKER_STOP_TIMEOUT_S));
-        out = json_dumps(b, JSON_COMPACT);
+        changed = true;
     }
+    if (changed)
+        out = json_dumps(b, JSON_COMPACT);
+out:
     json_decref(b);
     return out;
 }

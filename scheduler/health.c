@@ -138,12 +138,18 @@ static void on_info(json_t *result, const struct cc_error *err, void *data)
     op_check(op);
 }
 
+bool op_health_may_run(const struct sched_op *op)
+{
+    const char *env = getenv("CCOMPOSE_HEALTHCHECKS");
+    return engine_client_kind(op->c) == ENGINE_PODMAN && !(env && !strcmp(env, "engine"));
+}
+
 /* Decides from the engine and CCOMPOSE_HEALTHCHECKS; MODE_ASKING while /info is asked. */
 static void decide(struct sched_health *h)
 {
     struct sched_op *op = h->op;
     const char *env = getenv("CCOMPOSE_HEALTHCHECKS");
-    if (engine_client_kind(op->c) != ENGINE_PODMAN || (env && !strcmp(env, "engine"))) {
+    if (!op_health_may_run(op)) {
         h->mode = MODE_ENGINE;
     } else if (env && !strcmp(env, "ccompose")) {
         h->mode = MODE_CCOMPOSE;

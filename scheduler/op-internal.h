@@ -77,6 +77,9 @@ void op_diagnose(struct sched_op *op, const char *id, op_diag_cb cb, void *data)
  * a container without a check, an engine that runs its checks itself, or a draining op: nothing.
  * Calls in flight count in outstanding. */
 void op_health_watch(struct sched_op *op, const char *id, json_t *inspect);
+/* Whether ccompose may have to run checks for this engine (Podman, unless CCOMPOSE_HEALTHCHECKS
+ * says "engine"): cheap, for skipping the looks that op_health_watch() needs. */
+bool op_health_may_run(const struct sched_op *op);
 /* Stops every check (op_finish() does); op_health_free() when the op is freed. */
 void op_health_stop(struct sched_op *op);
 void op_health_free(struct sched_op *op);

@@ -47,9 +47,11 @@ for bin in "${bins[@]}"; do
     # Swarm tests get a private single-node swarm of their own, made and removed around them.
     wrap=()
     [[ "$bin" == */tests/swarm/* ]] && wrap=(tests/swarm/private-swarm.sh)
+    start=$SECONDS
     timeout --kill-after=10 "$per_test_timeout" "${wrap[@]}" "$bin" >"$out" 2>&1
     rc=$?
     cat "$out"
+    echo "-- $bin: $((SECONDS - start))s"
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
     passed=$((passed + p))

@@ -135,6 +135,21 @@ static void test_create_gets_docker_stop_timeout(void **state)
     json_decref(v);
     free(b);
     assert_null(engine_podman_fix_create("/containers/create", "{\"StopTimeout\":3}"));
+    /* A CMD check with spaces in an argument: Podman would split it, so it goes as CMD-SHELL. */
+    b = engine_podman_fix_create("/containers/create",
+                                 "{\"StopTimeout\":3,\"Healthcheck\":{\"Test\":[\"CMD\",\"sh\","
+                                 "\"-c\",\"echo it's; exit 1\"]}}");
+    assert_non_null(b);
+    v = parse(b);
+    json_t *test = json_object_get(json_object_get(v, "Healthcheck"), "Test");
+    assert_string_equal(json_string_value(json_array_get(test, 0)), "CMD-SHELL");
+    assert_string_equal(json_string_value(json_array_get(test, 1)),
+                        "exec 'sh' '-c' 'echo it'\\''s; exit 1'");
+    json_decref(v);
+    free(b);
+    assert_null(engine_podman_fix_create(
+        "/containers/create",
+        "{\"StopTimeout\":3,\"Healthcheck\":{\"Test\":[\"CMD\",\"test\",\"-f\",\"/ok\"]}}"));
     assert_null(engine_podman_fix_create("/networks/create", "{\"Name\":\"n\"}"));
 }
 
