@@ -413,6 +413,10 @@ static void on_stream_item(json_t *item, void *data)
     struct engine_request *r = data;
     if (r->cancelled || r->err.kind != CC_ERR_NONE)
         return;
+    if (r->health_seen && !engine_podman_fix_event(r->health_seen, item))
+        return;
+    if (r->c->kind == ENGINE_PODMAN && !strncmp(r->path, "/build", 6))
+        engine_podman_fix_build_item(item);
     if (r->item_errors) {
         const char *msg = json_string_value(json_object_get(item, "error"));
         if (!msg)
@@ -423,10 +427,6 @@ static void on_stream_item(json_t *item, void *data)
             r->err.engine_message = xstrdup(msg);
         }
     }
-    if (r->health_seen && !engine_podman_fix_event(r->health_seen, item))
-        return;
-    if (r->c->kind == ENGINE_PODMAN && !strncmp(r->path, "/build", 6))
-        engine_podman_fix_build_item(item);
     if (r->on_item)
         r->on_item(item, r->data);
 }

@@ -120,10 +120,14 @@ static bool path_is(const char *path, const char *prefix, const char *suffix)
 
 void engine_podman_fix_result(const char *method, const char *path, json_t *result)
 {
-    if (!result || strcmp(method, "GET"))
-        return;
     size_t i;
     json_t *v;
+    if (result && !strcmp(method, "DELETE") && !strncmp(path, "/images/", 8)) {
+        json_array_foreach(result, i, v) shorten_member(v, "Untagged");
+        return;
+    }
+    if (!result || strcmp(method, "GET"))
+        return;
     if (!strncmp(path, "/containers/json", 16) && (path[16] == '?' || !path[16])) {
         json_array_foreach(result, i, v) fix_container_summary(v);
     } else if (path_is(path, "/containers/", "/json")) {
@@ -191,8 +195,30 @@ out:
     return out;
 }
 
+/* Buildah's 'building at STEP "RUN x": while running runtime: exit status N' is Docker's "The
+ * command '/bin/sh -c x' returned a non-zero code: N". Returns new text, or NULL. */
+static char *docker_build_error(const char *msg)
+{
+    const char *run = msg ? strstr(msg, "building at STEP \"RUN ") : NULL;
+    const char *end = run ? strstr(run, "\": while running runtime: exit status ") : NULL;
+    if (!end)
+        return NULL;
+    run += strlen("building at STEP \"RUN ");
+    int code = atoi(end + strlen("\": while running runtime: exit status "));
+    return xasprintf("The command '/bin/sh -c %.*s' returned a non-zero code: %d", (int)(end - run),
+                     run, code);
+}
+
 void engine_podman_fix_build_item(json_t *item)
 {
+    char *e = docker_build_error(json_string_value(json_object_get(item, "error")));
+    if (e) {
+        json_object_set_new(item, "error", json_string(e));
+        json_t *detail = json_object_get(item, "errorDetail");
+        if (json_is_object(detail))
+            json_object_set_new(detail, "message", json_string(e));
+        free(e);
+    }
     const char *s = json_string_value(json_object_get(item, "stream"));
     if (!s || (!strstr(s, "STEP ") && !strstr(s, "--> ")))
         return;

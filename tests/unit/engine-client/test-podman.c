@@ -162,6 +162,15 @@ static void test_build_steps_as_docker_prints_them(void **state)
     assert_string_equal(str_at(item, "stream", NULL),
                         "Step 2/4 : RUN echo b > /b\n ---> Using cache 1f82\nother\n");
     json_decref(item);
+    item =
+        json_pack("{s:s, s:{s:s}}", "error",
+                  "building at STEP \"RUN echo x; exit 9\": while running runtime: exit status 9",
+                  "errorDetail", "message", "same");
+    engine_podman_fix_build_item(item);
+    assert_string_equal(str_at(item, "error", NULL),
+                        "The command '/bin/sh -c echo x; exit 9' returned a non-zero code: 9");
+    assert_string_equal(str_at(item, "errorDetail", "message"), str_at(item, "error", NULL));
+    json_decref(item);
 }
 
 int main(void)
