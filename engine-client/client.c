@@ -308,6 +308,12 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
             return NULL;
         json_error_t jerr;
         json_t *v = json_loadb(r->resp.data, r->resp.len, JSON_DECODE_ANY, &jerr);
+        /* Podman answers some calls that Docker answers with no body (network connect and
+         * disconnect) with a plain "OK". */
+        const char *text = buf_str(&r->resp) + blank;
+        if (!v && c->kind == ENGINE_PODMAN && !strncmp(text, "OK", 2) &&
+            !text[2 + strspn(text + 2, " \t\r\n")])
+            return NULL;
         if (!v)
             cc_error_set(err, CC_ERR_PROTOCOL, "the engine's answer to %s %s is not JSON: %s",
                          r->method, r->path, jerr.text);

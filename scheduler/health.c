@@ -27,6 +27,7 @@ struct probe {
     struct sched_health *h;
     struct probe *next;
     char *id;
+    json_t *attrs; /* the container's labels and name, as its events carry them */
     int64_t interval_ms, timeout_ms;
     uv_timer_t timer;
     struct engine_request *req; /* the check running now */
@@ -46,6 +47,7 @@ static void probe_run(uv_timer_t *t);
 static void on_probe_closed(uv_handle_t *hd)
 {
     struct probe *p = hd->data;
+    json_decref(p->attrs);
     free(p->id);
     free(p);
 }
@@ -82,8 +84,8 @@ static void on_probed(json_t *result, const struct cc_error *err, void *data)
         /* Podman reports the result in its events too, a little later; the status now lets
          * whatever waits on it go on at once (a repeated status changes nothing). */
         char *action = xasprintf("health_status: %s", status);
-        json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:s, s:{}}}", "Type", "container", "id", p->id,
-                               "Action", action, "Actor", "ID", p->id, "Attributes");
+        json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:s, s:O}}", "Type", "container", "id", p->id,
+                               "Action", action, "Actor", "ID", p->id, "Attributes", p->attrs);
         op->on_container_event(op, ev);
         json_decref(ev);
         free(action);
@@ -193,6 +195,11 @@ void op_health_watch(struct sched_op *op, const char *id, json_t *inspect)
     struct probe *p = xcalloc(1, sizeof(*p));
     p->h = h;
     p->id = xstrdup(id);
+    json_t *labels = json_object_get(json_object_get(inspect, "Config"), "Labels");
+    p->attrs = json_is_object(labels) ? json_copy(labels) : json_object();
+    const char *name = json_string_value(json_object_get(inspect, "Name"));
+    if (name)
+        json_object_set_new(p->attrs, "name", json_string(name + (*name == '/')));
     p->interval_ms = ns_to_ms(json_object_get(hc, "Interval"), DEFAULT_INTERVAL_MS);
     p->timeout_ms = ns_to_ms(json_object_get(hc, "Timeout"), DEFAULT_TIMEOUT_MS);
     uv_timer_init(op->loop, &p->timer);
