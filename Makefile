@@ -91,7 +91,8 @@ test: $(BUILD)/ccompose $(UNIT_BIN) $(INTEG_BIN)
 # The integration tests again, against Podman's API service (scripts/podman.sh; docs/podman.md).
 test-podman: $(BUILD)/ccompose $(INTEG_BIN)
 	scripts/podman.sh
-	CCOMPOSE_TEST_ENGINE=podman scripts/run-tests.sh --integration $(BUILD)
+	CCOMPOSE_TEST_ENGINE=podman CCOMPOSE_TEST_TIMEOUT=$${CCOMPOSE_TEST_TIMEOUT:-300} \
+	    scripts/run-tests.sh --integration $(BUILD)
 
 test-unit: $(UNIT_BIN)
 	scripts/run-tests.sh --unit $(BUILD)

@@ -39,7 +39,6 @@ struct sched_health {
     struct sched_op *op;
     enum mode mode;
     struct probe *probes;
-    bool stopped;
 };
 
 static void probe_run(uv_timer_t *t);
