@@ -4,7 +4,6 @@
  * body.c's helpers, so `up` and `stack deploy` read a model the same way. docs/stack.md lists
  * what is mapped, what is not, and where ccompose differs from docker. */
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,44 +548,18 @@ json_t *sched_stack_network_spec(const struct compose_project *p, const struct c
     return body;
 }
 
-static char *base64(const unsigned char *data, size_t len)
-{
-    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-    return out;
-}
-
 json_t *sched_stack_file_spec(const struct compose_project *p, const struct compose_file_def *d,
                               struct cc_error *reterr)
 {
-    struct buf data = BUF_INIT;
-    if (d->file) {
-        FILE *f = fopen(d->file, "rb");
-        if (!f) {
-            cc_error_set(reterr, CC_ERR_IO, "cannot read '%s' of '%s': %m", d->file, d->key);
-            return NULL;
-        }
-        char chunk[4096];
-        size_t got;
-        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-            buf_add(&data, chunk, got);
-        fclose(f);
-    } else if (d->environment) {
-        const char *v = getenv(d->environment);
-        if (!v) {
-            cc_error_set(reterr, CC_ERR_INVALID_CONFIG,
-                         "'%s' takes its content from the variable '%s', which is not set",
-                         d->key, d->environment);
-            return NULL;
-        }
-        buf_adds(&data, v);
-    } else if (d->content) {
-        buf_adds(&data, d->content);
+    struct buf data = BUF_INIT, b64 = BUF_INIT;
+    if (compose_file_def_data(d, &data, reterr) < 0) {
+        buf_release(&data);
+        return NULL;
     }
-    char *b64 = base64((const unsigned char *)buf_str(&data), data.len);
+    buf_add_base64(&b64, data.data, data.len);
     buf_release(&data);
     json_t *spec = json_pack("{s:s, s:o, s:s}", "Name", d->name, "Labels",
-                             labels_with_namespace(p, &d->labels), "Data", b64);
-    free(b64);
+                             labels_with_namespace(p, &d->labels), "Data", buf_str(&b64));
+    buf_release(&b64);
     return spec;
 }
