@@ -89,7 +89,7 @@ struct engine_request *engine_id_call(struct engine_client *c, const char *metho
                                       const char *what, json_t *body, engine_cb cb, void *data,
                                       struct cc_error *reterr);
 
-/* ---- Podman (podman.c): its answers made Docker's, used only when the engine is Podman -------- */
+/* ---- Podman (podman.c): its answers made Docker's, used only when the engine is Podman ------- */
 
 /* The status Docker would have answered: 409 for Podman's 500s whose "cause" is a conflict (a
  * name in use, a container in the wrong state, a resource in use). body borrowed, may be NULL. */
