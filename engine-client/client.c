@@ -95,6 +95,7 @@ struct engine_request {
     char *hdr_api_version;    /* ping: API-Version */
     char *hdr_libpod_version; /* ping: Libpod-Api-Version */
     char *hdr_path_stat;      /* X-Docker-Container-Path-Stat (base64 JSON) */
+    json_t *health_seen;      /* Podman's event stream: each container's last health status */
 };
 
 static const char *const req_state_names[] = {"queued", "running", "done"};
@@ -185,6 +186,7 @@ static void req_free(struct engine_request *r)
     free(r->hdr_api_version);
     free(r->hdr_libpod_version);
     free(r->hdr_path_stat);
+    json_decref(r->health_seen);
     free(r);
 }
 
@@ -307,19 +309,25 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         return NULL;
     }
     if (r->status >= 400) {
+        long status = r->status;
+        if (c->kind == ENGINE_PODMAN) {
+            json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
+            status = engine_podman_error_status(r->status, body);
+            json_decref(body);
+        }
         char *what = xasprintf("%s %s", r->method, r->path);
-        engine_http_error(r->status, r->resp.data, r->resp.len, what, err);
+        engine_http_error(status, r->resp.data, r->resp.len, what, err);
         free(what);
         if (!c->unix_path && !c->tls && err->engine_message &&
             strstr(err->engine_message, "HTTP request to an HTTPS server")) {
-            int status = err->http_status;
+            int http_status = err->http_status;
             char *message = err->engine_message;
             err->engine_message = NULL;
             cc_error_set(err, CC_ERR_UNREACHABLE,
                          "the engine at %s speaks only TLS, and TLS is not turned on", c->host);
             cc_error_hint(err, "set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory of "
                                "the engine's ca.pem and the client's cert.pem and key.pem");
-            err->http_status = status;
+            err->http_status = http_status;
             err->engine_message = message;
         }
         return NULL;
@@ -330,13 +338,25 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         return path_stat_result(r, err);
     switch (r->mode) {
     case ENGINE_RESP_JSON: {
-        if (r->resp.len == 0)
+        /* Podman answers a detached exec start with a lone newline: no body either. */
+        size_t blank = 0;
+        while (blank < r->resp.len && r->resp.data[blank] && strchr(" \t\r\n", r->resp.data[blank]))
+            blank++;
+        if (blank == r->resp.len)
             return NULL;
         json_error_t jerr;
         json_t *v = json_loadb(r->resp.data, r->resp.len, JSON_DECODE_ANY, &jerr);
+        /* Podman answers some calls that Docker answers with no body (network connect and
+         * disconnect) with a plain "OK". */
+        const char *text = buf_str(&r->resp) + blank;
+        if (!v && c->kind == ENGINE_PODMAN && !strncmp(text, "OK", 2) &&
+            !text[2 + strspn(text + 2, " \t\r\n")])
+            return NULL;
         if (!v)
             cc_error_set(err, CC_ERR_PROTOCOL, "the engine's answer to %s %s is not JSON: %s",
                          r->method, r->path, jerr.text);
+        else if (c->kind == ENGINE_PODMAN)
+            engine_podman_fix_result(r->method, r->path, v);
         return v;
     }
     case ENGINE_RESP_JSON_LINES:
@@ -437,6 +457,10 @@ static void on_stream_item(json_t *item, void *data)
     struct engine_request *r = data;
     if (r->cancelled || r->err.kind != CC_ERR_NONE)
         return;
+    if (r->health_seen && !engine_podman_fix_event(r->health_seen, item))
+        return;
+    if (r->c->kind == ENGINE_PODMAN && !strncmp(r->path, "/build", 6))
+        engine_podman_fix_build_item(item);
     if (r->item_errors) {
         const char *msg = json_string_value(json_object_get(item, "error"));
         if (!msg)
@@ -506,6 +530,17 @@ static void req_start(struct engine_request *r)
         buf_printf(&url, "/v%s", c->api_version);
     buf_adds(&url, r->path);
 
+    if (c->kind == ENGINE_PODMAN && !r->unversioned) {
+        /* Requests wait here for negotiation, so this is the first point that knows the engine. */
+        char *body = engine_podman_fix_create(r->path, r->body);
+        if (body) {
+            free(r->body);
+            r->body = body;
+            r->body_len = strlen(body);
+        }
+        if (r->mode == ENGINE_RESP_JSON_LINES && !strncmp(r->path, "/events", 7) && !r->health_seen)
+            r->health_seen = json_object();
+    }
     CURL *e = curl_easy_init();
     if (!e) {
         cc_error_set(&r->err, CC_ERR_FAILED, "cannot make an HTTP request handle");

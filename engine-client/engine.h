@@ -165,6 +165,15 @@ struct engine_request *engine_container_unpause(struct engine_client *c, const c
 struct engine_request *engine_container_top(struct engine_client *c, const char *id,
                                             const char *ps_args, engine_cb cb, void *data,
                                             struct cc_error *reterr);
+/* GET /v4.0.0/libpod/containers/{id}/healthcheck: runs the container's health check now, on
+ * Podman only (engine_client_kind() must say ENGINE_PODMAN, so negotiation must have finished;
+ * elsewhere CC_ERR_UNSUPPORTED at once). The engine applies the check's timeout, retries and
+ * start period. result: {"Status": "starting"|"healthy"|"unhealthy", "FailingStreak", "Log"}.
+ * A container that is not running fails (CC_ERR_CONFLICT or CC_ERR_SERVER), one without a check
+ * too. timeout_ms: the request's own limit (0: the default). */
+struct engine_request *engine_container_healthcheck(struct engine_client *c, const char *id,
+                                                    long timeout_ms, engine_cb cb, void *data,
+                                                    struct cc_error *reterr);
 /* POST /containers/{id}/wait?condition= ("not-running", "next-exit", "removed"; NULL: default).
  * result: {"StatusCode": N, "Error": ...}. Waits as long as the container runs. */
 struct engine_request *engine_container_wait(struct engine_client *c, const char *id,

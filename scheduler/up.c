@@ -288,6 +288,7 @@ static void on_inspected(json_t *result, const struct cc_error *err, void *data)
     if (!err && op->state != OP_DRAINING) {
         json_t *st = json_object_get(result, "State");
         set_health(t, sched_json_str(json_object_get(st, "Health"), "Status"));
+        op_health_watch(op, t->id, result);
         const char *status = sched_json_str(st, "Status");
         if (status && (!strcmp(status, "exited") || !strcmp(status, "dead")))
             set_exited(t, (int)json_integer_value(json_object_get(st, "ExitCode")));
