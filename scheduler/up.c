@@ -24,6 +24,7 @@ enum ctr_state {
     CTR_STOPPING_OLD,
     CTR_REMOVING_OLD,
     CTR_CREATING,
+    CTR_ADOPTING, /* the name was taken meanwhile: looking at who took it */
     CTR_CONNECTING,
     CTR_STARTING,
     CTR_HOOKING, /* started; its post_start hooks run */
@@ -53,6 +54,10 @@ struct ctr {
     int exits;                 /* die events seen */
     int diag_exits;            /* exits when the look started: a later exit makes it stale */
     char *details;             /* sched_diag_format() of the container, once DIAG_DONE */
+    char *hash;                /* the config-hash label of the container being created */
+    int retries;               /* calls made again (ctr_retry_ambiguous) */
+    int adoptions;             /* name conflicts looked into (bounded: a name taken and freed
+                                * again and again is a conflict) */
     struct cc_error start_err; /* a start the engine refused, failed once diagnosed */
 };
 
@@ -330,6 +335,50 @@ static void on_post_start_done(struct sched_op *op, const struct cc_error *err, 
     op_check(op);
 }
 
+static void on_adopt_inspected(json_t *result, const struct cc_error *err, void *data);
+
+/* A call of a container task issued again a little later. */
+struct ctr_retry {
+    uv_timer_t timer;
+    struct ctr *t;
+};
+
+static void on_retry_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_retry(uv_timer_t *timer)
+{
+    struct ctr_retry *r = timer->data;
+    struct ctr *t = r->t;
+    struct sched_op *op = t->up->op;
+    uv_close((uv_handle_t *)timer, on_retry_closed);
+    op->outstanding--;
+    if (op->state != OP_DRAINING)
+        ctr_step(t);
+    op_check(op);
+}
+
+/* Two runs of the project creating its networks at the same time may both succeed (the engine's
+ * duplicate check is not atomic); each removes the one it made that is not the first
+ * (on_networks_listed). Until then the name is ambiguous: the call is made again shortly. */
+static bool ctr_retry_ambiguous(struct ctr *t, const struct cc_error *err)
+{
+    if ((t->state != CTR_CREATING && t->state != CTR_CONNECTING && t->state != CTR_STARTING) ||
+        t->retries >= 20 ||
+        !err->message || !strstr(err->message, "is ambiguous"))
+        return false;
+    t->retries++;
+    struct ctr_retry *r = xcalloc(1, sizeof(*r));
+    r->t = t;
+    uv_timer_init(t->up->op->loop, &r->timer);
+    r->timer.data = r;
+    t->up->op->outstanding++;
+    uv_timer_start(&r->timer, on_retry, 250, 0);
+    return true;
+}
+
 static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data)
 {
     struct ctr *t = data;
@@ -337,6 +386,8 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
     struct sched_op *op = up->op;
     op->outstanding--;
     if (op->state == OP_DRAINING)
+        goto out;
+    if (err && ctr_retry_ambiguous(t, err))
         goto out;
     /* A refused start is failed once the container has been looked at (its log may say why). */
     if (err && t->state == CTR_STARTING && t->id && err->kind != CC_ERR_CANCELLED) {
@@ -346,6 +397,13 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
             ctr_fail(t, err);
             pump(up);
         }
+        goto out;
+    }
+    /* Another run of the same project (a second `up` at the same time) created it first. */
+    if (err && err->kind == CC_ERR_CONFLICT && t->state == CTR_CREATING && t->adoptions++ < 3) {
+        ctr_set_state(t, CTR_ADOPTING);
+        op_call(op, SCHED_CALL_CONTAINER_INSPECT, ctr_action(t)->name, NULL, 0, false,
+                on_adopt_inspected, t);
         goto out;
     }
     /* Stopping or removing what is already gone is done. */
@@ -403,6 +461,73 @@ out:
     op_check(op);
 }
 
+/* The name of the container being created is taken. When the container holding it is the very one
+ * this run would have made (same project, service, number and config-hash), another `up` of the
+ * project made it at the same time: it is taken over and started (its creator connects its
+ * networks; starting a started container does nothing), so both runs converge on one container.
+ * Anything else is a real conflict, said with what holds the name. */
+static void on_adopt_inspected(json_t *result, const struct cc_error *err, void *data)
+{
+    struct ctr *t = data;
+    struct up *up = t->up;
+    struct sched_op *op = up->op;
+    const struct sched_action *a = ctr_action(t);
+    op->outstanding--;
+    if (op->state == OP_DRAINING)
+        goto out;
+    struct cc_error cerr = CC_ERROR_INIT;
+    if (err) {
+        /* Gone again already (the other run removed it): create it after all. */
+        if (err->kind == CC_ERR_NOT_FOUND) {
+            ctr_set_state(t, CTR_CREATING);
+            ctr_step(t);
+            goto out;
+        }
+        ctr_set_state(t, CTR_CREATING);
+        ctr_fail(t, err);
+        pump(up);
+        goto out;
+    }
+    json_t *labels = json_object_get(json_object_get(result, "Config"), "Labels");
+    const char *project = sched_json_str(labels, SCHED_LABEL_PROJECT);
+    const char *service = sched_json_str(labels, SCHED_LABEL_SERVICE);
+    const char *number = sched_json_str(labels, SCHED_LABEL_NUMBER);
+    const char *hash = sched_json_str(labels, SCHED_LABEL_CONFIG_HASH);
+    const char *id = sched_json_str(result, "Id");
+    char want_number[16];
+    snprintf(want_number, sizeof(want_number), "%d", a->number);
+    bool same = project && !strcmp(project, up->p->name) && service &&
+                !strcmp(service, ctr_service(t)->name) && number && !strcmp(number, want_number);
+    if (same && id && hash && t->hash && !strcmp(hash, t->hash)) {
+        free(t->id);
+        t->id = xstrdup(id);
+        ctr_report(t, SCHED_CREATED, "created at the same time by another run of this project");
+        ctr_set_state(t, CTR_STARTING);
+        ctr_report(t, SCHED_STARTING, NULL);
+        op_call(op, SCHED_CALL_CONTAINER_START, t->id, NULL, 0, false, on_ctr_answer, t);
+        goto out;
+    }
+    ctr_set_state(t, CTR_CREATING);
+    if (same) {
+        cc_error_set(&cerr, CC_ERR_CONFLICT,
+                     "another run of project '%s' created '%s' at the same time from a different "
+                     "configuration",
+                     up->p->name, a->name);
+        cc_error_hint(&cerr, "run 'ccompose up' again once the other run has finished");
+    } else {
+        cc_error_set(&cerr, CC_ERR_CONFLICT,
+                     "the name '%s' is taken by a container that is not service '%s' of project "
+                     "'%s'",
+                     a->name, ctr_service(t)->name, up->p->name);
+        cc_error_hint(&cerr, "remove or rename that container ('docker rm -f %s')", a->name);
+    }
+    ctr_fail(t, &cerr);
+    cc_error_release(&cerr);
+    pump(up);
+out:
+    op_check(op);
+}
+
 /* The new container mounts the old one's anonymous volumes at their targets: the service's
  * anonymous mount there takes the old volume as its source, and an image's volume gets a mount of
  * its own. */
@@ -451,6 +576,9 @@ static void ctr_create(struct ctr *t)
     }
     if (a->inherit)
         inherit_volumes(body, a->inherit);
+    free(t->hash);
+    const char *hash = sched_json_str(json_object_get(body, "Labels"), SCHED_LABEL_CONFIG_HASH);
+    t->hash = hash ? xstrdup(hash) : NULL;
     if (a->kind == SCHED_ACT_CREATE)
         ctr_report(t, SCHED_CREATING, a->reason);
     op_call(up->op, SCHED_CALL_CONTAINER_CREATE, a->name, body, 0, false, on_ctr_answer, t);
@@ -492,6 +620,9 @@ static void ctr_step(struct ctr *t)
         }
         ctr_set_state(t, CTR_STARTING);
         ctr_report(t, SCHED_STARTING, NULL);
+        op_call(up->op, SCHED_CALL_CONTAINER_START, t->id, NULL, 0, false, on_ctr_answer, t);
+        break;
+    case CTR_STARTING: /* again (ctr_retry_ambiguous) */
         op_call(up->op, SCHED_CALL_CONTAINER_START, t->id, NULL, 0, false, on_ctr_answer, t);
         break;
     default:
@@ -864,6 +995,87 @@ struct res_call {
     size_t action;
 };
 
+static void resource_done(struct up *up, size_t action)
+{
+    const struct sched_action *a = &up->plan->actions[action];
+    op_report(up->op,
+              a->kind == SCHED_ACT_NETWORK_CREATE ? SCHED_RES_NETWORK : SCHED_RES_VOLUME, a->name,
+              NULL, SCHED_CREATED, NULL);
+    if (--up->resources_pending == 0)
+        start_containers(up);
+}
+
+static void on_duplicate_removed(json_t *result, const struct cc_error *err, void *data)
+{
+    (void)result;
+    (void)err; /* gone already, or in use by the other run's containers: it stays, harmless */
+    struct res_call *rc = data;
+    struct up *up = rc->up;
+    struct sched_op *op = up->op;
+    size_t action = rc->action;
+    free(rc);
+    op->outstanding--;
+    if (op->state != OP_DRAINING)
+        resource_done(up, action);
+    op_check(op);
+}
+
+/* Whether network a was created before b (ties: the lower ID), so that every run picks the same
+ * one of duplicates. */
+static bool network_first(json_t *a, json_t *b)
+{
+    const char *ca = sched_json_str(a, "Created"), *cb = sched_json_str(b, "Created");
+    long long ta = sched_time_ns(ca), tb = sched_time_ns(cb);
+    if (ta != tb)
+        return ta < tb;
+    const char *ia = sched_json_str(a, "Id"), *ib = sched_json_str(b, "Id");
+    return strcmp(ia ? ia : "", ib ? ib : "") < 0;
+}
+
+/* The engine's duplicate check is not atomic: two runs creating the same network at once may
+ * both succeed, and containers would then name an ambiguous network. Every run keeps the first
+ * made of the project's networks of that name and removes the others (one still in use by the
+ * other run's containers stays; that run removes its own). */
+static void on_networks_listed(json_t *result, const struct cc_error *err, void *data)
+{
+    struct res_call *rc = data;
+    struct up *up = rc->up;
+    struct sched_op *op = up->op;
+    const struct sched_action *a = &up->plan->actions[rc->action];
+    op->outstanding--;
+    if (op->state == OP_DRAINING || err) {
+        if (op->state != OP_DRAINING)
+            resource_done(up, rc->action);
+        free(rc);
+        goto out;
+    }
+    json_t *n, *first = NULL;
+    size_t i;
+    json_array_foreach(result, i, n)
+    {
+        const char *name = sched_json_str(n, "Name");
+        if (name && !strcmp(name, a->name) && (!first || network_first(n, first)))
+            first = n;
+    }
+    int removing = 0;
+    json_array_foreach(result, i, n)
+    {
+        const char *name = sched_json_str(n, "Name"), *id = sched_json_str(n, "Id");
+        if (n == first || !name || strcmp(name, a->name) || !id)
+            continue;
+        struct res_call *drc = xcalloc(1, sizeof(*drc));
+        *drc = *rc;
+        if (removing++ > 0)
+            up->resources_pending++; /* each removal's answer counts one down */
+        op_call(op, SCHED_CALL_NETWORK_REMOVE, id, NULL, 0, false, on_duplicate_removed, drc);
+    }
+    if (!removing)
+        resource_done(up, rc->action);
+    free(rc);
+out:
+    op_check(op);
+}
+
 static void on_resource_created(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
@@ -871,22 +1083,28 @@ static void on_resource_created(json_t *result, const struct cc_error *err, void
     struct up *up = rc->up;
     struct sched_op *op = up->op;
     const struct sched_action *a = &up->plan->actions[rc->action];
-    enum sched_resource kind =
-        a->kind == SCHED_ACT_NETWORK_CREATE ? SCHED_RES_NETWORK : SCHED_RES_VOLUME;
-    free(rc);
+    bool net = a->kind == SCHED_ACT_NETWORK_CREATE;
+    enum sched_resource kind = net ? SCHED_RES_NETWORK : SCHED_RES_VOLUME;
     op->outstanding--;
     if (op->state == OP_DRAINING)
         goto out;
-    if (err) {
+    /* A conflict: another run of the project created the network first; it is used as it is. */
+    if (err && !(net && err->kind == CC_ERR_CONFLICT)) {
         op_report(op, kind, a->name, NULL, SCHED_ERROR, "%s", err->message);
         op_fail(op, err->kind, "cannot create %s '%s': %s", sched_resource_name(kind), a->name,
                 err->message);
         goto out;
     }
-    op_report(op, kind, a->name, NULL, SCHED_CREATED, NULL);
-    if (--up->resources_pending == 0)
-        start_containers(up);
+    if (net) {
+        json_t *filters = sched_project_filters(up->p->name, NULL);
+        json_object_set_new(filters, "name", json_pack("[s]", a->name));
+        op_call(op, SCHED_CALL_NETWORK_LIST, NULL, filters, 0, false, on_networks_listed, rc);
+        rc = NULL;
+        goto out;
+    }
+    resource_done(up, rc->action);
 out:
+    free(rc);
     op_check(op);
 }
 
@@ -1005,6 +1223,7 @@ static void up_release(struct sched_op *op)
     for (size_t i = 0; i < up->n_ctrs; i++) {
         free(up->ctrs[i].id);
         free(up->ctrs[i].details);
+        free(up->ctrs[i].hash);
         cc_error_release(&up->ctrs[i].start_err);
     }
     for (size_t si = 0; si < up->p->n_services; si++) {
