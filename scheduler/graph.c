@@ -187,8 +187,7 @@ out:
 }
 
 int sched_graph_edges(const struct compose_project *project, struct sched_edge **ret_edges,
-                      size_t *ret_n, char ***warnings, size_t *n_warnings,
-                      struct cc_error *reterr)
+                      size_t *ret_n, char ***warnings, size_t *n_warnings, struct cc_error *reterr)
 {
     struct sched_graph *g = NULL;
     if (sched_graph_build(project, &g, warnings, n_warnings, reterr) < 0)

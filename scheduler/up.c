@@ -24,7 +24,8 @@ enum ctr_state {
     CTR_STOPPING_OLD,
     CTR_REMOVING_OLD,
     CTR_CREATING,
-    CTR_ADOPTING, /* the name was taken meanwhile: looking at who took it */
+    CTR_ADOPTING,       /* the name was taken meanwhile: looking at who took it */
+    CTR_REMOVING_STALE, /* a container the engine cannot start any more, removed to be made anew */
     CTR_CONNECTING,
     CTR_STARTING,
     CTR_HOOKING, /* started; its post_start hooks run */
@@ -56,6 +57,7 @@ struct ctr {
     char *details;             /* sched_diag_format() of the container, once DIAG_DONE */
     char *hash;                /* the config-hash label of the container being created */
     int retries;               /* calls made again (ctr_retry_ambiguous) */
+    bool stale_removed;        /* removed once to be made anew (CTR_REMOVING_STALE) */
     int adoptions;             /* name conflicts looked into (bounded: a name taken and freed
                                 * again and again is a conflict) */
     struct cc_error start_err; /* a start the engine refused, failed once diagnosed */
@@ -366,8 +368,7 @@ static void on_retry(uv_timer_t *timer)
 static bool ctr_retry_ambiguous(struct ctr *t, const struct cc_error *err)
 {
     if ((t->state != CTR_CREATING && t->state != CTR_CONNECTING && t->state != CTR_STARTING) ||
-        t->retries >= 20 ||
-        !err->message || !strstr(err->message, "is ambiguous"))
+        t->retries >= 20 || !err->message || !strstr(err->message, "is ambiguous"))
         return false;
     t->retries++;
     struct ctr_retry *r = xcalloc(1, sizeof(*r));
@@ -389,6 +390,17 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
         goto out;
     if (err && ctr_retry_ambiguous(t, err))
         goto out;
+    /* An engine killed while it started a container may come back with the container "created"
+     * and its runtime task left over: every start is refused ("task ...: already exists"). It never
+     * ran, so it is removed and made anew, once. */
+    if (err && t->state == CTR_STARTING && t->id && !t->stale_removed && err->message &&
+        strstr(err->message, "already exists") && strstr(err->message, "task ")) {
+        t->stale_removed = true;
+        ctr_set_state(t, CTR_REMOVING_STALE);
+        ctr_report(t, SCHED_RECREATE, "the engine cannot start it (it stopped while starting it)");
+        op_call(op, SCHED_CALL_CONTAINER_REMOVE, t->id, NULL, 0, true, on_ctr_answer, t);
+        goto out;
+    }
     /* A refused start is failed once the container has been looked at (its log may say why). */
     if (err && t->state == CTR_STARTING && t->id && err->kind != CC_ERR_CANCELLED) {
         cc_error_copy(&t->start_err, err);
@@ -409,7 +421,8 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
     /* Stopping or removing what is already gone is done. */
     if (err && !(err->kind == CC_ERR_NOT_FOUND &&
                  (t->state == CTR_STOPPING_OLD || t->state == CTR_REMOVING_OLD ||
-                  t->state == CTR_STOPPING || t->state == CTR_REMOVING))) {
+                  t->state == CTR_REMOVING_STALE || t->state == CTR_STOPPING ||
+                  t->state == CTR_REMOVING))) {
         ctr_fail(t, err);
         pump(up);
         goto out;
@@ -419,6 +432,7 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
         ctr_set_state(t, CTR_REMOVING_OLD);
         break;
     case CTR_REMOVING_OLD:
+    case CTR_REMOVING_STALE:
         ctr_set_state(t, CTR_CREATING);
         break;
     case CTR_CREATING:
@@ -998,9 +1012,8 @@ struct res_call {
 static void resource_done(struct up *up, size_t action)
 {
     const struct sched_action *a = &up->plan->actions[action];
-    op_report(up->op,
-              a->kind == SCHED_ACT_NETWORK_CREATE ? SCHED_RES_NETWORK : SCHED_RES_VOLUME, a->name,
-              NULL, SCHED_CREATED, NULL);
+    op_report(up->op, a->kind == SCHED_ACT_NETWORK_CREATE ? SCHED_RES_NETWORK : SCHED_RES_VOLUME,
+              a->name, NULL, SCHED_CREATED, NULL);
     if (--up->resources_pending == 0)
         start_containers(up);
 }

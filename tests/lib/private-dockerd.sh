@@ -5,6 +5,8 @@
 #                                              the test image), wait until it answers
 #   tests/lib/private-dockerd.sh NAME stop      SIGTERM, wait until it is gone (containers keep
 #                                              running: --live-restore)
+#   tests/lib/private-dockerd.sh NAME kill      SIGKILL, as a crash: no goodbye to its clients,
+#                                              and wait until it is gone
 #   tests/lib/private-dockerd.sh NAME cleanup   kill it, remove its containers' processes, mounts,
 #                                              directories and bridge
 #
@@ -12,7 +14,7 @@
 # (as tests/setup/private-engine.sh names them). Started by scripts/engine.sh. Needs root.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-[ $# -eq 2 ] || { echo "usage: $0 NAME start|stop|cleanup" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 NAME start|stop|kill|cleanup" >&2; exit 2; }
 name=$1
 export CCOMPOSE_DOCKERD_SOCK=/run/$name.sock
 export CCOMPOSE_DOCKERD_PIDFILE=/run/$name.pid
@@ -56,6 +58,12 @@ stop)
     kill -TERM "$pid"
     wait_gone "$pid"
     ;;
+kill)
+    pid=$(pid_of "$CCOMPOSE_DOCKERD_PIDFILE")
+    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || exit 0
+    kill -KILL "$pid"
+    wait_gone "$pid"
+    ;;
 cleanup)
     set +e
     stop "$CCOMPOSE_DOCKERD_PIDFILE" dockerd
@@ -70,7 +78,7 @@ cleanup)
     exit 0
     ;;
 *)
-    echo "usage: $0 NAME start|stop|cleanup" >&2
+    echo "usage: $0 NAME start|stop|kill|cleanup" >&2
     exit 2
     ;;
 esac
