@@ -22,7 +22,12 @@ export CCOMPOSE_DOCKERD_DATA_ROOT=/var/tmp/$name
 export CCOMPOSE_DOCKERD_EXEC_ROOT=/run/$name
 export CCOMPOSE_DOCKERD_LOG=/var/tmp/$name.log
 bridge=cc$(echo "$name" | md5sum | cut -c1-10)
-export CCOMPOSE_DOCKERD_ARGS="--bridge=$bridge --iptables=false --ip6tables=false --ip-masq=false --live-restore"
+# PRIVATE_DOCKERD_LIVE_RESTORE=0: a daemon as Docker's default, whose containers die with it
+# (when it comes back). With live restore (the default here) they run on, but Docker 20.10 does
+# not resume the health checks of the containers it restored: they stay "starting".
+live_restore=--live-restore
+[ "${PRIVATE_DOCKERD_LIVE_RESTORE:-1}" = 0 ] && live_restore=
+export CCOMPOSE_DOCKERD_ARGS="--bridge=$bridge --iptables=false --ip6tables=false --ip-masq=false $live_restore"
 unset DOCKER_HOST
 image=${CCOMPOSE_TEST_IMAGE:-ccompose-test/busybox:latest}
 . tests/setup/private-engine-lib.sh
