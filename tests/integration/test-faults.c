@@ -418,7 +418,7 @@ static void test_engine_cuts_answers(void **state)
     px_run(x, &r, "up", "-d", NULL);
     cb_assert_status(&r, 4);
     cb_assert_contains(buf_str(&r.err), "during POST /networks/create");
-    assert_int_equal(fp_matched(x->proxy, rule), 1);
+    assert_true(fp_matched(x->proxy, rule) >= 1); /* curl may send it again on a new connection */
     cb_result_release(&r);
     fp_clear(x->proxy);
     /* Run again: one container, one network of each name. */
