@@ -356,7 +356,7 @@ static int f_volumes(struct mctx *m, const struct cnode *n, void *dst)
                             m_path(m));
             } else {
                 if (mt.type == COMPOSE_MOUNT_BIND && mt.source[0] != '/' &&
-                    !m->ctx->opts->no_normalize)
+                    !parse_path_is_windows(mt.source) && !m->ctx->opts->no_normalize)
                     mt.source = parse_path_join(m->a, m->ctx->project->working_dir, mt.source);
                 if (mt.type == COMPOSE_MOUNT_TMPFS && mt.source)
                     r = m_error(m, it, "remove `source:`", "'%s' is a tmpfs and takes no source",
