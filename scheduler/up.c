@@ -88,7 +88,17 @@ struct up {
      * the report, and what is seen is kept even when it is not a failure. */
     bool reporting;
     bool timed_out;
+    char **dup_networks; /* names observed on more than one of the project's networks */
+    size_t n_dup_networks;
 };
+
+static bool strv_has(char **v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return true;
+    return false;
+}
 
 static void pump(struct up *up);
 
@@ -1012,8 +1022,10 @@ struct res_call {
 static void resource_done(struct up *up, size_t action)
 {
     const struct sched_action *a = &up->plan->actions[action];
-    op_report(up->op, a->kind == SCHED_ACT_NETWORK_CREATE ? SCHED_RES_NETWORK : SCHED_RES_VOLUME,
-              a->name, NULL, SCHED_CREATED, NULL);
+    if (a->kind == SCHED_ACT_NETWORK_CREATE || a->kind == SCHED_ACT_VOLUME_CREATE)
+        op_report(up->op,
+                  a->kind == SCHED_ACT_NETWORK_CREATE ? SCHED_RES_NETWORK : SCHED_RES_VOLUME,
+                  a->name, NULL, SCHED_CREATED, NULL);
     if (--up->resources_pending == 0)
         start_containers(up);
 }
@@ -1089,6 +1101,15 @@ out:
     op_check(op);
 }
 
+/* Lists the project's networks of rc's name and keeps only the first (on_networks_listed).
+ * rc: steals. */
+static void dedupe_network(struct up *up, struct res_call *rc)
+{
+    json_t *filters = sched_project_filters(up->p->name, NULL);
+    json_object_set_new(filters, "name", json_pack("[s]", up->plan->actions[rc->action].name));
+    op_call(up->op, SCHED_CALL_NETWORK_LIST, NULL, filters, 0, false, on_networks_listed, rc);
+}
+
 static void on_resource_created(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
@@ -1109,9 +1130,7 @@ static void on_resource_created(json_t *result, const struct cc_error *err, void
         goto out;
     }
     if (net) {
-        json_t *filters = sched_project_filters(up->p->name, NULL);
-        json_object_set_new(filters, "name", json_pack("[s]", a->name));
-        op_call(op, SCHED_CALL_NETWORK_LIST, NULL, filters, 0, false, on_networks_listed, rc);
+        dedupe_network(up, rc);
         rc = NULL;
         goto out;
     }
@@ -1134,6 +1153,16 @@ static void create_resources(struct up *up)
             continue;
         if (a->warning)
             op_report(up->op, kind, a->name, NULL, SCHED_WARNING, "%s", a->reason);
+        if (a->kind == SCHED_ACT_NETWORK_KEEP &&
+            strv_has(up->dup_networks, up->n_dup_networks, a->name)) {
+            /* Left twice by an earlier race (or made so by hand): one is kept. */
+            struct res_call *rc = xcalloc(1, sizeof(*rc));
+            rc->up = up;
+            rc->action = i;
+            up->resources_pending++;
+            dedupe_network(up, rc);
+            continue;
+        }
         if (a->kind != SCHED_ACT_NETWORK_CREATE && a->kind != SCHED_ACT_VOLUME_CREATE)
             continue;
         struct res_call *rc = xcalloc(1, sizeof(*rc));
@@ -1221,6 +1250,13 @@ static void on_observed(struct sched_observed *observed, const struct cc_error *
         op_report(op, SCHED_RES_CONTAINER, up->p->name, NULL, SCHED_WARNING, "%s",
                   up->plan->warnings[i]);
     setup_tasks(up);
+    for (size_t i = 0; i < observed->n_networks; i++)
+        for (size_t k = i + 1; k < observed->n_networks; k++)
+            if (observed->networks[i].labeled && observed->networks[k].labeled &&
+                !strcmp(observed->networks[i].name, observed->networks[k].name) &&
+                !strv_has(up->dup_networks, up->n_dup_networks, observed->networks[i].name))
+                sched_strv_push(&up->dup_networks, &up->n_dup_networks,
+                                xstrdup(observed->networks[i].name));
     if (up->opts.wait && up->opts.wait_timeout_ms > 0)
         uv_timer_start(&op->timer, on_wait_timeout, (uint64_t)up->opts.wait_timeout_ms, 0);
     create_resources(up);
@@ -1244,6 +1280,9 @@ static void up_release(struct sched_op *op)
         free(up->svcs[si].waiting_for);
         free(up->svcs[si].warned);
     }
+    for (size_t i = 0; i < up->n_dup_networks; i++)
+        free(up->dup_networks[i]);
+    free(up->dup_networks);
     free(up->ctrs);
     free(up->svcs);
     sched_plan_free(up->plan);

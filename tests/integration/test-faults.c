@@ -194,6 +194,40 @@ static void test_two_ups_at_once(void **state)
     }
 }
 
+/* Makes the project's default network once more, as a race would (no duplicate check). */
+static void make_default_network(struct cb_fx *f)
+{
+    char *name = xasprintf("%s_default", f->project);
+    json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s}}", "Name", name, "Labels",
+                             "com.docker.compose.project", f->project, "com.docker.compose.network",
+                             "default", "com.docker.compose.version", "2.24.0");
+    struct tl_result r;
+    tl_result_init(&r);
+    TL_RUN(f->env, r, engine_network_create(f->env.c, body, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    tl_result_release(&r);
+    json_decref(body);
+    free(name);
+}
+
+/* Networks of one name left by an earlier race: up keeps one and converges; down removes all. */
+static void test_duplicate_networks_left_over(void **state)
+{
+    struct cb_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n  app: {image: " TEST_IMAGE ", command: " IDLE "}\n");
+    for (int i = 0; i < 3; i++)
+        make_default_network(f);
+    assert_int_equal(st_count(&f->env, f->project, "network"), 3);
+    run_ok(f, "up", "-d", NULL);
+    static const char *const app[] = {"app"};
+    assert_converged(f, app, 1, 1);
+    make_default_network(f); /* in use: the new one is left, and down removes both */
+    run_ok(f, "down", "-t", "0", NULL);
+    assert_int_equal(st_count(&f->env, f->project, "container"), 0);
+    assert_int_equal(st_count(&f->env, f->project, "network"), 0);
+}
+
 /* ---- Containers that misbehave ------------------------------------------------------------- */
 
 static void test_crash_loop_is_reported(void **state)
@@ -600,6 +634,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sigkill_during_up, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_during_down, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_two_ups_at_once, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_networks_left_over, cb_fx_setup,
+                                        cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_crash_loop_is_reported, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_never_healthy_is_reported, cb_fx_setup,
                                         cb_fx_teardown),
