@@ -12,6 +12,8 @@
 #
 # Its socket is /run/NAME.sock; pid file, data-root, exec-root and log are named after NAME too
 # (as tests/setup/private-engine.sh names them). Started by scripts/engine.sh. Needs root.
+# CCOMPOSE_PRIVATE_DOCKERD_ARGS adds dockerd flags (split on spaces), e.g. a TLS listener:
+# "-H tcp://127.0.0.1:PORT --tlsverify --tlscacert=... --tlscert=... --tlskey=...".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] || { echo "usage: $0 NAME start|stop|kill|cleanup" >&2; exit 2; }
@@ -27,7 +29,7 @@ bridge=cc$(echo "$name" | md5sum | cut -c1-10)
 # not resume the health checks of the containers it restored: they stay "starting".
 live_restore=--live-restore
 [ "${PRIVATE_DOCKERD_LIVE_RESTORE:-1}" = 0 ] && live_restore=
-export CCOMPOSE_DOCKERD_ARGS="--bridge=$bridge --iptables=false --ip6tables=false --ip-masq=false $live_restore"
+export CCOMPOSE_DOCKERD_ARGS="--bridge=$bridge --iptables=false --ip6tables=false --ip-masq=false $live_restore ${CCOMPOSE_PRIVATE_DOCKERD_ARGS:-}"
 unset DOCKER_HOST
 image=${CCOMPOSE_TEST_IMAGE:-ccompose-test/busybox:latest}
 . tests/setup/private-engine-lib.sh
