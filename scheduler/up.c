@@ -26,7 +26,7 @@ enum ctr_state {
     CTR_CREATING,
     CTR_ADOPTING,       /* the name was taken meanwhile: looking at who took it */
     CTR_REMOVING_STALE, /* a container the engine cannot start any more, removed to be made anew */
-    CTR_INJECTING, /* created; secrets and configs that are copied go in */
+    CTR_INJECTING,      /* created; secrets and configs that are copied go in */
     CTR_CONNECTING,
     CTR_STOPPING_OLD, /* recreate: the new container exists under its temporary name */
     CTR_REMOVING_OLD,
@@ -671,8 +671,8 @@ static void ctr_create(struct ctr *t)
         json_object_set_new(labels, SCHED_LABEL_REPLACE, json_string(a->id));
         tmp = xasprintf("%.12s_%s", a->id, a->name);
     }
-    op_call(up->op, SCHED_CALL_CONTAINER_CREATE, tmp ? tmp : a->name, body, 0, false,
-            on_ctr_answer, t);
+    op_call(up->op, SCHED_CALL_CONTAINER_CREATE, tmp ? tmp : a->name, body, 0, false, on_ctr_answer,
+            t);
     free(tmp);
 }
 
