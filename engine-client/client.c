@@ -40,6 +40,7 @@ struct engine_client {
     char *tls_ca, *tls_cert, *tls_key;
     char *tls_dir; /* where they were looked for, for messages */
     long connect_timeout_ms;
+    long request_timeout_ms;
     enum neg_state neg;
     char api_version[16];
     enum engine_kind kind;
@@ -273,8 +274,12 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
                 cc_error_hint(err, "check that the engine runs and listens there, or set "
                                    "DOCKER_HOST");
             } else {
-                cc_error_set(err, CC_ERR_TIMEOUT, "the engine at %s did not answer %s %s in time",
-                             c->host, r->method, r->path);
+                long limit = r->timeout_ms > 0 ? r->timeout_ms : c->request_timeout_ms;
+                cc_error_set(err, CC_ERR_TIMEOUT,
+                             "the engine at %s did not answer %s %s within %.0f s", c->host,
+                             r->method, r->path, (double)limit / 1000);
+                cc_error_hint(err, "the engine is overloaded or stuck; to wait longer for each "
+                                   "answer, set COMPOSE_HTTP_TIMEOUT (seconds)");
             }
             break;
         case CURLE_PEER_FAILED_VERIFICATION:
@@ -285,18 +290,27 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         case CURLE_SSL_ISSUER_ERROR:
         case CURLE_RECV_ERROR:
         case CURLE_SEND_ERROR:
-            if (!c->tls) {
-                cc_error_set(err, CC_ERR_PROTOCOL, "%s %s failed: %s", r->method, r->path, why);
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+            if (c->tls && r->status == 0 && code != CURLE_GOT_NOTHING &&
+                code != CURLE_PARTIAL_FILE) {
+                /* The handshake failed, or the engine dropped the connection at its end because
+                 * it did not accept our certificate. */
+                cc_error_set(err, CC_ERR_UNREACHABLE, "cannot reach the engine at %s over TLS: %s",
+                             c->host, why);
+                cc_error_hint(err,
+                              "check that DOCKER_CERT_PATH (%s) holds the engine's CA as ca.pem "
+                              "and a client certificate it trusts as cert.pem and key.pem",
+                              c->tls_dir ? c->tls_dir : "unset");
                 break;
             }
-            /* The handshake failed, or the engine dropped the connection at its end because it did
-             * not accept our certificate. */
-            cc_error_set(err, CC_ERR_UNREACHABLE, "cannot reach the engine at %s over TLS: %s",
-                         c->host, why);
-            cc_error_hint(err,
-                          "check that DOCKER_CERT_PATH (%s) holds the engine's CA as ca.pem "
-                          "and a client certificate it trusts as cert.pem and key.pem",
-                          c->tls_dir ? c->tls_dir : "unset");
+            /* The connection broke under a request: the engine stopped, crashed or restarted (or
+             * something between cut it). Whether the request took effect is unknown. */
+            cc_error_set(err, CC_ERR_UNREACHABLE,
+                         "lost the connection to the engine at %s during %s %s: %s", c->host,
+                         r->method, r->path, why);
+            cc_error_hint(err, "the engine may have stopped or restarted: once it answers again, "
+                               "run the command again (it picks up where this one stopped)");
             break;
         case CURLE_ABORTED_BY_CALLBACK:
         case CURLE_READ_ERROR:
@@ -580,7 +594,7 @@ static void req_start(struct engine_request *r)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     if (!r->streaming)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-                         r->timeout_ms > 0 ? r->timeout_ms : ENGINE_DEFAULT_TIMEOUT_MS);
+                         r->timeout_ms > 0 ? r->timeout_ms : c->request_timeout_ms);
     if (r->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
@@ -1089,6 +1103,8 @@ int engine_client_new(uv_loop_t *loop, const struct engine_options *opts,
     c->host = xstrdup(host);
     c->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
                                                                  : DEFAULT_CONNECT_TIMEOUT_MS;
+    c->request_timeout_ms =
+        opts && opts->request_timeout_ms > 0 ? opts->request_timeout_ms : ENGINE_DEFAULT_TIMEOUT_MS;
     c->limit = opts && opts->max_in_flight > 0 ? opts->max_in_flight : 0;
     if (tls_setup(c, reterr) < 0 || parse_host(c, host, reterr) < 0) {
         client_strings_free(c);

@@ -30,11 +30,10 @@ struct engine_call {
     bool path_stat;              /* result: the X-Docker-Container-Path-Stat header, decoded */
     bool item_errors; /* JSON_LINES: an item with "error"/"errorDetail" fails the request */
     bool streaming;   /* no overall time limit (events, logs -f, attach, wait, build) */
-    long timeout_ms;  /* overall limit when not streaming; 0: ENGINE_DEFAULT_TIMEOUT_MS */
+    long timeout_ms;  /* overall limit when not streaming; 0: the client's request timeout */
 };
 
-/* A request that is not a stream must finish within this unless it says otherwise: an engine that
- * accepts the connection and then never answers must not hang ccompose. */
+/* The default of engine_options' request_timeout_ms. */
 #define ENGINE_DEFAULT_TIMEOUT_MS (120 * 1000L)
 
 /* Submits a call. Returns NULL with *reterr set (the callback is never called) only when the
