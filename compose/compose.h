@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "common/arena.h"
@@ -542,6 +543,14 @@ const struct compose_network *compose_project_network(const struct compose_proje
 const struct compose_volume *compose_project_volume(const struct compose_project *p,
                                                     const char *key);
 
+struct buf;
+/* The content of a secret or config that is not external, appended to ret: its file's bytes, the
+ * process environment's value of the variable its `environment:` names, or its `content:`. Fails
+ * with CC_ERR_IO when the file cannot be read, CC_ERR_INVALID_CONFIG when the variable is not
+ * set; ret may then hold part of the file. */
+int compose_file_def_data(const struct compose_file_def *d, struct buf *ret,
+                          struct cc_error *reterr);
+
 /* ---- Loading ------------------------------------------------------------------------------- */
 
 struct compose_load_options {
@@ -610,6 +619,10 @@ enum compose_dump_flags {
  * same model. *ret is new (free() it); fails only when the emitter does (CC_ERR_FAILED). */
 int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
                          enum compose_dump_flags flags, char **ret, struct cc_error *reterr);
+/* compose_project_dump() written to OUT as it is made (YAML: one service at a time, so a large
+ * project's text is never whole in memory). On failure OUT may hold part of the text. */
+int compose_project_write(const struct compose_project *p, enum compose_dump_format format,
+                          enum compose_dump_flags flags, FILE *out, struct cc_error *reterr);
 
 /* `convert --format k8s`: the model as Kubernetes manifests, YAML documents separated by "---":
  * per service a Deployment (DaemonSet when deploy.mode is global; replicas, rolling-update

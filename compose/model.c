@@ -2,10 +2,12 @@
  *
  * A project is one heap struct (xcalloc'd by whoever builds it: the loader, or
  * tests/lib/model-builder.c) whose arena owns everything it points to. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose/compose.h"
+#include "common/buf.h"
 
 const char *compose_kvv_get(const struct compose_kvv *kvv, const char *key)
 {
@@ -52,6 +54,40 @@ const struct compose_volume *compose_project_volume(const struct compose_project
         if (!strcmp(p->volumes[i].key, key))
             return &p->volumes[i];
     return NULL;
+}
+
+int compose_file_def_data(const struct compose_file_def *d, struct buf *ret,
+                          struct cc_error *reterr)
+{
+    if (d->file) {
+        FILE *f = fopen(d->file, "rb");
+        if (!f) {
+            cc_error_set(reterr, CC_ERR_IO, "cannot read '%s' of '%s': %m", d->file, d->key);
+            return -1;
+        }
+        char chunk[4096];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            buf_add(ret, chunk, got);
+        bool failed = ferror(f);
+        fclose(f);
+        if (failed) {
+            cc_error_set(reterr, CC_ERR_IO, "cannot read '%s' of '%s'", d->file, d->key);
+            return -1;
+        }
+    } else if (d->environment) {
+        const char *v = getenv(d->environment);
+        if (!v) {
+            cc_error_set(reterr, CC_ERR_INVALID_CONFIG,
+                         "'%s' takes its content from the variable '%s', which is not set", d->key,
+                         d->environment);
+            return -1;
+        }
+        buf_adds(ret, v);
+    } else if (d->content) {
+        buf_adds(ret, d->content);
+    }
+    return 0;
 }
 
 void compose_project_free(struct compose_project *p)

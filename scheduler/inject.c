@@ -8,7 +8,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,10 +15,6 @@
 #include "common/buf.h"
 #include "scheduler/scheduler-internal.h"
 #include "scheduler/scheduler.h"
-
-/* A secret or config file larger than this is not a secret: refused rather than held in memory
- * (swarm's limit for a secret is 500 KiB). */
-#define FILE_REF_MAX (16u * 1024 * 1024)
 
 bool sched_file_ref_copied(const struct compose_file_ref *r, const struct compose_file_def *d)
 {
@@ -35,59 +30,6 @@ char *sched_file_ref_target(const struct compose_file_ref *r, const char *base)
     if (!r->target)
         return xasprintf("%s%s", base, r->source);
     return r->target[0] == '/' ? xstrdup(r->target) : xasprintf("%s%s", base, r->target);
-}
-
-/* name: "secret 'x'" or "'x'", for messages. */
-static int content_of(const struct compose_file_def *d, const char *name, struct buf *out,
-                      struct cc_error *reterr)
-{
-    if (d->file) {
-        FILE *f = fopen(d->file, "rb");
-        if (!f)
-            return cc_error_set(reterr, CC_ERR_IO, "cannot read the file '%s' of %s: %s", d->file,
-                                name, strerror(errno));
-        char chunk[4096];
-        size_t got;
-        int rc = 0;
-        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-            if (out->len + got > FILE_REF_MAX) {
-                rc = cc_error_set(reterr, CC_ERR_INVALID_CONFIG,
-                                  "the file '%s' of %s is larger than %u bytes", d->file, name,
-                                  FILE_REF_MAX);
-                break;
-            }
-            buf_add(out, chunk, got);
-        }
-        if (rc == 0 && ferror(f))
-            rc = cc_error_set(reterr, CC_ERR_IO, "cannot read the file '%s' of %s", d->file, name);
-        explicit_bzero(chunk, sizeof(chunk));
-        fclose(f);
-        return rc;
-    }
-    if (d->environment) {
-        const char *v = getenv(d->environment);
-        if (!v) {
-            cc_error_set(reterr, CC_ERR_INVALID_CONFIG,
-                         "%s takes its content from the variable '%s', which is not set", name,
-                         d->environment);
-            cc_error_hint(reterr, "export %s before running ccompose", d->environment);
-            return -1;
-        }
-        buf_adds(out, v);
-        return 0;
-    }
-    if (d->content)
-        buf_adds(out, d->content);
-    return 0;
-}
-
-int sched_file_def_content(const struct compose_file_def *d, const char *what, struct buf *out,
-                           struct cc_error *reterr)
-{
-    char *name = what ? xasprintf("%s '%s'", what, d->key) : xasprintf("'%s'", d->key);
-    int rc = content_of(d, name, out, reterr);
-    free(name);
-    return rc;
 }
 
 static la_ssize_t on_tar_write(struct archive *a, void *data, const void *bytes, size_t len)
@@ -145,7 +87,7 @@ static int add_refs(struct archive *ar, const struct compose_service *s,
             parse_id(r->gid, "gid", what, r, s, &gid, reterr) < 0)
             return -1;
         struct buf content = BUF_INIT;
-        if (sched_file_def_content(d, what, &content, reterr) < 0) {
+        if (compose_file_def_data(d, &content, reterr) < 0) {
             sched_bytes_wipe(&content);
             return -1;
         }

@@ -44,6 +44,13 @@ char *sched_image_name(const struct compose_project *p, const struct compose_ser
  * config-hash included), HostConfig (binds/mounts, ports, restart policy, resources, ...) and
  * NetworkingConfig with the first network and its aliases (container name, service name, the
  * file's aliases). Fails (CC_ERR_INVALID_CONFIG) on what the engine could not be given. */
+/* The fields in which a container (its inspect, borrowed) differs from service s now, as
+ * "environment.LEVEL: \"one\" -> \"two\", command: [...] -> [...]" (the first three, then "and N
+ * more"; values cut; variables that look like secrets say only "changed"), with what the image
+ * (image_config: its inspect's Config, borrowed, may be NULL) sets not counted as the service's.
+ * new; NULL when no field is seen to differ (the caller then says that the hash differs). */
+char *sched_config_diff(const struct compose_project *p, const struct compose_service *s,
+                        int number, json_t *inspect, json_t *image_config);
 json_t *sched_container_body(const struct compose_project *p, const struct compose_service *s,
                              int number, const char *image_id, struct cc_error *reterr);
 /* POST /networks/{id}/connect body for the service's network at index i (i >= 1: the ones
@@ -57,12 +64,6 @@ json_t *sched_network_connect_body(const struct compose_project *p, const struct
 bool sched_file_ref_copied(const struct compose_file_ref *r, const struct compose_file_def *d);
 /* Where r lands: its target, relative ones under base ("/run/secrets/" or "/"); new. */
 char *sched_file_ref_target(const struct compose_file_ref *r, const char *base);
-/* Appends d's content (its file, its variable from the environment, or its inline content) to out.
- * what ("secret", "config", or NULL) names it in errors, which never quote the content: CC_ERR_IO
- * (the file cannot be read), CC_ERR_INVALID_CONFIG (the variable is not set; too large). */
-int sched_file_def_content(const struct compose_file_def *d, const char *what, struct buf *out,
-                           struct cc_error *reterr);
-
 /* POST /networks/create and /volumes/create bodies, with the compose labels. */
 json_t *sched_network_body(const struct compose_project *p, const struct compose_network *n);
 json_t *sched_volume_body(const struct compose_project *p, const struct compose_volume *v);

@@ -111,6 +111,8 @@ struct sched_observed_container {
     int number;       /* com.docker.compose.container-number, 0 when missing */
     bool oneoff;
     json_t *summary; /* the engine's list entry (Image, Command, Created, Status, Ports, Labels) */
+    json_t *inspect; /* with a model, when its config hash differs from the model's: its inspect
+                        (what the plan's reason compares); else NULL */
 };
 
 struct sched_observed_resource {
@@ -122,7 +124,8 @@ struct sched_observed_resource {
 
 struct sched_observed_image {
     char *service;
-    char *id; /* NULL when the image is not on the engine */
+    char *id;       /* NULL when the image is not on the engine */
+    json_t *config; /* its inspect's Config (Env, Cmd, Labels, ...), NULL when not there */
 };
 
 struct sched_observed {
@@ -256,7 +259,8 @@ struct sched_edge {
  * optional undefined ones are appended to warnings (new strings, *n_warnings grows). *ret_edges
  * is new (free()). */
 int sched_graph_edges(const struct compose_project *project, struct sched_edge **ret_edges,
-                      size_t *ret_n, char ***warnings, size_t *n_warnings, struct cc_error *reterr);
+                      size_t *ret_n, char ***warnings, size_t *n_warnings,
+                      struct cc_error *reterr);
 
 /* Builds the plan of converging observed onto project. *ret_plan is new (sched_plan_free()).
  * Fails with CC_ERR_INVALID_CONFIG on a dependency cycle (the message names the path,
@@ -460,9 +464,17 @@ struct sched_lifecycle_options {
 /* Starts, stops or restarts project_name's containers (one-off ones left alone): start and restart
  * in dependency order (a service once every service it depends on has been started), stop in
  * reverse order, independent services in parallel. Restarting named services restarts the
- * services that depend on them with `restart: true` too (transitively), unless no_deps. The order
- * comes from the model when given (may be NULL), else from the depends_on labels. Fails with
- * CC_ERR_NOT_FOUND when a selected service has no container. Same callback contract as sched_up. */
+ * services that depend on them with `restart: true` too (transitively), unless no_deps. The order comes from the model when given (may
+ * be NULL), else from the depends_on labels. Fails with CC_ERR_NOT_FOUND when a selected service
+ * has no container. Same callback contract as sched_up. */
+/* restart SERVICE...: the services restarted, as docker compose restarts them: selected (n of
+ * them), then, transitively, every service that depends on one of them with `restart: true`,
+ * found in model when given (may be NULL), else in the observed containers' depends_on labels.
+ * Returns how many; *ret is new (free() the array; its strings are borrowed from the arguments).
+ * sched_lifecycle() restarts these, and `restart --dry-run` prints them. */
+size_t sched_restart_dependents(const struct compose_project *model,
+                                const struct sched_observed *o, const char *const *selected,
+                                size_t n, const char ***ret);
 struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const char *project_name,
                                  const struct compose_project *model,
                                  const struct sched_lifecycle_options *opts,
@@ -520,8 +532,8 @@ enum sched_stack_query {
     SCHED_STACK_SERVICES, /* rows {"ID", "Name", "Mode", "Running", "Desired", "Image", "Ports",
                              "Labels" (object)} by name; Ports like "*:8080->80/tcp, ..." */
     SCHED_STACK_PS,       /* rows {"ID", "Name" ("<service>.<slot>"), "Image", "Node",
-                             "DesiredState", "CurrentState", "Error", "CreatedAt", "Ports" (the
-                             task's host-mode ports)} by name, newest first */
+                             "DesiredState", "CurrentState", "Error", "Ports" (the task's
+                             host-mode ports), "Labels" (its service's)} by name, newest first */
 };
 
 /* rows is borrowed for the callback's duration (an array, maybe empty); NULL exactly when err. */
