@@ -120,7 +120,12 @@ static int cmp_names(const void *a, const void *b)
 static int push_dir(struct build_context *bc, const char *rel)
 {
     char *abs = *rel ? xasprintf("%s/%s", bc->root, rel) : xstrdup(bc->root);
-    DIR *d = opendir(abs);
+    /* O_NOFOLLOW: a directory swapped for a symlink since the walk looked at it is not followed
+     * out of the context. */
+    int fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d && fd >= 0)
+        close(fd);
     if (!d) {
         cc_error_set(&bc->err, CC_ERR_IO, "cannot read directory '%s' of the build context: %s",
                      abs, strerror(errno));
