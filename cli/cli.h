@@ -70,6 +70,11 @@ int cli_getopt_long(int argc, char *const argv[], const char *shorts, const stru
  * global flags. */
 int cli_getopt_as(const char *cmd, int argc, char *const argv[], const char *shorts,
                   const struct option *longopts, int *longindex);
+/* The flags of a command whose one flag besides --help is the boolean --name: sets *ret when
+ * given, prints usage on stdout for --help. Returns -1 to go on (optind at the first operand),
+ * else the exit code: CLI_EXIT_OK after --help, CLI_EXIT_USAGE after a bad flag (reported). */
+int cli_bool_flag_parse(int argc, char *const argv[], const char *name, bool *ret,
+                        void (*usage)(FILE *out));
 /* Edits (insert, delete, replace, swap two neighbours) from a to b. */
 size_t cli_edit_distance(const char *a, const char *b);
 /* The candidate closest to a mistyped word, when close enough to suggest (two edits, or the

@@ -15,8 +15,8 @@ static void usage(FILE *out)
                  "      --build-arg stringArray   Set build-time variables for services\n"
                  "      --no-cache                Do not use cache when building the image\n"
                  "      --parallel int            Builds at once (default 4)\n"
-                 "      --pull                    Always attempt to pull a newer version of the "
-                 "image\n"
+                 "      --pull                    Always attempt to pull a newer version of\n"
+                 "                                the image\n"
                  "  -q, --quiet                   Don't print anything to STDOUT\n"
                  "      --with-dependencies       Also build dependencies (transitively)\n");
 }

@@ -110,16 +110,15 @@ static void usage(FILE *out)
     fprintf(out, "Usage:  ccompose down [OPTIONS] [SERVICES]\n\n"
                  "Stop and remove containers, networks\n\n"
                  "Options:\n"
-                 "      --remove-orphans   Remove containers for services not defined in the "
-                 "Compose file\n"
-                 "      --rmi string       Remove images used by services. \"local\" remove only "
-                 "images\n"
-                 "                         that don't have a custom tag (\"local\"|\"all\")\n"
+                 "      --remove-orphans   Remove containers for services not defined in the\n"
+                 "                         Compose file\n"
+                 "      --rmi string       Remove images used by services. \"local\" remove\n"
+                 "                         only images that don't have a custom tag\n"
+                 "                         (\"local\"|\"all\")\n"
                  "  -t, --timeout int      Specify a shutdown timeout in seconds\n"
-                 "  -v, --volumes          Remove named volumes declared in the \"volumes\" "
-                 "section of the\n"
-                 "                         Compose file and anonymous volumes attached to "
-                 "containers\n");
+                 "  -v, --volumes          Remove named volumes declared in the \"volumes\"\n"
+                 "                         section of the Compose file and anonymous volumes\n"
+                 "                         attached to containers\n");
 }
 
 static int down_run(struct cli_context *ctx, int argc, char **argv)

@@ -101,32 +101,16 @@ static void usage(FILE *out)
 
 static int events_run(struct cli_context *ctx, int argc, char **argv)
 {
-    enum { OPT_JSON = 256 };
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct events_cmd e = {.err = CC_ERROR_INIT};
     const char *project = NULL;
     struct compose_project *model = NULL;
     struct engine_client *client = NULL;
     struct cli_interrupt intr;
     bool intr_on = false;
-    int c, code = CLI_EXIT_OK;
-    while ((c = cli_getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case OPT_JSON:
-            e.json = true;
-            break;
-        case 'h':
-            usage(stdout);
-            goto out;
-        default:
-            code = CLI_EXIT_USAGE;
-            goto out;
-        }
-    }
+    int code = cli_bool_flag_parse(argc, argv, "json", &e.json, usage);
+    if (code >= 0)
+        goto out;
+    code = CLI_EXIT_OK;
     e.services = argv + optind;
     e.n_services = argc - optind;
     if ((code = cli_project_resolve(ctx, e.services, e.n_services, false, &project, &model)) ||

@@ -76,8 +76,8 @@ static void usage(FILE *out)
     fprintf(out, "Usage:  ccompose images [OPTIONS] [SERVICE...]\n\n"
                  "List images used by the created containers\n\n"
                  "Options:\n"
-                 "      --format string   Format the output. Values: [table | json] (default "
-                 "\"table\")\n"
+                 "      --format string   Format the output. Values: [table | json]\n"
+                 "                        (default \"table\")\n"
                  "  -q, --quiet           Only display IDs\n");
 }
 

@@ -21,10 +21,10 @@ static void usage(FILE *out)
     fprintf(out, "Usage:  ccompose kill [OPTIONS] [SERVICE...]\n\n"
                  "Force stop service containers\n\n"
                  "Options:\n"
-                 "      --remove-orphans   Remove containers for services not defined in the "
-                 "Compose file\n"
-                 "  -s, --signal string    SIGNAL to send to the container (default "
-                 "\"SIGKILL\")\n");
+                 "      --remove-orphans   Remove containers for services not defined in the\n"
+                 "                         Compose file\n"
+                 "  -s, --signal string    SIGNAL to send to the container (default\n"
+                 "                         \"SIGKILL\")\n");
 }
 
 static int kill_run(struct cli_context *ctx, int argc, char **argv)

@@ -41,16 +41,14 @@ static void usage(FILE *out)
                  "  -f, --follow          Follow log output\n"
                  "      --no-color        Produce monochrome output\n"
                  "      --no-log-prefix   Don't print prefix in logs\n"
-                 "      --since string    Show logs since timestamp (e.g. "
-                 "2013-01-02T13:23:37Z) or relative\n"
-                 "                        (e.g. 42m for 42 minutes)\n"
-                 "  -n, --tail string     Number of lines to show from the end of the logs for "
-                 "each container\n"
-                 "                        (default \"all\")\n"
+                 "      --since string    Show logs since timestamp (e.g. 2013-01-02T13:23:37Z)\n"
+                 "                        or relative (e.g. 42m for 42 minutes)\n"
+                 "  -n, --tail string     Number of lines to show from the end of the logs for\n"
+                 "                        each container (default \"all\")\n"
                  "  -t, --timestamps      Show timestamps\n"
-                 "      --until string    Show logs before a timestamp (e.g. "
-                 "2013-01-02T13:23:37Z) or relative\n"
-                 "                        (e.g. 42m for 42 minutes)\n");
+                 "      --until string    Show logs before a timestamp (e.g.\n"
+                 "                        2013-01-02T13:23:37Z) or relative (e.g. 42m for 42\n"
+                 "                        minutes)\n");
 }
 
 static int logs_run(struct cli_context *ctx, int argc, char **argv)
@@ -135,7 +133,8 @@ static int logs_run(struct cli_context *ctx, int argc, char **argv)
      * stream, so no start is missed. */
     if (lo.follow) {
         struct cc_error err = CC_ERROR_INIT;
-        if (cli_logs_watch(l.logs, ctx->loop, project, services, n_services, &err) < 0) {
+        if (cli_logs_watch(l.logs, ctx->loop, project, (const char *const *)services,
+                           n_services, &err) < 0) {
             cli_error_print(&err);
             code = cli_exit_for_error(&err);
         }

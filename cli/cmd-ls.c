@@ -104,8 +104,8 @@ static void usage(FILE *out)
                  "Options:\n"
                  "  -a, --all             Show all stopped Compose projects\n"
                  "      --filter filter   Filter output based on conditions provided\n"
-                 "      --format string   Format the output. Values: [table | json] (default "
-                 "\"table\")\n"
+                 "      --format string   Format the output. Values: [table | json]\n"
+                 "                        (default \"table\")\n"
                  "  -q, --quiet           Only display project names\n");
 }
 

@@ -36,8 +36,8 @@ static void usage(FILE *out)
     fprintf(out, "Usage:  ccompose port [OPTIONS] SERVICE PRIVATE_PORT\n\n"
                  "Print the public port for a port binding\n\n"
                  "Options:\n"
-                 "      --index int         Index of the container if service has multiple "
-                 "replicas\n"
+                 "      --index int         Index of the container if service has multiple\n"
+                 "                          replicas\n"
                  "      --protocol string   tcp or udp (default \"tcp\")\n");
 }
 

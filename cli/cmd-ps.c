@@ -232,15 +232,15 @@ static void usage(FILE *out)
     fprintf(out, "Usage:  ccompose ps [OPTIONS] [SERVICE...]\n\n"
                  "List containers\n\n"
                  "Options:\n"
-                 "  -a, --all             Show all stopped containers (including those created "
-                 "by the run command)\n"
-                 "      --format string   Format output using a custom template: 'table' "
-                 "(default) or 'json'\n"
+                 "  -a, --all             Show all stopped containers (including those created\n"
+                 "                        by the run command)\n"
+                 "      --format string   Format output using a custom template: 'table'\n"
+                 "                        (default) or 'json'\n"
                  "  -q, --quiet           Only display IDs\n"
                  "      --services        Display services\n"
-                 "      --status string   Filter services by status. Values: [paused | "
-                 "restarting | removing |\n"
-                 "                        running | dead | created | exited]\n");
+                 "      --status string   Filter services by status. Values: [paused |\n"
+                 "                        restarting | removing | running | dead | created |\n"
+                 "                        exited]\n");
 }
 
 static int ps_run(struct cli_context *ctx, int argc, char **argv)

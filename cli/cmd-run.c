@@ -35,6 +35,30 @@ static struct sched_op *start_deps(struct cli_wait *w, void *data, struct cc_err
     return sched_up(r->ctx->loop, r->c, r->model, &o, NULL, cli_on_event, cli_on_done, w, reterr);
 }
 
+/* The service's secrets and configs that are copied rather than bind-mounted go into the new
+ * one-off before it starts, as up does. */
+static int inject_files(struct run_cmd *r)
+{
+    struct buf tar = BUF_INIT;
+    struct cc_error err = CC_ERROR_INIT;
+    int code = 0;
+    if (sched_inject_tar(r->model, r->service, &tar, &err) < 0) {
+        cli_error_print(&err);
+        code = cli_exit_for_error(&err);
+    } else if (tar.len) {
+        struct sched_bytes_reader rd = {.data = tar.data, .len = tar.len};
+        struct cli_call w = {0};
+        code = cli_call_run(r->ctx->loop,
+                            engine_container_archive_put(r->c, r->id, "/", false, sched_bytes_read,
+                                                         &rd, cli_call_done, &w, &w.err),
+                            &w);
+        cli_call_release(&w);
+    }
+    cc_error_release(&err);
+    sched_bytes_wipe(&tar);
+    return code;
+}
+
 static void on_started(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
@@ -72,27 +96,28 @@ static void usage(FILE *out)
     fprintf(out, "Usage:  ccompose run [OPTIONS] SERVICE [COMMAND] [ARGS...]\n\n"
                  "Run a one-off command on a service\n\n"
                  "Options:\n"
-                 "  -d, --detach               Run container in background and print container "
-                 "ID\n"
+                 "  -d, --detach               Run container in background and print\n"
+                 "                             container ID\n"
                  "      --build                Build image before starting container\n"
                  "      --entrypoint string    Override the entrypoint of the image\n"
                  "  -e, --env stringArray      Set environment variables\n"
-                 "  -i, --interactive          Keep STDIN open even if not attached (default "
-                 "true)\n"
+                 "  -i, --interactive          Keep STDIN open even if not attached (default\n"
+                 "                             true)\n"
                  "  -l, --label stringArray    Add or override a label\n"
                  "      --name string          Assign a name to the container\n"
-                 "  -T, --no-TTY               Disable pseudo-TTY allocation (default: "
-                 "auto-detected)\n"
+                 "  -T, --no-TTY               Disable pseudo-TTY allocation (default:\n"
+                 "                             auto-detected)\n"
                  "      --no-deps              Don't start linked services\n"
                  "  -p, --publish stringArray  Publish a container's port(s) to the host\n"
-                 "      --pull string          Pull image before running (\"always\"|\"missing\"|"
-                 "\"never\") (default \"policy\")\n"
+                 "      --pull string          Pull image before running\n"
+                 "                             (\"always\"|\"missing\"|\"never\") (default\n"
+                 "                             \"policy\")\n"
                  "      --rm                   Automatically remove the container when it exits\n"
-                 "      --service-ports        Run command with all service's ports enabled and "
-                 "mapped to the host\n"
+                 "      --service-ports        Run command with all service's ports enabled and\n"
+                 "                             mapped to the host\n"
                  "  -t, --tty                  Allocate a pseudo-TTY (default: auto-detected)\n"
-                 "      --use-aliases          Use the service's network aliases in the "
-                 "network(s) the container connects to\n"
+                 "      --use-aliases          Use the service's network aliases in the\n"
+                 "                             network(s) the container connects to\n"
                  "  -u, --user string          Run as specified username or uid\n"
                  "  -v, --volume stringArray   Bind mount a volume\n"
                  "  -w, --workdir string       Working directory inside the container\n");
@@ -312,6 +337,8 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
         goto out;
     r.id = xstrdup(json_string_value(json_object_get(w.result, "Id")));
     cli_call_release(&w);
+    if ((code = inject_files(&r)))
+        goto out;
 
     if (detach) {
         if (!(code = cli_call_run(

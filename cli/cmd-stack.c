@@ -4,7 +4,8 @@
  *                [--detach=false | --wait] [--wait-timeout SECONDS]
  *                [--with-registry-auth] STACK
  *   stack ls [--format F] | services [-q] [-f KEY=VALUE] [--format F] STACK
- *   stack ps [-q] [-f KEY=VALUE] [--format F] STACK | rm STACK
+ *   stack ps [-q] [-f KEY=VALUE] [--format F] [--no-trunc] [--no-resolve] STACK | rm STACK
+ *   stack config -c FILE [-c FILE...] [--skip-interpolation]
  *
  * The files are loaded with the stack's name as the project name (so resources are named
  * "<stack>_<key>"); the scheduler does the work (sched_stack_*) and reports through callbacks,
@@ -26,19 +27,23 @@ static const char usage[] =
     "Commands:\n"
     "  deploy -c FILE [-c FILE...] [OPTIONS] STACK   deploy a new stack or update one\n"
     "      --prune                  remove services that are no longer in the files\n"
-    "      --resolve-image MODE     always (default), changed or never: pin images to their\n"
-    "                               registry digest\n"
+    "      --resolve-image MODE     always (default), changed or never: pin images\n"
+    "                               to their registry digest\n"
     "      --detach=false, --wait   wait until every service runs what it wants\n"
     "      --wait-timeout SECONDS   give up waiting after this long\n"
-    "      --with-registry-auth     send registry credentials (docker config) to the swarm\n"
-    "                               (-c - reads the compose file from stdin)\n"
+    "      --with-registry-auth     send registry credentials (docker config) to the\n"
+    "                               swarm (-c - reads the compose file from stdin)\n"
+    "  config -c FILE [-c FILE...]  print the files merged and interpolated\n"
+    "      --skip-interpolation     do not replace ${VARIABLES}\n"
     "  ls [--format F]              list stacks\n"
     "  services [OPTIONS] STACK     list the services of a stack\n"
     "  ps [OPTIONS] STACK           list the tasks of a stack\n"
-    "      -f, --filter KEY=VALUE   services: id, label, mode, name; ps: id, name, node,\n"
-    "                               desired-state\n"
-    "      --format F               table, json, or a template: '{{.Name}}\\t{{.Image}}',\n"
+    "      -f, --filter KEY=VALUE   services: id, label, mode, name; ps: id, label,\n"
+    "                               name, node, desired-state\n"
+    "      --format F               table, json, or a template: '{{.Name}}',\n"
     "                               'table {{.ID}}\\t{{.Name}}' (with headings)\n"
+    "      --no-resolve             ps: show node IDs (always so)\n"
+    "      --no-trunc               ps: whole IDs, image digests and errors\n"
     "      -q, --quiet              only IDs\n"
     "  rm STACK                     remove a stack (waits until its tasks are gone)\n";
 
@@ -62,8 +67,32 @@ struct listing {
     size_t n;
     const char *format; /* NULL or "table": the default table; "json"; else a template */
     bool quiet;         /* IDs only */
+    bool no_trunc;      /* ps: IDs, images and errors in full */
     json_t *filters;    /* [[key, value], ...] */
 };
+
+/* What docker's task table shortens unless --no-trunc: the ID to 12 characters, the image to its
+ * name and tag (no digest), the error to 30 characters ending in an ellipsis. */
+static void truncate_task(json_t *row)
+{
+    const char *id = json_string_value(json_object_get(row, "ID"));
+    if (id && strlen(id) > 12)
+        json_object_set_new(row, "ID", json_stringn(id, 12));
+    const char *image = json_string_value(json_object_get(row, "Image"));
+    const char *at = image ? strchr(image, '@') : NULL;
+    if (at)
+        json_object_set_new(row, "Image", json_stringn(image, (size_t)(at - image)));
+    const char *err = json_string_value(json_object_get(row, "Error"));
+    if (err && strlen(err) > 30) {
+        /* 29 characters, not cutting a UTF-8 sequence, then "…". */
+        size_t n = 29;
+        while (n && ((unsigned char)err[n] & 0xc0) == 0x80)
+            n--;
+        char *t = xasprintf("%.*s\xe2\x80\xa6", (int)n, err);
+        json_object_set_new(row, "Error", json_string(t));
+        free(t);
+    }
+}
 
 /* A row's field as text: strings as they are, numbers in decimal, anything else empty. */
 static char *cell_text(json_t *row, const char *key)
@@ -334,6 +363,8 @@ static int query(struct cli_context *ctx, enum sched_stack_query what, const cha
     if (!(code = cli_wait_exit(&r.w))) {
         size_t i;
         json_t *row;
+        if (what == SCHED_STACK_PS && !l->no_trunc)
+            json_array_foreach(r.rows, i, row) truncate_task(row);
         if (what == SCHED_STACK_SERVICES) {
             json_array_foreach(r.rows, i, row)
             {
@@ -474,6 +505,50 @@ out:
     return code;
 }
 
+/* config: the files merged and interpolated, as `config` prints them (docker stack config). */
+static int config(struct cli_context *ctx, int argc, char **argv)
+{
+    enum { OPT_SKIP = 256 };
+    static const struct option options[] = {
+        {"compose-file", required_argument, NULL, 'c'},
+        {"skip-interpolation", no_argument, NULL, OPT_SKIP},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char **files = xcalloc((size_t)argc + 1, sizeof(*files));
+    int n_files = 0, opt, code = CLI_EXIT_USAGE;
+    bool skip = false;
+    while ((opt = cli_getopt_as("stack config", argc, argv, "c:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            files[n_files++] = optarg;
+            break;
+        case OPT_SKIP:
+            skip = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            code = CLI_EXIT_OK;
+            goto out;
+        default:
+            goto out;
+        }
+    }
+    if (optind != argc || !n_files) {
+        fprintf(stderr, "error: stack config needs -c FILE and no other argument\n");
+        goto out;
+    }
+    struct cli_context sctx = *ctx;
+    sctx.g.files = files;
+    sctx.g.n_files = n_files;
+    char *cargv[] = {"config", skip ? "--no-interpolate" : NULL, NULL};
+    optind = 0; /* config parses its own flags from the start */
+    code = cli_cmd_config.run(&sctx, skip ? 2 : 1, cargv);
+out:
+    free(files);
+    return code;
+}
+
 /* ls, services, ps: their options, then the query. */
 static int list(struct cli_context *ctx, enum sched_stack_query what, int argc, char **argv)
 {
@@ -481,13 +556,16 @@ static int list(struct cli_context *ctx, enum sched_stack_query what, int argc, 
     static const char *const svc_keys[] = {"ID", "Name", "Mode", "Replicas", "Image", "Ports"};
     static const char *const ps_keys[] = {"ID",           "Name",         "Image", "Node",
                                           "DesiredState", "CurrentState", "Error", "Ports"};
-    /* The filters docker takes for each (label on tasks is left out: tasks carry none here). */
+    /* The filters the engine takes for each (a task's labels are its service's). */
     static const char *const svc_filters[] = {"id", "label", "mode", "name", NULL};
-    static const char *const ps_filters[] = {"id", "name", "node", "desired-state", NULL};
+    static const char *const ps_filters[] = {"id", "label", "name", "node", "desired-state", NULL};
+    enum { OPT_NO_TRUNC = 256, OPT_NO_RESOLVE };
     static const struct option options[] = {
         {"format", required_argument, NULL, 'F'},
         {"quiet", no_argument, NULL, 'q'},
         {"filter", required_argument, NULL, 'f'},
+        {"no-trunc", no_argument, NULL, OPT_NO_TRUNC},
+        {"no-resolve", no_argument, NULL, OPT_NO_RESOLVE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -501,6 +579,16 @@ static int list(struct cli_context *ctx, enum sched_stack_query what, int argc, 
         switch (opt) {
         case 'F':
             l.format = optarg;
+            break;
+        case OPT_NO_TRUNC:
+        case OPT_NO_RESOLVE:
+            if (what != SCHED_STACK_PS) {
+                fprintf(stderr, "error: only stack ps takes --%s\n",
+                        opt == OPT_NO_TRUNC ? "no-trunc" : "no-resolve");
+                goto out;
+            }
+            /* Nodes are shown by ID already, which is what --no-resolve asks for. */
+            l.no_trunc = l.no_trunc || opt == OPT_NO_TRUNC;
             break;
         case 'q':
         case 'f': {
@@ -517,12 +605,14 @@ static int list(struct cli_context *ctx, enum sched_stack_query what, int argc, 
             bool ok = false;
             for (size_t k = 0; key && allowed[k]; k++)
                 ok = ok || !strcmp(key, allowed[k]);
-            if (ok)
+            if (ok) {
                 json_array_append_new(l.filters, json_pack("[s, s]", key, eq + 1));
-            else
-                fprintf(stderr,
-                        "error: invalid filter '%s': give KEY=VALUE, KEY one of %s, %s, %s, %s\n",
-                        optarg, allowed[0], allowed[1], allowed[2], allowed[3]);
+            } else {
+                fprintf(stderr, "error: invalid filter '%s': give KEY=VALUE, KEY one of", optarg);
+                for (size_t k = 0; allowed[k]; k++)
+                    fprintf(stderr, "%s %s", k ? "," : "", allowed[k]);
+                fputc('\n', stderr);
+            }
             free(key);
             if (!ok)
                 goto out;
@@ -558,11 +648,13 @@ static int stack_run(struct cli_context *ctx, int argc, char **argv)
     }
     if (!strcmp(sub, "deploy") || !strcmp(sub, "up"))
         return deploy(ctx, argc - 1, argv + 1);
+    if (!strcmp(sub, "config"))
+        return config(ctx, argc - 1, argv + 1);
     bool ls = !strcmp(sub, "ls") || !strcmp(sub, "list");
     bool services = !strcmp(sub, "services"), ps = !strcmp(sub, "ps");
     bool remove = !strcmp(sub, "rm") || !strcmp(sub, "remove") || !strcmp(sub, "down");
     if (!ls && !services && !ps && !remove) {
-        static const char *const subs[] = {"deploy", "ls", "services", "ps", "rm"};
+        static const char *const subs[] = {"config", "deploy", "ls", "services", "ps", "rm"};
         static const char *const flags[] = {"help"};
         bool flag = !strncmp(sub, "--", 2);
         const char *best = flag ? cli_closest(sub + 2, flags, 1)

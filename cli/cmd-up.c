@@ -332,11 +332,11 @@ static int attach(struct up_cmd *u, const char *since)
      * up) are followed too; subscribed before the first stream, so no start is missed. */
     /* Only the attached services: one left out (attach: false, --no-attach) that keeps running
      * must not keep up attached. */
-    char **watched = xcalloc(u->p->n_services + 1, sizeof(*watched));
+    const char **watched = xcalloc(u->p->n_services + 1, sizeof(*watched));
     int n_watched = 0;
     for (size_t i = 0; i < u->p->n_services; i++)
         if (u->attached[i])
-            watched[n_watched++] = (char *)u->p->services[i].name;
+            watched[n_watched++] = u->p->services[i].name;
     struct cc_error werr = CC_ERROR_INIT;
     if (n_watched &&
         cli_logs_watch(u->logs, u->ctx->loop, u->project_name, watched, n_watched, &werr) < 0) {

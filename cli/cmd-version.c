@@ -80,8 +80,8 @@ static int version_run(struct cli_context *ctx, int argc, char **argv)
             printf("Usage:  ccompose version [OPTIONS]\n\n"
                    "Show the ccompose version and the engine's versions\n\n"
                    "Options:\n"
-                   "  -f, --format string   Format the output. Values: [pretty | json]. "
-                   "(Default: pretty)\n"
+                   "  -f, --format string   Format the output. Values: [pretty | json].\n"
+                   "                        (Default: pretty)\n"
                    "      --short           Shows only ccompose's version number\n");
             return CLI_EXIT_OK;
         default:

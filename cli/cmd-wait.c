@@ -62,32 +62,16 @@ static void usage(FILE *out)
 
 static int wait_run(struct cli_context *ctx, int argc, char **argv)
 {
-    enum { OPT_DOWN = 256 };
-    static const struct option options[] = {
-        {"down-project", no_argument, NULL, OPT_DOWN},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct wait_cmd w = {.first_code = -1, .err = CC_ERROR_INIT};
     const char *project = NULL;
     struct compose_project *model = NULL;
     struct engine_client *client = NULL;
     struct sched_observed *observed = NULL;
     struct wait_one *ones = NULL;
-    int c, code = CLI_EXIT_OK;
-    while ((c = cli_getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case OPT_DOWN:
-            w.down = true;
-            break;
-        case 'h':
-            usage(stdout);
-            goto out;
-        default:
-            code = CLI_EXIT_USAGE;
-            goto out;
-        }
-    }
+    int code = cli_bool_flag_parse(argc, argv, "down-project", &w.down, usage);
+    if (code >= 0)
+        goto out;
+    code = CLI_EXIT_OK;
     char *const *services = argv + optind;
     int n_services = argc - optind;
     if (n_services < 1) {

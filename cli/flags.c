@@ -132,3 +132,25 @@ int cli_getopt_as(const char *cmd, int argc, char *const argv[], const char *sho
 {
     return getopt_for(cmd, argc, argv, shorts, longopts, longindex);
 }
+
+int cli_bool_flag_parse(int argc, char *const argv[], const char *name, bool *ret,
+                        void (*usage)(FILE *out))
+{
+    const struct option options[] = {
+        {name, no_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = cli_getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (c == 'b') {
+            *ret = true;
+        } else if (c == 'h') {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else {
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return -1;
+}

@@ -163,9 +163,10 @@ static void transfer_usage(FILE *out, bool push)
             "Usage:  ccompose %s [OPTIONS] [SERVICE...]\n\n"
             "%s service images\n\n"
             "Options:\n"
-            "      --ignore-%s-failures   %s what it can and ignores images with %s failures\n"
-            "      --include-deps           Also %s the images of services declared as "
-            "dependencies\n"
+            "      --ignore-%s-failures   %s what it can and ignores images with %s\n"
+            "                               failures\n"
+            "      --include-deps           Also %s the images of services declared as\n"
+            "                               dependencies\n"
             "  -q, --quiet                  %s without printing progress information\n",
             verb, Verb, verb, Verb, verb, verb, Verb);
 }

@@ -680,8 +680,8 @@ static void on_events_done(const struct cc_error *err, void *data)
         become_idle(l);
 }
 
-int cli_logs_watch(struct cli_logs *l, uv_loop_t *loop, const char *project, char *const *services,
-                   int n_services, struct cc_error *reterr)
+int cli_logs_watch(struct cli_logs *l, uv_loop_t *loop, const char *project,
+                   const char *const *services, int n_services, struct cc_error *reterr)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -311,8 +311,8 @@ bool cli_logs_add(struct cli_logs *l, const char *id, const char *label, const c
  * followed stream is left and no selected container runs or restarts (or was created since the
  * watch began: an up is about to start it). Returns -1 with *reterr when the subscription cannot
  * be made. */
-int cli_logs_watch(struct cli_logs *l, uv_loop_t *loop, const char *project, char *const *services,
-                   int n_services, struct cc_error *reterr);
+int cli_logs_watch(struct cli_logs *l, uv_loop_t *loop, const char *project,
+                   const char *const *services, int n_services, struct cc_error *reterr);
 /* Whether on_idle was called and nothing has been followed since. */
 bool cli_logs_idle(const struct cli_logs *l);
 /* Whether the container's logs are being streamed now. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 
 void buf_init(struct buf *b)
 {
@@ -93,4 +94,13 @@ char *buf_detach(struct buf *b)
 const char *buf_str(const struct buf *b)
 {
     return b->data ? b->data : "";
+}
+
+void buf_add_base64(struct buf *b, const void *data, size_t len)
+{
+    size_t n = 4 * ((len + 2) / 3);
+    char *out = xmalloc(n + 1);
+    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    buf_add(b, out, n);
+    free(out);
 }

@@ -24,6 +24,8 @@ void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) CC_PRINTF(2, 3);
+/* Appends data encoded as base64 (RFC 4648, with padding, no line breaks). */
+void buf_add_base64(struct buf *b, const void *data, size_t len);
 /* Drops the first n bytes. */
 void buf_consume(struct buf *b, size_t n);
 void buf_reset(struct buf *b);

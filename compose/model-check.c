@@ -113,6 +113,35 @@ int m_want_seq(struct mctx *m, const struct cnode *n)
     return m_error(m, n, NULL, "'%s' must be a list, not a %s", m_path(m), m_kind_name(n));
 }
 
+int m_seq(struct mctx *m, const struct cnode *n, size_t elem, void *ret, size_t *ret_n,
+          m_item_fn item, void *data)
+{
+    if (cnode_is_null(n))
+        return 0;
+    if (m_want_seq(m, n) < 0)
+        return -1;
+    char *v = elem ? m_array(m, n->nitems, elem) : NULL;
+    size_t kept = 0;
+    int r = 0;
+    for (size_t i = 0; i < n->nitems; i++) {
+        void *slot = v ? v + kept * elem : NULL;
+        if (slot)
+            memset(slot, 0, elem);
+        cnode_path_push_index(&m->path, i);
+        int k = item(m, n->items[i], slot, data);
+        cnode_path_pop(&m->path);
+        if (k < 0)
+            r = -1;
+        else if (k > 0)
+            kept++;
+    }
+    if (elem) {
+        *(void **)ret = v;
+        *ret_n = kept;
+    }
+    return r;
+}
+
 int m_str(struct mctx *m, const struct cnode *n, const char **ret)
 {
     if (n->kind != CNODE_SCALAR)

@@ -28,41 +28,35 @@ static int f_res_devices(struct mctx *m, const struct cnode *n, void *dst)
     return rc;
 }
 
-static int f_generic_resources(struct mctx *m, const struct cnode *n, void *dst)
+static int generic_resource(struct mctx *m, const struct cnode *it, void *slot, void *data)
 {
     static const struct mfield spec_fields[] = {
         {"kind", MF_STR, offsetof(struct compose_generic_resource, kind), NULL},
         {"value", MF_INT64, offsetof(struct compose_generic_resource, value), NULL},
     };
+    (void)data;
+    struct compose_generic_resource *g = slot;
+    const struct cnode *spec = cnode_get(it, "discrete_resource_spec");
+    if (it->kind != CNODE_MAPPING || it->npairs != 1 || !spec)
+        return m_error(m, it, "write `- discrete_resource_spec: {kind: NAME, value: N}`",
+                       "'%s' must be a mapping with one `discrete_resource_spec:` key",
+                       m_path(m));
+    g->value = COMPOSE_UNSET;
+    cnode_path_push_key(&m->path, "discrete_resource_spec");
+    int r = 1;
+    if (m_fields(m, spec, spec_fields, CC_ARRAY_LEN(spec_fields), g, "discrete_resource_spec") < 0)
+        r = -1;
+    else if (!g->kind || g->value == COMPOSE_UNSET)
+        r = m_error(m, spec, NULL, "'%s' needs kind and value", m_path(m));
+    cnode_path_pop(&m->path);
+    return r;
+}
+
+static int f_generic_resources(struct mctx *m, const struct cnode *n, void *dst)
+{
     struct compose_resources *r = dst;
-    if (cnode_is_null(n))
-        return 0;
-    if (m_want_seq(m, n) < 0)
-        return -1;
-    int rc = 0;
-    r->generic_resources = m_array(m, n->nitems, sizeof(*r->generic_resources));
-    for (size_t i = 0; i < n->nitems; i++) {
-        const struct cnode *it = n->items[i];
-        const struct cnode *spec = cnode_get(it, "discrete_resource_spec");
-        struct compose_generic_resource g = {NULL, COMPOSE_UNSET};
-        cnode_path_push_index(&m->path, i);
-        if (it->kind != CNODE_MAPPING || it->npairs != 1 || !spec) {
-            rc = m_error(m, it, "write `- discrete_resource_spec: {kind: NAME, value: N}`",
-                         "'%s' must be a mapping with one `discrete_resource_spec:` key",
-                         m_path(m));
-        } else {
-            cnode_path_push_key(&m->path, "discrete_resource_spec");
-            if (m_fields(m, spec, spec_fields, CC_ARRAY_LEN(spec_fields), &g,
-                         "discrete_resource_spec") < 0)
-                rc = -1;
-            else if (!g.kind || g.value == COMPOSE_UNSET)
-                rc = m_error(m, spec, NULL, "'%s' needs kind and value", m_path(m));
-            else
-                r->generic_resources[r->n_generic_resources++] = g;
-            cnode_path_pop(&m->path);
-        }
-        cnode_path_pop(&m->path);
-    }
+    int rc = m_seq(m, n, sizeof(*r->generic_resources), &r->generic_resources,
+                   &r->n_generic_resources, generic_resource, NULL);
     if (rc == 0 && r->n_generic_resources)
         m_warning(m, n,
                   "'%s' is for swarm services (stack deploy sends them): a container cannot "
@@ -174,26 +168,21 @@ static int f_rollback_config(struct mctx *m, const struct cnode *n, void *dst)
                     "deploy.rollback_config");
 }
 
+static int preference(struct mctx *m, const struct cnode *it, void *slot, void *data)
+{
+    (void)slot;
+    struct compose_deploy *d = data;
+    const struct cnode *spread = cnode_get(it, "spread");
+    if (it->kind != CNODE_MAPPING || it->npairs != 1 || !spread || spread->kind != CNODE_SCALAR)
+        return m_error(m, it, "write `- spread: node.labels.NAME`",
+                       "'%s' must be a mapping with one `spread:` key", m_path(m));
+    m_strv_add(m, &d->placement_preferences, arena_printf(m->a, "spread=%s", spread->value));
+    return 1;
+}
+
 static int f_preferences(struct mctx *m, const struct cnode *n, void *dst)
 {
-    struct compose_deploy *d = dst;
-    if (cnode_is_null(n))
-        return 0;
-    if (m_want_seq(m, n) < 0)
-        return -1;
-    int r = 0;
-    for (size_t i = 0; i < n->nitems; i++) {
-        const struct cnode *it = n->items[i], *spread = cnode_get(it, "spread");
-        cnode_path_push_index(&m->path, i);
-        if (it->kind != CNODE_MAPPING || it->npairs != 1 || !spread || spread->kind != CNODE_SCALAR)
-            r = m_error(m, it, "write `- spread: node.labels.NAME`",
-                        "'%s' must be a mapping with one `spread:` key", m_path(m));
-        else
-            m_strv_add(m, &d->placement_preferences,
-                       arena_printf(m->a, "spread=%s", spread->value));
-        cnode_path_pop(&m->path);
-    }
-    return r;
+    return m_seq(m, n, 0, NULL, NULL, preference, dst);
 }
 
 static int f_max_per_node(struct mctx *m, const struct cnode *n, void *dst)

@@ -89,34 +89,35 @@ static int f_blkio_iops(struct mctx *m, const struct cnode *n, void *dst)
     return r;
 }
 
+/* What reads a blkio list's entries: the second key's name and reader. */
+struct blkio_kind {
+    const char *value_key;
+    int (*value_fn)(struct mctx *, const struct cnode *, void *);
+};
+
+static int blkio_item(struct mctx *m, const struct cnode *it, void *slot, void *data)
+{
+    const struct blkio_kind *k = data;
+    const struct mfield fields[] = {
+        {"path", MF_STR, offsetof(struct blkio_entry, path), NULL},
+        {k->value_key, MF_CUSTOM, 0, k->value_fn},
+    };
+    struct blkio_entry e = {0};
+    if (m_fields(m, it, fields, CC_ARRAY_LEN(fields), &e, "a blkio_config entry") < 0)
+        return -1;
+    if (!e.path || !e.has_value)
+        return m_error(m, it, NULL, "'%s' needs both path: and %s:", m_path(m), k->value_key);
+    *(struct compose_blkio_device *)slot = (struct compose_blkio_device){e.path, e.value};
+    return 1;
+}
+
 /* A list of {path, weight} or {path, rate}; value_key names the second key. */
 static int blkio_list(struct mctx *m, const struct cnode *n, const char *value_key,
                       int (*value_fn)(struct mctx *, const struct cnode *, void *),
                       struct compose_blkio_list *ret)
 {
-    if (cnode_is_null(n))
-        return 0;
-    if (m_want_seq(m, n) < 0)
-        return -1;
-    const struct mfield fields[] = {
-        {"path", MF_STR, offsetof(struct blkio_entry, path), NULL},
-        {value_key, MF_CUSTOM, 0, value_fn},
-    };
-    int r = 0;
-    ret->v = m_array(m, n->nitems, sizeof(*ret->v));
-    for (size_t i = 0; i < n->nitems; i++) {
-        const struct cnode *it = n->items[i];
-        struct blkio_entry e = {0};
-        cnode_path_push_index(&m->path, i);
-        if (m_fields(m, it, fields, CC_ARRAY_LEN(fields), &e, "a blkio_config entry") < 0)
-            r = -1;
-        else if (!e.path || !e.has_value)
-            r = m_error(m, it, NULL, "'%s' needs both path: and %s:", m_path(m), value_key);
-        else
-            ret->v[ret->n++] = (struct compose_blkio_device){e.path, e.value};
-        cnode_path_pop(&m->path);
-    }
-    return r;
+    struct blkio_kind k = {value_key, value_fn};
+    return m_seq(m, n, sizeof(*ret->v), &ret->v, &ret->n, blkio_item, &k);
 }
 
 static int f_weight_device(struct mctx *m, const struct cnode *n, void *dst)
@@ -222,33 +223,25 @@ static const struct mfield device_request_fields[] = {
     {"options", MF_KVV, offsetof(struct compose_device_request, options), NULL},
 };
 
+static int device_request(struct mctx *m, const struct cnode *it, void *slot, void *data)
+{
+    (void)data;
+    struct compose_device_request *d = slot;
+    d->count = COMPOSE_UNSET;
+    d->pos = m_pos(it);
+    if (m_fields(m, it, device_request_fields, CC_ARRAY_LEN(device_request_fields), d,
+                 "a device request") < 0)
+        return -1;
+    if (d->count != COMPOSE_UNSET && d->device_ids.n)
+        return m_error(m, it, "keep count: or device_ids:", "'%s' sets both count and device_ids",
+                       m_path(m));
+    return 1;
+}
+
 int m_device_requests(struct mctx *m, const struct cnode *n, struct compose_device_request **ret,
                       size_t *ret_n)
 {
-    if (cnode_is_null(n))
-        return 0;
-    if (m_want_seq(m, n) < 0)
-        return -1;
-    int r = 0;
-    struct compose_device_request *v = m_array(m, n->nitems, sizeof(*v));
-    size_t nv = 0;
-    for (size_t i = 0; i < n->nitems; i++) {
-        const struct cnode *it = n->items[i];
-        struct compose_device_request d = {.count = COMPOSE_UNSET, .pos = m_pos(it)};
-        cnode_path_push_index(&m->path, i);
-        if (m_fields(m, it, device_request_fields, CC_ARRAY_LEN(device_request_fields), &d,
-                     "a device request") < 0)
-            r = -1;
-        else if (d.count != COMPOSE_UNSET && d.device_ids.n)
-            r = m_error(m, it, "keep count: or device_ids:",
-                        "'%s' sets both count and device_ids", m_path(m));
-        else
-            v[nv++] = d;
-        cnode_path_pop(&m->path);
-    }
-    *ret = v;
-    *ret_n = nv;
-    return r;
+    return m_seq(m, n, sizeof(**ret), ret, ret_n, device_request, NULL);
 }
 
 /* gpus: `all`, or a list of device requests (their capability "gpu" is implied). */
@@ -300,27 +293,15 @@ static int hook(struct mctx *m, const struct cnode *n, struct compose_hook *h)
     return 0;
 }
 
+static int hook_item(struct mctx *m, const struct cnode *it, void *slot, void *data)
+{
+    (void)data;
+    return hook(m, it, slot) < 0 ? -1 : 1;
+}
+
 static int hooks(struct mctx *m, const struct cnode *n, struct compose_hook **ret, size_t *ret_n)
 {
-    if (cnode_is_null(n))
-        return 0;
-    if (m_want_seq(m, n) < 0)
-        return -1;
-    int r = 0;
-    struct compose_hook *v = m_array(m, n->nitems, sizeof(*v));
-    size_t nv = 0;
-    for (size_t i = 0; i < n->nitems; i++) {
-        cnode_path_push_index(&m->path, i);
-        struct compose_hook h = {0};
-        if (hook(m, n->items[i], &h) < 0)
-            r = -1;
-        else
-            v[nv++] = h;
-        cnode_path_pop(&m->path);
-    }
-    *ret = v;
-    *ret_n = nv;
-    return r;
+    return m_seq(m, n, sizeof(**ret), ret, ret_n, hook_item, NULL);
 }
 
 int m_post_start(struct mctx *m, const struct cnode *n, void *dst)
@@ -363,32 +344,26 @@ static const struct mfield watch_fields[] = {
     {"exec", MF_CUSTOM, 0, f_watch_exec},
 };
 
+static int watch_rule(struct mctx *m, const struct cnode *it, void *slot, void *data)
+{
+    (void)data;
+    struct compose_watch *w = slot;
+    w->pos = m_pos(it);
+    if (m_fields(m, it, watch_fields, CC_ARRAY_LEN(watch_fields), w, "a watch rule") < 0)
+        return -1;
+    if (!w->path || !w->action)
+        return m_error(m, it, "give the rule a path: and an action:",
+                       "'%s' needs path and action", m_path(m));
+    if (w->path[0] != '/' && !m->ctx->opts->no_normalize)
+        w->path = parse_path_join(m->a, m->ctx->project->working_dir, w->path);
+    return 1;
+}
+
 static int f_watch(struct mctx *m, const struct cnode *n, void *dst)
 {
     struct compose_service *s = dst;
-    if (cnode_is_null(n))
-        return 0;
-    if (m_want_seq(m, n) < 0)
-        return -1;
-    int r = 0;
-    s->develop_watch = m_array(m, n->nitems, sizeof(*s->develop_watch));
-    for (size_t i = 0; i < n->nitems; i++) {
-        const struct cnode *it = n->items[i];
-        struct compose_watch w = {.pos = m_pos(it)};
-        cnode_path_push_index(&m->path, i);
-        if (m_fields(m, it, watch_fields, CC_ARRAY_LEN(watch_fields), &w, "a watch rule") < 0) {
-            r = -1;
-        } else if (!w.path || !w.action) {
-            r = m_error(m, it, "give the rule a path: and an action:",
-                        "'%s' needs path and action", m_path(m));
-        } else {
-            if (w.path[0] != '/' && !m->ctx->opts->no_normalize)
-                w.path = parse_path_join(m->a, m->ctx->project->working_dir, w.path);
-            s->develop_watch[s->n_develop_watch++] = w;
-        }
-        cnode_path_pop(&m->path);
-    }
-    return r;
+    return m_seq(m, n, sizeof(*s->develop_watch), &s->develop_watch, &s->n_develop_watch,
+                 watch_rule, NULL);
 }
 
 int m_develop(struct mctx *m, const struct cnode *n, void *dst)

@@ -99,6 +99,17 @@ int m_fields(struct mctx *m, const struct cnode *n, const struct mfield *fields,
 /* Array helpers: a new arena array of n elements of size elem (never NULL). */
 void *m_array(struct mctx *m, size_t n, size_t elem);
 
+/* One item of a sequence read by m_seq() into slot (zeroed; NULL when the caller keeps no
+ * array). Returns 1 to keep it, 0 to leave it out, -1 once its problem is reported. */
+typedef int (*m_item_fn)(struct mctx *m, const struct cnode *it, void *slot, void *data);
+/* Reads the sequence n item by item, the key path at each item's index, into a new arena array
+ * (*ret) of n->nitems slots of elem bytes, *ret_n of them kept; elem 0 keeps no array (ret and
+ * ret_n may be NULL). null is an empty sequence: 0, nothing written. Every item is read even
+ * after one fails, so that all problems are reported; returns -1 then, with the items kept so
+ * far stored. */
+int m_seq(struct mctx *m, const struct cnode *n, size_t elem, void *ret, size_t *ret_n,
+          m_item_fn item, void *data);
+
 /* model-service.c */
 void m_service_defaults(struct compose_service *s);
 int m_service(struct mctx *m, const char *name, const struct cnode *n, struct compose_service *s);

@@ -131,6 +131,39 @@ static const struct mfield network_fields[] = {
     {"labels", MF_KVV, offsetof(struct compose_network, labels), NULL},
 };
 
+/* How a kind of top-level entry (networks:, volumes:, secrets:, configs:) is read: its fields,
+ * where its external and name go, and what else its checks (NULL: nothing; called when the
+ * fields read well, `what` naming the entry in messages). */
+struct entry_kind {
+    const char *noun; /* "network", ... */
+    const struct mfield *fields;
+    size_t n_fields;
+    size_t external_off, name_off;
+    int (*more)(struct mctx *m, const struct cnode *key, const struct cnode *val, void *dst,
+                const char *what);
+};
+
+/* Reads the entry pr into dst (its key and position already set) as kind says, then gives it
+ * the engine's name. Returns -1 when something is wrong (reported). */
+static int entry(struct mctx *m, const struct cnode_pair *pr, const struct entry_kind *kind,
+                 void *dst)
+{
+    bool *external = (bool *)((char *)dst + kind->external_off);
+    const char **name = (const char **)((char *)dst + kind->name_off);
+    cnode_path_push_key(&m->path, pr->key->value);
+    char *what = xasprintf("%s '%s'", kind->noun, pr->key->value);
+    int r = 0;
+    if (m_fields(m, pr->value, kind->fields, kind->n_fields, dst, what) < 0 ||
+        check_external(m, pr->value, *external, what) < 0)
+        r = -1;
+    else if (kind->more)
+        r = kind->more(m, pr->key, pr->value, dst, what);
+    free(what);
+    *name = engine_name(m, pr->key->value, *name, *external);
+    cnode_path_pop(&m->path);
+    return r < 0 ? -1 : 0;
+}
+
 int m_networks(struct mctx *m, const struct cnode *n)
 {
     struct compose_project *p = m->ctx->project;
@@ -139,20 +172,17 @@ int m_networks(struct mctx *m, const struct cnode *n)
     if (m_want_map(m, n) < 0)
         return -1;
     int r = 0;
+    static const struct entry_kind kind = {"network", network_fields,
+                                           CC_ARRAY_LEN(network_fields),
+                                           offsetof(struct compose_network, external),
+                                           offsetof(struct compose_network, name), NULL};
     p->networks = m_array(m, n->npairs + 1, sizeof(*p->networks));
     for (size_t i = 0; i < n->npairs; i++) {
         const struct cnode *k = n->pairs[i].key;
-        struct compose_network net = {.key = k->value, .pos = m_pos(k)};
-        cnode_path_push_key(&m->path, k->value);
-        char *what = xasprintf("network '%s'", k->value);
-        if (m_fields(m, n->pairs[i].value, network_fields, CC_ARRAY_LEN(network_fields), &net,
-                     what) < 0 ||
-            check_external(m, n->pairs[i].value, net.external, what) < 0)
+        struct compose_network *net = &p->networks[p->n_networks++];
+        *net = (struct compose_network){.key = k->value, .pos = m_pos(k)};
+        if (entry(m, &n->pairs[i], &kind, net) < 0)
             r = -1;
-        free(what);
-        net.name = engine_name(m, net.key, net.name, net.external);
-        p->networks[p->n_networks++] = net;
-        cnode_path_pop(&m->path);
     }
     return r;
 }
@@ -181,20 +211,16 @@ int m_volumes(struct mctx *m, const struct cnode *n)
     if (m_want_map(m, n) < 0)
         return -1;
     int r = 0;
+    static const struct entry_kind kind = {"volume", volume_fields, CC_ARRAY_LEN(volume_fields),
+                                           offsetof(struct compose_volume, external),
+                                           offsetof(struct compose_volume, name), NULL};
     p->volumes = m_array(m, n->npairs, sizeof(*p->volumes));
     for (size_t i = 0; i < n->npairs; i++) {
         const struct cnode *k = n->pairs[i].key;
-        struct compose_volume v = {.key = k->value, .pos = m_pos(k)};
-        cnode_path_push_key(&m->path, k->value);
-        char *what = xasprintf("volume '%s'", k->value);
-        if (m_fields(m, n->pairs[i].value, volume_fields, CC_ARRAY_LEN(volume_fields), &v, what) <
-                0 ||
-            check_external(m, n->pairs[i].value, v.external, what) < 0)
+        struct compose_volume *v = &p->volumes[p->n_volumes++];
+        *v = (struct compose_volume){.key = k->value, .pos = m_pos(k)};
+        if (entry(m, &n->pairs[i], &kind, v) < 0)
             r = -1;
-        free(what);
-        v.name = engine_name(m, v.key, v.name, v.external);
-        p->volumes[p->n_volumes++] = v;
-        cnode_path_pop(&m->path);
     }
     return r;
 }
@@ -253,6 +279,37 @@ static const struct mfield file_def_fields[] = {
     {"template_driver", MF_CUSTOM, 0, f_def_template_driver},
 };
 
+/* A secret or config takes its content from one source (a custom driver may bring it its own
+ * way; a secret takes no content:), and a relative file is the project directory's. */
+static int file_sources(struct mctx *m, const struct cnode *key, const struct cnode *val,
+                        struct compose_file_def *d, const char *what, bool secrets)
+{
+    int r = 0;
+    int sources = (d->file != NULL) + (d->environment != NULL) + (d->content != NULL);
+    if (!d->external && (sources > 1 || (sources == 0 && !cnode_get(val, "driver"))))
+        r = m_error(m, key,
+                    "give exactly one of file:, environment: or content:, or `external: true`",
+                    "%s needs exactly one source", what);
+    else if (secrets && d->content)
+        r = m_error(m, key, "use file: or environment: for secrets", "%s cannot take content:",
+                    what);
+    if (d->file && d->file[0] != '/' && !m->ctx->opts->no_normalize)
+        d->file = parse_path_join(m->a, m->ctx->project->working_dir, d->file);
+    return r;
+}
+
+static int secret_sources(struct mctx *m, const struct cnode *key, const struct cnode *val,
+                          void *dst, const char *what)
+{
+    return file_sources(m, key, val, dst, what, true);
+}
+
+static int config_sources(struct mctx *m, const struct cnode *key, const struct cnode *val,
+                          void *dst, const char *what)
+{
+    return file_sources(m, key, val, dst, what, false);
+}
+
 int m_file_defs(struct mctx *m, const struct cnode *n, bool secrets)
 {
     struct compose_project *p = m->ctx->project;
@@ -261,34 +318,19 @@ int m_file_defs(struct mctx *m, const struct cnode *n, bool secrets)
     if (m_want_map(m, n) < 0)
         return -1;
     int r = 0;
+    struct entry_kind kind = {secrets ? "secret" : "config", file_def_fields,
+                              CC_ARRAY_LEN(file_def_fields),
+                              offsetof(struct compose_file_def, external),
+                              offsetof(struct compose_file_def, name),
+                              secrets ? secret_sources : config_sources};
     struct compose_file_def *v = m_array(m, n->npairs, sizeof(*v));
     size_t nv = 0;
     for (size_t i = 0; i < n->npairs; i++) {
-        const struct cnode *k = n->pairs[i].key, *val = n->pairs[i].value;
-        struct compose_file_def d = {.key = k->value, .pos = m_pos(k)};
-        cnode_path_push_key(&m->path, k->value);
-        char *what = xasprintf("%s '%s'", secrets ? "secret" : "config", k->value);
-        if (m_fields(m, val, file_def_fields, CC_ARRAY_LEN(file_def_fields), &d, what) < 0 ||
-            check_external(m, val, d.external, what) < 0) {
+        const struct cnode *k = n->pairs[i].key;
+        struct compose_file_def *d = &v[nv++];
+        *d = (struct compose_file_def){.key = k->value, .pos = m_pos(k)};
+        if (entry(m, &n->pairs[i], &kind, d) < 0)
             r = -1;
-        } else {
-            /* A custom driver may bring the content its own way. */
-            int sources = (d.file != NULL) + (d.environment != NULL) + (d.content != NULL);
-            if (!d.external && (sources > 1 || (sources == 0 && !cnode_get(val, "driver"))))
-                r = m_error(m, k,
-                            "give exactly one of file:, environment: or content:, or "
-                            "`external: true`",
-                            "%s needs exactly one source", what);
-            else if (secrets && d.content)
-                r = m_error(m, k, "use file: or environment: for secrets",
-                            "%s cannot take content:", what);
-            if (d.file && d.file[0] != '/' && !m->ctx->opts->no_normalize)
-                d.file = parse_path_join(m->a, p->working_dir, d.file);
-        }
-        free(what);
-        d.name = engine_name(m, d.key, d.name, d.external);
-        v[nv++] = d;
-        cnode_path_pop(&m->path);
     }
     if (secrets) {
         p->secrets = v;

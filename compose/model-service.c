@@ -302,75 +302,67 @@ static const char *home_dir(struct mctx *m)
     return NULL;
 }
 
+/* One entry of volumes: the short "SRC:DST:MODE" string or the long mapping. */
+static int volume_item(struct mctx *m, const struct cnode *it, void *slot, void *data)
+{
+    (void)data;
+    struct compose_mount *mt = slot;
+    mt->create_host_path = true;
+    mt->tmpfs_size = COMPOSE_UNSET;
+    mt->tmpfs_mode = COMPOSE_UNSET;
+    mt->pos = m_pos(it);
+    if (it->kind == CNODE_SCALAR && !cnode_is_null(it)) {
+        struct parse_volume pv;
+        struct cc_error e = CC_ERROR_INIT;
+        if (parse_volume_spec(m->a, it->value, m->ctx->project->working_dir, home_dir(m), &pv,
+                              &e) < 0) {
+            int r = m_error_from(m, it, &e);
+            cc_error_release(&e);
+            return r;
+        }
+        mt->type = pv.type == PARSE_VOLUME_BIND ? COMPOSE_MOUNT_BIND : COMPOSE_MOUNT_VOLUME;
+        mt->source = pv.source;
+        /* --no-path-resolution: a relative bind source stays as written. */
+        if (m->ctx->opts->no_normalize && mt->type == COMPOSE_MOUNT_BIND && it->value[0] != '/' &&
+            strchr(it->value, ':'))
+            mt->source = arena_strndup(m->a, it->value, strcspn(it->value, ":"));
+        mt->target = pv.target;
+        mt->read_only = pv.read_only;
+        mt->nocopy = pv.nocopy;
+        mt->propagation = pv.propagation;
+        mt->create_host_path = pv.create_host_path;
+        if (pv.selinux)
+            mt->selinux = pv.selinux == 'z' ? "z" : "Z";
+        cc_error_release(&e);
+        return 1;
+    }
+    if (it->kind != CNODE_MAPPING)
+        return m_error(m, it, NULL, "'%s' must be a volume string or a mapping, not a %s",
+                       m_path(m), m_kind_name(it));
+    if (m_fields(m, it, mount_fields, CC_ARRAY_LEN(mount_fields), mt, "a volume") < 0)
+        return -1;
+    if (!cnode_get(it, "type"))
+        return m_error(m, it, "add `type: volume`, `bind` or `tmpfs`", "'%s' has no type",
+                       m_path(m));
+    if (!mt->target)
+        return m_error(m, it, "add `target:` with the path in the container",
+                       "'%s' has no target", m_path(m));
+    if (mt->type == COMPOSE_MOUNT_BIND && !mt->source)
+        return m_error(m, it, "add `source:` with the host path", "'%s' has no source",
+                       m_path(m));
+    if (mt->type == COMPOSE_MOUNT_BIND && mt->source[0] != '/' &&
+        !parse_path_is_windows(mt->source) && !m->ctx->opts->no_normalize)
+        mt->source = parse_path_join(m->a, m->ctx->project->working_dir, mt->source);
+    if (mt->type == COMPOSE_MOUNT_TMPFS && mt->source)
+        return m_error(m, it, "remove `source:`", "'%s' is a tmpfs and takes no source",
+                       m_path(m));
+    return 1;
+}
+
 static int f_volumes(struct mctx *m, const struct cnode *n, void *dst)
 {
     struct compose_service *s = dst;
-    if (cnode_is_null(n))
-        return 0;
-    if (m_want_seq(m, n) < 0)
-        return -1;
-    int r = 0;
-    s->volumes = m_array(m, n->nitems, sizeof(*s->volumes));
-    for (size_t i = 0; i < n->nitems; i++) {
-        const struct cnode *it = n->items[i];
-        struct compose_mount mt = {0};
-        mt.create_host_path = true;
-        mt.tmpfs_size = COMPOSE_UNSET;
-        mt.tmpfs_mode = COMPOSE_UNSET;
-        mt.pos = m_pos(it);
-        cnode_path_push_index(&m->path, i);
-        if (it->kind == CNODE_SCALAR && !cnode_is_null(it)) {
-            struct parse_volume pv;
-            struct cc_error e = CC_ERROR_INIT;
-            if (parse_volume_spec(m->a, it->value, m->ctx->project->working_dir, home_dir(m), &pv,
-                                  &e) < 0) {
-                r = m_error_from(m, it, &e);
-            } else {
-                mt.type = pv.type == PARSE_VOLUME_BIND ? COMPOSE_MOUNT_BIND : COMPOSE_MOUNT_VOLUME;
-                mt.source = pv.source;
-                /* --no-path-resolution: a relative bind source stays as written. */
-                if (m->ctx->opts->no_normalize && mt.type == COMPOSE_MOUNT_BIND &&
-                    it->value[0] != '/' && strchr(it->value, ':'))
-                    mt.source = arena_strndup(m->a, it->value, strcspn(it->value, ":"));
-                mt.target = pv.target;
-                mt.read_only = pv.read_only;
-                mt.nocopy = pv.nocopy;
-                mt.propagation = pv.propagation;
-                mt.create_host_path = pv.create_host_path;
-                if (pv.selinux)
-                    mt.selinux = pv.selinux == 'z' ? "z" : "Z";
-                s->volumes[s->n_volumes++] = mt;
-            }
-            cc_error_release(&e);
-        } else if (it->kind == CNODE_MAPPING) {
-            if (m_fields(m, it, mount_fields, CC_ARRAY_LEN(mount_fields), &mt, "a volume") < 0) {
-                r = -1;
-            } else if (!cnode_get(it, "type")) {
-                r = m_error(m, it, "add `type: volume`, `bind` or `tmpfs`", "'%s' has no type",
-                            m_path(m));
-            } else if (!mt.target) {
-                r = m_error(m, it, "add `target:` with the path in the container",
-                            "'%s' has no target", m_path(m));
-            } else if (mt.type == COMPOSE_MOUNT_BIND && !mt.source) {
-                r = m_error(m, it, "add `source:` with the host path", "'%s' has no source",
-                            m_path(m));
-            } else {
-                if (mt.type == COMPOSE_MOUNT_BIND && mt.source[0] != '/' &&
-                    !parse_path_is_windows(mt.source) && !m->ctx->opts->no_normalize)
-                    mt.source = parse_path_join(m->a, m->ctx->project->working_dir, mt.source);
-                if (mt.type == COMPOSE_MOUNT_TMPFS && mt.source)
-                    r = m_error(m, it, "remove `source:`", "'%s' is a tmpfs and takes no source",
-                                m_path(m));
-                else
-                    s->volumes[s->n_volumes++] = mt;
-            }
-        } else {
-            r = m_error(m, it, NULL, "'%s' must be a volume string or a mapping, not a %s",
-                        m_path(m), m_kind_name(it));
-        }
-        cnode_path_pop(&m->path);
-    }
-    return r;
+    return m_seq(m, n, sizeof(*s->volumes), &s->volumes, &s->n_volumes, volume_item, NULL);
 }
 
 /* ---- depends_on ---- */

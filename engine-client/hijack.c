@@ -321,6 +321,13 @@ static struct engine_hijack *hijack_start(struct engine_client *c, const char *p
     const char *unix_path = engine_client_unix_path(c);
     const char *base = engine_client_base_url(c);
     struct sockaddr_storage ss;
+    if (engine_client_tls(c)) {
+        /* This connection is ours, not curl's, and speaks plain HTTP only. */
+        cc_error_set(reterr, CC_ERR_UNSUPPORTED,
+                     "cannot attach to a container's input over TLS (%s) yet", base);
+        cc_error_hint(reterr, "use the engine's unix socket, or run without stdin (-T, -d)");
+        return NULL;
+    }
     if (!unix_path && tcp_addr(base, &ss) < 0) {
         cc_error_set(reterr, CC_ERR_UNSUPPORTED,
                      "cannot attach through %s: give the engine's "

@@ -547,14 +547,23 @@ static void deploy_poll(struct stack *st)
 }
 
 /* "<service>.<slot>" (global: "<service>.<node>") of a task; new. */
-static char *task_name(json_t *services, json_t *task)
+/* The service (as listed) that task belongs to; NULL when gone. */
+static json_t *task_service(json_t *services, json_t *task)
 {
     const char *sid = sched_json_str(task, "ServiceID");
-    const char *svc = sid;
     size_t i;
     json_t *s;
-    json_array_foreach(services, i, s) if (sid && !strcmp(id_of(s), sid)) svc =
-        sched_json_str(json_object_get(s, "Spec"), "Name");
+    json_array_foreach(services, i, s)
+        if (sid && !strcmp(id_of(s), sid))
+            return s;
+    return NULL;
+}
+
+static char *task_name(json_t *services, json_t *task)
+{
+    json_t *s = task_service(services, task);
+    const char *svc = s ? sched_json_str(json_object_get(s, "Spec"), "Name")
+                        : sched_json_str(task, "ServiceID");
     json_t *slot = json_object_get(task, "Slot");
     if (json_integer_value(slot) > 0)
         return xasprintf("%s.%lld", svc ? svc : "?", (long long)json_integer_value(slot));
@@ -1010,6 +1019,10 @@ static json_t *ps_rows(json_t *services, json_t *tasks)
             sched_json_str(t, "DesiredState"), "CurrentState", sched_json_str(status, "State"),
             "Error", err ? err : "", "CreatedAt",
             sched_json_str(t, "CreatedAt") ? sched_json_str(t, "CreatedAt") : "", "Ports", ports);
+        /* The engine filters tasks by label on their service's labels: so does the cli. */
+        json_t *labels = json_object_get(json_object_get(task_service(services, t), "Spec"),
+                                         "Labels");
+        json_object_set_new(row, "Labels", labels ? json_incref(labels) : json_object());
         json_array_append_new(rows, row);
         free(ports);
         free(name);

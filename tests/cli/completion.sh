@@ -103,7 +103,7 @@ expect "cache" -f other.yaml stop ""
 expect "db tools web" --profile debug up ""
 expect "" exec web ""
 expect "db web" exec ""
-expect "deploy ls ps rm services" stack ""
+expect "config deploy ls ps rm services" stack ""
 expect "" ps --services x
 
 if [ "$failed" -gt 0 ]; then

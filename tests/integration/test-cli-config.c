@@ -155,6 +155,32 @@ static void test_no_interpolate(void **state)
     free(err);
 }
 
+/* `stack config`: only the -c files, merged in order and interpolated unless
+ * --skip-interpolation; no file is an error. */
+static void test_stack_config(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *one[] = {bin(), "stack", "config", "-c", "compose.yaml", NULL};
+    assert_int_equal(ct_run(dir, one, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "image: nginx:1.27\n"));
+    assert_null(strstr(out, "POSTGRES_PASSWORD")); /* the override is not a -c file */
+    free(out);
+    free(err);
+    const char *two[] = {bin(), "stack", "config", "-c", "compose.yaml", "--compose-file",
+                         "compose.override.yaml", "--skip-interpolation", NULL};
+    assert_int_equal(ct_run(dir, two, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "image: nginx:${TAG:-1.25}\n"));
+    assert_non_null(strstr(out, "POSTGRES_PASSWORD: x\n"));
+    free(out);
+    free(err);
+    const char *none[] = {bin(), "stack", "config", NULL};
+    assert_int_equal(ct_run(dir, none, NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "stack config needs -c FILE"));
+    free(out);
+    free(err);
+}
+
 static void test_no_path_resolution(void **state)
 {
     (void)state;
@@ -201,7 +227,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_lists_and_quiet),
         cmocka_unit_test(test_json_and_output_file), cmocka_unit_test(test_no_interpolate),
-        cmocka_unit_test(test_no_path_resolution),
+        cmocka_unit_test(test_no_path_resolution), cmocka_unit_test(test_stack_config),
         cmocka_unit_test(test_invalid_exits_3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

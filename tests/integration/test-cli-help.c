@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,32 @@ static void expect_usage_error(const char *want, ...)
     cb_result_release(&r);
 }
 
+/* Fails when a line of text (what `ccompose ARGS --help` printed) is wider than 80 columns, the
+ * width the help is written for (UTF-8 sequences count once). */
+static void assert_fits_80(const char *what, const char *text)
+{
+    for (const char *l = text; *l;) {
+        size_t cols = 0, len = strcspn(l, "\n");
+        for (size_t k = 0; k < len; k++)
+            cols += ((unsigned char)l[k] & 0xc0) != 0x80;
+        if (cols > 80)
+            fail_msg("'%s --help': a line of %zu columns, wider than 80:\n%.*s", what, cols,
+                     (int)len, l);
+        l += len + (l[len] == '\n');
+    }
+}
+
+/* `cli/cmd-up.c` is being changed elsewhere; its help is wrapped once that lands. */
+static const char *const too_wide_for_now[] = {"up"};
+
+static bool width_exempt(const char *name)
+{
+    for (size_t i = 0; i < CC_ARRAY_LEN(too_wide_for_now); i++)
+        if (!strcmp(name, too_wide_for_now[i]))
+            return true;
+    return false;
+}
+
 static void test_global_flags_listed(void **state)
 {
     (void)state;
@@ -85,6 +112,7 @@ static void test_global_flags_listed(void **state)
     cb_assert_status(&r, 0);
     for (size_t i = 0; i < CC_ARRAY_LEN(flags); i++)
         cb_assert_contains(r.out.data, flags[i]);
+    assert_fits_80("ccompose", r.out.data);
     cb_result_release(&r);
 }
 
@@ -121,8 +149,9 @@ static void test_unknown_flags(void **state)
     expect_usage_error("did you mean 'deploy'?", "stack", "delpoy", NULL);
 }
 
-/* Every command: --help prints its usage on stdout, each flag on a line of its own with its
- * description beside it, and a mistyped --help is caught with the right guess. */
+/* Every command: --help prints its usage on stdout in lines of 80 columns at most, each flag on
+ * a line of its own with its description beside it, and a mistyped --help is caught with the
+ * right guess. */
 static void test_every_command(void **state)
 {
     (void)state;
@@ -135,6 +164,8 @@ static void test_every_command(void **state)
         if (strncmp(r.out.data, head, strlen(head)) != 0)
             fail_msg("'%s --help' does not start with '%s':\n%s", names[i], head, r.out.data);
         free(head);
+        if (!width_exempt(names[i]))
+            assert_fits_80(names[i], r.out.data);
         const char *opts = strstr(r.out.data, "\nOptions:\n");
         for (const char *l = opts ? opts + 10 : NULL; l && *l; l = strchr(l, '\n') + 1) {
             /* "  -x, --name type   Description" or "      --name   Description"; wrapped

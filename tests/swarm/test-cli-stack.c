@@ -292,6 +292,23 @@ static void test_cli_stack_listing(void **state)
     free(needle);
     free(out);
     expect_out(stack, "", "stack ps -f desired-state=shutdown -q %s");
+    /* A task's labels are its service's (deploy.labels), as the engine filters them. */
+    EXPECT_RUN(0, out, "stack ps -f label=owner=team --format '{{.Name}}' %s", stack);
+    assert_int_equal(lines(out), 2);
+    assert_null(strstr(out, worker));
+    free(out);
+    expect_out(stack, "", "stack ps -f label=owner=other -q %s");
+    /* IDs are cut to 12 characters, as docker does, unless --no-trunc. */
+    EXPECT_RUN(0, out, "stack ps -q -f name=worker %s", stack);
+    assert_int_equal(strlen(out), 13);
+    char *full;
+    EXPECT_RUN(0, full, "stack ps -q --no-trunc --no-resolve -f name=worker %s", stack);
+    assert_int_equal(strlen(full), 26);
+    assert_int_equal(strncmp(out, full, 12), 0);
+    free(full);
+    free(out);
+    EXPECT_RUN(2, out, "stack services --no-trunc %s", stack);
+    free(out);
     EXPECT_RUN(0, out, "stack ps --format 'table {{.Name}}\\t{{.CurrentState}}' -f name=worker %s",
                stack);
     assert_non_null(strstr(out, "CURRENT STATE\n"));

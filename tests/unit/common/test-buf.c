@@ -29,6 +29,27 @@ static void test_buf_grows_and_consumes(void **state)
     buf_release(&b);
 }
 
+/* RFC 4648's test vectors, appended after what the buffer holds; binary bytes too. */
+static void test_buf_base64(void **state)
+{
+    (void)state;
+    static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+                                        "Zm9vYmFy"};
+    for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
+        struct buf b = BUF_INIT;
+        buf_adds(&b, ">");
+        buf_add_base64(&b, plain[i], strlen(plain[i]));
+        assert_string_equal(buf_str(&b) + 1, coded[i]);
+        assert_int_equal(b.len, 1 + strlen(coded[i]));
+        buf_release(&b);
+    }
+    struct buf b = BUF_INIT;
+    buf_add_base64(&b, "\0\xff\xfe", 3);
+    assert_string_equal(buf_str(&b), "AP/+");
+    buf_release(&b);
+}
+
 static void test_error_set_copy_move(void **state)
 {
     (void)state;
@@ -55,6 +76,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_grows_and_consumes),
+        cmocka_unit_test(test_buf_base64),
         cmocka_unit_test(test_error_set_copy_move),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
