@@ -51,7 +51,9 @@ static char *pane_until(const char *sock, const char *needle)
  * (new). */
 static char *screen_of(struct st_dir *f, int width, const char *args)
 {
-    char *sock = xasprintf("ccit-pg-%d", (int)getpid());
+    /* A server of its own each time: the last one may still be going away. */
+    static int runs;
+    char *sock = xasprintf("ccit-pg-%d-%d", (int)getpid(), ++runs);
     start_in_tmux(f, sock, width, args);
     char *text = pane_until(sock, "EXIT=");
     cb_sh("tmux -L %s kill-server", sock);
