@@ -40,6 +40,7 @@ struct engine_client {
     char *tls_ca, *tls_cert, *tls_key;
     char *tls_dir; /* where they were looked for, for messages */
     long connect_timeout_ms;
+    long request_timeout_ms;
     enum neg_state neg;
     char api_version[16];
     enum engine_kind kind;
@@ -95,6 +96,7 @@ struct engine_request {
     char *hdr_api_version;    /* ping: API-Version */
     char *hdr_libpod_version; /* ping: Libpod-Api-Version */
     char *hdr_path_stat;      /* X-Docker-Container-Path-Stat (base64 JSON) */
+    json_t *health_seen;      /* Podman's event stream: each container's last health status */
 };
 
 static const char *const req_state_names[] = {"queued", "running", "done"};
@@ -185,6 +187,7 @@ static void req_free(struct engine_request *r)
     free(r->hdr_api_version);
     free(r->hdr_libpod_version);
     free(r->hdr_path_stat);
+    json_decref(r->health_seen);
     free(r);
 }
 
@@ -271,8 +274,12 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
                 cc_error_hint(err, "check that the engine runs and listens there, or set "
                                    "DOCKER_HOST");
             } else {
-                cc_error_set(err, CC_ERR_TIMEOUT, "the engine at %s did not answer %s %s in time",
-                             c->host, r->method, r->path);
+                long limit = r->timeout_ms > 0 ? r->timeout_ms : c->request_timeout_ms;
+                cc_error_set(err, CC_ERR_TIMEOUT,
+                             "the engine at %s did not answer %s %s within %.0f s", c->host,
+                             r->method, r->path, (double)limit / 1000);
+                cc_error_hint(err, "the engine is overloaded or stuck; to wait longer for each "
+                                   "answer, set COMPOSE_HTTP_TIMEOUT (seconds)");
             }
             break;
         case CURLE_PEER_FAILED_VERIFICATION:
@@ -283,18 +290,27 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         case CURLE_SSL_ISSUER_ERROR:
         case CURLE_RECV_ERROR:
         case CURLE_SEND_ERROR:
-            if (!c->tls) {
-                cc_error_set(err, CC_ERR_PROTOCOL, "%s %s failed: %s", r->method, r->path, why);
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+            if (c->tls && r->status == 0 && code != CURLE_GOT_NOTHING &&
+                code != CURLE_PARTIAL_FILE) {
+                /* The handshake failed, or the engine dropped the connection at its end because
+                 * it did not accept our certificate. */
+                cc_error_set(err, CC_ERR_UNREACHABLE, "cannot reach the engine at %s over TLS: %s",
+                             c->host, why);
+                cc_error_hint(err,
+                              "check that DOCKER_CERT_PATH (%s) holds the engine's CA as ca.pem "
+                              "and a client certificate it trusts as cert.pem and key.pem",
+                              c->tls_dir ? c->tls_dir : "unset");
                 break;
             }
-            /* The handshake failed, or the engine dropped the connection at its end because it did
-             * not accept our certificate. */
-            cc_error_set(err, CC_ERR_UNREACHABLE, "cannot reach the engine at %s over TLS: %s",
-                         c->host, why);
-            cc_error_hint(err,
-                          "check that DOCKER_CERT_PATH (%s) holds the engine's CA as ca.pem "
-                          "and a client certificate it trusts as cert.pem and key.pem",
-                          c->tls_dir ? c->tls_dir : "unset");
+            /* The connection broke under a request: the engine stopped, crashed or restarted (or
+             * something between cut it). Whether the request took effect is unknown. */
+            cc_error_set(err, CC_ERR_UNREACHABLE,
+                         "lost the connection to the engine at %s during %s %s: %s", c->host,
+                         r->method, r->path, why);
+            cc_error_hint(err, "the engine may have stopped or restarted: once it answers again, "
+                               "run the command again (it picks up where this one stopped)");
             break;
         case CURLE_ABORTED_BY_CALLBACK:
         case CURLE_READ_ERROR:
@@ -307,25 +323,27 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         return NULL;
     }
     if (r->status >= 400) {
-        json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
-        const char *msg = json_string_value(json_object_get(body, "message"));
-        enum cc_error_kind kind = engine_status_kind(r->status);
-        const char *text = msg ? msg : buf_str(&r->resp);
-        if (!c->unix_path && !c->tls && strstr(text, "HTTP request to an HTTPS server")) {
+        long status = r->status;
+        if (c->kind == ENGINE_PODMAN) {
+            json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
+            status = engine_podman_error_status(r->status, body);
+            json_decref(body);
+        }
+        char *what = xasprintf("%s %s", r->method, r->path);
+        engine_http_error(status, r->resp.data, r->resp.len, what, err);
+        free(what);
+        if (!c->unix_path && !c->tls && err->engine_message &&
+            strstr(err->engine_message, "HTTP request to an HTTPS server")) {
+            int http_status = err->http_status;
+            char *message = err->engine_message;
+            err->engine_message = NULL;
             cc_error_set(err, CC_ERR_UNREACHABLE,
                          "the engine at %s speaks only TLS, and TLS is not turned on", c->host);
             cc_error_hint(err, "set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory of "
                                "the engine's ca.pem and the client's cert.pem and key.pem");
-        } else {
-            cc_error_set(err, kind, "%s", *text ? text : "the engine refused the request");
+            err->http_status = http_status;
+            err->engine_message = message;
         }
-        err->http_status = (int)r->status;
-        err->engine_message = xstrdup(text);
-        /* Plain-text answers (Go's HTTP server's own) end with a newline. */
-        size_t n = strlen(err->engine_message);
-        while (n > 0 && (err->engine_message[n - 1] == '\n' || err->engine_message[n - 1] == '\r'))
-            err->engine_message[--n] = '\0';
-        json_decref(body);
         return NULL;
     }
     if (r->is_ping)
@@ -334,13 +352,25 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         return path_stat_result(r, err);
     switch (r->mode) {
     case ENGINE_RESP_JSON: {
-        if (r->resp.len == 0)
+        /* Podman answers a detached exec start with a lone newline: no body either. */
+        size_t blank = 0;
+        while (blank < r->resp.len && r->resp.data[blank] && strchr(" \t\r\n", r->resp.data[blank]))
+            blank++;
+        if (blank == r->resp.len)
             return NULL;
         json_error_t jerr;
         json_t *v = json_loadb(r->resp.data, r->resp.len, JSON_DECODE_ANY, &jerr);
+        /* Podman answers some calls that Docker answers with no body (network connect and
+         * disconnect) with a plain "OK". */
+        const char *text = buf_str(&r->resp) + blank;
+        if (!v && c->kind == ENGINE_PODMAN && !strncmp(text, "OK", 2) &&
+            !text[2 + strspn(text + 2, " \t\r\n")])
+            return NULL;
         if (!v)
             cc_error_set(err, CC_ERR_PROTOCOL, "the engine's answer to %s %s is not JSON: %s",
                          r->method, r->path, jerr.text);
+        else if (c->kind == ENGINE_PODMAN)
+            engine_podman_fix_result(r->method, r->path, v);
         return v;
     }
     case ENGINE_RESP_JSON_LINES:
@@ -441,6 +471,10 @@ static void on_stream_item(json_t *item, void *data)
     struct engine_request *r = data;
     if (r->cancelled || r->err.kind != CC_ERR_NONE)
         return;
+    if (r->health_seen && !engine_podman_fix_event(r->health_seen, item))
+        return;
+    if (r->c->kind == ENGINE_PODMAN && !strncmp(r->path, "/build", 6))
+        engine_podman_fix_build_item(item);
     if (r->item_errors) {
         const char *msg = json_string_value(json_object_get(item, "error"));
         if (!msg)
@@ -468,25 +502,15 @@ static size_t on_curl_header(char *buf, size_t size, size_t nitems, void *userda
 {
     struct engine_request *r = userdata;
     size_t n = size * nitems;
-    const char *colon = memchr(buf, ':', n);
-    if (!colon)
-        return n;
-    size_t klen = (size_t)(colon - buf);
-    const char *v = colon + 1;
-    size_t vlen = n - klen - 1;
-    while (vlen && (*v == ' ' || *v == '\t'))
-        v++, vlen--;
-    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-        vlen--;
-    if (klen == strlen("API-Version") && strncasecmp(buf, "API-Version", klen) == 0) {
+    const char *v;
+    size_t vlen;
+    if (engine_http_header_is(buf, n, "API-Version", &v, &vlen)) {
         free(r->hdr_api_version);
         r->hdr_api_version = xstrndup(v, vlen);
-    } else if (klen == strlen("X-Docker-Container-Path-Stat") &&
-               strncasecmp(buf, "X-Docker-Container-Path-Stat", klen) == 0) {
+    } else if (engine_http_header_is(buf, n, "X-Docker-Container-Path-Stat", &v, &vlen)) {
         free(r->hdr_path_stat);
         r->hdr_path_stat = xstrndup(v, vlen);
-    } else if (klen == strlen("Libpod-API-Version") &&
-               strncasecmp(buf, "Libpod-API-Version", klen) == 0) {
+    } else if (engine_http_header_is(buf, n, "Libpod-API-Version", &v, &vlen)) {
         free(r->hdr_libpod_version);
         r->hdr_libpod_version = xstrndup(v, vlen);
     }
@@ -520,6 +544,17 @@ static void req_start(struct engine_request *r)
         buf_printf(&url, "/v%s", c->api_version);
     buf_adds(&url, r->path);
 
+    if (c->kind == ENGINE_PODMAN && !r->unversioned) {
+        /* Requests wait here for negotiation, so this is the first point that knows the engine. */
+        char *body = engine_podman_fix_create(r->path, r->body);
+        if (body) {
+            free(r->body);
+            r->body = body;
+            r->body_len = strlen(body);
+        }
+        if (r->mode == ENGINE_RESP_JSON_LINES && !strncmp(r->path, "/events", 7) && !r->health_seen)
+            r->health_seen = json_object();
+    }
     CURL *e = curl_easy_init();
     if (!e) {
         cc_error_set(&r->err, CC_ERR_FAILED, "cannot make an HTTP request handle");
@@ -559,7 +594,7 @@ static void req_start(struct engine_request *r)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     if (!r->streaming)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-                         r->timeout_ms > 0 ? r->timeout_ms : ENGINE_DEFAULT_TIMEOUT_MS);
+                         r->timeout_ms > 0 ? r->timeout_ms : c->request_timeout_ms);
     if (r->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
@@ -1068,6 +1103,8 @@ int engine_client_new(uv_loop_t *loop, const struct engine_options *opts,
     c->host = xstrdup(host);
     c->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
                                                                  : DEFAULT_CONNECT_TIMEOUT_MS;
+    c->request_timeout_ms =
+        opts && opts->request_timeout_ms > 0 ? opts->request_timeout_ms : ENGINE_DEFAULT_TIMEOUT_MS;
     c->limit = opts && opts->max_in_flight > 0 ? opts->max_in_flight : 0;
     if (tls_setup(c, reterr) < 0 || parse_host(c, host, reterr) < 0) {
         client_strings_free(c);

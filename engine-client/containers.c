@@ -152,6 +152,31 @@ struct engine_request *engine_container_remove(struct engine_client *c, const ch
     return engine_call_json(c, "DELETE", &path, NULL, 0, cb, data, reterr);
 }
 
+struct engine_request *engine_container_healthcheck(struct engine_client *c, const char *id,
+                                                    long timeout_ms, engine_cb cb, void *data,
+                                                    struct cc_error *reterr)
+{
+    if (engine_check_id(id, "container", reterr) < 0)
+        return NULL;
+    if (engine_client_kind(c) != ENGINE_PODMAN)
+        return cc_error_set(reterr, CC_ERR_UNSUPPORTED,
+                            "only Podman runs a container's health check on request"),
+               NULL;
+    struct buf path = BUF_INIT;
+    /* Libpod's own API, with its own version prefix, beside the Docker-compatible one. */
+    engine_path_id(&path, "/v4.0.0/libpod/containers/", id, "/healthcheck");
+    struct engine_call call = {
+        .method = "GET",
+        .path = buf_str(&path),
+        .unversioned = true,
+        .mode = ENGINE_RESP_JSON,
+        .timeout_ms = timeout_ms,
+    };
+    struct engine_request *r = engine_call_submit(c, &call, cb, data, reterr);
+    buf_release(&path);
+    return r;
+}
+
 struct engine_request *engine_container_wait(struct engine_client *c, const char *id,
                                              const char *condition, engine_cb cb, void *data,
                                              struct cc_error *reterr)

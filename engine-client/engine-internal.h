@@ -30,11 +30,10 @@ struct engine_call {
     bool path_stat;              /* result: the X-Docker-Container-Path-Stat header, decoded */
     bool item_errors; /* JSON_LINES: an item with "error"/"errorDetail" fails the request */
     bool streaming;   /* no overall time limit (events, logs -f, attach, wait, build) */
-    long timeout_ms;  /* overall limit when not streaming; 0: ENGINE_DEFAULT_TIMEOUT_MS */
+    long timeout_ms;  /* overall limit when not streaming; 0: the client's request timeout */
 };
 
-/* A request that is not a stream must finish within this unless it says otherwise: an engine that
- * accepts the connection and then never answers must not hang ccompose. */
+/* The default of engine_options' request_timeout_ms. */
 #define ENGINE_DEFAULT_TIMEOUT_MS (120 * 1000L)
 
 /* Submits a call. Returns NULL with *reterr set (the callback is never called) only when the
@@ -90,5 +89,26 @@ struct engine_request *engine_id_call(struct engine_client *c, const char *metho
                                       const char *prefix, const char *id, const char *suffix,
                                       const char *what, json_t *body, engine_cb cb, void *data,
                                       struct cc_error *reterr);
+
+/* ---- Podman (podman.c): its answers made Docker's, used only when the engine is Podman ------- */
+
+/* The status Docker would have answered: 409 for Podman's 500s whose "cause" is a conflict (a
+ * name in use, a container in the wrong state, a resource in use). body borrowed, may be NULL. */
+long engine_podman_error_status(long status, json_t *body);
+/* Rewrites the decoded answer to "METHOD PATH" (path without the version prefix) in place:
+ * short image names, no empty State.Health, "exited" for "stopped". result borrowed. */
+void engine_podman_fix_result(const char *method, const char *path, json_t *result);
+/* A container create body with Docker's default StopTimeout added when it has none, and a
+ * ["CMD", ...] health check whose arguments Podman would split at spaces turned into CMD-SHELL:
+ * new, or NULL when body is to be sent as it is. */
+char *engine_podman_fix_create(const char *path, const char *body);
+/* Rewrites one event in place as Docker would have sent it; false: Docker would have sent none
+ * (the event is to be dropped). health_seen is the stream's own {"id": "last health status"},
+ * borrowed and updated. */
+bool engine_podman_fix_event(json_t *health_seen, json_t *ev);
+/* Rewrites one item of a build's output in place with Docker's step lines. item borrowed. */
+void engine_podman_fix_build_item(json_t *item);
+/* name without "localhost/", "docker.io/library/" or "docker.io/" in front: borrowed from name. */
+const char *engine_image_name_short(const char *name);
 
 #endif

@@ -33,6 +33,10 @@ struct engine_request;
 struct engine_options {
     const char *host; /* "unix:///path" or "tcp://host:port"; NULL: DOCKER_HOST, else default */
     long connect_timeout_ms; /* 0: a few seconds */
+    /* A call that is not a stream must be answered within this, whole (an engine that takes the
+     * connection and then never answers must not hang ccompose); calls that wait on purpose (stop
+     * with its grace period) take longer of their own accord. 0: 120 s. */
+    long request_timeout_ms;
     /* Calls in flight at most, whatever their kind (streams, which last as long as what they
      * follow, left out); the others wait in submission order. 0: no limit. */
     int max_in_flight;
@@ -165,6 +169,15 @@ struct engine_request *engine_container_unpause(struct engine_client *c, const c
 struct engine_request *engine_container_top(struct engine_client *c, const char *id,
                                             const char *ps_args, engine_cb cb, void *data,
                                             struct cc_error *reterr);
+/* GET /v4.0.0/libpod/containers/{id}/healthcheck: runs the container's health check now, on
+ * Podman only (engine_client_kind() must say ENGINE_PODMAN, so negotiation must have finished;
+ * elsewhere CC_ERR_UNSUPPORTED at once). The engine applies the check's timeout, retries and
+ * start period. result: {"Status": "starting"|"healthy"|"unhealthy", "FailingStreak", "Log"}.
+ * A container that is not running fails (CC_ERR_CONFLICT or CC_ERR_SERVER), one without a check
+ * too. timeout_ms: the request's own limit (0: the default). */
+struct engine_request *engine_container_healthcheck(struct engine_client *c, const char *id,
+                                                    long timeout_ms, engine_cb cb, void *data,
+                                                    struct cc_error *reterr);
 /* POST /containers/{id}/wait?condition= ("not-running", "next-exit", "removed"; NULL: default).
  * result: {"StatusCode": N, "Error": ...}. Waits as long as the container runs. */
 struct engine_request *engine_container_wait(struct engine_client *c, const char *id,
@@ -357,7 +370,7 @@ struct engine_build_options {
     const char *network;
     long long shm_size; /* bytes, 0: default */
     const char *isolation;
-    json_t *ulimits;    /* [{"Name", "Soft", "Hard"}], borrowed, may be NULL */
+    json_t *ulimits; /* [{"Name", "Soft", "Hard"}], borrowed, may be NULL */
     bool nocache;
     bool pull;
     bool quiet;

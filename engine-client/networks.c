@@ -32,8 +32,8 @@ struct engine_request *engine_network_connect(struct engine_client *c, const cha
 {
     if (!body)
         return cc_error_set(reterr, CC_ERR_USAGE, "no network connect body given"), NULL;
-    return engine_id_call(c, "POST", "/networks/", network_id, "/connect", "network", body, cb, data,
-                   reterr);
+    return engine_id_call(c, "POST", "/networks/", network_id, "/connect", "network", body, cb,
+                          data, reterr);
 }
 
 struct engine_request *engine_network_disconnect(struct engine_client *c, const char *network_id,
@@ -44,7 +44,7 @@ struct engine_request *engine_network_disconnect(struct engine_client *c, const 
         return NULL;
     json_t *body = json_pack("{s:s, s:b}", "Container", container_id, "Force", force);
     struct engine_request *r = engine_id_call(c, "POST", "/networks/", network_id, "/disconnect",
-                                       "network", body, cb, data, reterr);
+                                              "network", body, cb, data, reterr);
     json_decref(body);
     return r;
 }
@@ -70,6 +70,6 @@ struct engine_request *engine_volume_inspect(struct engine_client *c, const char
 struct engine_request *engine_volume_remove(struct engine_client *c, const char *name, bool force,
                                             engine_cb cb, void *data, struct cc_error *reterr)
 {
-    return engine_id_call(c, "DELETE", "/volumes/", name, force ? "?force=1" : "", "volume", NULL, cb,
-                   data, reterr);
+    return engine_id_call(c, "DELETE", "/volumes/", name, force ? "?force=1" : "", "volume", NULL,
+                          cb, data, reterr);
 }

@@ -66,8 +66,8 @@ struct engine_request *engine_service_create(struct engine_client *c, json_t *sp
     return spec_call(c, &path, spec, auth, cb, data, reterr);
 }
 
-struct engine_request *engine_service_inspect(struct engine_client *c, const char *id,
-                                              engine_cb cb, void *data, struct cc_error *reterr)
+struct engine_request *engine_service_inspect(struct engine_client *c, const char *id, engine_cb cb,
+                                              void *data, struct cc_error *reterr)
 {
     return engine_id_call(c, "GET", "/services/", id, "", "service", NULL, cb, data, reterr);
 }

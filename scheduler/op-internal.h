@@ -43,6 +43,7 @@ struct sched_op {
     void (*on_resync)(struct sched_op *op);
     void (*release)(struct sched_op *op);
     void *impl;
+    struct sched_health *health; /* health.c: the checks ccompose runs for the engine, or NULL */
 };
 
 /* NULL with *reterr when the event stream (subscribe) cannot be requested. events_window_ms > 0
@@ -72,5 +73,18 @@ void op_report(struct sched_op *op, enum sched_resource kind, const char *name, 
  * draining); it must end with op_check(op). */
 typedef void (*op_diag_cb)(struct sched_op *op, char *details, json_t *inspect, void *data);
 void op_diagnose(struct sched_op *op, const char *id, op_diag_cb cb, void *data);
+
+/* Health checks where the engine runs none (health.c; Podman without systemd): runs container
+ * id's check at its interval until the op ends, each result handed to on_container_event as a
+ * "health_status: STATUS" event. inspect (borrowed) is the container's, for its Config.Healthcheck;
+ * a container without a check, an engine that runs its checks itself, or a draining op: nothing.
+ * Calls in flight count in outstanding. */
+void op_health_watch(struct sched_op *op, const char *id, json_t *inspect);
+/* Whether ccompose may have to run checks for this engine (Podman, unless CCOMPOSE_HEALTHCHECKS
+ * says "engine"): cheap, for skipping the looks that op_health_watch() needs. */
+bool op_health_may_run(const struct sched_op *op);
+/* Stops every check (op_finish() does); op_health_free() when the op is freed. */
+void op_health_stop(struct sched_op *op);
+void op_health_free(struct sched_op *op);
 
 #endif

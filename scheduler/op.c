@@ -87,6 +87,7 @@ static void on_op_closed(uv_handle_t *h)
 {
     struct sched_op *op = h->data;
     op->release(op);
+    op_health_free(op);
     seen_clear(op);
     sched_queue_free(op->q);
     cc_error_release(&op->err);
@@ -126,6 +127,7 @@ void op_finish(struct sched_op *op, const struct cc_error *err)
     sched_queue_cancel_all(op->q);
     if (op->events)
         engine_request_cancel(op->events);
+    op_health_stop(op);
 }
 
 void op_fail(struct sched_op *op, enum cc_error_kind kind, const char *fmt, ...)

@@ -110,6 +110,9 @@ struct sched_observe *sched_observe_on(struct sched_queue *q, const char *projec
 
 /* {"label": ["com.docker.compose.project=NAME"]} (new), plus {"type": [type]} when type. */
 json_t *sched_project_filters(const char *project, const char *type);
+/* An engine timestamp ("2006-01-02T15:04:05.999999999Z07:00") in nanoseconds since the epoch;
+ * 0 when it cannot be read. */
+long long sched_time_ns(const char *rfc3339);
 /* The string of key in an object, or NULL; borrowed. */
 const char *sched_json_str(json_t *o, const char *key);
 void sched_strv_push(char ***v, size_t *n, char *s); /* steals s */

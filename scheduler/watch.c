@@ -254,6 +254,39 @@ static void on_unhealthy(struct watch *w, const char *id, const char *name, size
     op_diagnose(w->op, t->id, on_looked_at, t);
 }
 
+/* ---- Health checks where the engine runs none (health.c) ------------------------------------ */
+
+static void on_probe_inspected(json_t *result, const struct cc_error *err, void *data)
+{
+    struct sched_op *op = data;
+    op->outstanding--;
+    if (!err)
+        op_health_watch(op, sched_json_str(result, "Id"), result);
+    op_check(op);
+}
+
+static void probe_container(struct sched_op *op, const char *id)
+{
+    if (op_health_may_run(op))
+        op_call(op, SCHED_CALL_CONTAINER_INSPECT, id, NULL, 0, false, on_probe_inspected, op);
+}
+
+static void on_listed_running(json_t *result, const struct cc_error *err, void *data)
+{
+    struct watch *w = data;
+    struct sched_op *op = w->op;
+    op->outstanding--;
+    size_t i;
+    json_t *c;
+    if (!err && op->state != OP_DRAINING)
+        json_array_foreach(result, i, c)
+        {
+            if (watched_service(w, json_object_get(c, "Labels")) >= 0)
+                probe_container(op, sched_json_str(c, "Id"));
+        }
+    op_check(op);
+}
+
 static void on_container_event(struct sched_op *op, json_t *ev)
 {
     struct watch *w = op->impl;
@@ -266,7 +299,9 @@ static void on_container_event(struct sched_op *op, json_t *ev)
     if (si < 0)
         return;
     struct wctr *t = wctr_find(w, id);
-    if (!strcmp(action, "health_status: unhealthy")) {
+    if (!strcmp(action, "start")) {
+        probe_container(op, id);
+    } else if (!strcmp(action, "health_status: unhealthy")) {
         on_unhealthy(w, id, sched_json_str(attrs, "name"), (size_t)si);
     } else if (!strcmp(action, "health_status: healthy") && t) {
         /* Healthy again: the next time starts the backoff afresh. */
@@ -300,6 +335,11 @@ static void on_listed(json_t *result, const struct cc_error *err, void *data)
         goto out;
     }
     op_set_state(op, OP_WAITING);
+    /* Where ccompose runs the checks (the engine is known by now): the running containers that
+     * restart on unhealthy get theirs. */
+    if (op_health_may_run(op))
+        op_call(op, SCHED_CALL_CONTAINER_LIST, NULL, sched_project_filters(op->project_name, NULL),
+                0, false, on_listed_running, w);
     size_t i;
     json_t *c;
     json_array_foreach(result, i, c)

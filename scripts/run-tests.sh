@@ -4,6 +4,12 @@
 #   N passed, N failed
 # Usage: scripts/run-tests.sh [--unit|--integration] [BUILD] [FILTER]
 # FILTER (a substring of the binary's path) runs only matching binaries.
+# CCOMPOSE_TEST_WRAP, when set, is a command (words split on blanks) each test binary runs under,
+# e.g. valgrind with its options (scripts/valgrind-test.sh).
+# CCOMPOSE_TEST_ENGINE picks the engine the integration tests run against: docker (the default:
+# DOCKER_HOST or /var/run/docker.sock) or podman (DOCKER_HOST defaults to the socket that
+# scripts/podman.sh serves; tests that cannot pass there skip themselves and say why; the swarm
+# tests are left out, Podman has no swarm mode, and so are the programs that talk to no engine).
 set -uo pipefail
 which=all
 case "${1:-}" in
@@ -22,18 +28,40 @@ if [ "$which" != unit ]; then
     while IFS= read -r f; do bins+=("$f"); done < <(find "$build/tests/integration" "$build/tests/swarm" -type f -name 'test-*' -perm -u+x 2>/dev/null | sort)
 fi
 
+engine=${CCOMPOSE_TEST_ENGINE:-docker}
+case $engine in
+docker) ;;
+podman) export DOCKER_HOST=${DOCKER_HOST:-unix://${CCOMPOSE_PODMAN_SOCK:-/run/ccompose-podman.sock}} ;;
+*) echo "run-tests: CCOMPOSE_TEST_ENGINE=$engine: say docker or podman" >&2; exit 2 ;;
+esac
+export CCOMPOSE_TEST_ENGINE=$engine
+engine_free="test-cli-config test-cli-graph test-cli-help"
+
 passed=0 failed=0 broken=()
 export CCOMPOSE_BIN=${CCOMPOSE_BIN:-$PWD/$build/ccompose}
 for bin in "${bins[@]}"; do
     [ -n "$filter" ] && [[ "$bin" != *"$filter"* ]] && continue
+    if [ "$engine" = podman ] && [[ "$bin" == */tests/swarm/* ]]; then
+        echo "== $bin: skipped on podman: Podman has no swarm mode (these run on a private dockerd)"
+        continue
+    fi
+    # Programs that need no engine at all (they say so at their top) would only run again.
+    if [ "$engine" = podman ] && [[ " $engine_free " == *" ${bin##*/} "* ]]; then
+        echo "== $bin: skipped on podman: it talks to no engine (run with the docker engine)"
+        continue
+    fi
     out=$(mktemp)
     echo "== $bin"
     # Swarm tests get a private single-node swarm of their own, made and removed around them.
     wrap=()
     [[ "$bin" == */tests/swarm/* ]] && wrap=(tests/swarm/private-swarm.sh)
+    # shellcheck disable=SC2206 # the wrapper's words are meant to split
+    [ -n "${CCOMPOSE_TEST_WRAP:-}" ] && wrap+=(${CCOMPOSE_TEST_WRAP})
+    start=$SECONDS
     timeout --kill-after=10 "$per_test_timeout" "${wrap[@]}" "$bin" >"$out" 2>&1
     rc=$?
     cat "$out"
+    echo "-- $bin: $((SECONDS - start))s"
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
     passed=$((passed + p))
@@ -53,5 +81,6 @@ if [ ${#broken[@]} -gt 0 ]; then
     printf '  %s\n' "${broken[@]}"
 fi
 echo
+[ "$engine" != docker ] && echo "engine: $engine ($DOCKER_HOST)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ ${#broken[@]} -eq 0 ]

@@ -5,12 +5,14 @@
 #                              dockerd started here (stale pid files removed first)
 #   3. scripts/base-image.sh   debian:bookworm-slim: present, pulled, or built with debootstrap
 #   4. scripts/test-image.sh   ccompose-test/busybox:latest, the image the tests run
+#   5. scripts/podman.sh       the second engine: Podman's API service on
+#                              /run/ccompose-podman.sock, with both images copied into it
 # Each step can be re-run on its own. Idempotent: about a second when everything is in place.
 # Needs no terminal; messages go to stderr, prefixed "setup:".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
-for step in packages engine base-image test-image; do
+for step in packages engine base-image test-image podman; do
     if ! "scripts/$step.sh"; then
         echo "setup: failed at scripts/$step.sh (see above); fix it and re-run make setup" >&2
         exit 1

@@ -87,7 +87,9 @@ static void test_up_wait_then_down(void **state)
     UP_RUN(f, r, "ps");
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.out), TEST_IMAGE);
-    cb_assert_contains(buf_str(&r.out), "(healthy)");
+    /* Podman's list has no health: its ps says "Up 8 seconds" where Docker's adds "(healthy)". */
+    if (!tl_engine_is_podman())
+        cb_assert_contains(buf_str(&r.out), "(healthy)");
     cb_result_release(&r);
 
     /* A second up changes nothing. */
@@ -461,12 +463,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_up_wait_then_down, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_attached_exit_code_from, cb_fx_setup, cb_fx_teardown),
-        cmocka_unit_test_setup_teardown(test_abort_on_container_failure, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_on_container_failure, cb_fx_setup,
+                                        cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_attach_false, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_unhealthy_service_fails, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_wait_timeout, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_scale, cb_fx_setup, cb_fx_teardown),
-        cmocka_unit_test_setup_teardown(test_ctrl_c_stops_and_exits_130, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctrl_c_stops_and_exits_130, cb_fx_setup,
+                                        cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_orphans, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_build_and_rmi, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_restart_on_unhealthy, cb_fx_setup, cb_fx_teardown),

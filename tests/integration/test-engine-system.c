@@ -25,7 +25,8 @@ static void test_ping_negotiates(void **state)
     assert_null(engine_client_api_version(env.c));
     TL_RUN(env, r, engine_ping(env.c, tl_on_done, &r, &err));
     tl_assert_ok(&r);
-    assert_string_equal(json_string_value(json_object_get(r.json, "Engine")), "docker");
+    assert_string_equal(json_string_value(json_object_get(r.json, "Engine")),
+                        tl_engine_is_podman() ? "podman" : "docker");
     const char *engine_api = json_string_value(json_object_get(r.json, "ApiVersion"));
     assert_non_null(engine_api);
     assert_true(engine_version_compare(engine_api, ENGINE_API_MIN) >= 0);
@@ -76,6 +77,8 @@ static void wait_all(struct tl_env *env, struct tl_result *r, int n, struct engi
 /* Requests made before negotiation wait for it, then all go out at once over the loop. */
 static void test_many_in_flight(void **state)
 {
+    TL_SKIP_ON_PODMAN("Podman's service answers a few hundred concurrent calls too slowly for this "
+                      "test's time limit");
     (void)state;
     enum { N = 64 };
     struct tl_env env;
@@ -499,7 +502,8 @@ static void test_engine_too_old(void **state)
     tl_result_init(&r);
     against_responder("API-Version: 1.40\r\n", &r, &reqs, &kind, used, sizeof(used));
     tl_assert_fails(&r, CC_ERR_UNSUPPORTED);
-    assert_non_null(strstr(r.err.message, "speaks API 1.40; ccompose needs 1.41 or newer"));
+    assert_int_equal(strncmp(r.err.message, "the engine at ", 14), 0);
+    assert_non_null(strstr(r.err.message, " speaks API 1.40; ccompose needs 1.41 or newer"));
     assert_string_equal(used, "");
     /* Only the ping went out: nothing is sent to an engine we cannot speak to. */
     assert_string_equal(buf_str(&reqs), "GET /_ping HTTP/1.1\n");

@@ -87,6 +87,8 @@ static bool warned(json_t *created, const char *needle)
 
 static void test_keys_reach_engine(void **state)
 {
+    TL_SKIP_ON_PODMAN("Podman's compat API drops or rewrites several host settings this test "
+                      "reads back (CpuCount, CpuPercent, device cgroup rules, GPU requests)");
     (void)state;
     struct tl_env env;
     tl_env_init(&env);

@@ -94,6 +94,8 @@ static void test_down_from_labels_alone(void **state)
  * so do the network and the volume it uses, each with docker compose's warning. */
 static void test_down_services_and_dependents(void **state)
 {
+    TL_SKIP_ON_PODMAN("Podman removes a network that a container outside the project is still "
+                      "connected to, where Docker refuses (the warning this test expects)");
     struct st_fixture *f = *state;
     up_stack(f);
     struct st_run r;

@@ -97,6 +97,8 @@ static void cycle(struct tl_env *env, const char *project, int i)
 
 static void test_resubscribes_without_missing_or_repeating(void **state)
 {
+    TL_SKIP_ON_PODMAN("Podman 4.3 answers /events?until= with no event at all, and this test ends "
+                      "each subscription with until= and compares with such a query");
     struct st_fixture *f = *state;
     struct seen seen = {.lines = BUF_INIT, .err = CC_ERROR_INIT};
     long long start = now_ns();

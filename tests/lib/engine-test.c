@@ -11,6 +11,12 @@
 
 #include "tests/lib/engine-test.h"
 
+bool tl_engine_is_podman(void)
+{
+    const char *e = getenv("CCOMPOSE_TEST_ENGINE");
+    return e && !strcmp(e, "podman");
+}
+
 static void on_tick(uv_timer_t *t)
 {
     (void)t;

@@ -36,6 +36,19 @@ struct tl_env {
     uv_timer_t tick;
 };
 
+/* The engine the run is against: CCOMPOSE_TEST_ENGINE ("docker", the default, or "podman"; set
+ * by scripts/run-tests.sh with DOCKER_HOST pointing at it). */
+bool tl_engine_is_podman(void);
+/* Skips the calling test when the run is against Podman, printing why (a sentence naming what
+ * Podman lacks or does differently); use it as a test's first statement. */
+#define TL_SKIP_ON_PODMAN(why)                                                                     \
+    do {                                                                                           \
+        if (tl_engine_is_podman()) {                                                               \
+            print_message("[  SKIPPED ] %s on podman: %s\n", __func__, (why));                     \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
+
 /* Makes a loop and a client for the default engine (DOCKER_HOST or the default socket). env must
  * not move afterwards (the tick timer lives in it). */
 void tl_env_init(struct tl_env *env);
