@@ -411,4 +411,5 @@ const struct cli_command cli_cmd_run = {
     .name = "run",
     .summary = "Run a one-off command on a service",
     .run = run_run,
+    .no_dry_run = true,
 };
