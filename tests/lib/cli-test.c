@@ -117,17 +117,40 @@ void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size
     r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The arguments of a variadic call up to a NULL, at most 64. */
+#define ARGS_MAX 64
+static size_t va_args(va_list ap, const char **args)
+{
+    size_t n = 0;
+    for (const char *a; n < ARGS_MAX && (a = va_arg(ap, const char *));)
+        args[n++] = a;
+    return n;
+}
+
 void cb_run(struct cb_result *r, const char *cwd, ...)
 {
-    const char *args[64];
-    size_t n = 0;
+    const char *args[ARGS_MAX];
     va_list ap;
     va_start(ap, cwd);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(args))
-        args[n++] = a;
+    size_t n = va_args(ap, args);
     va_end(ap);
     cb_runv(r, cwd, args, n);
+}
+
+void cb_expect(int want, const char *need, const char *cwd, ...)
+{
+    const char *args[ARGS_MAX];
+    va_list ap;
+    va_start(ap, cwd);
+    size_t n = va_args(ap, args);
+    va_end(ap);
+    struct cb_result r;
+    cb_runv(&r, cwd, args, n);
+    cb_assert_status(&r, want);
+    if (need && !strstr(buf_str(&r.out), need) && !strstr(buf_str(&r.err), need))
+        fail_msg("'%s' not in the output:\n--- stdout:\n%s--- stderr:\n%s", need,
+                 buf_str(&r.out), buf_str(&r.err));
+    cb_result_release(&r);
 }
 
 char *cb_payload(size_t len)

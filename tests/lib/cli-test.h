@@ -23,6 +23,9 @@ void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size
 void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
                    const char *const *args, size_t n_args);
 void cb_result_release(struct cb_result *r);
+/* Runs the binary like cb_run and fails the test, showing the output, unless it exits want;
+ * then, when need is not NULL, unless stdout and stderr together contain it. */
+void cb_expect(int want, const char *need, const char *cwd, ...);
 /* len bytes of every value in a fixed pseudo-random order (xorshift), for byte-exact transfers.
  * new. */
 char *cb_payload(size_t len);

@@ -308,6 +308,25 @@ void st_assert_ok(const struct st_run *r)
         fail_msg("failed: %s\nevents:\n%s", r->err.message, buf_str(&r->events));
 }
 
+void st_up_ok(struct tl_env *env, const struct compose_project *p)
+{
+    struct st_run r;
+    st_run_init(&r);
+    st_up(env, p, NULL, &r);
+    st_assert_ok(&r);
+    st_run_release(&r);
+}
+
+void st_logs_until(struct tl_env *env, const struct compose_project *p, const char *service,
+                   const char *text)
+{
+    char *name = st_cname(p, service, 1);
+    char *id = st_id(env, name);
+    tl_logs_until(env, id, text);
+    free(id);
+    free(name);
+}
+
 void st_stack_deploy(struct tl_env *env, const struct compose_project *p,
                      const struct sched_stack_options *o, struct st_run *r)
 {
