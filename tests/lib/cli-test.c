@@ -137,6 +137,16 @@ void cb_run(struct cb_result *r, const char *cwd, ...)
     cb_runv(r, cwd, args, n);
 }
 
+/* Fails the test unless r exited want and, need not NULL, said need; releases r. */
+static void expect_done(struct cb_result *r, int want, const char *need)
+{
+    cb_assert_status(r, want);
+    if (need && !strstr(buf_str(&r->out), need) && !strstr(buf_str(&r->err), need))
+        fail_msg("'%s' not in the output:\n--- stdout:\n%s--- stderr:\n%s", need, buf_str(&r->out),
+                 buf_str(&r->err));
+    cb_result_release(r);
+}
+
 void cb_expect(int want, const char *need, const char *cwd, ...)
 {
     const char *args[ARGS_MAX];
@@ -146,11 +156,42 @@ void cb_expect(int want, const char *need, const char *cwd, ...)
     va_end(ap);
     struct cb_result r;
     cb_runv(&r, cwd, args, n);
-    cb_assert_status(&r, want);
-    if (need && !strstr(buf_str(&r.out), need) && !strstr(buf_str(&r.err), need))
-        fail_msg("'%s' not in the output:\n--- stdout:\n%s--- stderr:\n%s", need,
-                 buf_str(&r.out), buf_str(&r.err));
-    cb_result_release(&r);
+    expect_done(&r, want, need);
+}
+
+/* -p PROJECT and the arguments of ap, in args; how many. */
+static size_t fx_args(const struct cb_fx *f, va_list ap, const char **args)
+{
+    args[0] = "-p";
+    args[1] = f->project;
+    return 2 + va_args(ap, args + 2);
+}
+
+void cb_fx_run(struct cb_result *r, const struct cb_fx *f, ...)
+{
+    const char *args[ARGS_MAX + 2];
+    va_list ap;
+    va_start(ap, f);
+    size_t n = fx_args(f, ap, args);
+    va_end(ap);
+    cb_runv(r, f->dir, args, n);
+}
+
+void cb_fx_expect(const struct cb_fx *f, int want, const char *need, ...)
+{
+    const char *args[ARGS_MAX + 2];
+    va_list ap;
+    va_start(ap, need);
+    size_t n = fx_args(f, ap, args);
+    va_end(ap);
+    struct cb_result r;
+    cb_runv(&r, f->dir, args, n);
+    expect_done(&r, want, need);
+}
+
+char *cb_fx_cname(const struct cb_fx *f, const char *service, int n)
+{
+    return xasprintf("%s-%s-%d", f->project, service, n);
 }
 
 char *cb_payload(size_t len)

@@ -247,28 +247,6 @@ int st_teardown(void **state)
     return 0;
 }
 
-int st_dir_setup(void **state)
-{
-    struct st_dir *f = xcalloc(1, sizeof(*f));
-    tl_env_init(&f->env);
-    f->dir = ct_tmpdir();
-    f->project = tl_unique("cli");
-    *state = f;
-    return 0;
-}
-
-int st_dir_teardown(void **state)
-{
-    struct st_dir *f = *state;
-    tl_env_release(&f->env);
-    st_cleanup(f->project);
-    ct_rmdir(f->dir);
-    free(f->dir);
-    free(f->project);
-    free(f);
-    return 0;
-}
-
 struct compose_service *st_sleeper(struct compose_project *p, const char *name)
 {
     struct compose_service *s = mb_service_add(p, name, TEST_IMAGE);

@@ -53,16 +53,6 @@ struct st_fixture {
 int st_setup(void **state);
 int st_teardown(void **state);
 
-/* For tests of the binary: a compose project in a temporary directory (dir, to write files in)
- * with a unique name; st_dir_teardown removes everything labelled with it, and the directory. */
-struct st_dir {
-    struct tl_env env;
-    char *dir;
-    char *project;
-};
-int st_dir_setup(void **state);
-int st_dir_teardown(void **state);
-
 /* A service running ST_SLEEPER. */
 struct compose_service *st_sleeper(struct compose_project *p, const char *name);
 /* "<project>-<service>-<n>" (new). */
