@@ -324,11 +324,11 @@ static int config_run(struct cli_context *ctx, int argc, char **argv)
         char *text = NULL;
         struct cc_error err = CC_ERROR_INIT;
         if ((k8s ? compose_project_k8s(shown, &text, &err)
-                 : compose_project_dump(shown, format, base.no_interpolate ? COMPOSE_DUMP_RAW : 0,
-                                        &text, &err)) < 0) {
+                 : compose_project_write(shown, format, base.no_interpolate ? COMPOSE_DUMP_RAW : 0,
+                                         out, &err)) < 0) {
             cli_error_print(&err);
             code = CLI_EXIT_FAILURE;
-        } else {
+        } else if (text) {
             fputs(text, out);
         }
         free(text);

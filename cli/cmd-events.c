@@ -1,6 +1,8 @@
 /* `ccompose events`: the project's container events as the engine reports them, one line each in
  * docker compose's format ("2026-12-02 16:00:00.000000 container start <id> (image=...,
- * name=...)"), or one JSON object a line with --json, until Ctrl-C. */
+ * name=...)"), or one JSON object a line with --json, until Ctrl-C. The events come through the
+ * scheduler's subscription (sched_events), which subscribes again from the last event's time when
+ * the engine ends the stream (a restart of dockerd), so none is missed or printed twice. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,7 @@ struct events_cmd {
     int n_services;
     bool done;
     struct cc_error err;
-    struct engine_request *req;
+    struct sched_op *op;
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -72,12 +74,11 @@ static void on_event(json_t *ev, void *data)
     fflush(stdout);
 }
 
-static void on_end(json_t *result, const struct cc_error *err, void *data)
+static void on_end(const struct cc_error *err, void *data)
 {
-    (void)result;
     struct events_cmd *e = data;
     e->done = true;
-    e->req = NULL;
+    e->op = NULL;
     if (err && err->kind != CC_ERR_CANCELLED)
         cc_error_copy(&e->err, err);
 }
@@ -86,7 +87,8 @@ static void on_interrupt(int count, void *data)
 {
     (void)count;
     struct events_cmd *e = data;
-    engine_request_cancel(e->req);
+    if (e->op)
+        sched_op_cancel(e->op);
 }
 
 static void usage(FILE *out)
@@ -105,7 +107,6 @@ static int events_run(struct cli_context *ctx, int argc, char **argv)
     struct engine_client *client = NULL;
     struct cli_interrupt intr;
     bool intr_on = false;
-    json_t *filters = NULL;
     int code = cli_bool_flag_parse(argc, argv, "json", &e.json, usage);
     if (code >= 0)
         goto out;
@@ -115,10 +116,7 @@ static int events_run(struct cli_context *ctx, int argc, char **argv)
     if ((code = cli_project_resolve(ctx, e.services, e.n_services, false, &project, &model)) ||
         (code = cli_engine_open(ctx, &client)))
         goto out;
-    char *label = xasprintf("com.docker.compose.project=%s", project);
-    filters = json_pack("{s:[s], s:[s]}", "type", "container", "label", label);
-    free(label);
-    if (!(e.req = engine_events(client, filters, NULL, NULL, on_event, on_end, &e, &e.err))) {
+    if (!(e.op = sched_events(ctx->loop, client, project, on_event, NULL, on_end, &e, &e.err))) {
         cli_error_print(&e.err);
         code = cli_exit_for_error(&e.err);
         goto out;
@@ -134,7 +132,6 @@ static int events_run(struct cli_context *ctx, int argc, char **argv)
 out:
     if (intr_on)
         cli_interrupt_stop(&intr);
-    json_decref(filters);
     engine_client_free(client);
     uv_run(ctx->loop, UV_RUN_DEFAULT);
     compose_project_free(model);

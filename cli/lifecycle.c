@@ -59,6 +59,58 @@ int cli_dry_run_lifecycle(struct cli_context *ctx, struct engine_client *c, cons
     return CLI_EXIT_OK;
 }
 
+/* The dependency of service through which it is restarted (one of sel[0..n) with `restart:
+ * true`), from the model; NULL without one. */
+static const char *restarted_through(const struct compose_project *model, const char *service,
+                                     const char *const *sel, size_t n)
+{
+    const struct compose_service *s = model ? compose_project_service(model, service) : NULL;
+    for (size_t k = 0; s && k < s->n_depends_on; k++)
+        for (size_t i = 0; s->depends_on[k].restart && i < n; i++)
+            if (!strcmp(sel[i], s->depends_on[k].service))
+                return sel[i];
+    return NULL;
+}
+
+/* restart --dry-run: the containers restart would restart, the named services' and then, unless
+ * --no-deps, those of their `restart: true` dependents (sched_restart_dependents(), which
+ * sched_lifecycle() restarts by), each dependent with why. */
+static int dry_run_restart(struct lifecycle_cmd *l, char *const *services, int n_services)
+{
+    struct sched_observed *o = NULL;
+    int code = cli_observe(l->ctx, l->c, l->project, NULL, &o);
+    if (code)
+        return code;
+    const char **sel = NULL;
+    size_t n = (size_t)n_services;
+    if (n && !l->opts.no_deps)
+        n = sched_restart_dependents(l->model, o, (const char *const *)services, n, &sel);
+    for (size_t i = 0; i < o->n_containers && !n; i++)
+        if (!o->containers[i].oneoff)
+            printf("container %s: restart\n", o->containers[i].name);
+    for (size_t k = 0; k < n; k++) {
+        const char *svc = sel ? sel[k] : services[k];
+        const char *dep = k >= (size_t)n_services
+                              ? restarted_through(l->model, svc, (const char *const *)sel, k)
+                              : NULL;
+        for (size_t i = 0; i < o->n_containers; i++) {
+            const struct sched_observed_container *ct = &o->containers[i];
+            if (ct->oneoff || !ct->service || strcmp(ct->service, svc))
+                continue;
+            if (k < (size_t)n_services)
+                printf("container %s: restart\n", ct->name);
+            else if (dep)
+                printf("container %s: restart (depends on '%s' with restart: true)\n", ct->name,
+                       dep);
+            else
+                printf("container %s: restart (a dependent with restart: true)\n", ct->name);
+        }
+    }
+    free(sel);
+    sched_observed_free(o);
+    return CLI_EXIT_OK;
+}
+
 static void usage(FILE *out, enum sched_lifecycle_action action)
 {
     static const char *const what[] = {[SCHED_LC_START] = "Start services",
@@ -155,7 +207,9 @@ int cli_lifecycle_run(struct cli_context *ctx, int argc, char **argv,
     if (code)
         return code;
     if ((code = cli_engine_open(ctx, &l.c)) == 0) {
-        if (ctx->g.dry_run)
+        if (ctx->g.dry_run && action == SCHED_LC_RESTART)
+            code = dry_run_restart(&l, argv + optind, argc - optind);
+        else if (ctx->g.dry_run)
             code = cli_dry_run_lifecycle(ctx, l.c, l.project, argv + optind, argc - optind,
                                          action_names[action], false);
         else

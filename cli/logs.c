@@ -15,8 +15,17 @@
 #include "common/buf.h"
 #include "common/log.h"
 
-/* SRC_AWAITING: it exited and its restart policy brings it back; its start event resumes it. */
-enum src_state { SRC_INSPECTING = 0, SRC_STREAMING, SRC_EXITING, SRC_AWAITING, SRC_DONE };
+/* SRC_AWAITING: it exited and its restart policy brings it back; its start event resumes it.
+ * SRC_DYING: its stream ended, but the engine still said it runs (the engine ends the log stream
+ * before it records the exit): its die event says how it ended, and ends it. */
+enum src_state {
+    SRC_INSPECTING = 0,
+    SRC_STREAMING,
+    SRC_EXITING,
+    SRC_AWAITING,
+    SRC_DYING,
+    SRC_DONE
+};
 
 struct src {
     struct cli_logs *logs;
@@ -67,8 +76,11 @@ struct cli_logs {
     bool checking;      /* the container list of the idle check is in flight */
     bool cancelled;     /* cli_logs_cancel(): nothing is resumed any more */
     bool idle;          /* on_idle said so, and nothing was followed since */
-    /* A followed container was stopped by a request (a recreation, a stop, a down): up recreates
-     * by removing the old container before creating the new one, so a create may follow; the
+    bool waiting;       /* the last look found a container that runs or is about to, not followed */
+    bool recheck;       /* an event came while the look was in flight: it may be stale */
+    /* A followed container was stopped by a request (a recreation, a stop, a down): ccompose and
+     * docker compose v2 create the successor first, but docker-compose 1.29 (and a stop then an
+     * up by hand) stop the old container before creating the new one, so a create may follow; the
      * end waits that long for it. */
     struct grace *grace;
 };
@@ -266,6 +278,14 @@ static void on_exit_inspected(json_t *result, const struct cc_error *err, void *
         code = (int)json_integer_value(json_object_get(state, "ExitCode"));
     else if (!err && s->died)
         code = s->die_code; /* restarted already: the exit its die event told */
+    /* The stream ended before the engine recorded the exit: the die event comes, with the code. */
+    if (!err && l->events && !l->cancelled && !l->freeing && !s->resume_since && !s->died &&
+        json_is_true(json_object_get(state, "Running")) &&
+        !json_is_true(json_object_get(state, "Restarting"))) {
+        flush_partial(s);
+        src_set_state(s, SRC_DYING);
+        return;
+    }
     s->died = false;
     if (!err && l->on_exit && !l->freeing)
         l->on_exit(s->label, s->service, code, l->data);
@@ -349,7 +369,7 @@ bool cli_logs_add(struct cli_logs *l, const char *id, const char *label, const c
     struct src *known = src_find(l, id);
     if (known) {
         /* Followed already; a run that has ended is followed again from since. */
-        if (known->state == SRC_AWAITING) {
+        if (known->state == SRC_AWAITING || known->state == SRC_DYING) {
             return src_resume(known, since) ||
                    (cc_error_set(reterr, CC_ERR_FAILED, "cannot follow '%s' again", label), false);
         }
@@ -390,7 +410,7 @@ bool cli_logs_add(struct cli_logs *l, const char *id, const char *label, const c
 bool cli_logs_streaming(const struct cli_logs *l, const char *id)
 {
     const struct src *s = src_find(l, id);
-    return s && s->state != SRC_DONE && s->state != SRC_AWAITING;
+    return s && s->state != SRC_DONE && s->state != SRC_AWAITING && s->state != SRC_DYING;
 }
 
 void cli_logs_note(struct cli_logs *l, const char *fmt, ...)
@@ -417,7 +437,7 @@ void cli_logs_cancel(struct cli_logs *l)
         struct src *s = l->srcs[i];
         if (s->req)
             engine_request_cancel(s->req);
-        else if (s->state == SRC_AWAITING)
+        else if (s->state == SRC_AWAITING || s->state == SRC_DYING)
             src_end(s, NULL);
     }
 }
@@ -502,8 +522,14 @@ static void on_watch_event(json_t *ev, void *data)
         s->died = true;
         s->die_code = code ? atoi(code) : -1;
         s->die_ns = ns;
+        if (s->state == SRC_DYING) {
+            s->died = false;
+            if (l->on_exit)
+                l->on_exit(s->label, s->service, s->die_code, l->data);
+            src_end(s, NULL);
+        }
     } else if (!strcmp(action, "start")) {
-        if (s && s->state != SRC_DONE && s->state != SRC_AWAITING) {
+        if (s && s->state != SRC_DONE && s->state != SRC_AWAITING && s->state != SRC_DYING) {
             /* Its last run is still being read: the new one follows it. */
             free(s->resume_since);
             s->resume_since = xstrdup(since);
@@ -529,9 +555,19 @@ static void on_watch_event(json_t *ev, void *data)
         if (l->active == 0 && !l->checking)
             idle_check(l);
     }
-    if ((!strcmp(action, "destroy") || !strcmp(action, "stop")) && s && s->state == SRC_AWAITING) {
-        src_end(s, NULL); /* stopped or removed while it waited for its restart */
+    if ((!strcmp(action, "destroy") || !strcmp(action, "stop")) && s &&
+        (s->state == SRC_AWAITING || s->state == SRC_DYING)) {
+        src_end(s, NULL); /* stopped or removed while it waited for its restart or its exit */
     }
+    /* The last look saw a container that ran (or was about to) and is not followed: whether it
+     * still does is for another look to say, since its end comes only as an event. */
+    bool ends = !strcmp(action, "die") || !strcmp(action, "destroy") ||
+                !strcmp(action, "stop") || !strcmp(action, "rename") ||
+                (!strcmp(action, "create") && !l->grace);
+    if (ends && l->checking)
+        l->recheck = true;
+    else if (ends && l->waiting && l->active == 0 && !l->grace)
+        idle_check(l);
 }
 
 static void on_grace(uv_timer_t *t);
@@ -540,6 +576,9 @@ static void on_checked(json_t *result, const struct cc_error *err, void *data)
 {
     struct cli_logs *l = data;
     l->checking = false;
+    l->waiting = false;
+    bool again = l->recheck;
+    l->recheck = false;
     bool more = false;
     size_t i;
     json_t *c;
@@ -578,8 +617,12 @@ static void on_checked(json_t *result, const struct cc_error *err, void *data)
         become_idle(l);
         return;
     }
-    if (more)
+    if (more) {
+        l->waiting = true;
+        if (again)
+            idle_check(l); /* an event came meanwhile: what was seen may be gone already */
         return;
+    }
     if (stopped && !l->grace) {
         l->grace = xcalloc(1, sizeof(*l->grace));
         l->grace->logs = l;

@@ -116,7 +116,29 @@ static void paint(struct buf *b, bool color, const char *sgr, const char *s)
         buf_adds(b, s);
 }
 
-/* One resource's line, cut to width columns (ids and states are ASCII; the mark is one column). */
+/* Columns of the first n bytes of UTF-8 s (a code point a column), and the bytes of its longest
+ * prefix of at most max columns. */
+static size_t columns(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+static size_t prefix_bytes(const char *s, size_t max)
+{
+    size_t i = 0, c = 0;
+    for (; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && c++ == max)
+            break;
+    }
+    return i;
+}
+
+/* One resource's line in width columns: the mark, the id, the state, then the text where it fits,
+ * the elapsed time at the right edge. Too narrow: the text goes first, then the id is shortened
+ * ("…"), so that the state always shows. */
 static void draw_entry(struct cli_progress *p, struct buf *b, const struct entry *e, int width,
                        uint64_t now)
 {
@@ -124,17 +146,26 @@ static void draw_entry(struct cli_progress *p, struct buf *b, const struct entry
     char elapsed[32];
     uint64_t end = e->ended_ms ? e->ended_ms : now;
     snprintf(elapsed, sizeof(elapsed), "%.1fs", (double)(end - e->started_ms) / 1000.0);
-    struct buf line = BUF_INIT;
-    buf_printf(&line, "%s  %s", e->id, e->status);
-    if (e->text)
-        buf_printf(&line, "  %s", e->text);
     int room = width - 3 - 1 - (int)strlen(elapsed);
     if (room < 10)
         room = 10;
-    if ((int)line.len > room) {
-        line.data[room - 1] = '\0';
-        line.len = (size_t)room - 1;
+    size_t id_cols = columns(e->id, strlen(e->id)), st_cols = columns(e->status, strlen(e->status));
+    struct buf line = BUF_INIT;
+    if ((int)(id_cols + 2 + st_cols) > room) {
+        int keep = room - 2 - (int)st_cols - 1;
+        buf_add(&line, e->id, prefix_bytes(e->id, keep > 1 ? (size_t)keep : 1));
+        buf_printf(&line, "…  %s", e->status);
+    } else {
+        buf_printf(&line, "%s  %s", e->id, e->status);
+        int left = room - (int)(id_cols + 2 + st_cols) - 2;
+        if (e->text && left > 0) {
+            /* One line: a multi-line text (an error's details) shows its first. */
+            size_t n = prefix_bytes(e->text, (size_t)left), first = strcspn(e->text, "\r\n");
+            buf_adds(&line, "  ");
+            buf_add(&line, e->text, n < first ? n : first);
+        }
     }
+    int used = (int)columns(line.data, line.len);
     buf_adds(b, " ");
     if (e->error)
         paint(b, p->color, "31", "✘");
@@ -147,7 +178,7 @@ static void draw_entry(struct cli_progress *p, struct buf *b, const struct entry
         paint(b, p->color, "31", line.data);
     else
         buf_adds(b, line.data);
-    buf_printf(b, "%*s", room - (int)line.len + 1 + (int)strlen(elapsed), elapsed);
+    buf_printf(b, "%*s", room - used + 1 + (int)strlen(elapsed), elapsed);
     buf_release(&line);
 }
 

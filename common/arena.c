@@ -1,4 +1,7 @@
-/* Bump allocation in blocks of at least 64 KiB; large requests get a block of their own. */
+/* Bump allocation in a first block of 64 KiB, then blocks of 2 MiB; large requests get a block of
+ * their own. Blocks of 2 MiB are aligned to 2 MiB and offered to the kernel as transparent huge
+ * pages: a 1,000-service project fills several of them, and on virtual machines each 4 KiB page
+ * fault costs more than the loader's own work on the page (one fault per 2 MiB instead of 512). */
 #include "common/arena.h"
 
 #include <stdarg.h>
@@ -6,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define ARENA_BLOCK (64 * 1024)
+#define ARENA_HUGE  (2 * 1024 * 1024)
 
 struct arena_block {
     struct arena_block *next;
@@ -39,13 +44,24 @@ void *arena_alloc(struct arena *a, size_t n)
     n = (n + align - 1) & ~(align - 1);
     struct arena_block *b = a->head;
     if (!b || b->size - b->used < n) {
-        size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-        b = xmalloc(sizeof(*b) + size);
+        /* A small project fits its first block; one that outgrows it is large, and goes on in
+         * huge blocks. */
+        size_t grow = a->head ? ARENA_HUGE : ARENA_BLOCK;
+        size_t size = n > grow ? n : grow;
+        if (size == ARENA_HUGE) {
+            void *mem = xmemalign(ARENA_HUGE, ARENA_HUGE);
+            /* Advice only: without THP the block is still ordinary memory. */
+            (void)madvise(mem, ARENA_HUGE, MADV_HUGEPAGE);
+            b = mem;
+            size -= sizeof(*b);
+        } else {
+            b = xmalloc(sizeof(*b) + size);
+        }
         b->size = size;
         b->used = 0;
         /* A block made for one large request goes behind the current one, so the current
          * block's free space is not abandoned. */
-        if (a->head && size > ARENA_BLOCK) {
+        if (a->head && size > grow) {
             b->next = a->head->next;
             a->head->next = b;
         } else {

@@ -15,6 +15,8 @@
 #endif
 
 void *xmalloc(size_t n);
+/* ALIGN: a power of two, multiple of sizeof(void *); freed with free(). */
+void *xmemalign(size_t align, size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "common/arena.h"
@@ -618,6 +619,10 @@ enum compose_dump_flags {
  * same model. *ret is new (free() it); fails only when the emitter does (CC_ERR_FAILED). */
 int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,
                          enum compose_dump_flags flags, char **ret, struct cc_error *reterr);
+/* compose_project_dump() written to OUT as it is made (YAML: one service at a time, so a large
+ * project's text is never whole in memory). On failure OUT may hold part of the text. */
+int compose_project_write(const struct compose_project *p, enum compose_dump_format format,
+                          enum compose_dump_flags flags, FILE *out, struct cc_error *reterr);
 
 /* `convert --format k8s`: the model as Kubernetes manifests, YAML documents separated by "---":
  * per service a Deployment (DaemonSet when deploy.mode is global; replicas, rolling-update

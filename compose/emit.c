@@ -990,15 +990,18 @@ static void yproject(struct yemit *y, const struct compose_project *p)
     yevent(y, &ev);
 }
 
-/* A YAML document whose content body(y, arg) writes; NULL if libyaml failed. */
-static char *to_yaml(void (*body)(struct yemit *y, const void *arg), const void *arg, bool sort,
-                     bool escape)
+/* Writes a YAML document whose content body(y, arg) writes, to OUT when it is not NULL, else
+ * into B. Returns -1 if libyaml failed (OUT may then hold part of the document). */
+static int emit_yaml(void (*body)(struct yemit *y, const void *arg), const void *arg, bool sort,
+                     bool escape, FILE *out, struct buf *b)
 {
     struct yemit y = {.failed = false, .sort = sort, .escape = escape};
-    struct buf b = BUF_INIT;
     yaml_event_t ev;
     yaml_emitter_initialize(&y.e);
-    yaml_emitter_set_output(&y.e, write_buf, &b);
+    if (out)
+        yaml_emitter_set_output_file(&y.e, out);
+    else
+        yaml_emitter_set_output(&y.e, write_buf, b);
     yaml_emitter_set_unicode(&y.e, 1);
     yaml_emitter_set_width(&y.e, -1);
     yaml_emitter_set_indent(&y.e, 2);
@@ -1011,9 +1014,18 @@ static char *to_yaml(void (*body)(struct yemit *y, const void *arg), const void 
     yevent(&y, &ev);
     yaml_stream_end_event_initialize(&ev);
     yevent(&y, &ev);
-    yaml_emitter_flush(&y.e);
+    if (!yaml_emitter_flush(&y.e))
+        y.failed = true;
     yaml_emitter_delete(&y.e);
-    if (y.failed) {
+    return y.failed ? -1 : 0;
+}
+
+/* A YAML document whose content body(y, arg) writes; NULL if libyaml failed. */
+static char *to_yaml(void (*body)(struct yemit *y, const void *arg), const void *arg, bool sort,
+                     bool escape)
+{
+    struct buf b = BUF_INIT;
+    if (emit_yaml(body, arg, sort, escape, NULL, &b) < 0) {
         buf_release(&b);
         return NULL;
     }
@@ -1107,6 +1119,22 @@ out:
     asm_vars_release(&vars);
     compose_project_free(p);
     return r;
+}
+
+int compose_project_write(const struct compose_project *p, enum compose_dump_format format,
+                          enum compose_dump_flags flags, FILE *out, struct cc_error *reterr)
+{
+    if (format == COMPOSE_DUMP_YAML) {
+        if (emit_yaml(yproject_body, p, true, !(flags & COMPOSE_DUMP_RAW), out, NULL) < 0)
+            return cc_error_set(reterr, CC_ERR_FAILED, "cannot write the project as YAML");
+        return 0;
+    }
+    char *text = NULL;
+    if (compose_project_dump(p, format, flags, &text, reterr) < 0)
+        return -1;
+    fputs(text, out);
+    free(text);
+    return 0;
 }
 
 int compose_project_dump(const struct compose_project *p, enum compose_dump_format format,

@@ -350,7 +350,8 @@ static int volume_item(struct mctx *m, const struct cnode *it, void *slot, void 
     if (mt->type == COMPOSE_MOUNT_BIND && !mt->source)
         return m_error(m, it, "add `source:` with the host path", "'%s' has no source",
                        m_path(m));
-    if (mt->type == COMPOSE_MOUNT_BIND && mt->source[0] != '/' && !m->ctx->opts->no_normalize)
+    if (mt->type == COMPOSE_MOUNT_BIND && mt->source[0] != '/' &&
+        !parse_path_is_windows(mt->source) && !m->ctx->opts->no_normalize)
         mt->source = parse_path_join(m->a, m->ctx->project->working_dir, mt->source);
     if (mt->type == COMPOSE_MOUNT_TMPFS && mt->source)
         return m_error(m, it, "remove `source:`", "'%s' is a tmpfs and takes no source",

@@ -67,6 +67,12 @@ static int is_drive(const char *start, const char *p)
     return p - start == 1 && ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
+bool parse_path_is_windows(const char *path)
+{
+    return (path[0] == '\\' && path[1] == '\\') ||
+           (path[0] && path[1] == ':' && is_drive(path, path + 1));
+}
+
 static int volume_error(struct cc_error *reterr, const char *spec, const char *why)
 {
     cc_error_set(reterr, CC_ERR_INVALID_CONFIG, "invalid volume '%s': %s", spec, why);
@@ -144,15 +150,14 @@ int parse_volume_spec(struct arena *a, const char *spec, const char *base_dir, c
         volume_modes(&v, parts[2], lens[2]);
 
     const char *src = v.source;
-    int drive = src && src[0] && src[1] == ':' && is_drive(src, src + 1);
-    if (src && (src[0] == '.' || src[0] == '/' || src[0] == '~' ||
-                (src[0] == '\\' && src[1] == '\\') || drive)) {
+    bool windows = src && parse_path_is_windows(src);
+    if (src && (src[0] == '.' || src[0] == '/' || src[0] == '~' || windows)) {
         v.type = PARSE_VOLUME_BIND;
         v.create_host_path = true;
         if (src[0] == '~' && (src[1] == '\0' || src[1] == '/') && home)
             src = arena_printf(a, "%s%s", home, src + 1);
         /* Windows paths are kept as written. */
-        if (src[0] != '\\' && !drive)
+        if (!windows)
             v.source = parse_path_join(a, base_dir, src);
     } else {
         v.type = PARSE_VOLUME_VOLUME;

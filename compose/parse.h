@@ -178,5 +178,8 @@ int parse_compose_file_env(struct arena *a, const char *value, const char *separ
 const char *parse_path_clean(struct arena *a, const char *path);
 /* Go's filepath.Join(base, path) when path is relative; an absolute path is kept as written. */
 const char *parse_path_join(struct arena *a, const char *base, const char *path);
+/* "C:..." or "\\\\host...": a bind source compose-go takes for a Windows path and keeps as
+ * written, in the short syntax and (so that `config` output reads back the same) the long one. */
+bool parse_path_is_windows(const char *path);
 
 #endif

@@ -145,7 +145,10 @@ static struct cnode *volume_entry(const struct resolver *r, struct cnode *n)
         if (!type || type->kind != CNODE_SCALAR || strcmp(type->value, "bind") != 0 ||
             !cnode_get(n, "source"))
             return n;
-        return asm_mapping_with(r->a, n, "source", path_node(r, cnode_get(n, "source")));
+        struct cnode *src = cnode_get(n, "source");
+        if (src->kind == CNODE_SCALAR && parse_path_is_windows(src->value))
+            return n;
+        return asm_mapping_with(r->a, n, "source", path_node(r, src));
     }
     if (n->kind != CNODE_SCALAR)
         return n;
@@ -154,7 +157,7 @@ static struct cnode *volume_entry(const struct resolver *r, struct cnode *n)
         return n;
     struct parse_volume v;
     if (parse_volume_spec(r->a, n->value, r->dir, r->home, &v, NULL) < 0 ||
-        v.type != PARSE_VOLUME_BIND || !v.source)
+        v.type != PARSE_VOLUME_BIND || !v.source || parse_path_is_windows(v.source))
         return n;
     size_t srclen = (size_t)(colon - n->value);
     if (strlen(v.source) == srclen && memcmp(v.source, n->value, srclen) == 0)

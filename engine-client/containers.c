@@ -123,6 +123,15 @@ struct engine_request *engine_container_top(struct engine_client *c, const char 
     return container_call_query(c, "GET", id, "/top", "ps_args", ps_args, cb, data, reterr);
 }
 
+struct engine_request *engine_container_rename(struct engine_client *c, const char *id,
+                                               const char *name, engine_cb cb, void *data,
+                                               struct cc_error *reterr)
+{
+    if (!name || !*name)
+        return cc_error_set(reterr, CC_ERR_USAGE, "renaming a container needs a new name"), NULL;
+    return container_call_query(c, "POST", id, "/rename", "name", name, cb, data, reterr);
+}
+
 struct engine_request *engine_container_remove(struct engine_client *c, const char *id, bool force,
                                                bool volumes, engine_cb cb, void *data,
                                                struct cc_error *reterr)

@@ -149,6 +149,10 @@ struct engine_request *engine_container_kill(struct engine_client *c, const char
 struct engine_request *engine_container_remove(struct engine_client *c, const char *id, bool force,
                                                bool volumes, engine_cb cb, void *data,
                                                struct cc_error *reterr);
+/* POST /containers/{id}/rename?name=. Fails with CC_ERR_CONFLICT when the name is taken. */
+struct engine_request *engine_container_rename(struct engine_client *c, const char *id,
+                                               const char *name, engine_cb cb, void *data,
+                                               struct cc_error *reterr);
 struct engine_request *engine_container_pause(struct engine_client *c, const char *id, engine_cb cb,
                                               void *data, struct cc_error *reterr);
 struct engine_request *engine_container_unpause(struct engine_client *c, const char *id,

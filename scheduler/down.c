@@ -392,27 +392,26 @@ static bool label_restarts_with(const char *label, const char *dep)
     return false;
 }
 
-/* restart SERVICE: what depends on a restarted service with `restart: true` is restarted too,
- * as docker compose does, found in the model when there is one, else in the depends_on labels;
- * until nothing more is added. */
-static void add_restart_dependents(struct down *d)
+size_t sched_restart_dependents(const struct compose_project *model,
+                                const struct sched_observed *o, const char *const *named,
+                                size_t n, const char ***ret)
 {
-    size_t n = d->n_selected;
     const char **sel =
-        xcalloc(n + d->o->n_containers + (d->model ? d->model->n_services : 0) + 1, sizeof(*sel));
-    memcpy(sel, d->selected, n * sizeof(*sel));
+        xcalloc(n + o->n_containers + (model ? model->n_services : 0) + 1, sizeof(*sel));
+    if (n)
+        memcpy(sel, named, n * sizeof(*sel));
     for (bool changed = true; changed;) {
         changed = false;
-        for (size_t i = 0; d->model && i < d->model->n_services; i++) {
-            const struct compose_service *s = &d->model->services[i];
+        for (size_t i = 0; model && i < model->n_services; i++) {
+            const struct compose_service *s = &model->services[i];
             for (size_t k = 0; k < s->n_depends_on && !listed(sel, n, s->name); k++)
                 if (s->depends_on[k].restart && listed(sel, n, s->depends_on[k].service)) {
                     sel[n++] = s->name;
                     changed = true;
                 }
         }
-        for (size_t i = 0; !d->model && i < d->o->n_containers; i++) {
-            const struct sched_observed_container *c = &d->o->containers[i];
+        for (size_t i = 0; !model && i < o->n_containers; i++) {
+            const struct sched_observed_container *c = &o->containers[i];
             if (c->oneoff || !c->service || listed(sel, n, c->service))
                 continue;
             for (size_t k = 0; k < n && !listed(sel, n, c->service); k++)
@@ -422,9 +421,17 @@ static void add_restart_dependents(struct down *d)
                 }
         }
     }
+    *ret = sel;
+    return n;
+}
+
+/* restart SERVICE: what depends on a restarted service with `restart: true` is restarted too. */
+static void add_restart_dependents(struct down *d)
+{
+    const char **sel = NULL;
+    d->n_selected = sched_restart_dependents(d->model, d->o, d->selected, d->n_selected, &sel);
     d->dependents = sel;
     d->selected = sel;
-    d->n_selected = n;
 }
 
 /* Every service named must have a container to act on. */

@@ -1,8 +1,9 @@
 /* Observe: what the engine holds of a project. One container list (all), one network list and one
  * volume list, each filtered by the project label; with a model, an inspect of each service's
  * image and of each network/volume the model names (found by name even without our label: an
- * existing network is reused, an external one must exist). Every call goes out at once through the
- * queue; the op finishes when the last answers. */
+ * existing network is reused, an external one must exist), and an inspect of each container whose
+ * config hash differs from the model's, so the plan can say which fields differ. Every call goes
+ * out at once through the queue; the op finishes when the last answers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ struct sched_observe {
 struct obs_call {
     struct sched_observe *op;
     enum sched_call_kind kind;
-    size_t index; /* model service/network/volume */
+    size_t index; /* model service/network/volume; containers: in o->containers */
 };
 
 static void obs_set_state(struct sched_observe *op, enum obs_state state)
@@ -51,6 +52,7 @@ void sched_observed_free(struct sched_observed *o)
         free(c->image_id);
         free(c->depends_on);
         json_decref(c->summary);
+        json_decref(c->inspect);
     }
     for (size_t i = 0; i < o->n_networks; i++) {
         free(o->networks[i].name);
@@ -63,6 +65,7 @@ void sched_observed_free(struct sched_observed *o)
     for (size_t i = 0; i < o->n_images; i++) {
         free(o->images[i].service);
         free(o->images[i].id);
+        json_decref(o->images[i].config);
     }
     free(o->containers);
     free(o->networks);
@@ -159,6 +162,32 @@ static void obs_finish(struct sched_observe *op)
     free(op);
 }
 
+static void ask(struct sched_observe *op, enum sched_call_kind kind, const char *id, json_t *body,
+                size_t index);
+
+/* The containers whose config hash is not the model's: what they were made with, for the plan's
+ * reasons (one inspect each, only for those that up would recreate). */
+static void inspect_diverged(struct sched_observe *op)
+{
+    const struct compose_project *m = op->model;
+    char **hashes = xcalloc(m->n_services + 1, sizeof(*hashes));
+    for (size_t i = 0; i < op->o->n_containers; i++) {
+        const struct sched_observed_container *c = &op->o->containers[i];
+        const struct compose_service *s =
+            c->service && !c->oneoff ? compose_project_service(m, c->service) : NULL;
+        if (!s)
+            continue;
+        size_t si = (size_t)(s - m->services);
+        if (!hashes[si])
+            hashes[si] = sched_config_hash(m, s);
+        if (hashes[si] && (!c->config_hash || strcmp(c->config_hash, hashes[si])))
+            ask(op, SCHED_CALL_CONTAINER_INSPECT, c->id, NULL, i);
+    }
+    for (size_t i = 0; i < m->n_services; i++)
+        free(hashes[i]);
+    free(hashes);
+}
+
 static void on_answer(json_t *result, const struct cc_error *err, void *data)
 {
     struct obs_call *call = data;
@@ -177,6 +206,11 @@ static void on_answer(json_t *result, const struct cc_error *err, void *data)
         switch (call->kind) {
         case SCHED_CALL_CONTAINER_LIST:
             add_containers(o, result);
+            if (m)
+                inspect_diverged(op);
+            break;
+        case SCHED_CALL_CONTAINER_INSPECT:
+            o->containers[call->index].inspect = json_incref(result);
             break;
         case SCHED_CALL_NETWORK_LIST:
             json_array_foreach(result, i, it)
@@ -196,6 +230,7 @@ static void on_answer(json_t *result, const struct cc_error *err, void *data)
             break;
         case SCHED_CALL_IMAGE_INSPECT:
             o->images[call->index].id = dup_or_null(sched_json_str(result, "Id"));
+            o->images[call->index].config = json_incref(json_object_get(result, "Config"));
             break;
         default:
             break;

@@ -159,11 +159,28 @@ static char *short_hash(const char *h)
     return h ? xstrndup(h, 12) : xstrdup("none");
 }
 
-/* Why an existing container differs from the model, or NULL when it is up to date. */
-static char *diverged(const struct sched_observed_container *c, const char *hash,
+/* The service's image's Config as observed (borrowed), or NULL. */
+static json_t *image_config(const struct planner *pl, const struct compose_service *s)
+{
+    size_t si = (size_t)(s - pl->p->services);
+    if (si < pl->o->n_images && !strcmp(pl->o->images[si].service, s->name))
+        return pl->o->images[si].config;
+    return NULL;
+}
+
+/* Why an existing container differs from the model, or NULL when it is up to date: the fields
+ * that differ when the container was looked at (observe inspects those whose hash differs), else
+ * the hashes. */
+static char *diverged(const struct planner *pl, const struct compose_service *s,
+                      const struct sched_observed_container *c, const char *hash,
                       const char *image_id)
 {
     if (!c->config_hash || strcmp(c->config_hash, hash)) {
+        char *fields =
+            c->inspect ? sched_config_diff(pl->p, s, c->number, c->inspect, image_config(pl, s))
+                       : NULL;
+        if (fields)
+            return fields;
         char *a = short_hash(c->config_hash), *b = short_hash(hash);
         char *r = xasprintf("config hash differs (%s, now %s)", a, b);
         free(a);
@@ -187,12 +204,13 @@ static bool named(const struct planner *pl, const char *service)
 /* The container's action under the recreate policy, with its reason (new) in *why. A diverged
  * container that the policy keeps says why it was not recreated. */
 static enum sched_action_kind container_action(const struct planner *pl,
+                                               const struct compose_service *s,
                                                const struct sched_observed_container *c,
                                                const char *hash, const char *image_id,
                                                enum sched_recreate policy, char **why)
 {
     bool running = c->state && !strcmp(c->state, "running");
-    char *diff = diverged(c, hash, image_id);
+    char *diff = diverged(pl, s, c, hash, image_id);
     enum sched_action_kind kind;
     if (policy == SCHED_RECREATE_FORCE) {
         kind = SCHED_ACT_RECREATE;
@@ -284,7 +302,7 @@ static int plan_service(struct planner *pl, size_t si, struct cc_error *reterr)
     for (int k = 0; k < have && k < want; k++) {
         const struct sched_observed_container *c = mine[k];
         char *why = NULL;
-        enum sched_action_kind kind = container_action(pl, c, hash, image_id, policy, &why);
+        enum sched_action_kind kind = container_action(pl, s, c, hash, image_id, policy, &why);
         struct sched_action *a = push(pl->plan, kind, s->name, c->name, why);
         a->id = xstrdup(c->id);
         a->number = c->number;

@@ -146,6 +146,8 @@ static struct engine_request *submit(struct engine_client *c, struct qcall *qc,
         return engine_container_restart(c, id, qc->timeout_s, on_call_done, qc, err);
     case SCHED_CALL_CONTAINER_REMOVE:
         return engine_container_remove(c, id, qc->flag, false, on_call_done, qc, err);
+    case SCHED_CALL_CONTAINER_RENAME:
+        return engine_container_rename(c, id, json_string_value(qc->body), on_call_done, qc, err);
     case SCHED_CALL_NETWORK_LIST:
         return engine_network_list(c, qc->body, on_call_done, qc, err);
     case SCHED_CALL_NETWORK_INSPECT:

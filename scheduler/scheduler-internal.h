@@ -43,6 +43,13 @@ char *sched_image_name(const struct compose_project *p, const struct compose_ser
  * config-hash included), HostConfig (binds/mounts, ports, restart policy, resources, ...) and
  * NetworkingConfig with the first network and its aliases (container name, service name, the
  * file's aliases). Fails (CC_ERR_INVALID_CONFIG) on what the engine could not be given. */
+/* The fields in which a container (its inspect, borrowed) differs from service s now, as
+ * "environment.LEVEL: \"one\" -> \"two\", command: [...] -> [...]" (the first three, then "and N
+ * more"; values cut; variables that look like secrets say only "changed"), with what the image
+ * (image_config: its inspect's Config, borrowed, may be NULL) sets not counted as the service's.
+ * new; NULL when no field is seen to differ (the caller then says that the hash differs). */
+char *sched_config_diff(const struct compose_project *p, const struct compose_service *s,
+                        int number, json_t *inspect, json_t *image_config);
 json_t *sched_container_body(const struct compose_project *p, const struct compose_service *s,
                              int number, const char *image_id, struct cc_error *reterr);
 /* POST /networks/{id}/connect body for the service's network at index i (i >= 1: the ones

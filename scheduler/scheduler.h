@@ -111,6 +111,8 @@ struct sched_observed_container {
     int number;       /* com.docker.compose.container-number, 0 when missing */
     bool oneoff;
     json_t *summary; /* the engine's list entry (Image, Command, Created, Status, Ports, Labels) */
+    json_t *inspect; /* with a model, when its config hash differs from the model's: its inspect
+                        (what the plan's reason compares); else NULL */
 };
 
 struct sched_observed_resource {
@@ -122,7 +124,8 @@ struct sched_observed_resource {
 
 struct sched_observed_image {
     char *service;
-    char *id; /* NULL when the image is not on the engine */
+    char *id;       /* NULL when the image is not on the engine */
+    json_t *config; /* its inspect's Config (Env, Cmd, Labels, ...), NULL when not there */
 };
 
 struct sched_observed {
@@ -464,6 +467,14 @@ struct sched_lifecycle_options {
  * services that depend on them with `restart: true` too (transitively), unless no_deps. The order comes from the model when given (may
  * be NULL), else from the depends_on labels. Fails with CC_ERR_NOT_FOUND when a selected service
  * has no container. Same callback contract as sched_up. */
+/* restart SERVICE...: the services restarted, as docker compose restarts them: selected (n of
+ * them), then, transitively, every service that depends on one of them with `restart: true`,
+ * found in model when given (may be NULL), else in the observed containers' depends_on labels.
+ * Returns how many; *ret is new (free() the array; its strings are borrowed from the arguments).
+ * sched_lifecycle() restarts these, and `restart --dry-run` prints them. */
+size_t sched_restart_dependents(const struct compose_project *model,
+                                const struct sched_observed *o, const char *const *selected,
+                                size_t n, const char ***ret);
 struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const char *project_name,
                                  const struct compose_project *model,
                                  const struct sched_lifecycle_options *opts,

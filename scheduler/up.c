@@ -7,9 +7,11 @@
  * and on one inspect of each awaited container right after it started. Everything ready runs at
  * once; the queue bounds the calls in flight.
  *
- * A container task walks: [stop old -> remove old (recreate)] -> create -> connect the other
- * networks -> start -> started, or start / restart -> started, or kept as it is. Recreate stops and
- * removes the old container before creating the new one under the same name. */
+ * A container task walks: create -> connect the other networks -> [stop old -> remove old ->
+ * rename (recreate)] -> start -> started, or start / restart -> started, or kept as it is. As
+ * docker compose v2 does, a recreate creates the new container under a temporary name
+ * ("<old id's first 12>_<name>") first, then stops and removes the old one and gives the new one
+ * its name: a create the engine refuses leaves the old container running. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +23,11 @@
 
 enum ctr_state {
     CTR_BLOCKED = 0,
-    CTR_STOPPING_OLD,
-    CTR_REMOVING_OLD,
     CTR_CREATING,
     CTR_CONNECTING,
+    CTR_STOPPING_OLD, /* recreate: the new container exists under its temporary name */
+    CTR_REMOVING_OLD,
+    CTR_RENAMING,
     CTR_STARTING,
     CTR_HOOKING, /* started; its post_start hooks run */
     CTR_STARTED,
@@ -54,6 +57,7 @@ struct ctr {
     int diag_exits;            /* exits when the look started: a later exit makes it stale */
     char *details;             /* sched_diag_format() of the container, once DIAG_DONE */
     struct cc_error start_err; /* a start the engine refused, failed once diagnosed */
+    bool replaced;             /* recreate: the old container is gone, the new one renamed */
 };
 
 enum svc_state { SVC_IDLE = 0, SVC_BLOCKED, SVC_RUNNING, SVC_STARTED, SVC_FAILED };
@@ -330,6 +334,28 @@ static void on_post_start_done(struct sched_op *op, const struct cc_error *err, 
     op_check(op);
 }
 
+static void on_cleanup_answer(json_t *result, const struct cc_error *err, void *data)
+{
+    (void)result;
+    (void)err; /* nothing more to do about it: the failure that caused it is reported */
+    struct sched_op *op = data;
+    op->outstanding--;
+    op_check(op);
+}
+
+/* A recreate failed before the old container was replaced: its half-made successor goes, so that
+ * the old one is all there is, as before. */
+static void ctr_drop_successor(struct ctr *t)
+{
+    if (ctr_action(t)->kind != SCHED_ACT_RECREATE || t->replaced || !t->id ||
+        t->state == CTR_CREATING || t->state == CTR_RENAMING)
+        return;
+    op_call(t->up->op, SCHED_CALL_CONTAINER_REMOVE, t->id, NULL, 0, true, on_cleanup_answer,
+            t->up->op);
+}
+
+static void ctr_ready(struct ctr *t);
+
 static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data)
 {
     struct ctr *t = data;
@@ -352,6 +378,7 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
     if (err && !(err->kind == CC_ERR_NOT_FOUND &&
                  (t->state == CTR_STOPPING_OLD || t->state == CTR_REMOVING_OLD ||
                   t->state == CTR_STOPPING || t->state == CTR_REMOVING))) {
+        ctr_drop_successor(t);
         ctr_fail(t, err);
         pump(up);
         goto out;
@@ -361,13 +388,18 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
         ctr_set_state(t, CTR_REMOVING_OLD);
         break;
     case CTR_REMOVING_OLD:
-        ctr_set_state(t, CTR_CREATING);
+        ctr_set_state(t, CTR_RENAMING);
         break;
+    case CTR_RENAMING:
+        t->replaced = true;
+        ctr_report(t, SCHED_RECREATED, NULL);
+        ctr_ready(t);
+        goto out;
     case CTR_CREATING:
         free(t->id);
         t->id = xstrdup(sched_json_str(result, "Id"));
-        ctr_report(t, ctr_action(t)->kind == SCHED_ACT_RECREATE ? SCHED_RECREATED : SCHED_CREATED,
-                   NULL);
+        if (ctr_action(t)->kind != SCHED_ACT_RECREATE)
+            ctr_report(t, SCHED_CREATED, NULL);
         t->next_network = 1;
         ctr_set_state(t, CTR_CONNECTING);
         break;
@@ -453,7 +485,41 @@ static void ctr_create(struct ctr *t)
         inherit_volumes(body, a->inherit);
     if (a->kind == SCHED_ACT_CREATE)
         ctr_report(t, SCHED_CREATING, a->reason);
-    op_call(up->op, SCHED_CALL_CONTAINER_CREATE, a->name, body, 0, false, on_ctr_answer, t);
+    char *tmp = NULL;
+    if (a->kind == SCHED_ACT_RECREATE) {
+        /* docker compose's label naming what the new container replaces, and its temporary name
+         * while the old one still holds the real one. */
+        json_t *labels = json_object_get(body, "Labels");
+        if (!labels) {
+            labels = json_object();
+            json_object_set_new(body, "Labels", labels);
+        }
+        json_object_set_new(labels, SCHED_LABEL_REPLACE, json_string(a->id));
+        tmp = xasprintf("%.12s_%s", a->id, a->name);
+    }
+    op_call(up->op, SCHED_CALL_CONTAINER_CREATE, tmp ? tmp : a->name, body, 0, false,
+            on_ctr_answer, t);
+    free(tmp);
+}
+
+/* Created and connected: a recreate replaces the old container now; then start, unless
+ * no_start. */
+static void ctr_ready(struct ctr *t)
+{
+    struct up *up = t->up;
+    if (ctr_action(t)->kind == SCHED_ACT_RECREATE && !t->replaced) {
+        ctr_set_state(t, CTR_STOPPING_OLD);
+        ctr_step(t);
+        return;
+    }
+    if (up->opts.plan.no_start) {
+        ctr_started(t, SCHED_CREATED, NULL); /* Created (Recreated) was said already */
+        pump(up);
+        return;
+    }
+    ctr_set_state(t, CTR_STARTING);
+    ctr_report(t, SCHED_STARTING, NULL);
+    op_call(up->op, SCHED_CALL_CONTAINER_START, t->id, NULL, 0, false, on_ctr_answer, t);
 }
 
 /* Issues the call of the task's current state. */
@@ -472,6 +538,10 @@ static void ctr_step(struct ctr *t)
     case CTR_REMOVING:
         op_call(up->op, SCHED_CALL_CONTAINER_REMOVE, a->id, NULL, 0, true, on_ctr_answer, t);
         break;
+    case CTR_RENAMING:
+        op_call(up->op, SCHED_CALL_CONTAINER_RENAME, t->id, json_string(a->name), 0, false,
+                on_ctr_answer, t);
+        break;
     case CTR_CREATING:
         ctr_create(t);
         break;
@@ -485,14 +555,7 @@ static void ctr_step(struct ctr *t)
                     false, on_ctr_answer, t);
             break;
         }
-        if (up->opts.plan.no_start) {
-            ctr_started(t, SCHED_CREATED, NULL); /* Created (Recreated) was said already */
-            pump(up);
-            break;
-        }
-        ctr_set_state(t, CTR_STARTING);
-        ctr_report(t, SCHED_STARTING, NULL);
-        op_call(up->op, SCHED_CALL_CONTAINER_START, t->id, NULL, 0, false, on_ctr_answer, t);
+        ctr_ready(t);
         break;
     default:
         break;
@@ -510,7 +573,7 @@ static void ctr_run(struct ctr *t)
         break;
     case SCHED_ACT_RECREATE:
         ctr_report(t, SCHED_RECREATE, a->reason);
-        ctr_set_state(t, CTR_STOPPING_OLD);
+        ctr_set_state(t, CTR_CREATING);
         break;
     case SCHED_ACT_START:
         ctr_set_state(t, CTR_STARTING);

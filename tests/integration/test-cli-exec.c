@@ -36,12 +36,11 @@ static int setup(void **state)
     return 0;
 }
 
-static int sh(const char *fmt, ...) CC_PRINTF(1, 2);
 
 static int teardown(void **state)
 {
     /* The terminal test's tmux, if it failed before killing it. */
-    sh("tmux -L ccit-ex-%d kill-server 2>/dev/null", (int)getpid());
+    cb_sh("tmux -L ccit-ex-%d kill-server 2>/dev/null", (int)getpid());
     return cb_fx_teardown(state);
 }
 
@@ -153,21 +152,9 @@ static void test_not_running(void **state)
     cb_result_release(&r);
 }
 
-/* tmux's pane, as text. */
 static char *pane(const char *sock)
 {
-    char *cmd = xasprintf("tmux -L %s capture-pane -p", sock);
-    FILE *p = popen(cmd, "r");
-    free(cmd);
-    assert_non_null(p);
-    struct buf b = BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-        buf_add(&b, chunk, n);
-    pclose(p);
-    buf_adds(&b, "");
-    return buf_detach(&b);
+    return cb_tmux_pane(sock, false);
 }
 
 /* Polls the pane until it shows needle (30 s at most; the machine may be loaded); returns the pane
@@ -192,7 +179,7 @@ static char *pane_until(const char *sock, const char *needle)
 static void type_until(const char *sock, const char *keys, const char *needle)
 {
     for (int i = 0; i < 30; i++) {
-        sh("tmux -L %s send-keys '%s' Enter", sock, keys);
+        cb_sh("tmux -L %s send-keys '%s' Enter", sock, keys);
         for (int k = 0; k < 20; k++) {
             char *text = pane(sock);
             bool seen = strstr(text, needle) != NULL;
@@ -207,42 +194,29 @@ static void type_until(const char *sock, const char *keys, const char *needle)
     free(text);
 }
 
-static int sh(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *cmd = xvasprintf(fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
-}
-
 static void test_terminal(void **state)
 {
     struct cb_fx *f = *state;
-    if (sh("command -v tmux >/dev/null") != 0)
+    if (cb_sh("command -v tmux >/dev/null") != 0)
         skip();
     char *sock = xasprintf("ccit-ex-%d", (int)getpid());
-    const char *bin = getenv("CCOMPOSE_BIN");
-    char *abs = realpath(bin && *bin ? bin : "build/ccompose", NULL);
-    assert_non_null(abs);
-    assert_int_equal(sh("cd %s && tmux -L %s new-session -d -x 100 -y 30 "
+    char *abs = cb_bin_path();
+    assert_int_equal(cb_sh("cd %s && tmux -L %s new-session -d -x 100 -y 30 "
                         "'%s -p %s exec svc sh; echo EXIT=$?; sleep 60'",
                         f->dir, sock, abs, f->project),
                      0);
     free(pane_until(sock, "/ #"));
     /* Typed input reaches the shell and its output comes back: the pane shows the result, not
      * only the echoed line. */
-    sh("tmux -L %s send-keys 'echo typed-$((40+2))' Enter", sock);
+    cb_sh("tmux -L %s send-keys 'echo typed-$((40+2))' Enter", sock);
     free(pane_until(sock, "typed-42"));
     /* The terminal's size (30x100) reaches the process, then a resize to 20x80. */
     type_until(sock, "stty size", "30 100");
-    sh("tmux -L %s resize-window -x 80 -y 20", sock);
+    cb_sh("tmux -L %s resize-window -x 80 -y 20", sock);
     type_until(sock, "stty size", "20 80");
-    sh("tmux -L %s send-keys 'exit 5' Enter", sock);
+    cb_sh("tmux -L %s send-keys 'exit 5' Enter", sock);
     free(pane_until(sock, "EXIT=5"));
-    sh("tmux -L %s kill-server", sock);
+    cb_sh("tmux -L %s kill-server", sock);
     free(abs);
     free(sock);
 }

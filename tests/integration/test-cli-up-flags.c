@@ -100,19 +100,22 @@ static void test_force_and_no_recreate(void **state)
     assert_string_not_equal(web2, web);
     assert_state(f, "web", 1, "running");
 
-    /* A changed file: the dry-run names the reason, --no-recreate keeps the container. */
+    /* A changed file: the dry-run names the field that differs, --no-recreate keeps the
+     * container. */
     put_stack(f, "two");
     cb_run(&r, f->dir, "--dry-run", "-p", f->project, "up", "-d", NULL);
     cb_assert_status(&r, 0);
-    line = xasprintf("container %s-web-1: recreate (config hash differs (", f->project);
+    line = xasprintf("container %s-web-1: recreate (environment.LEVEL: \"one\" -> \"two\")\n",
+                     f->project);
     cb_assert_contains(buf_str(&r.out), line);
     free(line);
     cb_result_release(&r);
     cb_run(&r, f->dir, "--dry-run", "-p", f->project, "up", "-d", "--no-recreate", NULL);
     cb_assert_status(&r, 0);
-    line = xasprintf("container %s-web-1: keep (config hash differs (", f->project);
+    line = xasprintf("container %s-web-1: keep (environment.LEVEL: \"one\" -> \"two\", not "
+                     "recreated)\n",
+                     f->project);
     cb_assert_contains(buf_str(&r.out), line);
-    cb_assert_contains(buf_str(&r.out), "), not recreated)\n");
     free(line);
     cb_result_release(&r);
     cb_fx_expect(f, 0, NULL, "up", "-d", "--no-recreate", NULL);
@@ -392,6 +395,24 @@ static void test_restart_dependents_and_start_wait(void **state)
     cb_fx_expect(f, 0, NULL, "up", "-d", NULL);
     char *web0 = started_at(f, "web"), *other0 = started_at(f, "other");
     struct cb_result r;
+    /* --dry-run names what restart would restart: db, and web with why; not other. */
+    cb_fx_run(&r, f, "--dry-run", "restart", "db", NULL);
+    cb_assert_status(&r, 0);
+    char *want = xasprintf("container %s-db-1: restart\n"
+                           "container %s-web-1: restart (depends on 'db' with restart: true)\n",
+                           f->project, f->project);
+    assert_string_equal(buf_str(&r.out), want);
+    free(want);
+    cb_result_release(&r);
+    cb_fx_run(&r, f, "--dry-run", "restart", "--no-deps", "db", NULL);
+    cb_assert_status(&r, 0);
+    want = xasprintf("container %s-db-1: restart\n", f->project);
+    assert_string_equal(buf_str(&r.out), want);
+    free(want);
+    cb_result_release(&r);
+    char *web_d = started_at(f, "web");
+    assert_string_equal(web_d, web0);
+    free(web_d);
     cb_fx_run(&r, f, "--progress", "plain", "restart", "-t", "5", "db", NULL);
     cb_assert_status(&r, 0);
     char *web_line = xasprintf("Container %s-web-1  Restarting", f->project);

@@ -3,7 +3,8 @@
  * the engine goes down, the dependency exits while it is down (--live-restore keeps it running
  * meanwhile), the engine comes back, having forgotten every event of the gap. ccompose subscribes
  * again from the last event's time, looks again at what it waits for, sees the exit and starts
- * the dependent. Needs root (to run a dockerd). */
+ * the dependent. `ccompose events` on the same engine goes on printing the project's events after
+ * the restart. Needs root (to run a dockerd). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,10 +12,14 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "scheduler/op-internal.h"
+#include "scheduler/scheduler-internal.h"
+#include "tests/lib/cli-test.h"
 #include "tests/lib/compose-test.h"
 #include "tests/lib/sched-test.h"
 
@@ -159,10 +164,86 @@ static void test_up_sees_an_exit_across_an_engine_restart(void **state)
     buf_release(&r.events);
 }
 
+/* A container of the project, started (its start event is what `events` prints); its ID, new. */
+static char *start_labelled(struct tl_env *env, const char *project, const char *what)
+{
+    json_t *body = tl_sh_body(ST_SLEEPER, NULL);
+    json_object_set_new(body, "Labels",
+                        json_pack("{s:s, s:s}", SCHED_LABEL_PROJECT, project, SCHED_LABEL_SERVICE,
+                                  what));
+    char *id = tl_container_new(env, what, body, NULL);
+    tl_container_start(env, id);
+    json_decref(body);
+    return id;
+}
+
+/* Whether proc prints needle within ms milliseconds. */
+static bool prints_within(struct cb_proc *proc, const char *needle, int ms)
+{
+    for (int waited = 0; !strstr(buf_str(&proc->out), needle); waited += 50) {
+        struct pollfd pfd = {.fd = proc->out_fd, .events = POLLIN};
+        if (waited >= ms)
+            return false;
+        if (poll(&pfd, 1, 50) > 0) {
+            char chunk[4096];
+            ssize_t n = read(proc->out_fd, chunk, sizeof(chunk));
+            if (n <= 0)
+                return false;
+            buf_add(&proc->out, chunk, (size_t)n);
+        }
+    }
+    return true;
+}
+
+static void test_events_command_goes_on_after_an_engine_restart(void **state)
+{
+    struct rc_fx *f = *state;
+    struct st_fixture *st = f->st;
+    const char *project = st->p->name;
+    struct cb_proc proc;
+    cb_spawn(&proc, f->flags, "-p", project, "events", NULL);
+    /* It has subscribed once a container's start shows: start one a second until then. */
+    char *before = NULL, *want = NULL;
+    for (int i = 0; i < 60; i++) {
+        free(before);
+        free(want);
+        char what[32];
+        snprintf(what, sizeof(what), "before%d", i);
+        before = start_labelled(&st->env, project, what);
+        want = xasprintf("container start %s ", before);
+        if (prints_within(&proc, want, 1000))
+            break;
+    }
+    size_t at = cb_read_until_from(&proc, 0, want);
+    free(want);
+
+    assert_int_equal(engine_ctl(f->engine, "stop"), 0);
+    assert_int_equal(engine_ctl(f->engine, "start"), 0);
+    char *after = start_labelled(&st->env, project, "after");
+    want = xasprintf("container start %s ", after);
+    cb_read_until_from(&proc, at, want);
+    free(want);
+    kill(proc.pid, SIGINT);
+    int status = cb_finish(&proc);
+    if (status != 0)
+        fail_msg("events exited %d:\n%s", status, buf_str(&proc.out));
+    /* Printed once each, though the stream was subscribed again from the last event's time. */
+    want = xasprintf("container start %s ", before);
+    const char *first = strstr(buf_str(&proc.out), want);
+    assert_non_null(first);
+    assert_null(strstr(first + 1, want));
+    free(want);
+    buf_release(&proc.out);
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_up_sees_an_exit_across_an_engine_restart, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_events_command_goes_on_after_an_engine_restart, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,6 +99,7 @@ static void test_changed_environment_recreates_one_service(void **state)
     struct compose_project *p = f->p;
     struct compose_service *db = st_sleeper(p, "db");
     mb_kv_set(p, &db->environment, "VERSION", "1");
+    mb_kv_set(p, &db->environment, "DB_PASSWORD", "hunter2");
     struct compose_service *web = st_sleeper(p, "web");
     mb_depends_on(p, web, "db", COMPOSE_COND_STARTED)->restart = true;
     st_sleeper(p, "other");
@@ -115,11 +116,21 @@ static void test_changed_environment_recreates_one_service(void **state)
     char *web_started = st_state(&f->env, webn, "StartedAt"),
          *other_started = st_state(&f->env, othern, "StartedAt");
 
-    mb_kv_set(p, &((struct compose_service *)compose_project_service(p, "db"))->environment,
-              "VERSION", "2");
+    struct compose_service *db2 = (struct compose_service *)compose_project_service(p, "db");
+    mb_kv_set(p, &db2->environment, "VERSION", "2");
+    mb_kv_set(p, &db2->environment, "DB_PASSWORD", "hunter3");
+    mb_command(p, db2, "sh", "-c", "trap 'exit 0' TERM; sleep 3601 & wait", NULL);
     char *plan = st_plan(&f->env, p, NULL);
-    char *want = xasprintf("container %s: recreate (config hash differs", dbn);
-    assert_non_null(strstr(plan, want));
+    /* The fields that differ, a secret's value never shown. */
+    char *want = xasprintf("container %s: recreate (", dbn);
+    const char *line = strstr(plan, want);
+    assert_non_null(line);
+    char *reason = xstrndup(line, strcspn(line, "\n"));
+    if (!strstr(reason, "environment.VERSION: \"1\" -> \"2\"") ||
+        !strstr(reason, "environment.DB_PASSWORD: changed") ||
+        !strstr(reason, "command: [\"sh\",\"-c\",\"trap") || strstr(reason, "hunter"))
+        fail_msg("%s", reason);
+    free(reason);
     free(want);
     want = xasprintf("container %s: restart (dependency 'db' is recreated)", webn);
     assert_non_null(strstr(plan, want));
@@ -133,7 +144,7 @@ static void test_changed_environment_recreates_one_service(void **state)
     st_run_init(&r);
     st_up(&f->env, p, NULL, &r);
     st_assert_ok(&r);
-    st_event_at(&r, "db-1 Recreate config hash differs");
+    st_event_at(&r, "db-1 Recreate environment.");
     st_event_at(&r, "db-1 Recreated");
     char *db_id2 = st_id(&f->env, dbn), *web_id2 = st_id(&f->env, webn);
     char *other_id2 = st_id(&f->env, othern);
@@ -165,6 +176,65 @@ static void test_changed_environment_recreates_one_service(void **state)
     free(dbn);
     free(webn);
     free(othern);
+    st_run_release(&r);
+}
+
+/* A recreate creates the new container first, under a temporary name: when the engine refuses
+ * it (a memory limit below its minimum), the old container goes on running, untouched, and
+ * nothing is left behind. A recreate that works names the new container as the old one and
+ * labels it with the ID it replaced, as docker compose does. */
+static void test_failed_recreate_leaves_the_old_running(void **state)
+{
+    struct st_fixture *f = *state;
+    struct compose_project *p = f->p;
+    struct compose_service *db = st_sleeper(p, "db");
+    mb_kv_set(p, &db->environment, "VERSION", "1");
+    mb_project_done(p);
+    struct st_run r;
+    st_run_init(&r);
+    st_up(&f->env, p, NULL, &r);
+    st_assert_ok(&r);
+    char *dbn = st_cname(p, "db", 1);
+    char *id = st_id(&f->env, dbn);
+
+    db = (struct compose_service *)compose_project_service(p, "db");
+    mb_kv_set(p, &db->environment, "VERSION", "2");
+    db->mem_limit = 4 * 1024 * 1024; /* the engine's minimum is 6 MB */
+    st_run_release(&r);
+    st_run_init(&r);
+    st_up(&f->env, p, NULL, &r);
+    if (r.err.kind == CC_ERR_NONE)
+        fail_msg("up should have failed:\n%s", buf_str(&r.events));
+    st_event_at(&r, "db-1 Recreate");
+    char *id2 = st_id(&f->env, dbn);
+    assert_non_null(id2);
+    assert_string_equal(id, id2);
+    char *status = st_state(&f->env, dbn, "Status");
+    assert_string_equal(status, "running");
+    assert_int_equal(st_count(&f->env, p->name, "container"), 1);
+
+    db->mem_limit = COMPOSE_UNSET;
+    st_run_release(&r);
+    st_run_init(&r);
+    st_up(&f->env, p, NULL, &r);
+    st_assert_ok(&r);
+    assert_true(st_event_at(&r, "db-1 Recreate") < st_event_at(&r, "db-1 Recreated"));
+    assert_true(st_event_at(&r, "db-1 Recreated") < st_event_at(&r, "db-1 Started"));
+    json_t *j = st_inspect(&f->env, dbn);
+    assert_non_null(j);
+    assert_string_not_equal(json_string_value(json_object_get(j, "Id")), id);
+    char *slash = xasprintf("/%s", dbn);
+    assert_string_equal(json_string_value(json_object_get(j, "Name")), slash);
+    json_t *labels = json_object_get(json_object_get(j, "Config"), "Labels");
+    assert_string_equal(json_string_value(json_object_get(labels, "com.docker.compose.replace")),
+                        id);
+    assert_int_equal(st_count(&f->env, p->name, "container"), 1);
+    json_decref(j);
+    free(slash);
+    free(status);
+    free(id);
+    free(id2);
+    free(dbn);
     st_run_release(&r);
 }
 
@@ -275,6 +345,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_up_from_nothing_then_nothing_changes, st_setup,
                                         st_teardown),
         cmocka_unit_test_setup_teardown(test_changed_environment_recreates_one_service, st_setup,
+                                        st_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_recreate_leaves_the_old_running, st_setup,
                                         st_teardown),
         cmocka_unit_test_setup_teardown(test_scale_up_and_down, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_orphans_reported_then_removed, st_setup, st_teardown),

@@ -319,3 +319,38 @@ int cb_fx_teardown(void **state)
     free(f);
     return 0;
 }
+
+int cb_sh(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = xvasprintf(fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    free(cmd);
+    return rc;
+}
+
+char *cb_tmux_pane(const char *sock, bool join)
+{
+    char *cmd = xasprintf("tmux -L %s capture-pane -p%s", sock, join ? " -J" : "");
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    assert_non_null(p);
+    struct buf b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+        buf_add(&b, chunk, n);
+    pclose(p);
+    buf_adds(&b, "");
+    return buf_detach(&b);
+}
+
+char *cb_bin_path(void)
+{
+    const char *bin = getenv("CCOMPOSE_BIN");
+    char *abs = realpath(bin && *bin ? bin : "build/ccompose", NULL);
+    assert_non_null(abs);
+    return abs;
+}

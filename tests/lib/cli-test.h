@@ -49,6 +49,14 @@ size_t cb_read_until_from(struct cb_proc *p, size_t from, const char *needle);
 /* Reads the rest of its output and waits for it; returns the exit status as cb_result's. */
 int cb_finish(struct cb_proc *p);
 
+/* Runs a shell command made like printf's; its system() status. */
+int cb_sh(const char *fmt, ...) CC_PRINTF(1, 2);
+/* The text of the tmux pane on server sock (tmux -L), new; join: wrapped lines joined and
+ * trailing spaces kept (capture-pane -J). */
+char *cb_tmux_pane(const char *sock, bool join);
+/* The ccompose binary's absolute path (CCOMPOSE_BIN, else build/ccompose), new. */
+char *cb_bin_path(void);
+
 /* A test of a project in a temporary directory: an engine environment, the directory (removed at
  * teardown) and a unique project name (whose resources are removed at teardown by its label). */
 struct cb_fx {

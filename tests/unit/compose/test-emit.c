@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,10 @@ static const char *const full =
     "      - cache:/cache:nocopy\n"
     "      - /anon\n"
     "      - {type: tmpfs, target: /tmp, tmpfs: {size: 1m, mode: 0700}}\n"
+    /* Found by fuzz-compose-load: Windows sources are kept as written in both syntaxes, so the
+     * long form printed reads back the same (a drive-relative one was made absolute). */
+    "      - d:t/x:/win:ro\n"
+    "      - {type: bind, source: 'C:/w', target: /w2}\n"
     "    depends_on:\n"
     "      db: {condition: service_healthy, restart: true}\n"
     "    healthcheck: {test: [CMD, curl, -f, x], interval: 1m30s, timeout: 500ms, retries: 3}\n"
@@ -93,6 +98,8 @@ static void test_yaml_fixpoint(void **state)
     assert_non_null(strstr(first, "    stop_grace_period: 1h0m0s\n"));
     assert_non_null(strstr(first, "      interval: 1m30s\n"));
     assert_non_null(strstr(first, "      source: /srv/app/data\n"));
+    assert_non_null(strstr(first, "      source: d:t/x\n"));
+    assert_non_null(strstr(first, "      source: C:/w\n"));
     assert_non_null(strstr(first, "      published: \"8080\"\n"));
     assert_non_null(strstr(first, "    entrypoint: []\n"));
     assert_non_null(strstr(first, "    - echo \"hi\" $$HOME\n"));
@@ -162,12 +169,39 @@ static void test_yaml_and_json_agree(void **state)
     ct_release(&r);
 }
 
+/* `config` writes YAML as it is made (compose_project_write()): the same text as the dump. */
+static void test_write_streams_the_dump(void **state)
+{
+    (void)state;
+    static const char *const env[] = {"COMPOSE_PROFILES=all", NULL};
+    struct ct_load r;
+    ct_load_text(&r, full, env);
+    ct_assert_ok(&r);
+    char *text = dump(r.p, COMPOSE_DUMP_YAML);
+    for (int f = COMPOSE_DUMP_YAML; f <= COMPOSE_DUMP_JSON; f++) {
+        char *written = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&written, &len);
+        assert_non_null(out);
+        struct cc_error err = CC_ERROR_INIT;
+        assert_int_equal(compose_project_write(r.p, f, 0, out, &err), 0);
+        assert_int_equal(fclose(out), 0);
+        char *want = f == COMPOSE_DUMP_YAML ? NULL : dump(r.p, COMPOSE_DUMP_JSON);
+        assert_string_equal(written, want ? want : text);
+        free(want);
+        free(written);
+    }
+    free(text);
+    ct_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_yaml_fixpoint),
         cmocka_unit_test(test_json_fixpoint),
         cmocka_unit_test(test_yaml_and_json_agree),
+        cmocka_unit_test(test_write_streams_the_dump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

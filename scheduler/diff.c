@@ -1,0 +1,292 @@
+/* Why a container's configuration differs from the model, field by field, for the plan's recreate
+ * reasons: `environment.LEVEL: "one" -> "two"`. The config hash says that something differs; this
+ * says what, by comparing the create body the model gives now with the container's inspect (what
+ * it was created with), less what its image adds (environment, labels, command). Kept short: the
+ * first few fields, values cut, and the values of variables that look like secrets never shown. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "scheduler/run-internal.h"
+#include "scheduler/scheduler-internal.h"
+
+#define DIFF_MAX_FIELDS 3
+#define DIFF_MAX_VALUE  40
+
+struct diff {
+    struct buf out;
+    int n; /* fields that differ */
+};
+
+/* The engine's name of a setting, as the compose file says it; NULL: the engine's own. */
+static const char *compose_name(const char *key)
+{
+    static const char *const names[][2] = {
+        {"User", "user"},
+        {"WorkingDir", "working_dir"},
+        {"Hostname", "hostname"},
+        {"Domainname", "domainname"},
+        {"Healthcheck", "healthcheck"},
+        {"ExposedPorts", "expose"},
+        {"StopSignal", "stop_signal"},
+        {"StopTimeout", "stop_grace_period"},
+        {"Tty", "tty"},
+        {"OpenStdin", "stdin_open"},
+        {"MacAddress", "mac_address"},
+        {"PortBindings", "ports"},
+        {"Binds", "volumes"},
+        {"Mounts", "volumes"},
+        {"RestartPolicy", "restart"},
+        {"Memory", "mem_limit"},
+        {"MemoryReservation", "mem_reservation"},
+        {"MemorySwap", "memswap_limit"},
+        {"NanoCpus", "cpus"},
+        {"CpuShares", "cpu_shares"},
+        {"PidsLimit", "pids_limit"},
+        {"CapAdd", "cap_add"},
+        {"CapDrop", "cap_drop"},
+        {"Privileged", "privileged"},
+        {"ReadonlyRootfs", "read_only"},
+        {"SecurityOpt", "security_opt"},
+        {"ExtraHosts", "extra_hosts"},
+        {"Dns", "dns"},
+        {"DnsSearch", "dns_search"},
+        {"DnsOptions", "dns_opt"},
+        {"Sysctls", "sysctls"},
+        {"Devices", "devices"},
+        {"LogConfig", "logging"},
+        {"ShmSize", "shm_size"},
+        {"Init", "init"},
+        {"Ulimits", "ulimits"},
+        {"NetworkMode", "network_mode"},
+        {"IpcMode", "ipc"},
+        {"PidMode", "pid"},
+        {"Tmpfs", "tmpfs"},
+        {"GroupAdd", "group_add"},
+        {"VolumesFrom", "volumes_from"},
+        {"Links", "links"},
+    };
+    for (size_t i = 0; i < CC_ARRAY_LEN(names); i++)
+        if (!strcmp(names[i][0], key))
+            return names[i][1];
+    return NULL;
+}
+
+/* A variable whose value is not to be printed. */
+static bool secret_like(const char *key)
+{
+    static const char *const words[] = {"PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH"};
+    char up[128];
+    size_t n = 0;
+    for (; key[n] && n < sizeof(up) - 1; n++)
+        up[n] = (char)toupper((unsigned char)key[n]);
+    up[n] = '\0';
+    for (size_t i = 0; i < CC_ARRAY_LEN(words); i++)
+        if (strstr(up, words[i]))
+            return true;
+    return false;
+}
+
+static void put_value(struct buf *b, json_t *v)
+{
+    if (!v) {
+        buf_adds(b, "(unset)");
+        return;
+    }
+    char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *text = s ? s : json_string_value(v);
+    size_t len = strlen(text);
+    const char *q = s ? "" : "\"";
+    if (len > DIFF_MAX_VALUE)
+        buf_printf(b, "%s%.*s...%s", q, DIFF_MAX_VALUE - 3, text, q);
+    else
+        buf_printf(b, "%s%s%s", q, text, q);
+    free(s);
+}
+
+/* Records that field went from old to new (either may be NULL: unset); secret: say only that. */
+static void differs(struct diff *d, const char *field, json_t *old, json_t *new, bool secret)
+{
+    if (d->n++ >= DIFF_MAX_FIELDS)
+        return;
+    buf_printf(&d->out, "%s%s: ", d->out.len ? ", " : "", field);
+    if (secret) {
+        buf_adds(&d->out, old && new ? "changed" : new ? "set" : "unset");
+        return;
+    }
+    put_value(&d->out, old);
+    buf_adds(&d->out, " -> ");
+    put_value(&d->out, new);
+}
+
+static bool is_empty(json_t *v)
+{
+    return !v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)) ||
+           (json_is_array(v) && !json_array_size(v)) ||
+           (json_is_object(v) && !json_object_size(v)) ||
+           (json_is_integer(v) && !json_integer_value(v)) || json_is_false(v);
+}
+
+/* Whether have carries want: objects key by key (the engine adds defaults to what it was given),
+ * arrays element by element, the rest equal. */
+static bool carries(json_t *have, json_t *want)
+{
+    if (is_empty(want))
+        return is_empty(have);
+    if (json_is_object(want)) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(have))
+            return false;
+        json_object_foreach(want, k, v)
+        {
+            if (!carries(json_object_get(have, k), v))
+                return false;
+        }
+        return true;
+    }
+    if (json_is_array(want)) {
+        if (!json_is_array(have) || json_array_size(have) != json_array_size(want))
+            return false;
+        for (size_t i = 0; i < json_array_size(want); i++)
+            if (!carries(json_array_get(have, i), json_array_get(want, i)))
+                return false;
+        return true;
+    }
+    return json_equal(have, want);
+}
+
+/* "K=V" lists as an object {K: V}. new. */
+static json_t *env_map(json_t *list)
+{
+    json_t *m = json_object();
+    size_t i;
+    json_t *it;
+    json_array_foreach(list, i, it)
+    {
+        const char *kv = json_string_value(it);
+        const char *eq = kv ? strchr(kv, '=') : NULL;
+        if (!eq)
+            continue;
+        char *key = xstrndup(kv, (size_t)(eq - kv));
+        json_object_set_new(m, key, json_string(eq + 1));
+        free(key);
+    }
+    return m;
+}
+
+/* Maps (environment, labels) key by key; what the image sets, and compose's own labels, are not
+ * the service's. */
+static void map_entry(struct diff *d, const char *name, const char *k, json_t *old, json_t *new,
+                      bool env)
+{
+    if ((!env && !strncmp(k, "com.docker.compose.", 19)) || (old && new &&json_equal(old, new)))
+        return;
+    char *field = xasprintf("%s.%s", name, k);
+    differs(d, field, old, new, env && secret_like(k));
+    free(field);
+}
+
+static void diff_map(struct diff *d, const char *name, json_t *old, json_t *new, json_t *image,
+                     bool env)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(new, k, v)
+    {
+        map_entry(d, name, k, json_object_get(old, k), v, env);
+    }
+    json_object_foreach(old, k, v)
+    {
+        json_t *img = json_object_get(image, k);
+        if (!json_object_get(new, k) && !(img && json_equal(img, v)))
+            map_entry(d, name, k, v, NULL, env);
+    }
+}
+
+/* Every key of new against old (a Config or HostConfig); keys left out of new are compared only
+ * where the engine's default is empty, so that a removed setting shows too. */
+static void diff_section(struct diff *d, json_t *old, json_t *new, const char *const *skip,
+                         size_t n_skip, const char *prefix, bool removals)
+{
+    static const char *const empty_by_default[] = {
+        "PortBindings", "Binds",      "Mounts",      "CapAdd",  "CapDrop", "Dns",
+        "DnsSearch",    "DnsOptions", "ExtraHosts",  "Devices", "Sysctls", "Ulimits",
+        "Tmpfs",        "Links",      "VolumesFrom", "GroupAdd"};
+    const char *k;
+    json_t *v;
+    json_object_foreach(new, k, v)
+    {
+        bool skipped = false;
+        for (size_t i = 0; i < n_skip && !skipped; i++)
+            skipped = !strcmp(skip[i], k);
+        json_t *o = json_object_get(old, k);
+        if (skipped || carries(o, v))
+            continue;
+        const char *name = compose_name(k);
+        char *field = name ? xstrdup(name) : xasprintf("%s%s", prefix, k);
+        differs(d, field, o, v, false);
+        free(field);
+    }
+    for (size_t i = 0; removals && i < CC_ARRAY_LEN(empty_by_default); i++) {
+        k = empty_by_default[i];
+        json_t *o = json_object_get(old, k);
+        if (json_object_get(new, k) || is_empty(o))
+            continue;
+        const char *name = compose_name(k);
+        differs(d, name ? name : k, o, NULL, false);
+    }
+}
+
+char *sched_config_diff(const struct compose_project *p, const struct compose_service *s,
+                        int number, json_t *inspect, json_t *image_config)
+{
+    struct cc_error err = CC_ERROR_INIT;
+    json_t *body = sched_container_body(p, s, number, NULL, &err);
+    cc_error_release(&err);
+    json_t *config = json_object_get(inspect, "Config");
+    if (!body || !config) {
+        json_decref(body);
+        return NULL;
+    }
+    struct diff d = {BUF_INIT, 0};
+    json_t *old_env = env_map(json_object_get(config, "Env"));
+    json_t *new_env = env_map(json_object_get(body, "Env"));
+    json_t *image_env = env_map(json_object_get(image_config, "Env"));
+    diff_map(&d, "environment", old_env, new_env, image_env, true);
+    static const char *const argvs[][2] = {{"Entrypoint", "entrypoint"}, {"Cmd", "command"}};
+    for (size_t i = 0; i < CC_ARRAY_LEN(argvs); i++) {
+        /* Not set by the service: the image's. */
+        json_t *now = json_object_get(body, argvs[i][0]);
+        if (!now)
+            now = json_object_get(image_config, argvs[i][0]);
+        json_t *was = json_object_get(config, argvs[i][0]);
+        if (!(is_empty(now) && is_empty(was)) &&
+            !json_equal(now ? now : json_null(), was ? was : json_null()))
+            differs(&d, argvs[i][1], was, now, false);
+    }
+    json_t *no = json_object();
+    json_t *new_labels = json_object_get(body, "Labels");
+    json_t *old_labels = json_object_get(config, "Labels");
+    json_t *image_labels = json_object_get(image_config, "Labels");
+    diff_map(&d, "labels", old_labels ? old_labels : no, new_labels ? new_labels : no, image_labels,
+             false);
+    static const char *const config_skip[] = {
+        "Env", "Entrypoint", "Cmd", "Labels", "Image", "HostConfig", "NetworkingConfig"};
+    diff_section(&d, config, body, config_skip, CC_ARRAY_LEN(config_skip), "", false);
+    diff_section(&d, json_object_get(inspect, "HostConfig"), json_object_get(body, "HostConfig"),
+                 NULL, 0, "HostConfig.", true);
+    if (d.n > DIFF_MAX_FIELDS)
+        buf_printf(&d.out, " and %d more", d.n - DIFF_MAX_FIELDS);
+    json_decref(no);
+    json_decref(old_env);
+    json_decref(new_env);
+    json_decref(image_env);
+    json_decref(body);
+    if (!d.n) {
+        buf_release(&d.out);
+        return NULL;
+    }
+    return buf_detach(&d.out);
+}
