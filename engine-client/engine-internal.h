@@ -70,6 +70,8 @@ enum cc_error_kind engine_status_kind(long status);
 uv_loop_t *engine_client_loop(const struct engine_client *c);
 const char *engine_client_unix_path(const struct engine_client *c);
 const char *engine_client_base_url(const struct engine_client *c);
+/* Whether requests go over TLS (a tcp:// host with DOCKER_TLS_VERIFY or DOCKER_TLS). */
+bool engine_client_tls(const struct engine_client *c);
 /* engine_options' connect_timeout_ms, or the default. */
 long engine_client_connect_timeout_ms(const struct engine_client *c);
 

@@ -40,7 +40,9 @@ struct engine_options {
 
 enum engine_kind { ENGINE_DOCKER = 0, ENGINE_PODMAN };
 
-/* Creates a client on loop. Fails (CC_ERR_USAGE) only on an unusable host string; an engine that
+/* Creates a client on loop. A tcp:// host speaks TLS as the docker CLI does (DOCKER_TLS_VERIFY,
+ * DOCKER_TLS, DOCKER_CERT_PATH). Fails (CC_ERR_USAGE) only on an unusable host string or a TLS
+ * file that is required and cannot be read; an engine that
  * does not answer shows up as CC_ERR_UNREACHABLE on the first request. *ret_client is new:
  * release it with engine_client_free(). */
 int engine_client_new(uv_loop_t *loop, const struct engine_options *opts,

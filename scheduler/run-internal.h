@@ -31,6 +31,8 @@ enum sched_call_kind {
     SCHED_CALL_VOLUME_CREATE,
     SCHED_CALL_VOLUME_REMOVE,
     SCHED_CALL_IMAGE_INSPECT,
+    /* PUT /containers/{id}/archive at "/": queued with sched_queue_put_archive() only. */
+    SCHED_CALL_CONTAINER_ARCHIVE_PUT,
     SCHED_CALL_CONTAINER_LOGS, /* the last timeout_s lines (flag: the container has a TTY); the
                                 * result is a JSON string of the output, stdout and stderr
                                 * interleaved, not checked for UTF-8 (read it as bytes) */
@@ -67,6 +69,10 @@ void sched_queue_free(struct sched_queue *q);
  * remove force. */
 void sched_queue_call(struct sched_queue *q, enum sched_call_kind kind, const char *id,
                       json_t *body, int timeout_s, bool flag, engine_cb cb, void *data);
+/* Queues the tar stream tar (*steals* its bytes, wiped once sent) to be extracted at "/" in
+ * container id; keep_owner sends copyUIDGID. */
+void sched_queue_put_archive(struct sched_queue *q, const char *id, struct buf *tar,
+                             bool keep_owner, engine_cb cb, void *data);
 /* Cancels everything queued or in flight: each callback then runs with CC_ERR_CANCELLED. */
 void sched_queue_cancel_all(struct sched_queue *q);
 

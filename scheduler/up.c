@@ -24,6 +24,7 @@
 enum ctr_state {
     CTR_BLOCKED = 0,
     CTR_CREATING,
+    CTR_INJECTING, /* created; secrets and configs that are copied go in */
     CTR_CONNECTING,
     CTR_STOPPING_OLD, /* recreate: the new container exists under its temporary name */
     CTR_REMOVING_OLD,
@@ -49,6 +50,7 @@ struct ctr {
     enum ctr_state state;
     char *id;
     size_t next_network; /* the next network to connect before start */
+    struct buf inject;   /* the secrets and configs to copy in after create (sched_inject_tar) */
     bool exited;
     int exit_code;
     enum health health;
@@ -401,6 +403,14 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
         if (ctr_action(t)->kind != SCHED_ACT_RECREATE)
             ctr_report(t, SCHED_CREATED, NULL);
         t->next_network = 1;
+        if (t->inject.len) {
+            ctr_set_state(t, CTR_INJECTING);
+            op_put_archive(op, t->id, &t->inject, false, on_ctr_answer, t);
+            goto out;
+        }
+        ctr_set_state(t, CTR_CONNECTING);
+        break;
+    case CTR_INJECTING:
         ctr_set_state(t, CTR_CONNECTING);
         break;
     case CTR_CONNECTING:
@@ -476,6 +486,15 @@ static void ctr_create(struct ctr *t)
     json_t *body = sched_container_body(up->p, ctr_service(t), a->number,
                                         up->plan->image_ids[t->service], &err);
     if (!body) {
+        ctr_fail(t, &err);
+        cc_error_release(&err);
+        pump(up);
+        return;
+    }
+    /* Checked before create, so that a variable not set leaves no container behind. */
+    sched_bytes_wipe(&t->inject);
+    if (sched_inject_tar(up->p, ctr_service(t), &t->inject, &err) < 0) {
+        json_decref(body);
         ctr_fail(t, &err);
         cc_error_release(&err);
         pump(up);
@@ -1068,6 +1087,7 @@ static void up_release(struct sched_op *op)
     for (size_t i = 0; i < up->n_ctrs; i++) {
         free(up->ctrs[i].id);
         free(up->ctrs[i].details);
+        sched_bytes_wipe(&up->ctrs[i].inject);
         cc_error_release(&up->ctrs[i].start_err);
     }
     for (size_t si = 0; si < up->p->n_services; si++) {

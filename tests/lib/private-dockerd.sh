@@ -10,6 +10,8 @@
 #
 # Its socket is /run/NAME.sock; pid file, data-root, exec-root and log are named after NAME too
 # (as tests/setup/private-engine.sh names them). Started by scripts/engine.sh. Needs root.
+# CCOMPOSE_PRIVATE_DOCKERD_ARGS adds dockerd flags (split on spaces), e.g. a TLS listener:
+# "-H tcp://127.0.0.1:PORT --tlsverify --tlscacert=... --tlscert=... --tlskey=...".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] || { echo "usage: $0 NAME start|stop|cleanup" >&2; exit 2; }
@@ -20,7 +22,7 @@ export CCOMPOSE_DOCKERD_DATA_ROOT=/var/tmp/$name
 export CCOMPOSE_DOCKERD_EXEC_ROOT=/run/$name
 export CCOMPOSE_DOCKERD_LOG=/var/tmp/$name.log
 bridge=cc$(echo "$name" | md5sum | cut -c1-10)
-export CCOMPOSE_DOCKERD_ARGS="--bridge=$bridge --iptables=false --ip6tables=false --ip-masq=false --live-restore"
+export CCOMPOSE_DOCKERD_ARGS="--bridge=$bridge --iptables=false --ip6tables=false --ip-masq=false --live-restore ${CCOMPOSE_PRIVATE_DOCKERD_ARGS:-}"
 unset DOCKER_HOST
 image=${CCOMPOSE_TEST_IMAGE:-ccompose-test/busybox:latest}
 . tests/setup/private-engine-lib.sh
