@@ -32,14 +32,23 @@ int engine_check_id(const char *id, const char *what, struct cc_error *reterr)
     return cc_error_set(reterr, CC_ERR_USAGE, "no %s given", what);
 }
 
-struct engine_request *engine_list_call(struct engine_client *c, const char *base, json_t *filters,
-                                        engine_cb cb, void *data, struct cc_error *reterr)
+struct engine_request *engine_list_call_flag(struct engine_client *c, const char *base,
+                                             const char *flag, json_t *filters, engine_cb cb,
+                                             void *data, struct cc_error *reterr)
 {
     struct buf path = BUF_INIT;
     buf_adds(&path, base);
+    if (flag)
+        engine_query_add_bool(&path, flag, true);
     if (filters)
         engine_query_add_json(&path, "filters", filters);
     return engine_call_json(c, "GET", &path, NULL, 0, cb, data, reterr);
+}
+
+struct engine_request *engine_list_call(struct engine_client *c, const char *base, json_t *filters,
+                                        engine_cb cb, void *data, struct cc_error *reterr)
+{
+    return engine_list_call_flag(c, base, NULL, filters, cb, data, reterr);
 }
 
 struct engine_request *engine_create_call(struct engine_client *c, const char *path_s, json_t *body,

@@ -13,13 +13,8 @@ static long stop_timeout_ms(int timeout_s)
 struct engine_request *engine_container_list(struct engine_client *c, bool all, json_t *filters,
                                              engine_cb cb, void *data, struct cc_error *reterr)
 {
-    struct buf path = BUF_INIT;
-    buf_adds(&path, "/containers/json");
-    if (all)
-        engine_query_add_bool(&path, "all", true);
-    if (filters)
-        engine_query_add_json(&path, "filters", filters);
-    return engine_call_json(c, "GET", &path, NULL, 0, cb, data, reterr);
+    return engine_list_call_flag(c, "/containers/json", all ? "all" : NULL, filters, cb, data,
+                                 reterr);
 }
 
 struct engine_request *engine_container_create(struct engine_client *c, const char *name,

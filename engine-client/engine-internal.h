@@ -82,6 +82,10 @@ int engine_check_id(const char *id, const char *what, struct cc_error *reterr);
  * "METHOD PREFIX<id>SUFFIX" (an empty id fails naming what; body borrowed, may be NULL). */
 struct engine_request *engine_list_call(struct engine_client *c, const char *base, json_t *filters,
                                         engine_cb cb, void *data, struct cc_error *reterr);
+/* The same with the boolean query parameter flag set (NULL: none), as "all" or "status". */
+struct engine_request *engine_list_call_flag(struct engine_client *c, const char *base,
+                                             const char *flag, json_t *filters, engine_cb cb,
+                                             void *data, struct cc_error *reterr);
 struct engine_request *engine_create_call(struct engine_client *c, const char *path_s, json_t *body,
                                           const char *what, engine_cb cb, void *data,
                                           struct cc_error *reterr);

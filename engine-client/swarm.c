@@ -17,13 +17,8 @@ struct engine_request *engine_swarm_inspect(struct engine_client *c, engine_cb c
 struct engine_request *engine_service_list(struct engine_client *c, json_t *filters, bool status,
                                            engine_cb cb, void *data, struct cc_error *reterr)
 {
-    struct buf path = BUF_INIT;
-    buf_adds(&path, "/services");
-    if (filters)
-        engine_query_add_json(&path, "filters", filters);
-    if (status)
-        engine_query_add_bool(&path, "status", true);
-    return engine_call_json(c, "GET", &path, NULL, 0, cb, data, reterr);
+    return engine_list_call_flag(c, "/services", status ? "status" : NULL, filters, cb, data,
+                                 reterr);
 }
 
 /* A call that may carry registry credentials (X-Registry-Auth) for the engine to resolve an

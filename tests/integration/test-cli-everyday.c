@@ -30,17 +30,9 @@ static void up_pair(struct st_fixture *f)
     struct compose_service *db = st_sleeper(p, "db");
     mb_mount_add(p, db, COMPOSE_MOUNT_VOLUME, NULL, "/data");
     mb_project_done(p);
-    struct st_run r;
-    st_run_init(&r);
-    st_up(&f->env, p, NULL, &r);
-    st_assert_ok(&r);
-    st_run_release(&r);
+    st_up_ok(&f->env, p);
     /* A signal that comes before the trap is set is lost (PID 1 ignores SIGUSR1). */
-    char *web_name = st_cname(p, "web", 1);
-    char *web_id = st_id(&f->env, web_name);
-    tl_logs_until(&f->env, web_id, "traps set");
-    free(web_id);
-    free(web_name);
+    st_logs_until(&f->env, p, "web", "traps set");
 }
 
 static void assert_status(struct st_fixture *f, const char *service, const char *want)
@@ -53,17 +45,24 @@ static void assert_status(struct st_fixture *f, const char *service, const char 
     free(name);
 }
 
-/* "container NAME-SERVICE-1: VERB\n" for each service given, in order (new). */
-static char *dry_lines(struct st_fixture *f, const char *verb, ...)
+/* `--dry-run -p PROJECT VERB [FLAG]` in cwd (NULL: here) says "container NAME-SERVICE-1: VERB"
+ * for each service given (up to a NULL), in order, and nothing else. */
+static void expect_dry(struct st_fixture *f, const char *cwd, const char *verb, const char *flag,
+                       ...)
 {
-    struct buf b = BUF_INIT;
-    buf_adds(&b, "");
+    struct buf want = BUF_INIT;
+    buf_adds(&want, "");
     va_list ap;
-    va_start(ap, verb);
+    va_start(ap, flag);
     for (const char *s; (s = va_arg(ap, const char *));)
-        buf_printf(&b, "container %s-%s-1: %s\n", f->p->name, s, verb);
+        buf_printf(&want, "container %s-%s-1: %s\n", f->p->name, s, verb);
     va_end(ap);
-    return buf_detach(&b);
+    struct cb_result r;
+    cb_run(&r, cwd, "--dry-run", "-p", f->p->name, verb, flag, NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), buf_str(&want));
+    cb_result_release(&r);
+    buf_release(&want);
 }
 
 static void test_pause_unpause(void **state)
@@ -72,12 +71,7 @@ static void test_pause_unpause(void **state)
     up_pair(f);
     const char *name = f->p->name;
     struct cb_result r;
-    cb_run(&r, NULL, "--dry-run", "-p", name, "pause", NULL);
-    cb_assert_status(&r, 0);
-    char *want = dry_lines(f, "pause", "db", "web", NULL);
-    assert_string_equal(buf_str(&r.out), want);
-    free(want);
-    cb_result_release(&r);
+    expect_dry(f, NULL, "pause", NULL, "db", "web", NULL);
     assert_status(f, "web", "running");
     assert_status(f, "db", "running");
 
@@ -92,12 +86,7 @@ static void test_pause_unpause(void **state)
     assert_status(f, "db", "running");
 
     /* Only paused containers can be resumed: the dry run names web alone. */
-    cb_run(&r, NULL, "--dry-run", "-p", name, "unpause", NULL);
-    cb_assert_status(&r, 0);
-    want = dry_lines(f, "unpause", "web", NULL);
-    assert_string_equal(buf_str(&r.out), want);
-    free(want);
-    cb_result_release(&r);
+    expect_dry(f, NULL, "unpause", NULL, "web", NULL);
     assert_status(f, "web", "paused");
 
     cb_run(&r, NULL, "--progress", "plain", "-p", name, "unpause", NULL);
@@ -109,14 +98,10 @@ static void test_pause_unpause(void **state)
     assert_status(f, "web", "running");
 
     /* One call at a time: the next is sent from the previous one's completion. */
-    cb_run(&r, NULL, "--parallel", "1", "-p", name, "pause", NULL);
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
+    cb_expect(0, NULL, NULL, "--parallel", "1", "-p", name, "pause", NULL);
     assert_status(f, "web", "paused");
     assert_status(f, "db", "paused");
-    cb_run(&r, NULL, "--parallel", "1", "-p", name, "unpause", NULL);
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
+    cb_expect(0, NULL, NULL, "--parallel", "1", "-p", name, "unpause", NULL);
     assert_status(f, "db", "running");
     free(web);
 }
@@ -127,12 +112,7 @@ static void test_kill(void **state)
     up_pair(f);
     const char *name = f->p->name;
     struct cb_result r;
-    cb_run(&r, NULL, "--dry-run", "-p", name, "kill", NULL);
-    cb_assert_status(&r, 0);
-    char *want = dry_lines(f, "kill", "db", "web", NULL);
-    assert_string_equal(buf_str(&r.out), want);
-    free(want);
-    cb_result_release(&r);
+    expect_dry(f, NULL, "kill", NULL, "db", "web", NULL);
     assert_status(f, "web", "running");
     assert_status(f, "db", "running");
 
@@ -144,27 +124,19 @@ static void test_kill(void **state)
     cb_assert_contains(buf_str(&r.err), line);
     free(line);
     cb_result_release(&r);
-    cb_run(&r, NULL, "-p", name, "wait", "web", NULL);
-    cb_assert_status(&r, 42);
-    cb_result_release(&r);
+    cb_expect(42, NULL, NULL, "-p", name, "wait", "web", NULL);
     assert_status(f, "db", "running");
 
     /* SIGKILL by default: 128 + 9. */
-    cb_run(&r, NULL, "-p", name, "kill", NULL);
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
-    cb_run(&r, NULL, "-p", name, "wait", "db", NULL);
-    cb_assert_status(&r, 137);
-    cb_result_release(&r);
+    cb_expect(0, NULL, NULL, "-p", name, "kill", NULL);
+    cb_expect(137, NULL, NULL, "-p", name, "wait", "db", NULL);
 
     cb_run(&r, NULL, "-p", name, "kill", NULL);
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.err), "No container to kill");
     cb_result_release(&r);
 
-    cb_run(&r, NULL, "-p", name, "kill", "--bogus", NULL);
-    cb_assert_status(&r, 2);
-    cb_result_release(&r);
+    cb_expect(2, NULL, NULL, "-p", name, "kill", "--bogus", NULL);
     free(web);
 }
 
@@ -180,9 +152,7 @@ static void test_rm(void **state)
     cb_assert_contains(buf_str(&r.err), "No stopped containers");
     cb_result_release(&r);
 
-    cb_run(&r, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
+    cb_expect(0, NULL, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
 
     /* No terminal and no answer: docker compose's message, no newline, and nothing removed. */
     cb_run(&r, NULL, "-p", name, "rm", NULL);
@@ -292,10 +262,7 @@ static void test_rm_tty(void **state)
     up_pair(f);
     const char *name = f->p->name;
     char *web = st_cname(f->p, "web", 1);
-    struct cb_result r;
-    cb_run(&r, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
+    cb_expect(0, NULL, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
     const char *args[] = {"-p", name, "rm", NULL};
     char *want = xasprintf("Going to remove %s\nAre you sure? [yN] ", web);
     struct buf out = BUF_INIT;
@@ -323,27 +290,12 @@ static void test_kill_orphans(void **state)
     const char *name = f->p->name;
     char *dir = ct_tmpdir();
     ct_put(dir, "compose.yaml", "services:\n  db:\n    image: " TEST_IMAGE "\n");
-    struct cb_result r;
-    cb_run(&r, dir, "--dry-run", "-p", name, "kill", NULL);
-    cb_assert_status(&r, 0);
-    char *want = dry_lines(f, "kill", "db", NULL);
-    assert_string_equal(buf_str(&r.out), want);
-    free(want);
-    cb_result_release(&r);
+    expect_dry(f, dir, "kill", NULL, "db", NULL);
 
-    cb_run(&r, dir, "--dry-run", "-p", name, "kill", "--remove-orphans", NULL);
-    cb_assert_status(&r, 0);
-    want = dry_lines(f, "kill", "db", "web", NULL);
-    assert_string_equal(buf_str(&r.out), want);
-    free(want);
-    cb_result_release(&r);
+    expect_dry(f, dir, "kill", "--remove-orphans", "db", "web", NULL);
 
-    cb_run(&r, dir, "-p", name, "kill", NULL);
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
-    cb_run(&r, NULL, "-p", name, "wait", "db", NULL);
-    cb_assert_status(&r, 137);
-    cb_result_release(&r);
+    cb_expect(0, NULL, dir, "-p", name, "kill", NULL);
+    cb_expect(137, NULL, NULL, "-p", name, "wait", "db", NULL);
     assert_status(f, "web", "running");
     ct_rmdir(dir);
     free(dir);
@@ -370,9 +322,7 @@ static void test_top(void **state)
     cb_assert_contains(out, "trap 'exit 42' USR1");
     cb_result_release(&r);
 
-    cb_run(&r, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
+    cb_expect(0, NULL, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
     cb_run(&r, NULL, "-p", name, "top", NULL);
     cb_assert_status(&r, 0);
     assert_null(strstr(buf_str(&r.out), "\nweb "));
@@ -416,19 +366,13 @@ static void test_port(void **state)
     cb_assert_contains(buf_str(&r.err), msg);
     free(msg);
     cb_result_release(&r);
-    cb_run(&r, NULL, "-p", name, "port", "--protocol", "udp", "web", "80", NULL);
-    cb_assert_status(&r, 1);
-    cb_result_release(&r);
+    cb_expect(1, NULL, NULL, "-p", name, "port", "--protocol", "udp", "web", "80", NULL);
     cb_run(&r, NULL, "-p", name, "port", "--index", "2", "web", "80", NULL);
     cb_assert_status(&r, 1);
     cb_assert_contains(buf_str(&r.err), "service \"web\" is not running container #2");
     cb_result_release(&r);
-    cb_run(&r, NULL, "-p", name, "port", "web", NULL);
-    cb_assert_status(&r, 2);
-    cb_result_release(&r);
-    cb_run(&r, NULL, "-p", name, "port", "web", "http", NULL);
-    cb_assert_status(&r, 2);
-    cb_result_release(&r);
+    cb_expect(2, NULL, NULL, "-p", name, "port", "web", NULL);
+    cb_expect(2, NULL, NULL, "-p", name, "port", "web", "http", NULL);
     free(want);
     json_decref(inspect);
     free(web);
@@ -509,9 +453,7 @@ static void test_images(void **state)
     json_decref(arr);
     cb_result_release(&r);
 
-    cb_run(&r, NULL, "-p", name, "images", "--format", "yaml", NULL);
-    cb_assert_status(&r, 2);
-    cb_result_release(&r);
+    cb_expect(2, NULL, NULL, "-p", name, "images", "--format", "yaml", NULL);
     json_decref(inspect);
     free(web);
     free(db);
@@ -532,9 +474,7 @@ static void test_ls(void **state)
     free(line);
     cb_result_release(&r);
 
-    cb_run(&r, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
+    cb_expect(0, NULL, NULL, "-p", name, "stop", "-t", "5", "web", NULL);
 
     /* Running containers only, unless -a. */
     cb_run(&r, NULL, "ls", NULL);
@@ -571,9 +511,7 @@ static void test_ls(void **state)
     assert_string_equal(buf_str(&r.out), "[]\n");
     cb_result_release(&r);
 
-    cb_run(&r, NULL, "ls", "--filter", "label=x", NULL);
-    cb_assert_status(&r, 2);
-    cb_result_release(&r);
+    cb_expect(2, NULL, NULL, "ls", "--filter", "label=x", NULL);
     free(filter);
 }
 

@@ -22,20 +22,10 @@ static void up_stack(struct st_fixture *f)
     mb_command(p, web, "sh", "-c", "echo web says hello; " ST_SLEEPER, NULL);
     mb_depends_on(p, web, "db", COMPOSE_COND_STARTED);
     mb_project_done(p);
-    struct st_run r;
-    st_run_init(&r);
-    st_up(&f->env, p, NULL, &r);
-    st_assert_ok(&r);
-    st_run_release(&r);
+    st_up_ok(&f->env, p);
     /* The lines are there before the tests read them. */
-    char *db_name = st_cname(p, "db", 1), *web_name = st_cname(p, "web", 1);
-    char *db_id = st_id(&f->env, db_name), *web_id = st_id(&f->env, web_name);
-    tl_logs_until(&f->env, db_id, "db line two");
-    tl_logs_until(&f->env, web_id, "web says hello");
-    free(db_name);
-    free(web_name);
-    free(db_id);
-    free(web_id);
+    st_logs_until(&f->env, p, "db", "db line two");
+    st_logs_until(&f->env, p, "web", "web says hello");
 }
 
 static size_t at(const char *text, const char *needle)
@@ -105,9 +95,7 @@ static void test_ps(void **state)
     assert_int_equal(lines, 2);
     cb_result_release(&r);
 
-    cb_run(&r, NULL, "-p", name, "ps", "--status", "bogus", NULL);
-    cb_assert_status(&r, 2);
-    cb_result_release(&r);
+    cb_expect(2, NULL, NULL, "-p", name, "ps", "--status", "bogus", NULL);
     free(want);
     free(web_id);
     free(db);
@@ -148,9 +136,7 @@ static void test_logs(void **state)
     assert_string_equal(buf_str(&r.out), "");
     cb_result_release(&r);
 
-    cb_run(&r, NULL, "-p", name, "logs", "--since", "yesterday", NULL);
-    cb_assert_status(&r, 2);
-    cb_result_release(&r);
+    cb_expect(2, NULL, NULL, "-p", name, "logs", "--since", "yesterday", NULL);
 }
 
 static void test_stop_start_restart(void **state)
@@ -262,9 +248,7 @@ static void test_down_by_name(void **state)
     cb_result_release(&r);
 
     /* Nothing left to do: still a success. */
-    cb_run(&r, NULL, "-p", name, "down", NULL);
-    cb_assert_status(&r, 0);
-    cb_result_release(&r);
+    cb_expect(0, NULL, NULL, "-p", name, "down", NULL);
 }
 
 /* The terminal display, forced onto a pipe: a header, one line per container redrawn in place
@@ -301,17 +285,10 @@ static void test_usage_and_unreachable(void **state)
 {
     (void)state;
     struct cb_result r;
-    cb_run(&r, NULL, "-p", "x", "down", "--rmi", "some", NULL);
-    cb_assert_status(&r, 2);
-    cb_result_release(&r);
-    cb_run(&r, NULL, "-p", "x", "stop", "-t", "soon", NULL);
-    cb_assert_status(&r, 2);
-    cb_result_release(&r);
+    cb_expect(2, NULL, NULL, "-p", "x", "down", "--rmi", "some", NULL);
+    cb_expect(2, NULL, NULL, "-p", "x", "stop", "-t", "soon", NULL);
     /* A command with no dry-run of its own refuses it rather than change the engine. */
-    cb_run(&r, NULL, "--dry-run", "-p", "x", "pull", NULL);
-    cb_assert_status(&r, 2);
-    at(buf_str(&r.err), "'pull' has no --dry-run yet");
-    cb_result_release(&r);
+    cb_expect(2, "'pull' has no --dry-run yet", NULL, "--dry-run", "-p", "x", "pull", NULL);
     cb_run(&r, NULL, "-H", "unix:///nonexistent/docker.sock", "-p", "x", "ps", NULL);
     cb_assert_status(&r, 4);
     at(buf_str(&r.err), "/nonexistent/docker.sock");

@@ -21,7 +21,7 @@
 #define SLEEPER "[\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 3600 & wait\"]"
 
 /* Starts `ccompose ARGS` in a tmux pane width columns wide, on server sock. */
-static void start_in_tmux(struct st_dir *f, const char *sock, int width, const char *args)
+static void start_in_tmux(struct cb_fx *f, const char *sock, int width, const char *args)
 {
     char *abs = cb_bin_path();
     assert_int_equal(cb_sh("cd %s && tmux -L %s new-session -d -x %d -y 24 "
@@ -49,7 +49,7 @@ static char *pane_until(const char *sock, const char *needle)
 
 /* Runs `ccompose ARGS` in a tmux pane width columns wide until it exits; the screen it leaves
  * (new). */
-static char *screen_of(struct st_dir *f, int width, const char *args)
+static char *screen_of(struct cb_fx *f, int width, const char *args)
 {
     /* A server of its own each time: the last one may still be going away. */
     static int runs;
@@ -112,7 +112,7 @@ static char *normalised(const char *screen, int width, bool *long_times)
 
 static void test_two_widths(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     if (cb_sh("command -v tmux >/dev/null") != 0)
         skip();
     /* A name of fixed length, so that the expected screens are fixed too. */
@@ -175,7 +175,7 @@ static void test_two_widths(void **state)
 /* Ctrl-C typed at an attached up: "Gracefully stopping...", the containers stopped, exit 130. */
 static void test_ctrl_c_stops_attached_up(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     if (cb_sh("command -v tmux >/dev/null") != 0)
         skip();
     ct_put(f->dir, "compose.yaml",
@@ -205,9 +205,9 @@ static void test_ctrl_c_stops_attached_up(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_two_widths, st_dir_setup, st_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_ctrl_c_stops_attached_up, st_dir_setup,
-                                        st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_two_widths, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ctrl_c_stops_attached_up, cb_fx_setup,
+                                        cb_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

@@ -19,18 +19,16 @@
 #include "tests/lib/compose-test.h"
 #include "tests/lib/sched-test.h"
 
-#define SLEEPER "[\"sh\", \"-c\", \"echo started; trap 'exit 0' TERM; sleep 3600 & wait\"]"
-
 /* db, and web depending on it; web's LEVEL is level. */
-static void put_stack(const struct st_dir *f, const char *level)
+static void put_stack(const struct cb_fx *f, const char *level)
 {
     char *yaml = xasprintf("services:\n"
                            "  db:\n"
                            "    image: " TEST_IMAGE "\n"
-                           "    command: " SLEEPER "\n"
+                           "    command: " CB_SLEEPER "\n"
                            "  web:\n"
                            "    image: " TEST_IMAGE "\n"
-                           "    command: " SLEEPER "\n"
+                           "    command: " CB_SLEEPER "\n"
                            "    environment:\n"
                            "      LEVEL: %s\n"
                            "    depends_on: [db]\n",
@@ -39,21 +37,10 @@ static void put_stack(const struct st_dir *f, const char *level)
     free(yaml);
 }
 
-#define RUN(f, r, ...) cb_run(&(r), (f)->dir, "-p", (f)->project, __VA_ARGS__, NULL)
-
-/* Runs the command and checks its exit status. */
-#define RUN_OK(f, ...)                                                                             \
-    do {                                                                                           \
-        struct cb_result r_;                                                                       \
-        RUN(f, r_, __VA_ARGS__);                                                                   \
-        cb_assert_status(&r_, 0);                                                                  \
-        cb_result_release(&r_);                                                                    \
-    } while (0)
-
 /* The ID of the project's container of service number n (new), or NULL when there is none. */
-static char *id_of(struct st_dir *f, const char *service, int n)
+static char *id_of(struct cb_fx *f, const char *service, int n)
 {
-    char *name = xasprintf("%s-%s-%d", f->project, service, n);
+    char *name = cb_fx_cname(f, service, n);
     json_t *j = st_inspect(&f->env, name);
     char *id = j ? xstrdup(json_string_value(json_object_get(j, "Id"))) : NULL;
     json_decref(j);
@@ -61,15 +48,15 @@ static char *id_of(struct st_dir *f, const char *service, int n)
     return id;
 }
 
-static char *state_of(struct st_dir *f, const char *service, int n)
+static char *state_of(struct cb_fx *f, const char *service, int n)
 {
-    char *name = xasprintf("%s-%s-%d", f->project, service, n);
+    char *name = cb_fx_cname(f, service, n);
     char *s = st_state(&f->env, name, "Status");
     free(name);
     return s;
 }
 
-static void assert_state(struct st_dir *f, const char *service, int n, const char *want)
+static void assert_state(struct cb_fx *f, const char *service, int n, const char *want)
 {
     char *s = state_of(f, service, n);
     if (strcmp(s, want))
@@ -79,9 +66,9 @@ static void assert_state(struct st_dir *f, const char *service, int n, const cha
 
 static void test_force_and_no_recreate(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     put_stack(f, "one");
-    RUN_OK(f, "up", "-d");
+    cb_fx_expect(f, 0, NULL, "up", "-d", NULL);
     char *db = id_of(f, "db", 1), *web = id_of(f, "web", 1);
 
     /* Dry-run: the reason of each action; nothing changes. */
@@ -107,7 +94,7 @@ static void test_force_and_no_recreate(void **state)
     free(same);
 
     /* --force-recreate: new containers although nothing changed. */
-    RUN_OK(f, "up", "-d", "--force-recreate", "-t", "5");
+    cb_fx_expect(f, 0, NULL, "up", "-d", "--force-recreate", "-t", "5", NULL);
     char *db2 = id_of(f, "db", 1), *web2 = id_of(f, "web", 1);
     assert_string_not_equal(db2, db);
     assert_string_not_equal(web2, web);
@@ -131,10 +118,10 @@ static void test_force_and_no_recreate(void **state)
     cb_assert_contains(buf_str(&r.out), line);
     free(line);
     cb_result_release(&r);
-    RUN_OK(f, "up", "-d", "--no-recreate");
+    cb_fx_expect(f, 0, NULL, "up", "-d", "--no-recreate", NULL);
     char *web3 = id_of(f, "web", 1);
     assert_string_equal(web3, web2);
-    RUN_OK(f, "up", "-d", "-t", "5");
+    cb_fx_expect(f, 0, NULL, "up", "-d", "-t", "5", NULL);
     char *web4 = id_of(f, "web", 1);
     assert_string_not_equal(web4, web2);
     free(web4);
@@ -147,7 +134,7 @@ static void test_force_and_no_recreate(void **state)
 
 static void test_refused_combinations(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     put_stack(f, "one");
     static const char *const cases[][4] = {
         {"--force-recreate", "--no-recreate", NULL,
@@ -172,7 +159,7 @@ static void test_refused_combinations(void **state)
         cb_result_release(&r);
     }
     struct cb_result r;
-    RUN(f, r, "create", "--force-recreate", "--no-recreate");
+    cb_fx_run(&r, f, "create", "--force-recreate", "--no-recreate", NULL);
     cb_assert_status(&r, 2);
     cb_result_release(&r);
     assert_int_equal(st_count(&f->env, f->project, "container"), 0);
@@ -180,36 +167,36 @@ static void test_refused_combinations(void **state)
 
 static void test_no_deps_and_no_start(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     put_stack(f, "one");
     /* --no-deps: web alone, db neither created nor waited for. */
-    RUN_OK(f, "up", "-d", "--no-deps", "web");
+    cb_fx_expect(f, 0, NULL, "up", "-d", "--no-deps", "web", NULL);
     assert_state(f, "web", 1, "running");
     char *db = id_of(f, "db", 1);
     assert_null(db);
     assert_int_equal(st_count(&f->env, f->project, "container"), 1);
 
     /* --no-start: db is created and left so; web, running, is kept running. */
-    RUN_OK(f, "up", "--no-start");
+    cb_fx_expect(f, 0, NULL, "up", "--no-start", NULL);
     assert_state(f, "db", 1, "created");
     assert_state(f, "web", 1, "running");
-    RUN_OK(f, "down", "-t", "5");
+    cb_fx_expect(f, 0, NULL, "down", "-t", "5", NULL);
 
     /* create, then start. */
     struct cb_result r;
-    RUN(f, r, "--progress", "plain", "create");
+    cb_fx_run(&r, f, "--progress", "plain", "create", NULL);
     cb_assert_status(&r, 0);
     assert_null(strstr(buf_str(&r.err), "Started"));
     cb_result_release(&r);
     assert_state(f, "db", 1, "created");
     assert_state(f, "web", 1, "created");
-    RUN_OK(f, "start");
+    cb_fx_expect(f, 0, NULL, "start", NULL);
     assert_state(f, "db", 1, "running");
     assert_state(f, "web", 1, "running");
 }
 
 /* The name of the volume mounted at /data in the container. */
-static char *data_volume(struct st_dir *f)
+static char *data_volume(struct cb_fx *f)
 {
     char *name = xasprintf("%s-db-1", f->project);
     json_t *j = st_inspect(&f->env, name);
@@ -231,7 +218,7 @@ static char *data_volume(struct st_dir *f)
 
 static void test_renew_anon_volumes(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"
            "  db:\n"
@@ -240,14 +227,14 @@ static void test_renew_anon_volumes(void **state)
            "trap 'exit 0' TERM; sleep 3600 & wait\"]\n"
            "    volumes:\n"
            "      - /data\n");
-    RUN_OK(f, "up", "-d");
+    cb_fx_expect(f, 0, NULL, "up", "-d", NULL);
     char *v1 = data_volume(f);
     /* Recreated: the new container mounts the old anonymous volume. */
-    RUN_OK(f, "up", "-d", "--force-recreate", "-t", "5");
+    cb_fx_expect(f, 0, NULL, "up", "-d", "--force-recreate", "-t", "5", NULL);
     char *v2 = data_volume(f);
     assert_string_equal(v1, v2);
     /* -V: a new one. */
-    RUN_OK(f, "up", "-d", "--force-recreate", "-V", "-t", "5");
+    cb_fx_expect(f, 0, NULL, "up", "-d", "--force-recreate", "-V", "-t", "5", NULL);
     char *v3 = data_volume(f);
     assert_string_not_equal(v3, v2);
     free(v1);
@@ -259,7 +246,7 @@ static void test_renew_anon_volumes(void **state)
  * has converged, and the engine may never end a log stream opened just as its container exits. */
 static void test_attach_and_timestamps(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"
            "  a:\n"
@@ -270,7 +257,7 @@ static void test_attach_and_timestamps(void **state)
            "    command: [\"sh\", \"-c\", \"echo line from b; sleep 2\"]\n"
            "    depends_on: [a]\n");
     struct cb_result r;
-    RUN(f, r, "up", "--no-color", "--attach", "a", "--timestamps");
+    cb_fx_run(&r, f, "up", "--no-color", "--attach", "a", "--timestamps", NULL);
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.out), "Attaching to a-1\n");
     /* "a-1  | 2026-12-02T20:00:00.123456789Z line from a" */
@@ -281,21 +268,21 @@ static void test_attach_and_timestamps(void **state)
     assert_null(strstr(buf_str(&r.out), "line from b"));
     cb_result_release(&r);
 
-    RUN_OK(f, "down", "-t", "0");
-    RUN(f, r, "up", "--no-color", "--no-attach", "a");
+    cb_fx_expect(f, 0, NULL, "down", "-t", "0", NULL);
+    cb_fx_run(&r, f, "up", "--no-color", "--no-attach", "a", NULL);
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.out), "b-1  | line from b\n");
     assert_null(strstr(buf_str(&r.out), "line from a"));
     cb_result_release(&r);
 
     /* Naming b follows b only; --attach-dependencies adds a. */
-    RUN_OK(f, "down", "-t", "0");
-    RUN(f, r, "up", "--no-color", "b");
+    cb_fx_expect(f, 0, NULL, "down", "-t", "0", NULL);
+    cb_fx_run(&r, f, "up", "--no-color", "b", NULL);
     cb_assert_status(&r, 0);
     assert_null(strstr(buf_str(&r.out), "line from a"));
     cb_result_release(&r);
-    RUN_OK(f, "down", "-t", "0");
-    RUN(f, r, "up", "--no-color", "--attach-dependencies", "b");
+    cb_fx_expect(f, 0, NULL, "down", "-t", "0", NULL);
+    cb_fx_run(&r, f, "up", "--no-color", "--attach-dependencies", "b", NULL);
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.out), "a-1  | line from a\n");
     cb_assert_contains(buf_str(&r.out), "b-1  | line from b\n");
@@ -305,7 +292,7 @@ static void test_attach_and_timestamps(void **state)
 /* --abort-on-container-failure: an exit 0 goes on, a failure stops the rest; up exits with it. */
 static void test_abort_on_failure(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"
            "  fine:\n"
@@ -316,9 +303,9 @@ static void test_abort_on_failure(void **state)
            "    command: [\"sh\", \"-c\", \"echo bad; sleep 3; exit 3\"]\n"
            "  other:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n");
+           "    command: " CB_SLEEPER "\n");
     struct cb_result r;
-    RUN(f, r, "up", "--no-color", "--abort-on-container-failure", "-t", "5");
+    cb_fx_run(&r, f, "up", "--no-color", "--abort-on-container-failure", "-t", "5", NULL);
     cb_assert_status(&r, 3);
     cb_assert_contains(buf_str(&r.out), "fine-1 exited with code 0\n");
     cb_assert_contains(buf_str(&r.out), "bad-1 exited with code 3\n");
@@ -329,9 +316,9 @@ static void test_abort_on_failure(void **state)
 
 static void test_scale(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     put_stack(f, "one");
-    RUN_OK(f, "scale", "web=3");
+    cb_fx_expect(f, 0, NULL, "scale", "web=3", NULL);
     /* The dependency came along; three replicas numbered 1 to 3. */
     assert_state(f, "db", 1, "running");
     for (int n = 1; n <= 3; n++)
@@ -349,7 +336,7 @@ static void test_scale(void **state)
     assert_int_equal(st_count(&f->env, f->project, "container"), 4);
 
     /* Down to one: the highest numbers go, web-1 stays as it was. */
-    RUN_OK(f, "scale", "--no-deps", "web=1");
+    cb_fx_expect(f, 0, NULL, "scale", "--no-deps", "web=1", NULL);
     char *gone = id_of(f, "web", 2);
     assert_null(gone);
     gone = id_of(f, "web", 3);
@@ -357,14 +344,14 @@ static void test_scale(void **state)
     char *kept = id_of(f, "web", 1);
     assert_string_equal(kept, web1);
     /* Up again: the new one is numbered after the highest left. */
-    RUN_OK(f, "scale", "web=2");
+    cb_fx_expect(f, 0, NULL, "scale", "web=2", NULL);
     assert_state(f, "web", 2, "running");
     assert_int_equal(st_count(&f->env, f->project, "container"), 3);
 
-    RUN(f, r, "scale", "web");
+    cb_fx_run(&r, f, "scale", "web", NULL);
     cb_assert_status(&r, 2);
     cb_result_release(&r);
-    RUN(f, r, "scale", "nosuch=2");
+    cb_fx_run(&r, f, "scale", "nosuch=2", NULL);
     cb_assert_status(&r, 2);
     cb_result_release(&r);
     free(kept);
@@ -372,7 +359,7 @@ static void test_scale(void **state)
 }
 
 /* The StartedAt of the project's container of service number 1 (new). */
-static char *started_at(struct st_dir *f, const char *service)
+static char *started_at(struct cb_fx *f, const char *service)
 {
     char *name = xasprintf("%s-%s-1", f->project, service);
     char *s = st_state(&f->env, name, "StartedAt");
@@ -384,32 +371,32 @@ static char *started_at(struct st_dir *f, const char *service)
  * with --no-deps only SERVICE; start --wait returns once the health check passed. */
 static void test_restart_dependents_and_start_wait(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"
            "  db:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n"
+           "    command: " CB_SLEEPER "\n"
            "    healthcheck:\n"
            "      test: [\"CMD-SHELL\", \"test -f /tmp/ready || (touch /tmp/ready; false)\"]\n"
            "      interval: 1s\n"
            "      retries: 5\n"
            "  web:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n"
+           "    command: " CB_SLEEPER "\n"
            "    depends_on:\n"
            "      db:\n"
            "        condition: service_started\n"
            "        restart: true\n"
            "  other:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n"
+           "    command: " CB_SLEEPER "\n"
            "    depends_on: [db]\n");
-    RUN_OK(f, "up", "-d");
+    cb_fx_expect(f, 0, NULL, "up", "-d", NULL);
     char *web0 = started_at(f, "web"), *other0 = started_at(f, "other");
     struct cb_result r;
     /* --dry-run names what restart would restart: db, and web with why; not other. */
-    RUN(f, r, "--dry-run", "restart", "db");
+    cb_fx_run(&r, f, "--dry-run", "restart", "db", NULL);
     cb_assert_status(&r, 0);
     char *want = xasprintf("container %s-db-1: restart\n"
                            "container %s-web-1: restart (depends on 'db' with restart: true)\n",
@@ -417,7 +404,7 @@ static void test_restart_dependents_and_start_wait(void **state)
     assert_string_equal(buf_str(&r.out), want);
     free(want);
     cb_result_release(&r);
-    RUN(f, r, "--dry-run", "restart", "--no-deps", "db");
+    cb_fx_run(&r, f, "--dry-run", "restart", "--no-deps", "db", NULL);
     cb_assert_status(&r, 0);
     want = xasprintf("container %s-db-1: restart\n", f->project);
     assert_string_equal(buf_str(&r.out), want);
@@ -426,7 +413,7 @@ static void test_restart_dependents_and_start_wait(void **state)
     char *web_d = started_at(f, "web");
     assert_string_equal(web_d, web0);
     free(web_d);
-    RUN(f, r, "--progress", "plain", "restart", "-t", "5", "db");
+    cb_fx_run(&r, f, "--progress", "plain", "restart", "-t", "5", "db", NULL);
     cb_assert_status(&r, 0);
     char *web_line = xasprintf("Container %s-web-1  Restarting", f->project);
     cb_assert_contains(buf_str(&r.err), web_line);
@@ -435,16 +422,16 @@ static void test_restart_dependents_and_start_wait(void **state)
     char *web1 = started_at(f, "web"), *other1 = started_at(f, "other");
     assert_string_not_equal(web1, web0);
     assert_string_equal(other1, other0);
-    RUN_OK(f, "restart", "--no-deps", "-t", "5", "db");
+    cb_fx_expect(f, 0, NULL, "restart", "--no-deps", "-t", "5", "db", NULL);
     char *web2 = started_at(f, "web");
     assert_string_equal(web2, web1);
 
     /* start --wait: stopped containers started, and the health check passed on return. */
-    RUN_OK(f, "stop", "-t", "5");
-    RUN(f, r, "start", "--wait-timeout", "5");
+    cb_fx_expect(f, 0, NULL, "stop", "-t", "5", NULL);
+    cb_fx_run(&r, f, "start", "--wait-timeout", "5", NULL);
     cb_assert_status(&r, 2);
     cb_result_release(&r);
-    RUN_OK(f, "start", "--wait", "--wait-timeout", "60");
+    cb_fx_expect(f, 0, NULL, "start", "--wait", "--wait-timeout", "60", NULL);
     char *db = xasprintf("%s-db-1", f->project);
     json_t *j = st_inspect(&f->env, db);
     assert_string_equal(json_string_value(tl_json_at(j, "State/Health/Status")), "healthy");
@@ -462,7 +449,7 @@ static void test_restart_dependents_and_start_wait(void **state)
 /* COMPOSE_* variables set in .env apply as if set in the environment, which wins over them. */
 static void test_env_file_compose_vars(void **state)
 {
-    struct st_dir *f = *state;
+    struct cb_fx *f = *state;
     char *dotenv = xasprintf("COMPOSE_PROJECT_NAME=%s\n"
                              "COMPOSE_PROFILES=extra\n"
                              "COMPOSE_PROGRESS=json\n"
@@ -475,10 +462,10 @@ static void test_env_file_compose_vars(void **state)
            "services:\n"
            "  web:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n"
+           "    command: " CB_SLEEPER "\n"
            "  extra:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n"
+           "    command: " CB_SLEEPER "\n"
            "    profiles: [extra]\n");
     /* No -p: the name, the profile and the progress format come from .env. */
     struct cb_result r;
@@ -497,7 +484,7 @@ static void test_env_file_compose_vars(void **state)
            "services:\n"
            "  web:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n");
+           "    command: " CB_SLEEPER "\n");
     setenv("COMPOSE_PROGRESS", "plain", 1); /* the environment wins over .env */
     cb_run(&r, f->dir, "up", "-d", NULL);
     unsetenv("COMPOSE_PROGRESS");
@@ -519,16 +506,16 @@ static void test_env_file_compose_vars(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_force_and_no_recreate, st_dir_setup, st_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_refused_combinations, st_dir_setup, st_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_no_deps_and_no_start, st_dir_setup, st_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_renew_anon_volumes, st_dir_setup, st_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_attach_and_timestamps, st_dir_setup, st_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_abort_on_failure, st_dir_setup, st_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_scale, st_dir_setup, st_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_restart_dependents_and_start_wait, st_dir_setup,
-                                        st_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_env_file_compose_vars, st_dir_setup, st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_force_and_no_recreate, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_combinations, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_no_deps_and_no_start, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_renew_anon_volumes, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_attach_and_timestamps, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_on_failure, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_scale, cb_fx_setup, cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_dependents_and_start_wait, cb_fx_setup,
+                                        cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_env_file_compose_vars, cb_fx_setup, cb_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

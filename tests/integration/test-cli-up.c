@@ -17,29 +17,19 @@
 #include "tests/lib/compose-test.h"
 #include "tests/lib/sched-test.h"
 
-#define SLEEPER "[\"sh\", \"-c\", \"echo started; trap 'exit 0' TERM; sleep 3600 & wait\"]"
-
 static const char healthy_stack[] = "services:\n"
                                     "  db:\n"
                                     "    image: " TEST_IMAGE "\n"
-                                    "    command: " SLEEPER "\n"
+                                    "    command: " CB_SLEEPER "\n"
                                     "    healthcheck:\n"
                                     "      test: [\"CMD\", \"true\"]\n"
                                     "      interval: 1s\n"
                                     "  web:\n"
                                     "    image: " TEST_IMAGE "\n"
-                                    "    command: " SLEEPER "\n"
+                                    "    command: " CB_SLEEPER "\n"
                                     "    depends_on:\n"
                                     "      db:\n"
                                     "        condition: service_healthy\n";
-
-/* Runs ccompose -p PROJECT ARGS... in the fixture's directory. */
-#define UP_RUN(f, r, ...) cb_run(&(r), (f)->dir, "-p", (f)->project, __VA_ARGS__, NULL)
-
-static char *cname(const struct cb_fx *f, const char *service, int n)
-{
-    return xasprintf("%s-%s-%d", f->project, service, n);
-}
 
 static const char *label(json_t *inspect, const char *key)
 {
@@ -54,9 +44,9 @@ static void test_up_wait_then_down(void **state)
     struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml", healthy_stack);
     struct cb_result r;
-    UP_RUN(f, r, "--progress", "plain", "up", "-d", "--wait");
+    cb_fx_run(&r, f, "--progress", "plain", "up", "-d", "--wait", NULL);
     cb_assert_status(&r, 0);
-    char *db = cname(f, "db", 1), *web = cname(f, "web", 1);
+    char *db = cb_fx_cname(f, "db", 1), *web = cb_fx_cname(f, "web", 1);
     /* web waited for db to be healthy. */
     char *healthy = xasprintf("Container %s  Healthy", db);
     char *web_created = xasprintf("Container %s  Created", web);
@@ -74,7 +64,7 @@ static void test_up_wait_then_down(void **state)
     assert_string_equal(label(j, "com.docker.compose.oneoff"), "False");
     assert_string_equal(json_string_value(tl_json_at(j, "State/Health/Status")), "healthy");
     /* config --hash prints the hash up stored in the label. */
-    UP_RUN(f, r, "config", "--hash", "db");
+    cb_fx_run(&r, f, "config", "--hash", "db", NULL);
     cb_assert_status(&r, 0);
     char *line = xasprintf("db %s\n", label(j, "com.docker.compose.config-hash"));
     assert_string_equal(buf_str(&r.out), line);
@@ -84,7 +74,7 @@ static void test_up_wait_then_down(void **state)
     char *web_id = st_id(&f->env, web);
 
     /* With the compose file there, ps names the image as the file does. */
-    UP_RUN(f, r, "ps");
+    cb_fx_run(&r, f, "ps", NULL);
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.out), TEST_IMAGE);
     /* Podman's list has no health: its ps says "Up 8 seconds" where Docker's adds "(healthy)". */
@@ -93,13 +83,13 @@ static void test_up_wait_then_down(void **state)
     cb_result_release(&r);
 
     /* A second up changes nothing. */
-    UP_RUN(f, r, "up", "-d");
+    cb_fx_run(&r, f, "up", "-d", NULL);
     cb_assert_status(&r, 0);
     cb_result_release(&r);
     char *again = st_id(&f->env, web);
     assert_string_equal(web_id, again);
 
-    UP_RUN(f, r, "down", "-t", "5");
+    cb_fx_run(&r, f, "down", "-t", "5", NULL);
     cb_assert_status(&r, 0);
     cb_result_release(&r);
     assert_int_equal(st_count(&f->env, f->project, "container"), 0);
@@ -137,16 +127,16 @@ static void test_attached_exit_code_from(void **state)
            "    command: [\"sh\", \"-c\", \"echo hello from once; exit 3\"]\n"
            "  other:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n");
+           "    command: " CB_SLEEPER "\n");
     struct cb_result r;
-    UP_RUN(f, r, "up", "--no-color", "--exit-code-from", "once", "-t", "5");
+    cb_fx_run(&r, f, "up", "--no-color", "--exit-code-from", "once", "-t", "5", NULL);
     cb_assert_status(&r, 3);
     cb_assert_contains(buf_str(&r.out), "Attaching to once-1, other-1\n");
     cb_assert_contains(buf_str(&r.out), "once-1   | hello from once\n");
     cb_assert_contains(buf_str(&r.out), "once-1 exited with code 3\n");
     cb_result_release(&r);
     /* The rest was stopped, not removed. */
-    char *other = cname(f, "other", 1);
+    char *other = cb_fx_cname(f, "other", 1);
     char *s = st_state(&f->env, other, "Status");
     assert_string_equal(s, "exited");
     free(s);
@@ -168,21 +158,21 @@ static void test_abort_on_container_failure(void **state)
            "    command: [\"sh\", \"-c\", \"sleep 2; echo giving up; exit 4\"]\n"
            "  other:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n");
+           "    command: " CB_SLEEPER "\n");
     struct cb_result r;
-    UP_RUN(f, r, "up", "--no-color", "--abort-on-container-failure", "-t", "5");
+    cb_fx_run(&r, f, "up", "--no-color", "--abort-on-container-failure", "-t", "5", NULL);
     cb_assert_status(&r, 4);
     cb_assert_contains(buf_str(&r.out), "good-1 exited with code 0\n");
     cb_assert_contains(buf_str(&r.out), "bad-1 exited with code 4\n");
     /* The good exit came first and did not abort: the failure did. */
     assert_true(strstr(buf_str(&r.out), "good-1 exited") < strstr(buf_str(&r.out), "bad-1 exited"));
     cb_result_release(&r);
-    char *other = cname(f, "other", 1);
+    char *other = cb_fx_cname(f, "other", 1);
     char *s = st_state(&f->env, other, "Status");
     assert_string_equal(s, "exited");
     free(s);
     free(other);
-    UP_RUN(f, r, "up", "--abort-on-container-failure", "--abort-on-container-exit");
+    cb_fx_run(&r, f, "up", "--abort-on-container-failure", "--abort-on-container-exit", NULL);
     cb_assert_status(&r, 2);
     cb_result_release(&r);
 }
@@ -202,14 +192,14 @@ static void test_attach_false(void **state)
            "    command: [\"sh\", \"-c\", \"echo secret-quiet; trap 'exit 0' TERM; sleep 3600 & "
            "wait\"]\n");
     struct cb_result r;
-    UP_RUN(f, r, "up", "--no-color", "-t", "2");
+    cb_fx_run(&r, f, "up", "--no-color", "-t", "2", NULL);
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.out), "Attaching to once-1\n");
     cb_assert_contains(buf_str(&r.out), "once-1  | hello from once\n");
     assert_null(strstr(buf_str(&r.out), "secret-quiet"));
     cb_result_release(&r);
     /* It was started all the same. */
-    char *quiet = cname(f, "quiet", 1);
+    char *quiet = cb_fx_cname(f, "quiet", 1);
     json_t *c = tl_container_inspect(&f->env, quiet);
     assert_non_null(tl_json_at(c, "State/StartedAt"));
     assert_string_not_equal(json_string_value(tl_json_at(c, "State/StartedAt")),
@@ -235,16 +225,16 @@ static void test_unhealthy_service_fails(void **state)
            "      retries: 1\n"
            "  slow:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n"
+           "    command: " CB_SLEEPER "\n"
            "    healthcheck:\n"
            "      test: [\"CMD\", \"sleep\", \"60\"]\n"
            "      interval: 1s\n"
            "      timeout: 90s\n"
            "  fine:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n");
+           "    command: " CB_SLEEPER "\n");
     struct cb_result r;
-    UP_RUN(f, r, "up", "-d", "--wait");
+    cb_fx_run(&r, f, "up", "-d", "--wait", NULL);
     cb_assert_status(&r, 5);
     const char *err = buf_str(&r.err);
     char *sick = xasprintf("error: container '%s-sick-1' is unhealthy\n"
@@ -276,13 +266,13 @@ static void test_wait_timeout(void **state)
            "services:\n"
            "  slow:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n"
+           "    command: " CB_SLEEPER "\n"
            "    healthcheck:\n"
            "      test: [\"CMD\", \"sleep\", \"60\"]\n"
            "      interval: 1s\n"
            "      timeout: 90s\n");
     struct cb_result r;
-    UP_RUN(f, r, "up", "-d", "--wait", "--wait-timeout", "2");
+    cb_fx_run(&r, f, "up", "-d", "--wait", "--wait-timeout", "2", NULL);
     cb_assert_status(&r, 6);
     /* What was not ready when time ran out, and why. */
     char *want = xasprintf("error: services did not converge within 2.0 s\n"
@@ -301,19 +291,19 @@ static void test_scale(void **state)
            "services:\n"
            "  web:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n");
+           "    command: " CB_SLEEPER "\n");
     struct cb_result r;
-    UP_RUN(f, r, "up", "-d", "--scale", "web=2");
+    cb_fx_run(&r, f, "up", "-d", "--scale", "web=2", NULL);
     cb_assert_status(&r, 0);
     cb_result_release(&r);
-    UP_RUN(f, r, "ps", "--format", "json");
+    cb_fx_run(&r, f, "ps", "--format", "json", NULL);
     cb_assert_status(&r, 0);
     char *one = xasprintf("\"Name\":\"%s-web-1\"", f->project);
     char *two = xasprintf("\"Name\":\"%s-web-2\"", f->project);
     cb_assert_contains(buf_str(&r.out), one);
     cb_assert_contains(buf_str(&r.out), two);
     cb_result_release(&r);
-    UP_RUN(f, r, "up", "-d", "--scale", "web=many");
+    cb_fx_run(&r, f, "up", "-d", "--scale", "web=many", NULL);
     cb_assert_status(&r, 2);
     cb_result_release(&r);
     free(one);
@@ -333,7 +323,7 @@ static void test_ctrl_c_stops_and_exits_130(void **state)
         fail_msg("exit %d:\n%s", status, buf_str(&p.out));
     cb_assert_contains(buf_str(&p.out), "Gracefully stopping");
     buf_release(&p.out);
-    char *db = cname(f, "db", 1), *web = cname(f, "web", 1);
+    char *db = cb_fx_cname(f, "db", 1), *web = cb_fx_cname(f, "web", 1);
     char *s1 = st_state(&f->env, db, "Status"), *s2 = st_state(&f->env, web, "Status");
     assert_string_equal(s1, "exited");
     assert_string_equal(s2, "exited");
@@ -348,7 +338,7 @@ static void test_orphans(void **state)
     struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml", healthy_stack);
     struct cb_result r;
-    UP_RUN(f, r, "up", "-d");
+    cb_fx_run(&r, f, "up", "-d", NULL);
     cb_assert_status(&r, 0);
     cb_result_release(&r);
     /* web leaves the file: its container is an orphan, reported, then removed when asked. */
@@ -356,16 +346,16 @@ static void test_orphans(void **state)
            "services:\n"
            "  db:\n"
            "    image: " TEST_IMAGE "\n"
-           "    command: " SLEEPER "\n"
+           "    command: " CB_SLEEPER "\n"
            "    healthcheck:\n"
            "      test: [\"CMD\", \"true\"]\n"
            "      interval: 1s\n");
-    UP_RUN(f, r, "--progress", "plain", "up", "-d");
+    cb_fx_run(&r, f, "--progress", "plain", "up", "-d", NULL);
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.err), "--remove-orphans");
     cb_result_release(&r);
     assert_int_equal(st_count(&f->env, f->project, "container"), 2);
-    UP_RUN(f, r, "up", "-d", "--remove-orphans", "-t", "5");
+    cb_fx_run(&r, f, "up", "-d", "--remove-orphans", "-t", "5", NULL);
     cb_assert_status(&r, 0);
     cb_result_release(&r);
     assert_int_equal(st_count(&f->env, f->project, "container"), 1);
@@ -381,25 +371,25 @@ static void test_build_and_rmi(void **state)
            "services:\n"
            "  app:\n"
            "    build: ./app\n"
-           "    command: " SLEEPER "\n");
+           "    command: " CB_SLEEPER "\n");
     char *image = xasprintf("%s-app", f->project);
     tl_cleanup_image(image);
     char *built = xasprintf("Image %s  Built", image);
     struct cb_result r;
-    UP_RUN(f, r, "--progress", "plain", "up", "-d");
+    cb_fx_run(&r, f, "--progress", "plain", "up", "-d", NULL);
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.err), built);
     cb_result_release(&r);
-    UP_RUN(f, r, "--progress", "plain", "up", "-d");
+    cb_fx_run(&r, f, "--progress", "plain", "up", "-d", NULL);
     cb_assert_status(&r, 0);
     assert_null(strstr(buf_str(&r.err), "Building"));
     cb_result_release(&r);
-    UP_RUN(f, r, "--progress", "plain", "up", "-d", "--build");
+    cb_fx_run(&r, f, "--progress", "plain", "up", "-d", "--build", NULL);
     cb_assert_status(&r, 0);
     cb_assert_contains(buf_str(&r.err), built);
     cb_result_release(&r);
 
-    UP_RUN(f, r, "--progress", "plain", "down", "--rmi", "local", "-t", "5");
+    cb_fx_run(&r, f, "--progress", "plain", "down", "--rmi", "local", "-t", "5", NULL);
     cb_assert_status(&r, 0);
     char *removed = xasprintf("Image %s  Removed", image);
     cb_assert_contains(buf_str(&r.err), removed);
@@ -451,7 +441,7 @@ static void test_invalid_file(void **state)
     struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml", "services:\n  web:\n    depends_on: [nosuch]\n");
     struct cb_result r;
-    UP_RUN(f, r, "up", "-d");
+    cb_fx_run(&r, f, "up", "-d", NULL);
     cb_assert_status(&r, 3);
     cb_result_release(&r);
     assert_int_equal(st_count(&f->env, f->project, "container"), 0);

@@ -117,17 +117,81 @@ void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size
     r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The arguments of a variadic call up to a NULL, at most 64. */
+#define ARGS_MAX 64
+static size_t va_args(va_list ap, const char **args)
+{
+    size_t n = 0;
+    for (const char *a; n < ARGS_MAX && (a = va_arg(ap, const char *));)
+        args[n++] = a;
+    return n;
+}
+
 void cb_run(struct cb_result *r, const char *cwd, ...)
 {
-    const char *args[64];
-    size_t n = 0;
+    const char *args[ARGS_MAX];
     va_list ap;
     va_start(ap, cwd);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(args))
-        args[n++] = a;
+    size_t n = va_args(ap, args);
     va_end(ap);
     cb_runv(r, cwd, args, n);
+}
+
+/* Fails the test unless r exited want and, need not NULL, said need; releases r. */
+static void expect_done(struct cb_result *r, int want, const char *need)
+{
+    cb_assert_status(r, want);
+    if (need && !strstr(buf_str(&r->out), need) && !strstr(buf_str(&r->err), need))
+        fail_msg("'%s' not in the output:\n--- stdout:\n%s--- stderr:\n%s", need, buf_str(&r->out),
+                 buf_str(&r->err));
+    cb_result_release(r);
+}
+
+void cb_expect(int want, const char *need, const char *cwd, ...)
+{
+    const char *args[ARGS_MAX];
+    va_list ap;
+    va_start(ap, cwd);
+    size_t n = va_args(ap, args);
+    va_end(ap);
+    struct cb_result r;
+    cb_runv(&r, cwd, args, n);
+    expect_done(&r, want, need);
+}
+
+/* -p PROJECT and the arguments of ap, in args; how many. */
+static size_t fx_args(const struct cb_fx *f, va_list ap, const char **args)
+{
+    args[0] = "-p";
+    args[1] = f->project;
+    return 2 + va_args(ap, args + 2);
+}
+
+void cb_fx_run(struct cb_result *r, const struct cb_fx *f, ...)
+{
+    const char *args[ARGS_MAX + 2];
+    va_list ap;
+    va_start(ap, f);
+    size_t n = fx_args(f, ap, args);
+    va_end(ap);
+    cb_runv(r, f->dir, args, n);
+}
+
+void cb_fx_expect(const struct cb_fx *f, int want, const char *need, ...)
+{
+    const char *args[ARGS_MAX + 2];
+    va_list ap;
+    va_start(ap, need);
+    size_t n = fx_args(f, ap, args);
+    va_end(ap);
+    struct cb_result r;
+    cb_runv(&r, f->dir, args, n);
+    expect_done(&r, want, need);
+}
+
+char *cb_fx_cname(const struct cb_fx *f, const char *service, int n)
+{
+    return xasprintf("%s-%s-%d", f->project, service, n);
 }
 
 char *cb_payload(size_t len)

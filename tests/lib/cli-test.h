@@ -23,6 +23,9 @@ void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size
 void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
                    const char *const *args, size_t n_args);
 void cb_result_release(struct cb_result *r);
+/* Runs the binary like cb_run and fails the test, showing the output, unless it exits want;
+ * then, when need is not NULL, unless stdout and stderr together contain it. */
+void cb_expect(int want, const char *need, const char *cwd, ...);
 /* len bytes of every value in a fixed pseudo-random order (xorshift), for byte-exact transfers.
  * new. */
 char *cb_payload(size_t len);
@@ -64,5 +67,14 @@ struct cb_fx {
 /* cmocka setup and teardown making and releasing a struct cb_fx in *state. */
 int cb_fx_setup(void **state);
 int cb_fx_teardown(void **state);
+/* Runs the binary as cb_run does with -p PROJECT first, in the fixture's directory. */
+void cb_fx_run(struct cb_result *r, const struct cb_fx *f, ...);
+/* The same as cb_expect: fails the test unless it exits want (and says need, when not NULL). */
+void cb_fx_expect(const struct cb_fx *f, int want, const char *need, ...);
+/* The fixture project's container of service number n: "<project>-<service>-<n>" (new). */
+char *cb_fx_cname(const struct cb_fx *f, const char *service, int n);
+
+/* A compose command that says "started", then stops at once on SIGTERM. */
+#define CB_SLEEPER "[\"sh\", \"-c\", \"echo started; trap 'exit 0' TERM; sleep 3600 & wait\"]"
 
 #endif

@@ -84,6 +84,19 @@ void ct_assert_error(const struct ct_load *r, size_t i, int line, int col, const
     assert_int_equal(e->kind, CC_ERR_INVALID_CONFIG);
 }
 
+void ct_expect_errors(const char *text, const struct ct_want *want, size_t n)
+{
+    struct ct_load r;
+    ct_load_text(&r, text, NULL);
+    for (size_t i = 0; i < n; i++)
+        ct_assert_error(&r, i, want[i].line, want[i].col, want[i].msg);
+    if (r.diag.n_errors != n) {
+        print_errors(&r);
+        fail_msg("expected %zu errors, got %zu", n, r.diag.n_errors);
+    }
+    ct_release(&r);
+}
+
 char *ct_tmpdir(void)
 {
     char *dir = xstrdup("/tmp/ccompose-test-XXXXXX");

@@ -22,6 +22,14 @@ void ct_release(struct ct_load *r);
 /* Asserts that the load failed and error i (in file order) is at line:col of file "-" with a
  * message containing msg. */
 void ct_assert_error(const struct ct_load *r, size_t i, int line, int col, const char *msg);
+/* One error a test expects: where (line:col of file "-") and part of its message. */
+struct ct_want {
+    int line, col;
+    const char *msg;
+};
+/* Loads text as ct_load_text() does (no environment) and asserts that it fails with exactly the
+ * n errors want lists, in file order. */
+void ct_expect_errors(const char *text, const struct ct_want *want, size_t n);
 /* Asserts the load succeeded, printing its errors otherwise. */
 void ct_assert_ok(const struct ct_load *r);
 

@@ -247,28 +247,6 @@ int st_teardown(void **state)
     return 0;
 }
 
-int st_dir_setup(void **state)
-{
-    struct st_dir *f = xcalloc(1, sizeof(*f));
-    tl_env_init(&f->env);
-    f->dir = ct_tmpdir();
-    f->project = tl_unique("cli");
-    *state = f;
-    return 0;
-}
-
-int st_dir_teardown(void **state)
-{
-    struct st_dir *f = *state;
-    tl_env_release(&f->env);
-    st_cleanup(f->project);
-    ct_rmdir(f->dir);
-    free(f->dir);
-    free(f->project);
-    free(f);
-    return 0;
-}
-
 struct compose_service *st_sleeper(struct compose_project *p, const char *name)
 {
     struct compose_service *s = mb_service_add(p, name, TEST_IMAGE);
@@ -306,6 +284,25 @@ void st_assert_ok(const struct st_run *r)
 {
     if (r->err.kind != CC_ERR_NONE)
         fail_msg("failed: %s\nevents:\n%s", r->err.message, buf_str(&r->events));
+}
+
+void st_up_ok(struct tl_env *env, const struct compose_project *p)
+{
+    struct st_run r;
+    st_run_init(&r);
+    st_up(env, p, NULL, &r);
+    st_assert_ok(&r);
+    st_run_release(&r);
+}
+
+void st_logs_until(struct tl_env *env, const struct compose_project *p, const char *service,
+                   const char *text)
+{
+    char *name = st_cname(p, service, 1);
+    char *id = st_id(env, name);
+    tl_logs_until(env, id, text);
+    free(id);
+    free(name);
 }
 
 void st_stack_deploy(struct tl_env *env, const struct compose_project *p,

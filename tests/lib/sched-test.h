@@ -53,16 +53,6 @@ struct st_fixture {
 int st_setup(void **state);
 int st_teardown(void **state);
 
-/* For tests of the binary: a compose project in a temporary directory (dir, to write files in)
- * with a unique name; st_dir_teardown removes everything labelled with it, and the directory. */
-struct st_dir {
-    struct tl_env env;
-    char *dir;
-    char *project;
-};
-int st_dir_setup(void **state);
-int st_dir_teardown(void **state);
-
 /* A service running ST_SLEEPER. */
 struct compose_service *st_sleeper(struct compose_project *p, const char *name);
 /* "<project>-<service>-<n>" (new). */
@@ -72,6 +62,11 @@ char *st_id(struct tl_env *env, const char *name);
 char *st_state(struct tl_env *env, const char *name, const char *field);
 /* Fails the test with the events when r failed. */
 void st_assert_ok(const struct st_run *r);
+/* st_up with default options, failing the test unless it succeeds. */
+void st_up_ok(struct tl_env *env, const struct compose_project *p);
+/* Waits until the logs of service's first container contain text (tl_logs_until). */
+void st_logs_until(struct tl_env *env, const struct compose_project *p, const char *service,
+                   const char *text);
 
 /* A fresh project "ccit-<pid>-<n>-<what>" in /tmp; removes by label at teardown. */
 struct compose_project *st_project(const char *what);

@@ -158,72 +158,66 @@ static void test_gpus_all_and_unset(void **state)
 static void test_wrong_types(void **state)
 {
     (void)state;
-    struct ct_load r;
-    ct_load_text(&r,
-                 "services:\n"
-                 "  web:\n"
-                 "    image: x\n"
-                 "    attach: maybe\n"
-                 "    cpu_percent: 150\n"
-                 "    cpu_rt_period: soon\n"
-                 "    mem_swappiness: -1\n"
-                 "    blkio_config: {weight: 5}\n"
-                 "    device_cgroup_rules: 'c 1:3 mr'\n"
-                 "    gpus: some\n"
-                 "    runtime: [runc]\n"
-                 "    credential_spec: {file: a, registry: b}\n"
-                 "    post_start: [{user: root}]\n"
-                 "    pre_stop: {command: x}\n",
-                 NULL);
-    assert_int_equal(r.rc, -1);
-    ct_assert_error(&r, 0, 4, 13, "'services.web.attach' must be a boolean, not 'maybe'");
-    ct_assert_error(&r, 1, 5, 18, "'services.web.cpu_percent' is 150, out of range");
-    ct_assert_error(&r, 2, 6, 20, "'services.web.cpu_rt_period' is not a valid duration");
-    ct_assert_error(&r, 3, 7, 21, "'services.web.mem_swappiness' is -1, out of range");
-    ct_assert_error(&r, 4, 8, 28, "'services.web.blkio_config.weight' is 5, out of range");
-    ct_assert_error(&r, 5, 9, 26, "'services.web.device_cgroup_rules' must be a list");
-    ct_assert_error(&r, 6, 10, 11, "'services.web.gpus' must be 'all' or a list, not 'some'");
-    ct_assert_error(&r, 7, 11, 14, "'services.web.runtime' must be a string, not a sequence");
-    ct_assert_error(&r, 8, 12, 22,
-                    "'services.web.credential_spec' must set exactly one of config, file and "
-                    "registry");
-    ct_assert_error(&r, 9, 13, 18, "'services.web.post_start[0]' has no command");
-    ct_assert_error(&r, 10, 14, 15, "'services.web.pre_stop' must be a list, not a mapping");
-    ct_release(&r);
+    static const struct ct_want want[] = {
+        {4, 13, "'services.web.attach' must be a boolean, not 'maybe'"},
+        {5, 18, "'services.web.cpu_percent' is 150, out of range"},
+        {6, 20, "'services.web.cpu_rt_period' is not a valid duration"},
+        {7, 21, "'services.web.mem_swappiness' is -1, out of range"},
+        {8, 28, "'services.web.blkio_config.weight' is 5, out of range"},
+        {9, 26, "'services.web.device_cgroup_rules' must be a list"},
+        {10, 11, "'services.web.gpus' must be 'all' or a list, not 'some'"},
+        {11, 14, "'services.web.runtime' must be a string, not a sequence"},
+        {12, 22,
+         "'services.web.credential_spec' must set exactly one of config, file and "
+         "registry"},
+        {13, 18, "'services.web.post_start[0]' has no command"},
+        {14, 15, "'services.web.pre_stop' must be a list, not a mapping"},
+    };
+    ct_expect_errors("services:\n"
+                     "  web:\n"
+                     "    image: x\n"
+                     "    attach: maybe\n"
+                     "    cpu_percent: 150\n"
+                     "    cpu_rt_period: soon\n"
+                     "    mem_swappiness: -1\n"
+                     "    blkio_config: {weight: 5}\n"
+                     "    device_cgroup_rules: 'c 1:3 mr'\n"
+                     "    gpus: some\n"
+                     "    runtime: [runc]\n"
+                     "    credential_spec: {file: a, registry: b}\n"
+                     "    post_start: [{user: root}]\n"
+                     "    pre_stop: {command: x}\n",
+                     want, CC_ARRAY_LEN(want));
 }
 
 static void test_wrong_nested(void **state)
 {
     (void)state;
-    struct ct_load r;
-    ct_load_text(&r,
-                 "services:\n"
-                 "  web:\n"
-                 "    image: x\n"
-                 "    gpus: [{count: many}, {count: 1, device_ids: ['0']}, {colour: red}]\n"
-                 "    deploy:\n"
-                 "      resources:\n"
-                 "        limits: {devices: [{capabilities: [gpu]}]}\n"
-                 "        reservations:\n"
-                 "          devices: [{count: 1}]\n"
-                 "          generic_resources: [{kind: x}]\n"
-                 "    build: {context: ., ulimits: {nofile: {soft: 1}}, isolation: [a]}\n"
-                 "    develop: {watch: [{path: ./src}, {path: x, action: jump}]}\n",
-                 NULL);
-    assert_int_equal(r.rc, -1);
-    ct_assert_error(&r, 0, 4, 20, "'services.web.gpus[0].count' must be a whole number");
-    ct_assert_error(&r, 1, 4, 27, "'services.web.gpus[1]' sets both count and device_ids");
-    ct_assert_error(&r, 2, 4, 59, "unknown key 'colour' in a device request");
-    ct_assert_error(&r, 3, 7, 18, "unknown key 'devices' in deploy.resources.limits");
-    ct_assert_error(&r, 4, 9, 21,
-                    "'services.web.deploy.resources.reservations.devices[0]' has no capabilities");
-    ct_assert_error(&r, 5, 10, 31,
-                    "must be a mapping with one `discrete_resource_spec:` key");
-    ct_assert_error(&r, 6, 11, 43, "ulimit 'nofile' needs soft and hard");
-    ct_assert_error(&r, 7, 11, 66, "'services.web.build.isolation' must be a string");
-    ct_assert_error(&r, 8, 12, 23, "'services.web.develop.watch[0]' needs path and action");
-    ct_assert_error(&r, 9, 12, 56, "'services.web.develop.watch[1].action' is not a watch action");
-    ct_release(&r);
+    static const struct ct_want want[] = {
+        {4, 20, "'services.web.gpus[0].count' must be a whole number"},
+        {4, 27, "'services.web.gpus[1]' sets both count and device_ids"},
+        {4, 59, "unknown key 'colour' in a device request"},
+        {7, 18, "unknown key 'devices' in deploy.resources.limits"},
+        {9, 21, "'services.web.deploy.resources.reservations.devices[0]' has no capabilities"},
+        {10, 31, "must be a mapping with one `discrete_resource_spec:` key"},
+        {11, 43, "ulimit 'nofile' needs soft and hard"},
+        {11, 66, "'services.web.build.isolation' must be a string"},
+        {12, 23, "'services.web.develop.watch[0]' needs path and action"},
+        {12, 56, "'services.web.develop.watch[1].action' is not a watch action"},
+    };
+    ct_expect_errors("services:\n"
+                     "  web:\n"
+                     "    image: x\n"
+                     "    gpus: [{count: many}, {count: 1, device_ids: ['0']}, {colour: red}]\n"
+                     "    deploy:\n"
+                     "      resources:\n"
+                     "        limits: {devices: [{capabilities: [gpu]}]}\n"
+                     "        reservations:\n"
+                     "          devices: [{count: 1}]\n"
+                     "          generic_resources: [{kind: x}]\n"
+                     "    build: {context: ., ulimits: {nofile: {soft: 1}}, isolation: [a]}\n"
+                     "    develop: {watch: [{path: ./src}, {path: x, action: jump}]}\n",
+                     want, CC_ARRAY_LEN(want));
 }
 
 static void test_warnings(void **state)
