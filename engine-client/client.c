@@ -307,25 +307,21 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         return NULL;
     }
     if (r->status >= 400) {
-        json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
-        const char *msg = json_string_value(json_object_get(body, "message"));
-        enum cc_error_kind kind = engine_status_kind(r->status);
-        const char *text = msg ? msg : buf_str(&r->resp);
-        if (!c->unix_path && !c->tls && strstr(text, "HTTP request to an HTTPS server")) {
+        char *what = xasprintf("%s %s", r->method, r->path);
+        engine_http_error(r->status, r->resp.data, r->resp.len, what, err);
+        free(what);
+        if (!c->unix_path && !c->tls && err->engine_message &&
+            strstr(err->engine_message, "HTTP request to an HTTPS server")) {
+            int status = err->http_status;
+            char *message = err->engine_message;
+            err->engine_message = NULL;
             cc_error_set(err, CC_ERR_UNREACHABLE,
                          "the engine at %s speaks only TLS, and TLS is not turned on", c->host);
             cc_error_hint(err, "set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory of "
                                "the engine's ca.pem and the client's cert.pem and key.pem");
-        } else {
-            cc_error_set(err, kind, "%s", *text ? text : "the engine refused the request");
+            err->http_status = status;
+            err->engine_message = message;
         }
-        err->http_status = (int)r->status;
-        err->engine_message = xstrdup(text);
-        /* Plain-text answers (Go's HTTP server's own) end with a newline. */
-        size_t n = strlen(err->engine_message);
-        while (n > 0 && (err->engine_message[n - 1] == '\n' || err->engine_message[n - 1] == '\r'))
-            err->engine_message[--n] = '\0';
-        json_decref(body);
         return NULL;
     }
     if (r->is_ping)
@@ -468,25 +464,15 @@ static size_t on_curl_header(char *buf, size_t size, size_t nitems, void *userda
 {
     struct engine_request *r = userdata;
     size_t n = size * nitems;
-    const char *colon = memchr(buf, ':', n);
-    if (!colon)
-        return n;
-    size_t klen = (size_t)(colon - buf);
-    const char *v = colon + 1;
-    size_t vlen = n - klen - 1;
-    while (vlen && (*v == ' ' || *v == '\t'))
-        v++, vlen--;
-    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-        vlen--;
-    if (klen == strlen("API-Version") && strncasecmp(buf, "API-Version", klen) == 0) {
+    const char *v;
+    size_t vlen;
+    if (engine_http_header_is(buf, n, "API-Version", &v, &vlen)) {
         free(r->hdr_api_version);
         r->hdr_api_version = xstrndup(v, vlen);
-    } else if (klen == strlen("X-Docker-Container-Path-Stat") &&
-               strncasecmp(buf, "X-Docker-Container-Path-Stat", klen) == 0) {
+    } else if (engine_http_header_is(buf, n, "X-Docker-Container-Path-Stat", &v, &vlen)) {
         free(r->hdr_path_stat);
         r->hdr_path_stat = xstrndup(v, vlen);
-    } else if (klen == strlen("Libpod-API-Version") &&
-               strncasecmp(buf, "Libpod-API-Version", klen) == 0) {
+    } else if (engine_http_header_is(buf, n, "Libpod-API-Version", &v, &vlen)) {
         free(r->hdr_libpod_version);
         r->hdr_libpod_version = xstrndup(v, vlen);
     }

@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -87,7 +88,7 @@ static int add_refs(struct archive *ar, const struct compose_service *s,
             parse_id(r->gid, "gid", what, r, s, &gid, reterr) < 0)
             return -1;
         struct buf content = BUF_INIT;
-        if (compose_file_def_data(d, &content, reterr) < 0) {
+        if (compose_file_def_data(d, what, &content, reterr) < 0) {
             sched_bytes_wipe(&content);
             return -1;
         }

@@ -64,6 +64,7 @@ json_t *sched_network_connect_body(const struct compose_project *p, const struct
 bool sched_file_ref_copied(const struct compose_file_ref *r, const struct compose_file_def *d);
 /* Where r lands: its target, relative ones under base ("/run/secrets/" or "/"); new. */
 char *sched_file_ref_target(const struct compose_file_ref *r, const char *base);
+
 /* POST /networks/create and /volumes/create bodies, with the compose labels. */
 json_t *sched_network_body(const struct compose_project *p, const struct compose_network *n);
 json_t *sched_volume_body(const struct compose_project *p, const struct compose_volume *v);

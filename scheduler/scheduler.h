@@ -259,8 +259,7 @@ struct sched_edge {
  * optional undefined ones are appended to warnings (new strings, *n_warnings grows). *ret_edges
  * is new (free()). */
 int sched_graph_edges(const struct compose_project *project, struct sched_edge **ret_edges,
-                      size_t *ret_n, char ***warnings, size_t *n_warnings,
-                      struct cc_error *reterr);
+                      size_t *ret_n, char ***warnings, size_t *n_warnings, struct cc_error *reterr);
 
 /* Builds the plan of converging observed onto project. *ret_plan is new (sched_plan_free()).
  * Fails with CC_ERR_INVALID_CONFIG on a dependency cycle (the message names the path,
@@ -461,12 +460,6 @@ struct sched_lifecycle_options {
                            `restart: true` are restarted too, after them) */
 };
 
-/* Starts, stops or restarts project_name's containers (one-off ones left alone): start and restart
- * in dependency order (a service once every service it depends on has been started), stop in
- * reverse order, independent services in parallel. Restarting named services restarts the
- * services that depend on them with `restart: true` too (transitively), unless no_deps. The order comes from the model when given (may
- * be NULL), else from the depends_on labels. Fails with CC_ERR_NOT_FOUND when a selected service
- * has no container. Same callback contract as sched_up. */
 /* restart SERVICE...: the services restarted, as docker compose restarts them: selected (n of
  * them), then, transitively, every service that depends on one of them with `restart: true`,
  * found in model when given (may be NULL), else in the observed containers' depends_on labels.
@@ -475,6 +468,13 @@ struct sched_lifecycle_options {
 size_t sched_restart_dependents(const struct compose_project *model,
                                 const struct sched_observed *o, const char *const *selected,
                                 size_t n, const char ***ret);
+
+/* Starts, stops or restarts project_name's containers (one-off ones left alone): start and restart
+ * in dependency order (a service once every service it depends on has been started), stop in
+ * reverse order, independent services in parallel. Restarting named services restarts the
+ * services that depend on them with `restart: true` too (transitively), unless no_deps. The order
+ * comes from the model when given (may be NULL), else from the depends_on labels. Fails with
+ * CC_ERR_NOT_FOUND when a selected service has no container. Same callback contract as sched_up. */
 struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const char *project_name,
                                  const struct compose_project *model,
                                  const struct sched_lifecycle_options *opts,

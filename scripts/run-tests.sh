@@ -4,6 +4,8 @@
 #   N passed, N failed
 # Usage: scripts/run-tests.sh [--unit|--integration] [BUILD] [FILTER]
 # FILTER (a substring of the binary's path) runs only matching binaries.
+# CCOMPOSE_TEST_WRAP, when set, is a command (words split on blanks) each test binary runs under,
+# e.g. valgrind with its options (scripts/valgrind-test.sh).
 set -uo pipefail
 which=all
 case "${1:-}" in
@@ -31,6 +33,8 @@ for bin in "${bins[@]}"; do
     # Swarm tests get a private single-node swarm of their own, made and removed around them.
     wrap=()
     [[ "$bin" == */tests/swarm/* ]] && wrap=(tests/swarm/private-swarm.sh)
+    # shellcheck disable=SC2206 # the wrapper's words are meant to split
+    [ -n "${CCOMPOSE_TEST_WRAP:-}" ] && wrap+=(${CCOMPOSE_TEST_WRAP})
     timeout --kill-after=10 "$per_test_timeout" "${wrap[@]}" "$bin" >"$out" 2>&1
     rc=$?
     cat "$out"
