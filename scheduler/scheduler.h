@@ -259,8 +259,7 @@ struct sched_edge {
  * optional undefined ones are appended to warnings (new strings, *n_warnings grows). *ret_edges
  * is new (free()). */
 int sched_graph_edges(const struct compose_project *project, struct sched_edge **ret_edges,
-                      size_t *ret_n, char ***warnings, size_t *n_warnings,
-                      struct cc_error *reterr);
+                      size_t *ret_n, char ***warnings, size_t *n_warnings, struct cc_error *reterr);
 
 /* Builds the plan of converging observed onto project. *ret_plan is new (sched_plan_free()).
  * Fails with CC_ERR_INVALID_CONFIG on a dependency cycle (the message names the path,

@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "scheduler/body.h"
+#include "scheduler/scheduler.h"
 #include "scheduler/scheduler-internal.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/stack-internal.h"
@@ -108,20 +109,19 @@ static int add_mounts(const struct compose_project *p, const struct compose_serv
     json_object_set_new(cs, "Mounts", mounts);
     for (size_t i = 0; i < s->n_volumes; i++) {
         const struct compose_mount *m = &s->volumes[i];
-        const struct compose_volume *v =
-            m->type == COMPOSE_MOUNT_VOLUME && m->source ? compose_project_volume(p, m->source)
-                                                         : NULL;
+        const struct compose_volume *v = m->type == COMPOSE_MOUNT_VOLUME && m->source
+                                             ? compose_project_volume(p, m->source)
+                                             : NULL;
         if (m->type == COMPOSE_MOUNT_VOLUME && m->source && !v)
             return sched_service_error(reterr, s, &m->pos, "volumes",
                                        "'%s' in volumes is not a volume", m->source);
         json_t *o = sched_json_mount(p, m);
         if (!o)
-            return sched_service_error(reterr, s, &m->pos, "volumes",
-                                       "%s '%s' needs Engine API %s, ccompose speaks 1.41",
-                                       m->type == COMPOSE_MOUNT_IMAGE ? "image mount of"
-                                                                      : "cluster volume",
-                                       m->source ? m->source : m->target,
-                                       m->type == COMPOSE_MOUNT_IMAGE ? "1.48" : "1.42");
+            return sched_service_error(
+                reterr, s, &m->pos, "volumes", "%s '%s' needs Engine API %s, ccompose speaks 1.41",
+                m->type == COMPOSE_MOUNT_IMAGE ? "image mount of" : "cluster volume",
+                m->source ? m->source : m->target,
+                m->type == COMPOSE_MOUNT_IMAGE ? "1.48" : "1.42");
         json_array_append_new(mounts, o);
         if (!v || v->external)
             continue;
@@ -170,14 +170,14 @@ static int add_file_refs(const struct compose_service *s, json_t *cs,
         const char *target = r->target ? r->target : r->source;
         if (secret && !strncmp(target, "/run/secrets/", 13))
             target += 13;
-        json_t *file = json_pack("{s:s, s:s, s:s, s:i}", "Name", target, "UID",
-                                 r->uid ? r->uid : "0", "GID", r->gid ? r->gid : "0", "Mode",
-                                 r->mode != COMPOSE_UNSET ? r->mode : 0444);
+        json_t *file =
+            json_pack("{s:s, s:s, s:s, s:i}", "Name", target, "UID", r->uid ? r->uid : "0", "GID",
+                      r->gid ? r->gid : "0", "Mode", r->mode != COMPOSE_UNSET ? r->mode : 0444);
         char id_key[16], name_key[16];
         snprintf(id_key, sizeof(id_key), "%sID", secret ? "Secret" : "Config");
         snprintf(name_key, sizeof(name_key), "%sName", secret ? "Secret" : "Config");
-        json_array_append_new(a, json_pack("{s:o, s:s, s:s}", "File", file, id_key, id, name_key,
-                                           d->name));
+        json_array_append_new(
+            a, json_pack("{s:o, s:s, s:s}", "File", file, id_key, id, name_key, d->name));
     }
     return 0;
 }
@@ -290,8 +290,8 @@ static void add_resources(const struct compose_service *s, json_t *tt)
         json_decref(res);
         return;
     }
-    json_object_set_new(tt, "Resources", json_pack("{s:o, s:o}", "Limits", lim, "Reservations",
-                                                   res));
+    json_object_set_new(tt, "Resources",
+                        json_pack("{s:o, s:o}", "Limits", lim, "Reservations", res));
 }
 
 /* deploy.restart_policy, else restart: mapped as docker does ("always" and "unless-stopped" are
@@ -316,8 +316,7 @@ static int add_restart(const struct compose_service *s, json_t *tt, struct cc_er
     if (cond && strcmp(cond, "none") && strcmp(cond, "on-failure") && strcmp(cond, "any")) {
         json_decref(o);
         return sched_service_error(reterr, s, NULL, "deploy.restart_policy.condition",
-                                   "'%s' is not a restart condition (none, on-failure, any)",
-                                   cond);
+                                   "'%s' is not a restart condition (none, on-failure, any)", cond);
     }
     sched_json_put_str(o, "Condition", cond);
     put_ns(o, "Delay", rp->delay);
@@ -457,10 +456,9 @@ static int add_endpoint(const struct compose_service *s, json_t *spec, json_t *w
         if (pt->host_ip)
             warn(warnings, s, "ports", "host_ip is not supported in swarm mode, ignoring");
         for (unsigned long k = 0; k < n; k++) {
-            json_t *o = json_pack("{s:s, s:I, s:s}", "Protocol",
-                                  pt->protocol ? pt->protocol : "tcp", "TargetPort",
-                                  (json_int_t)(pt->target + k), "PublishMode",
-                                  pt->mode ? pt->mode : "ingress");
+            json_t *o = json_pack(
+                "{s:s, s:I, s:s}", "Protocol", pt->protocol ? pt->protocol : "tcp", "TargetPort",
+                (json_int_t)(pt->target + k), "PublishMode", pt->mode ? pt->mode : "ingress");
             if (lo)
                 json_object_set_new(o, "PublishedPort", json_integer((json_int_t)(lo + k)));
             json_array_append_new(ports, o);
@@ -474,8 +472,8 @@ static int add_endpoint(const struct compose_service *s, json_t *spec, json_t *w
     bool ingress = false;
     size_t i;
     json_t *o;
-    json_array_foreach(ports, i, o)
-        ingress = ingress || !strcmp(json_string_value(json_object_get(o, "PublishMode")), "ingress");
+    json_array_foreach(ports, i, o) ingress =
+        ingress || !strcmp(json_string_value(json_object_get(o, "PublishMode")), "ingress");
     if (mode && !strcmp(mode, "dnsrr") && ingress) {
         json_decref(ports);
         return sched_service_error(reterr, s, NULL, "deploy.endpoint_mode",
@@ -521,10 +519,10 @@ json_t *sched_stack_service_spec(const struct compose_project *p, const struct c
     json_object_set_new(labels, SCHED_STACK_LABEL_IMAGE, json_string(s->image));
     json_t *spec = json_pack("{s:s, s:o, s:o}", "Name", name, "Labels", labels, "TaskTemplate", tt);
     free(name);
-    json_object_set_new(spec, "Mode",
-                        global ? json_pack("{s:{}}", "Global")
-                               : json_pack("{s:{s:i}}", "Replicated", "Replicas",
-                                           compose_service_replicas(s)));
+    json_object_set_new(
+        spec, "Mode",
+        global ? json_pack("{s:{}}", "Global")
+               : json_pack("{s:{s:i}}", "Replicated", "Replicas", compose_service_replicas(s)));
     if (d->update_config.set)
         json_object_set_new(spec, "UpdateConfig", update_json(&d->update_config));
     if (d->rollback_config.set)

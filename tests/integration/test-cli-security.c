@@ -272,7 +272,7 @@ static void test_secret_never_printed(void **state)
     unsetenv("CCIT_SECRET_VAR");
     RUN(f, r, "up", "-d", "--force-recreate");
     assert_int_not_equal(r.status, 0);
-    cb_assert_contains(buf_str(&r.err), "'fromenv' takes its content from the variable "
+    cb_assert_contains(buf_str(&r.err), "secret 'fromenv' takes its content from the variable "
                                         "'CCIT_SECRET_VAR', which is not set");
     keep(&all, &r);
     setenv("CCIT_SECRET_VAR", ENV_SECRET, 1);
