@@ -39,7 +39,8 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all install check sanitize test test-unit test-integration test-podman setup demo clean \
-        fuzz format deps fuzz-build fuzz-smoke test-setup sanitize-test tests bench-build
+        fuzz format deps fuzz-build fuzz-smoke test-setup sanitize-test tests bench-build \
+        valgrind-test
 
 all: $(BUILD)/ccompose
 
@@ -107,6 +108,11 @@ sanitize: setup
 sanitize-test:
 	$(MAKE) BUILD=build-san CC=gcc EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" \
 	    CFLAGS="-O1 -g" test
+
+# Unit tests under valgrind, and a subset of the integration tests with ccompose under valgrind
+# (VALGRIND_INTEGRATION=all for every one); see scripts/valgrind-test.sh.
+valgrind-test: $(BUILD)/ccompose $(UNIT_BIN) $(INTEG_BIN)
+	scripts/valgrind-test.sh $(BUILD)
 
 demo: setup $(BUILD)/ccompose
 	scripts/demo.sh $(BUILD)/ccompose

@@ -54,6 +54,9 @@ struct cli_command {
     const char *summary; /* one line for `ccompose --help` */
     /* argv[0] is the command's name. Returns an enum cli_exit value (or a process's exit code). */
     int (*run)(struct cli_context *ctx, int argc, char **argv);
+    /* It changes the engine and has no --dry-run of its own: --dry-run is refused rather than
+     * ignored. */
+    bool no_dry_run;
 };
 
 struct option;

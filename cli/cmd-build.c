@@ -81,4 +81,5 @@ const struct cli_command cli_cmd_build = {
     .name = "build",
     .summary = "Build or rebuild services",
     .run = build_run,
+    .no_dry_run = true,
 };

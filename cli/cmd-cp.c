@@ -540,4 +540,5 @@ const struct cli_command cli_cmd_cp = {
     .name = "cp",
     .summary = "Copy files/folders between a service container and the filesystem",
     .run = cp_run,
+    .no_dry_run = true,
 };

@@ -185,4 +185,5 @@ const struct cli_command cli_cmd_exec = {
     .name = "exec",
     .summary = "Execute a command in a running container",
     .run = exec_run,
+    .no_dry_run = true,
 };

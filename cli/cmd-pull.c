@@ -12,4 +12,5 @@ const struct cli_command cli_cmd_pull = {
     .name = "pull",
     .summary = "Pull service images",
     .run = pull_run,
+    .no_dry_run = true,
 };

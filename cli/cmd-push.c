@@ -12,4 +12,5 @@ const struct cli_command cli_cmd_push = {
     .name = "push",
     .summary = "Push service images",
     .run = push_run,
+    .no_dry_run = true,
 };

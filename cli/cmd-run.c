@@ -35,6 +35,30 @@ static struct sched_op *start_deps(struct cli_wait *w, void *data, struct cc_err
     return sched_up(r->ctx->loop, r->c, r->model, &o, NULL, cli_on_event, cli_on_done, w, reterr);
 }
 
+/* The service's secrets and configs that are copied rather than bind-mounted go into the new
+ * one-off before it starts, as up does. */
+static int inject_files(struct run_cmd *r)
+{
+    struct buf tar = BUF_INIT;
+    struct cc_error err = CC_ERROR_INIT;
+    int code = 0;
+    if (sched_inject_tar(r->model, r->service, &tar, &err) < 0) {
+        cli_error_print(&err);
+        code = cli_exit_for_error(&err);
+    } else if (tar.len) {
+        struct sched_bytes_reader rd = {.data = tar.data, .len = tar.len};
+        struct cli_call w = {0};
+        code = cli_call_run(r->ctx->loop,
+                            engine_container_archive_put(r->c, r->id, "/", false, sched_bytes_read,
+                                                         &rd, cli_call_done, &w, &w.err),
+                            &w);
+        cli_call_release(&w);
+    }
+    cc_error_release(&err);
+    sched_bytes_wipe(&tar);
+    return code;
+}
+
 static void on_started(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
@@ -313,6 +337,8 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
         goto out;
     r.id = xstrdup(json_string_value(json_object_get(w.result, "Id")));
     cli_call_release(&w);
+    if ((code = inject_files(&r)))
+        goto out;
 
     if (detach) {
         if (!(code = cli_call_run(
@@ -385,4 +411,5 @@ const struct cli_command cli_cmd_run = {
     .name = "run",
     .summary = "Run a one-off command on a service",
     .run = run_run,
+    .no_dry_run = true,
 };

@@ -680,4 +680,5 @@ const struct cli_command cli_cmd_stack = {
     .name = "stack",
     .summary = "Deploy compose files to a swarm and manage the stacks there",
     .run = stack_run,
+    .no_dry_run = true,
 };

@@ -8,11 +8,32 @@
 #include "cli/run.h"
 #include "compose/parse.h"
 
+/* COMPOSE_HTTP_TIMEOUT: seconds each engine answer may take (as docker-compose's read timeout);
+ * 0 (the client's default) when unset or unusable. Read when the engine is opened, after the
+ * project's .env has been applied. */
+static long http_timeout_ms(void)
+{
+    const char *v = getenv("COMPOSE_HTTP_TIMEOUT");
+    if (!v || !*v)
+        return 0;
+    char *end;
+    long s = strtol(v, &end, 10);
+    if (*end || s < 1 || s > 86400) {
+        fprintf(stderr,
+                "WARN[0000] COMPOSE_HTTP_TIMEOUT '%s' is not a number of seconds from 1 to 86400, "
+                "ignoring\n",
+                v);
+        return 0;
+    }
+    return s * 1000;
+}
+
 int cli_engine_open(struct cli_context *ctx, struct engine_client **ret)
 {
     struct cc_error err = CC_ERROR_INIT;
     /* The one bound on calls in flight for the whole command, whatever operation makes them. */
     struct engine_options opts = {.host = ctx->g.host,
+                                  .request_timeout_ms = http_timeout_ms(),
                                   .max_in_flight =
                                       ctx->g.parallel > 0 ? ctx->g.parallel : CLI_DEFAULT_PARALLEL};
     if (engine_client_new(ctx->loop, &opts, ret, &err) < 0) {

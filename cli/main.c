@@ -246,6 +246,15 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    if (ctx.g.dry_run && cmd->no_dry_run) {
+        fprintf(stderr,
+                "error: '%s' has no --dry-run yet, and would change the engine: run it without "
+                "--dry-run, or not at all\n",
+                cmd->name);
+        exit_code = CLI_EXIT_USAGE;
+        goto out;
+    }
+
     uv_loop_t loop;
     if (uv_loop_init(&loop) != 0) {
         fprintf(stderr, "error: cannot start the event loop\n");

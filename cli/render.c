@@ -259,8 +259,13 @@ static void report_json(struct cli_progress *p, const char *id, const char *stat
     clock_gettime(CLOCK_REALTIME, &ts);
     json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:f}", "id", id, "status", status, "done", done,
                           "error", error, "time", (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+    /* A multi-line text (a failure's state, health check and log lines): its first line is the
+     * text, the rest the details. */
+    size_t first = text ? strcspn(text, "\n") : 0;
     if (text)
-        json_object_set_new(o, "text", json_string(text));
+        json_object_set_new(o, "text", json_stringn(text, first));
+    if (text && text[first] && text[first + 1])
+        json_object_set_new(o, "details", json_string(text + first + 1));
     char *s = json_dumps(o, JSON_COMPACT);
     fprintf(p->out, "%s\n", s);
     fflush(p->out);

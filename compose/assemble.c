@@ -194,6 +194,21 @@ static int read_raw(struct asm_state *st, const char *path, const char *display,
 }
 
 /* One document, ready for the per-document stages: a mapping, interpolated. */
+/* Refuses a document (or the merged project) with more than CNODE_MAX_SERVICES services, at the
+ * first service too many. */
+static int check_services_count(const struct cnode *doc, struct cc_error *reterr)
+{
+    const struct cnode *services = cnode_get(doc, "services");
+    if (!services || services->kind != CNODE_MAPPING || services->npairs <= CNODE_MAX_SERVICES)
+        return 0;
+    const struct cnode *at = services->pairs[CNODE_MAX_SERVICES].key;
+    cnode_error_at(reterr, at->file, at->line, at->col, "services",
+                   "more than %u services, refusing the project", CNODE_MAX_SERVICES);
+    cc_error_hint(reterr, "split the application into several projects (-p NAME), or check that "
+                          "the file was not generated wrong");
+    return -1;
+}
+
 static int prepare_doc(struct asm_scope *sc, struct cnode *doc, struct cnode **ret,
                        struct cc_error *reterr)
 {
@@ -204,6 +219,8 @@ static int prepare_doc(struct asm_scope *sc, struct cnode *doc, struct cnode **r
         cc_error_hint(reterr, "start the file with `services:`");
         return -1;
     }
+    if (check_services_count(doc, reterr) < 0)
+        return -1;
     if (sc->st->opts->no_interpolate) {
         *ret = doc;
         return 0;
@@ -545,7 +562,8 @@ int compose_assemble(struct compose_load_ctx *ctx, struct asm_vars *vars, struct
         struct cnode *tree;
         if (load_parsed(&sc, parsed[i], files[i], true, &tree, reterr) < 0)
             goto out;
-        if (tree && asm_merge_root(a, root, tree, &root, reterr) < 0)
+        if (tree && (asm_merge_root(a, root, tree, &root, reterr) < 0 ||
+                     check_services_count(root, reterr) < 0))
             goto out;
     }
     if (!root) {

@@ -544,11 +544,15 @@ const struct compose_volume *compose_project_volume(const struct compose_project
                                                     const char *key);
 
 struct buf;
+/* A secret or config file larger than this is not a secret: refused rather than held in memory
+ * (swarm's limit for a secret is 500 KiB). */
+#define COMPOSE_FILE_DEF_MAX (16u * 1024 * 1024)
 /* The content of a secret or config that is not external, appended to ret: its file's bytes, the
- * process environment's value of the variable its `environment:` names, or its `content:`. Fails
- * with CC_ERR_IO when the file cannot be read, CC_ERR_INVALID_CONFIG when the variable is not
- * set; ret may then hold part of the file. */
-int compose_file_def_data(const struct compose_file_def *d, struct buf *ret,
+ * process environment's value of the variable its `environment:` names, or its `content:`. what
+ * ("secret", "config", or NULL) names it in errors, which never quote the content: CC_ERR_IO (the
+ * file cannot be read), CC_ERR_INVALID_CONFIG (the variable is not set; too large); ret may then
+ * hold part of the file. ret holds a secret: wipe it (explicit_bzero) before releasing it. */
+int compose_file_def_data(const struct compose_file_def *d, const char *what, struct buf *ret,
                           struct cc_error *reterr);
 
 /* ---- Loading ------------------------------------------------------------------------------- */

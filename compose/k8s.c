@@ -385,7 +385,7 @@ static int file_objects(const struct compose_project *p, int kind, const char *p
         if (d->external || !file_def_used(p, kind, d->key))
             continue;
         struct buf data = BUF_INIT, b64 = BUF_INIT;
-        if (compose_file_def_data(d, &data, reterr) < 0) {
+        if (compose_file_def_data(d, NULL, &data, reterr) < 0) {
             buf_release(&data);
             return -1;
         }

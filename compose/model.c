@@ -2,6 +2,7 @@
  *
  * A project is one heap struct (xcalloc'd by whoever builds it: the loader, or
  * tests/lib/model-builder.c) whose arena owns everything it points to. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,38 +57,57 @@ const struct compose_volume *compose_project_volume(const struct compose_project
     return NULL;
 }
 
-int compose_file_def_data(const struct compose_file_def *d, struct buf *ret,
-                          struct cc_error *reterr)
+/* name: "secret 'x'" or "'x'", for messages. */
+static int file_def_data(const struct compose_file_def *d, const char *name, struct buf *out,
+                         struct cc_error *reterr)
 {
     if (d->file) {
         FILE *f = fopen(d->file, "rb");
-        if (!f) {
-            cc_error_set(reterr, CC_ERR_IO, "cannot read '%s' of '%s': %m", d->file, d->key);
-            return -1;
-        }
+        if (!f)
+            return cc_error_set(reterr, CC_ERR_IO, "cannot read the file '%s' of %s: %s", d->file,
+                                name, strerror(errno));
         char chunk[4096];
         size_t got;
-        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-            buf_add(ret, chunk, got);
-        bool failed = ferror(f);
-        fclose(f);
-        if (failed) {
-            cc_error_set(reterr, CC_ERR_IO, "cannot read '%s' of '%s'", d->file, d->key);
-            return -1;
+        int rc = 0;
+        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+            if (out->len + got > COMPOSE_FILE_DEF_MAX) {
+                rc = cc_error_set(reterr, CC_ERR_INVALID_CONFIG,
+                                  "the file '%s' of %s is larger than %u bytes", d->file, name,
+                                  COMPOSE_FILE_DEF_MAX);
+                break;
+            }
+            buf_add(out, chunk, got);
         }
-    } else if (d->environment) {
+        if (rc == 0 && ferror(f))
+            rc = cc_error_set(reterr, CC_ERR_IO, "cannot read the file '%s' of %s", d->file, name);
+        explicit_bzero(chunk, sizeof(chunk));
+        fclose(f);
+        return rc;
+    }
+    if (d->environment) {
         const char *v = getenv(d->environment);
         if (!v) {
             cc_error_set(reterr, CC_ERR_INVALID_CONFIG,
-                         "'%s' takes its content from the variable '%s', which is not set", d->key,
+                         "%s takes its content from the variable '%s', which is not set", name,
                          d->environment);
+            cc_error_hint(reterr, "export %s before running ccompose", d->environment);
             return -1;
         }
-        buf_adds(ret, v);
-    } else if (d->content) {
-        buf_adds(ret, d->content);
+        buf_adds(out, v);
+        return 0;
     }
+    if (d->content)
+        buf_adds(out, d->content);
     return 0;
+}
+
+int compose_file_def_data(const struct compose_file_def *d, const char *what, struct buf *ret,
+                          struct cc_error *reterr)
+{
+    char *name = what ? xasprintf("%s '%s'", what, d->key) : xasprintf("'%s'", d->key);
+    int rc = file_def_data(d, name, ret, reterr);
+    free(name);
+    return rc;
 }
 
 void compose_project_free(struct compose_project *p)

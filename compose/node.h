@@ -31,6 +31,10 @@
  * what it refers to, so a "billion laughs" document is refused as soon as its expanded size
  * passes this, without ever being expanded. A million nodes is a thousand times a big real file. */
 #define CNODE_MAX_NODES (1000u * 1000)
+/* Most services a project may have, in one file and once every file is merged. The biggest real
+ * projects have a few hundred; the bound keeps the passes over services that go as deep as a
+ * chain of them (extends, dependency cycles) safe on the C stack, and the loader quick. */
+#define CNODE_MAX_SERVICES 10000u
 
 enum cnode_kind {
     CNODE_SCALAR,

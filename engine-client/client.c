@@ -9,6 +9,7 @@
  * own callbacks: cancellations are marked and carried out from a 0 ms "defer" timer. And memory
  * holding a uv handle is only freed in that handle's close callback. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,14 @@ struct engine_client {
     uv_timer_t defer;      /* runs cancellations outside curl's callbacks */
     char *host;            /* as given or found, e.g. "unix:///var/run/docker.sock" */
     char *unix_path;       /* for unix:// hosts, else NULL */
-    char *base_url;        /* "http://localhost" or "http://HOST:PORT" */
+    char *base_url;        /* "http://localhost", "http://HOST:PORT" or "https://HOST:PORT" */
+    /* TLS for tcp:// hosts (DOCKER_TLS_VERIFY, DOCKER_TLS): the files to use, each NULL when not
+     * used; tls_verify: the engine's certificate is checked against tls_ca. */
+    bool tls, tls_verify;
+    char *tls_ca, *tls_cert, *tls_key;
+    char *tls_dir; /* where they were looked for, for messages */
     long connect_timeout_ms;
+    long request_timeout_ms;
     enum neg_state neg;
     char api_version[16];
     enum engine_kind kind;
@@ -267,9 +274,43 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
                 cc_error_hint(err, "check that the engine runs and listens there, or set "
                                    "DOCKER_HOST");
             } else {
-                cc_error_set(err, CC_ERR_TIMEOUT, "the engine at %s did not answer %s %s in time",
-                             c->host, r->method, r->path);
+                long limit = r->timeout_ms > 0 ? r->timeout_ms : c->request_timeout_ms;
+                cc_error_set(err, CC_ERR_TIMEOUT,
+                             "the engine at %s did not answer %s %s within %.0f s", c->host,
+                             r->method, r->path, (double)limit / 1000);
+                cc_error_hint(err, "the engine is overloaded or stuck; to wait longer for each "
+                                   "answer, set COMPOSE_HTTP_TIMEOUT (seconds)");
             }
+            break;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+            if (c->tls && r->status == 0 && code != CURLE_GOT_NOTHING &&
+                code != CURLE_PARTIAL_FILE) {
+                /* The handshake failed, or the engine dropped the connection at its end because
+                 * it did not accept our certificate. */
+                cc_error_set(err, CC_ERR_UNREACHABLE, "cannot reach the engine at %s over TLS: %s",
+                             c->host, why);
+                cc_error_hint(err,
+                              "check that DOCKER_CERT_PATH (%s) holds the engine's CA as ca.pem "
+                              "and a client certificate it trusts as cert.pem and key.pem",
+                              c->tls_dir ? c->tls_dir : "unset");
+                break;
+            }
+            /* The connection broke under a request: the engine stopped, crashed or restarted (or
+             * something between cut it). Whether the request took effect is unknown. */
+            cc_error_set(err, CC_ERR_UNREACHABLE,
+                         "lost the connection to the engine at %s during %s %s: %s", c->host,
+                         r->method, r->path, why);
+            cc_error_hint(err, "the engine may have stopped or restarted: once it answers again, "
+                               "run the command again (it picks up where this one stopped)");
             break;
         case CURLE_ABORTED_BY_CALLBACK:
         case CURLE_READ_ERROR:
@@ -282,16 +323,27 @@ static json_t *req_outcome(struct engine_request *r, CURLcode code, struct cc_er
         return NULL;
     }
     if (r->status >= 400) {
-        json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
-        const char *msg = json_string_value(json_object_get(body, "message"));
-        long status =
-            c->kind == ENGINE_PODMAN ? engine_podman_error_status(r->status, body) : r->status;
-        enum cc_error_kind kind = engine_status_kind(status);
-        const char *text = msg ? msg : buf_str(&r->resp);
-        cc_error_set(err, kind, "%s", *text ? text : "the engine refused the request");
-        err->http_status = (int)status;
-        err->engine_message = xstrdup(text);
-        json_decref(body);
+        long status = r->status;
+        if (c->kind == ENGINE_PODMAN) {
+            json_t *body = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, 0, NULL);
+            status = engine_podman_error_status(r->status, body);
+            json_decref(body);
+        }
+        char *what = xasprintf("%s %s", r->method, r->path);
+        engine_http_error(status, r->resp.data, r->resp.len, what, err);
+        free(what);
+        if (!c->unix_path && !c->tls && err->engine_message &&
+            strstr(err->engine_message, "HTTP request to an HTTPS server")) {
+            int http_status = err->http_status;
+            char *message = err->engine_message;
+            err->engine_message = NULL;
+            cc_error_set(err, CC_ERR_UNREACHABLE,
+                         "the engine at %s speaks only TLS, and TLS is not turned on", c->host);
+            cc_error_hint(err, "set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory of "
+                               "the engine's ca.pem and the client's cert.pem and key.pem");
+            err->http_status = http_status;
+            err->engine_message = message;
+        }
         return NULL;
     }
     if (r->is_ping)
@@ -450,25 +502,15 @@ static size_t on_curl_header(char *buf, size_t size, size_t nitems, void *userda
 {
     struct engine_request *r = userdata;
     size_t n = size * nitems;
-    const char *colon = memchr(buf, ':', n);
-    if (!colon)
-        return n;
-    size_t klen = (size_t)(colon - buf);
-    const char *v = colon + 1;
-    size_t vlen = n - klen - 1;
-    while (vlen && (*v == ' ' || *v == '\t'))
-        v++, vlen--;
-    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-        vlen--;
-    if (klen == strlen("API-Version") && strncasecmp(buf, "API-Version", klen) == 0) {
+    const char *v;
+    size_t vlen;
+    if (engine_http_header_is(buf, n, "API-Version", &v, &vlen)) {
         free(r->hdr_api_version);
         r->hdr_api_version = xstrndup(v, vlen);
-    } else if (klen == strlen("X-Docker-Container-Path-Stat") &&
-               strncasecmp(buf, "X-Docker-Container-Path-Stat", klen) == 0) {
+    } else if (engine_http_header_is(buf, n, "X-Docker-Container-Path-Stat", &v, &vlen)) {
         free(r->hdr_path_stat);
         r->hdr_path_stat = xstrndup(v, vlen);
-    } else if (klen == strlen("Libpod-API-Version") &&
-               strncasecmp(buf, "Libpod-API-Version", klen) == 0) {
+    } else if (engine_http_header_is(buf, n, "Libpod-API-Version", &v, &vlen)) {
         free(r->hdr_libpod_version);
         r->hdr_libpod_version = xstrndup(v, vlen);
     }
@@ -525,6 +567,18 @@ static void req_start(struct engine_request *r)
     buf_release(&url);
     if (c->unix_path)
         curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->unix_path);
+    if (c->tls) {
+        /* As the docker CLI: with DOCKER_TLS_VERIFY the engine's certificate must chain to ca.pem
+         * and name the host; with DOCKER_TLS alone it is not checked. */
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+        if (c->tls_ca)
+            curl_easy_setopt(e, CURLOPT_CAINFO, c->tls_ca);
+        if (c->tls_cert && c->tls_key) {
+            curl_easy_setopt(e, CURLOPT_SSLCERT, c->tls_cert);
+            curl_easy_setopt(e, CURLOPT_SSLKEY, c->tls_key);
+        }
+    }
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -540,7 +594,7 @@ static void req_start(struct engine_request *r)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     if (!r->streaming)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-                         r->timeout_ms > 0 ? r->timeout_ms : ENGINE_DEFAULT_TIMEOUT_MS);
+                         r->timeout_ms > 0 ? r->timeout_ms : c->request_timeout_ms);
     if (r->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
@@ -946,7 +1000,7 @@ static int parse_host(struct engine_client *c, const char *host, struct cc_error
     if (strncmp(host, "tcp://", 6) == 0 && host[6]) {
         const char *hp = host + 6;
         size_t len = strcspn(hp, "/");
-        c->base_url = xasprintf("http://%.*s", (int)len, hp);
+        c->base_url = xasprintf("%s://%.*s", c->tls ? "https" : "http", (int)len, hp);
         return 0;
     }
     if (strncmp(host, "http://", 7) == 0 && host[7]) {
@@ -959,6 +1013,69 @@ static int parse_host(struct engine_client *c, const char *host, struct cc_error
     cc_error_set(reterr, CC_ERR_USAGE, "cannot use engine address '%s'", host);
     cc_error_hint(reterr, "give unix:///path/to/socket or tcp://host:port");
     return -1;
+}
+
+static bool env_set(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v;
+}
+
+/* One of the TLS files in c->tls_dir: its path (new) when it is readable; NULL when it is not,
+ * and then an error too when it is required. */
+static char *tls_file(struct engine_client *c, const char *name, bool required,
+                      struct cc_error *reterr)
+{
+    char *path = xasprintf("%s/%s", c->tls_dir, name);
+    if (access(path, R_OK) == 0)
+        return path;
+    if (required) {
+        cc_error_set(reterr, CC_ERR_USAGE, "cannot read the TLS file '%s' for %s: %s", path,
+                     c->host, strerror(errno));
+        cc_error_hint(reterr, "set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and "
+                              "key.pem, or unset DOCKER_TLS_VERIFY to speak plain HTTP");
+    }
+    free(path);
+    return NULL;
+}
+
+/* The docker CLI's TLS settings for a tcp:// host: DOCKER_TLS_VERIFY (any value) turns TLS on and
+ * checks the engine against DOCKER_CERT_PATH/ca.pem; DOCKER_TLS alone turns it on unchecked. The
+ * client certificate (cert.pem with key.pem) is sent when it is there. DOCKER_CERT_PATH defaults
+ * to the Docker configuration directory. */
+static int tls_setup(struct engine_client *c, struct cc_error *reterr)
+{
+    if (strncmp(c->host, "tcp://", 6) != 0)
+        return 0;
+    c->tls_verify = env_set("DOCKER_TLS_VERIFY");
+    c->tls = c->tls_verify || env_set("DOCKER_TLS");
+    if (!c->tls)
+        return 0;
+    const char *dir = getenv("DOCKER_CERT_PATH");
+    if (dir && *dir)
+        c->tls_dir = xstrdup(dir);
+    else if (env_set("DOCKER_CONFIG"))
+        c->tls_dir = xstrdup(getenv("DOCKER_CONFIG"));
+    else
+        c->tls_dir = xasprintf("%s/.docker", env_set("HOME") ? getenv("HOME") : "");
+    if (c->tls_verify && !(c->tls_ca = tls_file(c, "ca.pem", true, reterr)))
+        return -1;
+    c->tls_cert = tls_file(c, "cert.pem", false, NULL);
+    c->tls_key = tls_file(c, "key.pem", c->tls_cert != NULL, reterr);
+    if (c->tls_cert && !c->tls_key)
+        return -1;
+    return 0;
+}
+
+static void client_strings_free(struct engine_client *c)
+{
+    free(c->host);
+    free(c->unix_path);
+    free(c->base_url);
+    free(c->tls_ca);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->tls_dir);
 }
 
 static int curl_global_ready(struct cc_error *reterr)
@@ -986,9 +1103,11 @@ int engine_client_new(uv_loop_t *loop, const struct engine_options *opts,
     c->host = xstrdup(host);
     c->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
                                                                  : DEFAULT_CONNECT_TIMEOUT_MS;
+    c->request_timeout_ms =
+        opts && opts->request_timeout_ms > 0 ? opts->request_timeout_ms : ENGINE_DEFAULT_TIMEOUT_MS;
     c->limit = opts && opts->max_in_flight > 0 ? opts->max_in_flight : 0;
-    if (parse_host(c, host, reterr) < 0) {
-        free(c->host);
+    if (tls_setup(c, reterr) < 0 || parse_host(c, host, reterr) < 0) {
+        client_strings_free(c);
         free(c);
         return -1;
     }
@@ -1010,9 +1129,7 @@ static void on_client_handle_closed(uv_handle_t *h)
 {
     struct engine_client *c = h->data;
     if (--c->open_handles == 0) {
-        free(c->host);
-        free(c->unix_path);
-        free(c->base_url);
+        client_strings_free(c);
         free(c);
     }
 }
@@ -1086,6 +1203,11 @@ const char *engine_client_unix_path(const struct engine_client *c)
 const char *engine_client_base_url(const struct engine_client *c)
 {
     return c->base_url;
+}
+
+bool engine_client_tls(const struct engine_client *c)
+{
+    return c->tls;
 }
 
 long engine_client_connect_timeout_ms(const struct engine_client *c)

@@ -30,11 +30,10 @@ struct engine_call {
     bool path_stat;              /* result: the X-Docker-Container-Path-Stat header, decoded */
     bool item_errors; /* JSON_LINES: an item with "error"/"errorDetail" fails the request */
     bool streaming;   /* no overall time limit (events, logs -f, attach, wait, build) */
-    long timeout_ms;  /* overall limit when not streaming; 0: ENGINE_DEFAULT_TIMEOUT_MS */
+    long timeout_ms;  /* overall limit when not streaming; 0: the client's request timeout */
 };
 
-/* A request that is not a stream must finish within this unless it says otherwise: an engine that
- * accepts the connection and then never answers must not hang ccompose. */
+/* The default of engine_options' request_timeout_ms. */
 #define ENGINE_DEFAULT_TIMEOUT_MS (120 * 1000L)
 
 /* Submits a call. Returns NULL with *reterr set (the callback is never called) only when the
@@ -70,6 +69,8 @@ enum cc_error_kind engine_status_kind(long status);
 uv_loop_t *engine_client_loop(const struct engine_client *c);
 const char *engine_client_unix_path(const struct engine_client *c);
 const char *engine_client_base_url(const struct engine_client *c);
+/* Whether requests go over TLS (a tcp:// host with DOCKER_TLS_VERIFY or DOCKER_TLS). */
+bool engine_client_tls(const struct engine_client *c);
 /* engine_options' connect_timeout_ms, or the default. */
 long engine_client_connect_timeout_ms(const struct engine_client *c);
 

@@ -33,6 +33,10 @@ struct engine_request;
 struct engine_options {
     const char *host; /* "unix:///path" or "tcp://host:port"; NULL: DOCKER_HOST, else default */
     long connect_timeout_ms; /* 0: a few seconds */
+    /* A call that is not a stream must be answered within this, whole (an engine that takes the
+     * connection and then never answers must not hang ccompose); calls that wait on purpose (stop
+     * with its grace period) take longer of their own accord. 0: 120 s. */
+    long request_timeout_ms;
     /* Calls in flight at most, whatever their kind (streams, which last as long as what they
      * follow, left out); the others wait in submission order. 0: no limit. */
     int max_in_flight;
@@ -40,7 +44,9 @@ struct engine_options {
 
 enum engine_kind { ENGINE_DOCKER = 0, ENGINE_PODMAN };
 
-/* Creates a client on loop. Fails (CC_ERR_USAGE) only on an unusable host string; an engine that
+/* Creates a client on loop. A tcp:// host speaks TLS as the docker CLI does (DOCKER_TLS_VERIFY,
+ * DOCKER_TLS, DOCKER_CERT_PATH). Fails (CC_ERR_USAGE) only on an unusable host string or a TLS
+ * file that is required and cannot be read; an engine that
  * does not answer shows up as CC_ERR_UNREACHABLE on the first request. *ret_client is new:
  * release it with engine_client_free(). */
 int engine_client_new(uv_loop_t *loop, const struct engine_options *opts,
@@ -364,7 +370,7 @@ struct engine_build_options {
     const char *network;
     long long shm_size; /* bytes, 0: default */
     const char *isolation;
-    json_t *ulimits;    /* [{"Name", "Soft", "Hard"}], borrowed, may be NULL */
+    json_t *ulimits; /* [{"Name", "Soft", "Hard"}], borrowed, may be NULL */
     bool nocache;
     bool pull;
     bool quiet;

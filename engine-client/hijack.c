@@ -15,8 +15,6 @@
 #include "engine-client/engine-internal.h"
 #include "engine-client/stream.h"
 
-/* An answer's header block larger than this is not an engine's. */
-#define MAX_HEADERS    (64u * 1024)
 #define MAX_ERROR_BODY (1024u * 1024)
 /* The engine writes the answer's head before it starts the process, so it comes at once; an engine
  * that accepted the connection and says nothing for this long is hung. */
@@ -44,6 +42,7 @@ struct engine_hijack {
     struct buf in;     /* the answer's headers, then an error body */
     long status;       /* HTTP status */
     long content_len;  /* error body: -1 when not given */
+    bool chunked;      /* error body: Transfer-Encoding chunked */
     bool write_closed; /* close_write asked, or the stream ended */
     size_t queued;     /* bytes written but not yet sent */
     struct engine_mux_decoder mux;
@@ -124,53 +123,53 @@ static void hj_output(struct engine_hijack *h, const char *buf, size_t len)
         hj_finish(h, NULL);
 }
 
-/* The engine's refusal: kind from the status, message from the JSON body. */
+/* The engine's refusal: kind from the status, message from the body (see engine_http_error). */
 static void hj_error_done(struct engine_hijack *h)
 {
-    const char *body = buf_str(&h->in);
-    /* A chunked body has size lines around the JSON: take the object itself. */
-    const char *open = strchr(body, '{'), *close = strrchr(body, '}');
-    json_t *j = open && close > open ? json_loadb(open, (size_t)(close - open + 1), 0, NULL) : NULL;
-    const char *msg = json_string_value(json_object_get(j, "message"));
-    enum cc_error_kind kind = engine_status_kind(h->status);
-    struct cc_error err = CC_ERROR_INIT;
-    if (msg) {
-        cc_error_set(&err, kind, "%s", msg);
-        err.engine_message = xstrdup(msg);
-    } else {
-        cc_error_set(&err, kind, "%s: the engine answered %ld", h->what, h->status);
+    struct buf body = BUF_INIT;
+    const char *data = h->in.data;
+    size_t len = h->in.len;
+    if (h->chunked) {
+        engine_http_dechunk(h->in.data, h->in.len, &body);
+        data = body.data;
+        len = body.len;
+    } else if (h->content_len >= 0 && len > (size_t)h->content_len) {
+        len = (size_t)h->content_len;
     }
-    err.http_status = (int)h->status;
+    struct cc_error err = CC_ERROR_INIT;
+    engine_http_error(h->status, data, len, h->what, &err);
     hj_finish(h, &err);
     cc_error_release(&err);
-    json_decref(j);
+    buf_release(&body);
 }
 
 static bool error_body_complete(const struct engine_hijack *h)
 {
+    if (h->chunked) {
+        struct buf tmp = BUF_INIT;
+        int rc = engine_http_dechunk(h->in.data, h->in.len, &tmp);
+        buf_release(&tmp);
+        return rc != 0;
+    }
     if (h->content_len >= 0)
         return h->in.len >= (size_t)h->content_len;
-    return strstr(buf_str(&h->in), "\r\n0\r\n\r\n") != NULL;
+    /* Neither length nor chunks: the body ends with the connection. */
+    return false;
 }
 
-/* The answer's head is in h->in up to end (just past "\r\n\r\n"). */
-static void hj_headers_done(struct engine_hijack *h, size_t end)
+/* The answer's head is complete in h->in (hd). */
+static void hj_headers_done(struct engine_hijack *h, const struct engine_http_head *hd)
 {
-    const char *head = buf_str(&h->in);
-    if (strncmp(head, "HTTP/1.", 7) != 0 || strlen(head) < 12) {
-        hj_fail(h, CC_ERR_PROTOCOL, "%s: the engine's answer is not HTTP%s", "");
-        return;
+    h->status = hd->status;
+    h->content_len = hd->content_length;
+    h->chunked = hd->chunked;
+    size_t rest = h->in.len - hd->len;
+    /* The first stream bytes may have come with the head; multiplexed frames hold NUL bytes. */
+    char *tail = NULL;
+    if (rest) {
+        tail = xmalloc(rest);
+        memcpy(tail, h->in.data + hd->len, rest);
     }
-    h->status = strtol(head + 9, NULL, 10);
-    h->content_len = -1;
-    for (const char *line = strstr(head, "\r\n"); line && line < head + end;
-         line = strstr(line, "\r\n")) {
-        line += 2;
-        if (!strncasecmp(line, "Content-Length:", 15))
-            h->content_len = strtol(line + 15, NULL, 10);
-    }
-    size_t rest = h->in.len - end;
-    char *tail = rest ? xstrndup(head + end, rest) : NULL;
     buf_reset(&h->in);
     uv_timer_stop(&h->timer);
     if (h->status == 101 || h->status == 200) {
@@ -213,15 +212,15 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     } else if (nread > 0) {
         switch (h->state) {
         case HJ_HEADERS: {
-            size_t before = h->in.len;
+            struct engine_http_head hd;
+            struct cc_error err = CC_ERROR_INIT;
             buf_add(&h->in, buf->base, (size_t)nread);
-            /* Look again from a little before the new bytes: "\r\n\r\n" may span reads. */
-            size_t from = before > 3 ? before - 3 : 0;
-            const char *end = strstr(buf_str(&h->in) + from, "\r\n\r\n");
-            if (end)
-                hj_headers_done(h, (size_t)(end - buf_str(&h->in)) + 4);
-            else if (h->in.len > MAX_HEADERS)
-                hj_fail(h, CC_ERR_PROTOCOL, "%s: the engine's answer has too long a head%s", "");
+            int rc = engine_http_head_parse(h->in.data, h->in.len, h->what, &hd, &err);
+            if (rc > 0)
+                hj_headers_done(h, &hd);
+            else if (rc < 0)
+                hj_finish(h, &err);
+            cc_error_release(&err);
             break;
         }
         case HJ_ERROR_BODY:
@@ -321,6 +320,13 @@ static struct engine_hijack *hijack_start(struct engine_client *c, const char *p
     const char *unix_path = engine_client_unix_path(c);
     const char *base = engine_client_base_url(c);
     struct sockaddr_storage ss;
+    if (engine_client_tls(c)) {
+        /* This connection is ours, not curl's, and speaks plain HTTP only. */
+        cc_error_set(reterr, CC_ERR_UNSUPPORTED,
+                     "cannot attach to a container's input over TLS (%s) yet", base);
+        cc_error_hint(reterr, "use the engine's unix socket, or run without stdin (-T, -d)");
+        return NULL;
+    }
     if (!unix_path && tcp_addr(base, &ss) < 0) {
         cc_error_set(reterr, CC_ERR_UNSUPPORTED,
                      "cannot attach through %s: give the engine's "

@@ -403,8 +403,8 @@ static bool target_taken(const struct compose_service *s, const char *target)
 }
 
 /* File-based secrets and configs are read-only binds of their file, as docker compose mounts
- * them; a volume at the same target wins. Those from environment or content need copying into
- * the container after create: not done here. */
+ * them; a volume at the same target wins. Those copied into the container between create and
+ * start (environment or content, or a file with uid, gid or mode: inject.c) get no mount. */
 static int add_file_refs(const struct ctx *c, json_t *hc, const struct compose_file_ref *refs,
                          size_t n, const struct compose_file_def *defs, size_t n_defs,
                          const char *what, const char *key, const char *base)
@@ -419,11 +419,9 @@ static int add_file_refs(const struct ctx *c, json_t *hc, const struct compose_f
             return bad(c, &r->pos, key, "%s '%s' is not defined", what, r->source);
         if (d->external)
             return bad(c, &r->pos, key, "external %s '%s' needs swarm mode", what, r->source);
-        if (!d->file)
+        if (!d->file || sched_file_ref_copied(r, d))
             continue;
-        char *target = !r->target            ? xasprintf("%s%s", base, r->source)
-                       : r->target[0] != '/' ? xasprintf("%s%s", base, r->target)
-                                             : xstrdup(r->target);
+        char *target = sched_file_ref_target(r, base);
         if (!target_taken(c->s, target))
             push(array_at(hc, "Mounts"), mount_json("bind", d->file, target, true));
         free(target);
@@ -539,8 +537,8 @@ static void put_blkio(json_t *hc, const char *key, const char *value_key,
         return;
     json_t *a = array_at(hc, key);
     for (size_t i = 0; i < l->n; i++)
-        push(a, json_pack("{s:s, s:I}", "Path", l->v[i].path, value_key,
-                          (json_int_t)l->v[i].value));
+        push(a,
+             json_pack("{s:s, s:I}", "Path", l->v[i].path, value_key, (json_int_t)l->v[i].value));
 }
 
 /* One DeviceRequest; gpus imply the capability "gpu". Neither count nor device_ids means all

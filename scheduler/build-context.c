@@ -120,7 +120,12 @@ static int cmp_names(const void *a, const void *b)
 static int push_dir(struct build_context *bc, const char *rel)
 {
     char *abs = *rel ? xasprintf("%s/%s", bc->root, rel) : xstrdup(bc->root);
-    DIR *d = opendir(abs);
+    /* O_NOFOLLOW: a directory swapped for a symlink since the walk looked at it is not followed
+     * out of the context. */
+    int fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d && fd >= 0)
+        close(fd);
     if (!d) {
         cc_error_set(&bc->err, CC_ERR_IO, "cannot read directory '%s' of the build context: %s",
                      abs, strerror(errno));
@@ -154,6 +159,19 @@ static void pop_dir(struct build_context *bc)
     free(f->rel);
 }
 
+/* Whether an entry named name could be extracted outside the directory it is extracted into:
+ * absolute, or with a ".." component. The walk never makes such names (they come from readdir);
+ * this keeps it so whatever the cp prefix or a future caller gives. */
+static bool name_escapes(const char *name)
+{
+    if (name[0] == '/')
+        return true;
+    for (const char *p = name; (p = strstr(p, "..")); p += 2)
+        if ((p == name || p[-1] == '/') && (p[2] == '/' || !p[2]))
+            return true;
+    return false;
+}
+
 /* The name of the entry at rel ("" for the source itself): rel, or under the cp prefix. new. */
 static char *entry_name(const struct build_context *bc, const char *rel)
 {
@@ -170,6 +188,14 @@ static int write_header(struct build_context *bc, const char *rel, const struct 
     char *base = entry_name(bc, rel);
     char *name = st && S_ISDIR(st->st_mode) ? xasprintf("%s/", base) : xstrdup(base);
     free(base);
+    if (name_escapes(name)) {
+        cc_error_set(&bc->err, CC_ERR_USAGE,
+                     "refusing to send '%s': a name with '..' or a leading "
+                     "'/' could land outside the directory it is extracted into",
+                     name);
+        free(name);
+        return -1;
+    }
     struct archive_entry *e = archive_entry_new();
     archive_entry_set_pathname(e, name);
     archive_entry_set_mode(e, st ? st->st_mode : S_IFREG | 0600);
@@ -492,6 +518,14 @@ int build_context_new_copy(const char *path, const char *name, bool keep_owner, 
     bc->chunk_size = BUILD_CONTEXT_CHUNK;
     bc->prefix = xstrdup(name);
     bc->keep_owner = keep_owner;
+    /* "." is docker cp's "the directory's contents"; ".." or a path could leave the directory. */
+    if (!*name || strchr(name, '/') || !strcmp(name, "..")) {
+        cc_error_set(reterr, CC_ERR_USAGE,
+                     "cannot copy '%s' as '%s': the name must be one path component, not '..'",
+                     path, name);
+        cc_error_hint(reterr, "name the destination file or directory itself");
+        goto out;
+    }
     /* The directories above the source are resolved; the source itself only with -L, so that a
      * symlink is sent as a link. */
     char *dir = xstrdup(path), *slash = strrchr(dir, '/');

@@ -2,7 +2,7 @@
  * each pattern into an anchored regexp: a star is any run of characters but '/', '?' one such
  * character, a double star followed by more any number of whole directories, a final double star
  * anything, classes kept, a backslash escapes, everything else is literal. Here a pattern is a
- * list of tokens with those meanings, matched by a small backtracking matcher on UTF-8 text. The
+ * list of tokens with those meanings, matched in one pass on UTF-8 text (match_toks). The
  * syntax check is Go's filepath.Match's, which moby runs on every pattern before use. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -190,50 +190,69 @@ static bool class_has(const struct tok *t, uint32_t cp)
     return t->negated;
 }
 
-static bool match_toks(const struct tok *t, size_t n, const char *s)
+/* Matches the whole of s (len bytes) against the tokens. Not by backtracking, which takes
+ * exponential time on patterns like "*a*a*a*a*b" or a chain of double stars: this walks the tokens
+ * once, keeping the set of offsets in s where the rest of the pattern may start (cur), in time
+ * O(tokens x len) and no recursion. cur and next are len + 1 bytes of scratch each. A star
+ * advances by bytes, other tokens by code points, as moby's regexp on the raw string does. */
+static bool match_toks(const struct tok *t, size_t n, const char *s, size_t len, char *cur,
+                       char *next)
 {
     size_t adv;
-    uint32_t cp;
+    memset(cur, 0, len + 1);
+    cur[0] = 1;
     for (; n > 0; t++, n--) {
-        switch (t->kind) {
-        case TOK_LIT:
-            if (*s == '\0' || utf8_next(s, &adv) != t->cp)
-                return false;
-            s += adv;
-            break;
-        case TOK_QUEST:
-            if (*s == '\0' || *s == '/')
-                return false;
-            utf8_next(s, &adv);
-            s += adv;
-            break;
-        case TOK_CLASS:
-            if (*s == '\0')
-                return false;
-            cp = utf8_next(s, &adv);
-            if (!class_has(t, cp))
-                return false;
-            s += adv;
-            break;
-        case TOK_STAR:
-            for (;; s++) {
-                if (match_toks(t + 1, n - 1, s))
-                    return true;
-                if (*s == '\0' || *s == '/')
-                    return false;
-            }
-        case TOK_DSTAR_DIR:
-            if (match_toks(t + 1, n - 1, s))
-                return true;
-            for (; *s; s++)
-                if (*s == '/' && match_toks(t + 1, n - 1, s + 1))
+        bool any = false, carry = false;
+        if (t->kind == TOK_DSTAR_ALL) {
+            for (size_t o = 0; o <= len; o++)
+                if (cur[o])
                     return true;
             return false;
-        case TOK_DSTAR_ALL:
-            return true;
         }
+        memset(next, 0, len + 1);
+        for (size_t o = 0; o <= len; o++) {
+            switch (t->kind) {
+            case TOK_LIT:
+                if (cur[o] && o < len && utf8_next(s + o, &adv) == t->cp)
+                    next[o + adv] = 1;
+                break;
+            case TOK_QUEST:
+                if (cur[o] && o < len && s[o] != '/') {
+                    utf8_next(s + o, &adv);
+                    next[o + adv] = 1;
+                }
+                break;
+            case TOK_CLASS:
+                if (cur[o] && o < len && class_has(t, utf8_next(s + o, &adv)))
+                    next[o + adv] = 1;
+                break;
+            case TOK_STAR:
+                /* Any run of bytes but '/', starting where the pattern got to. */
+                carry = carry || cur[o];
+                next[o] |= carry;
+                if (o < len && s[o] == '/')
+                    carry = false;
+                break;
+            case TOK_DSTAR_DIR:
+                /* Nothing, or anything up to and including a '/'. */
+                carry = carry || cur[o];
+                next[o] |= cur[o];
+                if (carry && o < len && s[o] == '/')
+                    next[o + 1] = 1;
+                break;
+            case TOK_DSTAR_ALL:
+                break;
+            }
+        }
+        for (size_t o = 0; o <= len && !any; o++)
+            any = next[o];
+        if (!any)
+            return false;
+        char *swap = cur;
+        cur = next;
+        next = swap;
     }
-    return *s == '\0';
+    return cur[len];
 }
 
 static const char *trim_space(const char *s, size_t *len)
@@ -328,23 +347,26 @@ bool dockerignore_excludes(const struct dockerignore *di, const char *path)
 {
     if (!di || di->n == 0)
         return false;
-    char *tmp = xstrdup(path);
+    size_t len = strlen(path);
+    char *tmp = xstrdup(path), *scratch = xmalloc(2 * (len + 1));
     bool has_parent = strchr(path, '/') != NULL;
     bool matched = false;
     for (size_t i = 0; i < di->n; i++) {
         const struct pattern *pat = &di->patterns[i];
         if (pat->exclusion != matched)
             continue;
-        bool m = match_toks(pat->toks, pat->n_toks, path);
+        bool m = match_toks(pat->toks, pat->n_toks, path, len, scratch, scratch + len + 1);
         /* A pattern matching a parent directory matches what is inside. */
         for (char *q = tmp; !m && has_parent && (q = strchr(q, '/')); q++) {
             *q = '\0';
-            m = match_toks(pat->toks, pat->n_toks, tmp);
+            m = match_toks(pat->toks, pat->n_toks, tmp, (size_t)(q - tmp), scratch,
+                           scratch + len + 1);
             *q = '/';
         }
         if (m)
             matched = !pat->exclusion;
     }
+    free(scratch);
     free(tmp);
     return matched;
 }

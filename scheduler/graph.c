@@ -3,6 +3,7 @@
  * "started". A cycle is an error naming its path. Also small JSON/string helpers of the module. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "scheduler/run-internal.h"
@@ -16,6 +17,27 @@ json_t *sched_project_filters(const char *project, const char *type)
     if (type)
         json_object_set_new(f, "type", json_pack("[s]", type));
     return f;
+}
+
+long long sched_time_ns(const char *rfc3339)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *rest = rfc3339 ? strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!rest)
+        return 0;
+    long long ns = 0;
+    int digits = 0;
+    if (*rest == '.')
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+            if (digits < 9)
+                ns = ns * 10 + (*rest - '0');
+    for (; digits < 9; digits++)
+        ns *= 10;
+    long long offset_s = 0;
+    if ((*rest == '+' || *rest == '-') && strlen(rest) >= 6)
+        offset_s = (atoi(rest + 1) * 3600 + atoi(rest + 4) * 60) * (*rest == '-' ? -1 : 1);
+    return ((long long)timegm(&tm) - offset_s) * 1000000000LL + ns;
 }
 
 const char *sched_json_str(json_t *o, const char *key)
@@ -165,8 +187,7 @@ out:
 }
 
 int sched_graph_edges(const struct compose_project *project, struct sched_edge **ret_edges,
-                      size_t *ret_n, char ***warnings, size_t *n_warnings,
-                      struct cc_error *reterr)
+                      size_t *ret_n, char ***warnings, size_t *n_warnings, struct cc_error *reterr)
 {
     struct sched_graph *g = NULL;
     if (sched_graph_build(project, &g, warnings, n_warnings, reterr) < 0)

@@ -125,14 +125,21 @@ static struct sched_observed_resource *find_res(struct sched_observed_resource *
 }
 
 /* A network or volume, from a list (labeled) or an inspect by name (labeled when its project
- * label names us). The same one seen twice is kept once. */
+ * label names us). The same one seen twice is kept once; two networks of one name (the engine
+ * lets them be) are two, so that down removes both. */
 static void add_res(struct sched_observed_resource **v, size_t *n, const char *project, json_t *it,
                     bool external)
 {
     const char *name = sched_json_str(it, "Name");
     if (!name)
         return;
-    struct sched_observed_resource *r = find_res(*v, *n, name);
+    const char *rid = sched_json_str(it, "Id");
+    struct sched_observed_resource *r = NULL;
+    for (size_t i = 0; rid && i < *n; i++)
+        if (!strcmp((*v)[i].id, rid))
+            r = &(*v)[i];
+    if (!rid)
+        r = find_res(*v, *n, name);
     if (!r) {
         *v = xrealloc(*v, (*n + 1) * sizeof(**v));
         r = &(*v)[(*n)++];
@@ -195,9 +202,13 @@ static void on_answer(json_t *result, const struct cc_error *err, void *data)
     struct sched_observed *o = op->o;
     const struct compose_project *m = op->model;
     op->pending--;
-    /* Inspects by name answer 404 for what does not exist: that is an observation. */
-    if (err && !(err->kind == CC_ERR_NOT_FOUND && call->kind != SCHED_CALL_CONTAINER_LIST &&
-                 call->kind != SCHED_CALL_NETWORK_LIST && call->kind != SCHED_CALL_VOLUME_LIST)) {
+    /* Inspects by name answer 404 for what does not exist: that is an observation. A network
+     * name that is ambiguous has several networks, which the list by label shows. */
+    bool ambiguous = err && call->kind == SCHED_CALL_NETWORK_INSPECT && err->message &&
+                     strstr(err->message, "is ambiguous");
+    if (err && !ambiguous &&
+        !(err->kind == CC_ERR_NOT_FOUND && call->kind != SCHED_CALL_CONTAINER_LIST &&
+          call->kind != SCHED_CALL_NETWORK_LIST && call->kind != SCHED_CALL_VOLUME_LIST)) {
         if (op->err.kind == CC_ERR_NONE)
             cc_error_copy(&op->err, err);
     } else if (!err) {

@@ -56,6 +56,9 @@ void op_set_state(struct sched_op *op, enum op_state state);
 /* A call through the queue, counted in outstanding; cb must decrement it. body: steals. */
 void op_call(struct sched_op *op, enum sched_call_kind kind, const char *id, json_t *body,
              int timeout_s, bool flag, engine_cb cb, void *data);
+/* sched_queue_put_archive() counted as op_call() counts. */
+void op_put_archive(struct sched_op *op, const char *id, struct buf *tar, bool keep_owner,
+                    engine_cb cb, void *data);
 /* Ends the op (err NULL: success; the first error wins) and starts draining. Never frees. */
 void op_finish(struct sched_op *op, const struct cc_error *err);
 void op_fail(struct sched_op *op, enum cc_error_kind kind, const char *fmt, ...) CC_PRINTF(3, 4);

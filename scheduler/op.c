@@ -159,6 +159,13 @@ void op_call(struct sched_op *op, enum sched_call_kind kind, const char *id, jso
     sched_queue_call(op->q, kind, id, body, timeout_s, flag, cb, data);
 }
 
+void op_put_archive(struct sched_op *op, const char *id, struct buf *tar, bool keep_owner,
+                    engine_cb cb, void *data)
+{
+    op->outstanding++;
+    sched_queue_put_archive(op->q, id, tar, keep_owner, cb, data);
+}
+
 /* Failed subscriptions in a row before the op gives up (about a minute, long enough for an engine
  * to restart), and the backoff between them. */
 #define EVENTS_MAX_FAILURES 30

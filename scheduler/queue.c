@@ -22,7 +22,9 @@ struct qcall {
     engine_cb cb;
     void *data;
     struct engine_request *req;
-    struct buf out; /* logs: the output so far */
+    struct buf out;                   /* logs: the output so far */
+    struct buf bytes;                 /* ARCHIVE_PUT: the tar stream, secrets in it */
+    struct sched_bytes_reader reader; /* over bytes */
     struct qcall *prev, *next;
 };
 
@@ -50,6 +52,7 @@ static void qcall_unlink(struct qcall *qc)
 static void qcall_free(struct qcall *qc)
 {
     buf_release(&qc->out);
+    sched_bytes_wipe(&qc->bytes);
     free(qc->id);
     json_decref(qc->body);
     free(qc);
@@ -86,8 +89,8 @@ static void on_logs_output(enum engine_stream_fd fd, const char *buf, size_t len
 static struct engine_request *with_auth(struct engine_client *c, struct qcall *qc, const char *id,
                                         struct cc_error *err)
 {
-    json_t *spec = qc->kind == SCHED_CALL_SERVICE_UPDATE ? json_object_get(qc->body, "Spec")
-                                                         : qc->body;
+    json_t *spec =
+        qc->kind == SCHED_CALL_SERVICE_UPDATE ? json_object_get(qc->body, "Spec") : qc->body;
     const char *image =
         qc->kind == SCHED_CALL_DISTRIBUTION_INSPECT
             ? id
@@ -168,6 +171,10 @@ static struct engine_request *submit(struct engine_client *c, struct qcall *qc,
         return engine_volume_remove(c, id, qc->flag, on_call_done, qc, err);
     case SCHED_CALL_IMAGE_INSPECT:
         return engine_image_inspect(c, id, on_call_done, qc, err);
+    case SCHED_CALL_CONTAINER_ARCHIVE_PUT:
+        qc->reader = (struct sched_bytes_reader){.data = qc->bytes.data, .len = qc->bytes.len};
+        return engine_container_archive_put(c, id, "/", qc->flag, sched_bytes_read, &qc->reader,
+                                            on_call_done, qc, err);
     case SCHED_CALL_CONTAINER_LOGS:
         return submit_logs(c, qc, err);
     case SCHED_CALL_EXEC_CREATE:
@@ -261,16 +268,13 @@ void sched_queue_free(struct sched_queue *q)
     uv_close((uv_handle_t *)&q->kick, on_queue_closed);
 }
 
-void sched_queue_call(struct sched_queue *q, enum sched_call_kind kind, const char *id,
-                      json_t *body, int timeout_s, bool flag, engine_cb cb, void *data)
+static struct qcall *enqueue(struct sched_queue *q, enum sched_call_kind kind, const char *id,
+                             engine_cb cb, void *data)
 {
     struct qcall *qc = xcalloc(1, sizeof(*qc));
     qc->q = q;
     qc->kind = kind;
     qc->id = id ? xstrdup(id) : NULL;
-    qc->body = body;
-    qc->timeout_s = timeout_s;
-    qc->flag = flag;
     qc->cb = cb;
     qc->data = data;
     qc->prev = q->tail;
@@ -280,6 +284,25 @@ void sched_queue_call(struct sched_queue *q, enum sched_call_kind kind, const ch
         q->head = qc;
     q->tail = qc;
     kick(q);
+    return qc;
+}
+
+void sched_queue_call(struct sched_queue *q, enum sched_call_kind kind, const char *id,
+                      json_t *body, int timeout_s, bool flag, engine_cb cb, void *data)
+{
+    struct qcall *qc = enqueue(q, kind, id, cb, data);
+    qc->body = body;
+    qc->timeout_s = timeout_s;
+    qc->flag = flag;
+}
+
+void sched_queue_put_archive(struct sched_queue *q, const char *id, struct buf *tar,
+                             bool keep_owner, engine_cb cb, void *data)
+{
+    struct qcall *qc = enqueue(q, SCHED_CALL_CONTAINER_ARCHIVE_PUT, id, cb, data);
+    qc->bytes = *tar;
+    *tar = (struct buf)BUF_INIT;
+    qc->flag = keep_owner;
 }
 
 void sched_queue_cancel_all(struct sched_queue *q)

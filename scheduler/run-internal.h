@@ -31,6 +31,8 @@ enum sched_call_kind {
     SCHED_CALL_VOLUME_CREATE,
     SCHED_CALL_VOLUME_REMOVE,
     SCHED_CALL_IMAGE_INSPECT,
+    /* PUT /containers/{id}/archive at "/": queued with sched_queue_put_archive() only. */
+    SCHED_CALL_CONTAINER_ARCHIVE_PUT,
     SCHED_CALL_CONTAINER_LOGS, /* the last timeout_s lines (flag: the container has a TTY); the
                                 * result is a JSON string of the output, stdout and stderr
                                 * interleaved, not checked for UTF-8 (read it as bytes) */
@@ -67,6 +69,10 @@ void sched_queue_free(struct sched_queue *q);
  * remove force. */
 void sched_queue_call(struct sched_queue *q, enum sched_call_kind kind, const char *id,
                       json_t *body, int timeout_s, bool flag, engine_cb cb, void *data);
+/* Queues the tar stream tar (*steals* its bytes, wiped once sent) to be extracted at "/" in
+ * container id; keep_owner sends copyUIDGID. */
+void sched_queue_put_archive(struct sched_queue *q, const char *id, struct buf *tar,
+                             bool keep_owner, engine_cb cb, void *data);
 /* Cancels everything queued or in flight: each callback then runs with CC_ERR_CANCELLED. */
 void sched_queue_cancel_all(struct sched_queue *q);
 
@@ -104,6 +110,9 @@ struct sched_observe *sched_observe_on(struct sched_queue *q, const char *projec
 
 /* {"label": ["com.docker.compose.project=NAME"]} (new), plus {"type": [type]} when type. */
 json_t *sched_project_filters(const char *project, const char *type);
+/* An engine timestamp ("2006-01-02T15:04:05.999999999Z07:00") in nanoseconds since the epoch;
+ * 0 when it cannot be read. */
+long long sched_time_ns(const char *rfc3339);
 /* The string of key in an object, or NULL; borrowed. */
 const char *sched_json_str(json_t *o, const char *key);
 void sched_strv_push(char ***v, size_t *n, char *s); /* steals s */

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "compose/compose.h"
 
 /* Labels docker compose v2 puts on what it makes; ccompose puts the same. */
@@ -58,6 +59,12 @@ json_t *sched_container_body(const struct compose_project *p, const struct compo
  * service's body would fail (sched_container_body() says why). */
 json_t *sched_network_connect_body(const struct compose_project *p, const struct compose_service *s,
                                    size_t i, const char *container_id, int number);
+/* Secrets and configs (inject.c). Whether the service's use r of d is copied into the container
+ * (environment or content sources; a file with uid, gid or mode) rather than bind-mounted. */
+bool sched_file_ref_copied(const struct compose_file_ref *r, const struct compose_file_def *d);
+/* Where r lands: its target, relative ones under base ("/run/secrets/" or "/"); new. */
+char *sched_file_ref_target(const struct compose_file_ref *r, const char *base);
+
 /* POST /networks/create and /volumes/create bodies, with the compose labels. */
 json_t *sched_network_body(const struct compose_project *p, const struct compose_network *n);
 json_t *sched_volume_body(const struct compose_project *p, const struct compose_volume *v);

@@ -461,12 +461,6 @@ struct sched_lifecycle_options {
                            `restart: true` are restarted too, after them) */
 };
 
-/* Starts, stops or restarts project_name's containers (one-off ones left alone): start and restart
- * in dependency order (a service once every service it depends on has been started), stop in
- * reverse order, independent services in parallel. Restarting named services restarts the
- * services that depend on them with `restart: true` too (transitively), unless no_deps. The order comes from the model when given (may
- * be NULL), else from the depends_on labels. Fails with CC_ERR_NOT_FOUND when a selected service
- * has no container. Same callback contract as sched_up. */
 /* restart SERVICE...: the services restarted, as docker compose restarts them: selected (n of
  * them), then, transitively, every service that depends on one of them with `restart: true`,
  * found in model when given (may be NULL), else in the observed containers' depends_on labels.
@@ -475,6 +469,13 @@ struct sched_lifecycle_options {
 size_t sched_restart_dependents(const struct compose_project *model,
                                 const struct sched_observed *o, const char *const *selected,
                                 size_t n, const char ***ret);
+
+/* Starts, stops or restarts project_name's containers (one-off ones left alone): start and restart
+ * in dependency order (a service once every service it depends on has been started), stop in
+ * reverse order, independent services in parallel. Restarting named services restarts the
+ * services that depend on them with `restart: true` too (transitively), unless no_deps. The order
+ * comes from the model when given (may be NULL), else from the depends_on labels. Fails with
+ * CC_ERR_NOT_FOUND when a selected service has no container. Same callback contract as sched_up. */
 struct sched_op *sched_lifecycle(uv_loop_t *loop, struct engine_client *c, const char *project_name,
                                  const struct compose_project *model,
                                  const struct sched_lifecycle_options *opts,
@@ -593,6 +594,26 @@ struct sched_op *sched_events(uv_loop_t *loop, struct engine_client *c, const ch
  * prints. The caller frees it. NULL when the service cannot be turned into a create body
  * (sched_container_body() says why). */
 char *sched_config_hash(const struct compose_project *p, const struct compose_service *s);
+
+/* The service's secrets and configs that are copied into its containers between create and
+ * start rather than bind-mounted (those from an environment variable or inline content, and files
+ * given a uid, gid or mode), as one tar stream to PUT at "/" (engine_container_archive_put):
+ * each file at its target with its mode (default 0444) and owner (default 0:0). Put it without
+ * copyUIDGID: the engine keeps the entries' owners then, where copyUIDGID would give every file to
+ * the container's user. *ret_tar is new (len 0: nothing to copy); release it with
+ * sched_bytes_wipe(), as it holds secrets. Fails with CC_ERR_INVALID_CONFIG (a
+ * variable not set, a uid that is not a number, a read-only service) or CC_ERR_IO (a file that
+ * cannot be read); messages name the secret, never its content. */
+int sched_inject_tar(const struct compose_project *p, const struct compose_service *s,
+                     struct buf *ret_tar, struct cc_error *reterr);
+/* Zeroes b's memory, then releases it. */
+void sched_bytes_wipe(struct buf *b);
+/* An engine_body_read_cb over bytes held elsewhere (borrowed). */
+struct sched_bytes_reader {
+    const char *data;
+    size_t len, off;
+};
+ssize_t sched_bytes_read(char *buf, size_t len, void *data);
 
 /* Stops an operation early: calls in flight are cancelled, nothing new starts, and done is called
  * (from the loop) with CC_ERR_CANCELLED. Safe from inside its callbacks. */

@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "scheduler/body.h"
 #include "scheduler/scheduler-internal.h"
+#include "scheduler/scheduler.h"
 #include "scheduler/stack-internal.h"
 
 char *sched_stack_service_name(const struct compose_project *p, const struct compose_service *s)
@@ -552,14 +553,14 @@ json_t *sched_stack_file_spec(const struct compose_project *p, const struct comp
                               struct cc_error *reterr)
 {
     struct buf data = BUF_INIT, b64 = BUF_INIT;
-    if (compose_file_def_data(d, &data, reterr) < 0) {
-        buf_release(&data);
+    if (compose_file_def_data(d, NULL, &data, reterr) < 0) {
+        sched_bytes_wipe(&data);
         return NULL;
     }
     buf_add_base64(&b64, data.data, data.len);
-    buf_release(&data);
+    sched_bytes_wipe(&data);
     json_t *spec = json_pack("{s:s, s:o, s:s}", "Name", d->name, "Labels",
                              labels_with_namespace(p, &d->labels), "Data", buf_str(&b64));
-    buf_release(&b64);
+    sched_bytes_wipe(&b64);
     return spec;
 }

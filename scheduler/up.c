@@ -24,6 +24,9 @@
 enum ctr_state {
     CTR_BLOCKED = 0,
     CTR_CREATING,
+    CTR_ADOPTING,       /* the name was taken meanwhile: looking at who took it */
+    CTR_REMOVING_STALE, /* a container the engine cannot start any more, removed to be made anew */
+    CTR_INJECTING,      /* created; secrets and configs that are copied go in */
     CTR_CONNECTING,
     CTR_STOPPING_OLD, /* recreate: the new container exists under its temporary name */
     CTR_REMOVING_OLD,
@@ -49,6 +52,7 @@ struct ctr {
     enum ctr_state state;
     char *id;
     size_t next_network; /* the next network to connect before start */
+    struct buf inject;   /* the secrets and configs to copy in after create (sched_inject_tar) */
     bool exited;
     int exit_code;
     enum health health;
@@ -56,6 +60,11 @@ struct ctr {
     int exits;                 /* die events seen */
     int diag_exits;            /* exits when the look started: a later exit makes it stale */
     char *details;             /* sched_diag_format() of the container, once DIAG_DONE */
+    char *hash;                /* the config-hash label of the container being created */
+    int retries;               /* calls made again (ctr_retry_ambiguous) */
+    bool stale_removed;        /* removed once to be made anew (CTR_REMOVING_STALE) */
+    int adoptions;             /* name conflicts looked into (bounded: a name taken and freed
+                                * again and again is a conflict) */
     struct cc_error start_err; /* a start the engine refused, failed once diagnosed */
     bool replaced;             /* recreate: the old container is gone, the new one renamed */
 };
@@ -85,7 +94,17 @@ struct up {
      * the report, and what is seen is kept even when it is not a failure. */
     bool reporting;
     bool timed_out;
+    char **dup_networks; /* names observed on more than one of the project's networks */
+    size_t n_dup_networks;
 };
+
+static bool strv_has(char **v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return true;
+    return false;
+}
 
 static void pump(struct up *up);
 
@@ -335,6 +354,49 @@ static void on_post_start_done(struct sched_op *op, const struct cc_error *err, 
     op_check(op);
 }
 
+static void on_adopt_inspected(json_t *result, const struct cc_error *err, void *data);
+
+/* A call of a container task issued again a little later. */
+struct ctr_retry {
+    uv_timer_t timer;
+    struct ctr *t;
+};
+
+static void on_retry_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_retry(uv_timer_t *timer)
+{
+    struct ctr_retry *r = timer->data;
+    struct ctr *t = r->t;
+    struct sched_op *op = t->up->op;
+    uv_close((uv_handle_t *)timer, on_retry_closed);
+    op->outstanding--;
+    if (op->state != OP_DRAINING)
+        ctr_step(t);
+    op_check(op);
+}
+
+/* Two runs of the project creating its networks at the same time may both succeed (the engine's
+ * duplicate check is not atomic); each removes the one it made that is not the first
+ * (on_networks_listed). Until then the name is ambiguous: the call is made again shortly. */
+static bool ctr_retry_ambiguous(struct ctr *t, const struct cc_error *err)
+{
+    if ((t->state != CTR_CREATING && t->state != CTR_CONNECTING && t->state != CTR_STARTING) ||
+        t->retries >= 20 || !err->message || !strstr(err->message, "is ambiguous"))
+        return false;
+    t->retries++;
+    struct ctr_retry *r = xcalloc(1, sizeof(*r));
+    r->t = t;
+    uv_timer_init(t->up->op->loop, &r->timer);
+    r->timer.data = r;
+    t->up->op->outstanding++;
+    uv_timer_start(&r->timer, on_retry, 250, 0);
+    return true;
+}
+
 static void on_cleanup_answer(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
@@ -365,6 +427,19 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
     op->outstanding--;
     if (op->state == OP_DRAINING)
         goto out;
+    if (err && ctr_retry_ambiguous(t, err))
+        goto out;
+    /* An engine killed while it started a container may come back with the container "created"
+     * and its runtime task left over: every start is refused ("task ...: already exists"). It never
+     * ran, so it is removed and made anew, once. */
+    if (err && t->state == CTR_STARTING && t->id && !t->stale_removed && err->message &&
+        strstr(err->message, "already exists") && strstr(err->message, "task ")) {
+        t->stale_removed = true;
+        ctr_set_state(t, CTR_REMOVING_STALE);
+        ctr_report(t, SCHED_RECREATE, "the engine cannot start it (it stopped while starting it)");
+        op_call(op, SCHED_CALL_CONTAINER_REMOVE, t->id, NULL, 0, true, on_ctr_answer, t);
+        goto out;
+    }
     /* A refused start is failed once the container has been looked at (its log may say why). */
     if (err && t->state == CTR_STARTING && t->id && err->kind != CC_ERR_CANCELLED) {
         cc_error_copy(&t->start_err, err);
@@ -375,10 +450,19 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
         }
         goto out;
     }
+    /* Another run of the same project (a second `up` at the same time) created it first. */
+    if (err && err->kind == CC_ERR_CONFLICT && t->state == CTR_CREATING &&
+        ctr_action(t)->kind == SCHED_ACT_CREATE && t->adoptions++ < 3) {
+        ctr_set_state(t, CTR_ADOPTING);
+        op_call(op, SCHED_CALL_CONTAINER_INSPECT, ctr_action(t)->name, NULL, 0, false,
+                on_adopt_inspected, t);
+        goto out;
+    }
     /* Stopping or removing what is already gone is done. */
     if (err && !(err->kind == CC_ERR_NOT_FOUND &&
                  (t->state == CTR_STOPPING_OLD || t->state == CTR_REMOVING_OLD ||
-                  t->state == CTR_STOPPING || t->state == CTR_REMOVING))) {
+                  t->state == CTR_REMOVING_STALE || t->state == CTR_STOPPING ||
+                  t->state == CTR_REMOVING))) {
         ctr_drop_successor(t);
         ctr_fail(t, err);
         pump(up);
@@ -391,6 +475,9 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
     case CTR_REMOVING_OLD:
         ctr_set_state(t, CTR_RENAMING);
         break;
+    case CTR_REMOVING_STALE:
+        ctr_set_state(t, CTR_CREATING);
+        break;
     case CTR_RENAMING:
         t->replaced = true;
         ctr_report(t, SCHED_RECREATED, NULL);
@@ -402,6 +489,14 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
         if (ctr_action(t)->kind != SCHED_ACT_RECREATE)
             ctr_report(t, SCHED_CREATED, NULL);
         t->next_network = 1;
+        if (t->inject.len) {
+            ctr_set_state(t, CTR_INJECTING);
+            op_put_archive(op, t->id, &t->inject, false, on_ctr_answer, t);
+            goto out;
+        }
+        ctr_set_state(t, CTR_CONNECTING);
+        break;
+    case CTR_INJECTING:
         ctr_set_state(t, CTR_CONNECTING);
         break;
     case CTR_CONNECTING:
@@ -432,6 +527,73 @@ static void on_ctr_answer(json_t *result, const struct cc_error *err, void *data
         break;
     }
     ctr_step(t);
+out:
+    op_check(op);
+}
+
+/* The name of the container being created is taken. When the container holding it is the very one
+ * this run would have made (same project, service, number and config-hash), another `up` of the
+ * project made it at the same time: it is taken over and started (its creator connects its
+ * networks; starting a started container does nothing), so both runs converge on one container.
+ * Anything else is a real conflict, said with what holds the name. */
+static void on_adopt_inspected(json_t *result, const struct cc_error *err, void *data)
+{
+    struct ctr *t = data;
+    struct up *up = t->up;
+    struct sched_op *op = up->op;
+    const struct sched_action *a = ctr_action(t);
+    op->outstanding--;
+    if (op->state == OP_DRAINING)
+        goto out;
+    struct cc_error cerr = CC_ERROR_INIT;
+    if (err) {
+        /* Gone again already (the other run removed it): create it after all. */
+        if (err->kind == CC_ERR_NOT_FOUND) {
+            ctr_set_state(t, CTR_CREATING);
+            ctr_step(t);
+            goto out;
+        }
+        ctr_set_state(t, CTR_CREATING);
+        ctr_fail(t, err);
+        pump(up);
+        goto out;
+    }
+    json_t *labels = json_object_get(json_object_get(result, "Config"), "Labels");
+    const char *project = sched_json_str(labels, SCHED_LABEL_PROJECT);
+    const char *service = sched_json_str(labels, SCHED_LABEL_SERVICE);
+    const char *number = sched_json_str(labels, SCHED_LABEL_NUMBER);
+    const char *hash = sched_json_str(labels, SCHED_LABEL_CONFIG_HASH);
+    const char *id = sched_json_str(result, "Id");
+    char want_number[16];
+    snprintf(want_number, sizeof(want_number), "%d", a->number);
+    bool same = project && !strcmp(project, up->p->name) && service &&
+                !strcmp(service, ctr_service(t)->name) && number && !strcmp(number, want_number);
+    if (same && id && hash && t->hash && !strcmp(hash, t->hash)) {
+        free(t->id);
+        t->id = xstrdup(id);
+        ctr_report(t, SCHED_CREATED, "created at the same time by another run of this project");
+        ctr_set_state(t, CTR_STARTING);
+        ctr_report(t, SCHED_STARTING, NULL);
+        op_call(op, SCHED_CALL_CONTAINER_START, t->id, NULL, 0, false, on_ctr_answer, t);
+        goto out;
+    }
+    ctr_set_state(t, CTR_CREATING);
+    if (same) {
+        cc_error_set(&cerr, CC_ERR_CONFLICT,
+                     "another run of project '%s' created '%s' at the same time from a different "
+                     "configuration",
+                     up->p->name, a->name);
+        cc_error_hint(&cerr, "run 'ccompose up' again once the other run has finished");
+    } else {
+        cc_error_set(&cerr, CC_ERR_CONFLICT,
+                     "the name '%s' is taken by a container that is not service '%s' of project "
+                     "'%s'",
+                     a->name, ctr_service(t)->name, up->p->name);
+        cc_error_hint(&cerr, "remove or rename that container ('docker rm -f %s')", a->name);
+    }
+    ctr_fail(t, &cerr);
+    cc_error_release(&cerr);
+    pump(up);
 out:
     op_check(op);
 }
@@ -482,8 +644,20 @@ static void ctr_create(struct ctr *t)
         pump(up);
         return;
     }
+    /* Checked before create, so that a variable not set leaves no container behind. */
+    sched_bytes_wipe(&t->inject);
+    if (sched_inject_tar(up->p, ctr_service(t), &t->inject, &err) < 0) {
+        json_decref(body);
+        ctr_fail(t, &err);
+        cc_error_release(&err);
+        pump(up);
+        return;
+    }
     if (a->inherit)
         inherit_volumes(body, a->inherit);
+    free(t->hash);
+    const char *hash = sched_json_str(json_object_get(body, "Labels"), SCHED_LABEL_CONFIG_HASH);
+    t->hash = hash ? xstrdup(hash) : NULL;
     if (a->kind == SCHED_ACT_CREATE)
         ctr_report(t, SCHED_CREATING, a->reason);
     char *tmp = NULL;
@@ -498,8 +672,8 @@ static void ctr_create(struct ctr *t)
         json_object_set_new(labels, SCHED_LABEL_REPLACE, json_string(a->id));
         tmp = xasprintf("%.12s_%s", a->id, a->name);
     }
-    op_call(up->op, SCHED_CALL_CONTAINER_CREATE, tmp ? tmp : a->name, body, 0, false,
-            on_ctr_answer, t);
+    op_call(up->op, SCHED_CALL_CONTAINER_CREATE, tmp ? tmp : a->name, body, 0, false, on_ctr_answer,
+            t);
     free(tmp);
 }
 
@@ -557,6 +731,9 @@ static void ctr_step(struct ctr *t)
             break;
         }
         ctr_ready(t);
+        break;
+    case CTR_STARTING: /* again (ctr_retry_ambiguous) */
+        op_call(up->op, SCHED_CALL_CONTAINER_START, t->id, NULL, 0, false, on_ctr_answer, t);
         break;
     default:
         break;
@@ -928,6 +1105,97 @@ struct res_call {
     size_t action;
 };
 
+static void resource_done(struct up *up, size_t action)
+{
+    const struct sched_action *a = &up->plan->actions[action];
+    if (a->kind == SCHED_ACT_NETWORK_CREATE || a->kind == SCHED_ACT_VOLUME_CREATE)
+        op_report(up->op,
+                  a->kind == SCHED_ACT_NETWORK_CREATE ? SCHED_RES_NETWORK : SCHED_RES_VOLUME,
+                  a->name, NULL, SCHED_CREATED, NULL);
+    if (--up->resources_pending == 0)
+        start_containers(up);
+}
+
+static void on_duplicate_removed(json_t *result, const struct cc_error *err, void *data)
+{
+    (void)result;
+    (void)err; /* gone already, or in use by the other run's containers: it stays, harmless */
+    struct res_call *rc = data;
+    struct up *up = rc->up;
+    struct sched_op *op = up->op;
+    size_t action = rc->action;
+    free(rc);
+    op->outstanding--;
+    if (op->state != OP_DRAINING)
+        resource_done(up, action);
+    op_check(op);
+}
+
+/* Whether network a was created before b (ties: the lower ID), so that every run picks the same
+ * one of duplicates. */
+static bool network_first(json_t *a, json_t *b)
+{
+    const char *ca = sched_json_str(a, "Created"), *cb = sched_json_str(b, "Created");
+    long long ta = sched_time_ns(ca), tb = sched_time_ns(cb);
+    if (ta != tb)
+        return ta < tb;
+    const char *ia = sched_json_str(a, "Id"), *ib = sched_json_str(b, "Id");
+    return strcmp(ia ? ia : "", ib ? ib : "") < 0;
+}
+
+/* The engine's duplicate check is not atomic: two runs creating the same network at once may
+ * both succeed, and containers would then name an ambiguous network. Every run keeps the first
+ * made of the project's networks of that name and removes the others (one still in use by the
+ * other run's containers stays; that run removes its own). */
+static void on_networks_listed(json_t *result, const struct cc_error *err, void *data)
+{
+    struct res_call *rc = data;
+    struct up *up = rc->up;
+    struct sched_op *op = up->op;
+    const struct sched_action *a = &up->plan->actions[rc->action];
+    op->outstanding--;
+    if (op->state == OP_DRAINING || err) {
+        if (op->state != OP_DRAINING)
+            resource_done(up, rc->action);
+        free(rc);
+        goto out;
+    }
+    json_t *n, *first = NULL;
+    size_t i;
+    json_array_foreach(result, i, n)
+    {
+        const char *name = sched_json_str(n, "Name");
+        if (name && !strcmp(name, a->name) && (!first || network_first(n, first)))
+            first = n;
+    }
+    int removing = 0;
+    json_array_foreach(result, i, n)
+    {
+        const char *name = sched_json_str(n, "Name"), *id = sched_json_str(n, "Id");
+        if (n == first || !name || strcmp(name, a->name) || !id)
+            continue;
+        struct res_call *drc = xcalloc(1, sizeof(*drc));
+        *drc = *rc;
+        if (removing++ > 0)
+            up->resources_pending++; /* each removal's answer counts one down */
+        op_call(op, SCHED_CALL_NETWORK_REMOVE, id, NULL, 0, false, on_duplicate_removed, drc);
+    }
+    if (!removing)
+        resource_done(up, rc->action);
+    free(rc);
+out:
+    op_check(op);
+}
+
+/* Lists the project's networks of rc's name and keeps only the first (on_networks_listed).
+ * rc: steals. */
+static void dedupe_network(struct up *up, struct res_call *rc)
+{
+    json_t *filters = sched_project_filters(up->p->name, NULL);
+    json_object_set_new(filters, "name", json_pack("[s]", up->plan->actions[rc->action].name));
+    op_call(up->op, SCHED_CALL_NETWORK_LIST, NULL, filters, 0, false, on_networks_listed, rc);
+}
+
 static void on_resource_created(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
@@ -935,22 +1203,26 @@ static void on_resource_created(json_t *result, const struct cc_error *err, void
     struct up *up = rc->up;
     struct sched_op *op = up->op;
     const struct sched_action *a = &up->plan->actions[rc->action];
-    enum sched_resource kind =
-        a->kind == SCHED_ACT_NETWORK_CREATE ? SCHED_RES_NETWORK : SCHED_RES_VOLUME;
-    free(rc);
+    bool net = a->kind == SCHED_ACT_NETWORK_CREATE;
+    enum sched_resource kind = net ? SCHED_RES_NETWORK : SCHED_RES_VOLUME;
     op->outstanding--;
     if (op->state == OP_DRAINING)
         goto out;
-    if (err) {
+    /* A conflict: another run of the project created the network first; it is used as it is. */
+    if (err && !(net && err->kind == CC_ERR_CONFLICT)) {
         op_report(op, kind, a->name, NULL, SCHED_ERROR, "%s", err->message);
         op_fail(op, err->kind, "cannot create %s '%s': %s", sched_resource_name(kind), a->name,
                 err->message);
         goto out;
     }
-    op_report(op, kind, a->name, NULL, SCHED_CREATED, NULL);
-    if (--up->resources_pending == 0)
-        start_containers(up);
+    if (net) {
+        dedupe_network(up, rc);
+        rc = NULL;
+        goto out;
+    }
+    resource_done(up, rc->action);
 out:
+    free(rc);
     op_check(op);
 }
 
@@ -967,6 +1239,16 @@ static void create_resources(struct up *up)
             continue;
         if (a->warning)
             op_report(up->op, kind, a->name, NULL, SCHED_WARNING, "%s", a->reason);
+        if (a->kind == SCHED_ACT_NETWORK_KEEP &&
+            strv_has(up->dup_networks, up->n_dup_networks, a->name)) {
+            /* Left twice by an earlier race (or made so by hand): one is kept. */
+            struct res_call *rc = xcalloc(1, sizeof(*rc));
+            rc->up = up;
+            rc->action = i;
+            up->resources_pending++;
+            dedupe_network(up, rc);
+            continue;
+        }
         if (a->kind != SCHED_ACT_NETWORK_CREATE && a->kind != SCHED_ACT_VOLUME_CREATE)
             continue;
         struct res_call *rc = xcalloc(1, sizeof(*rc));
@@ -1054,6 +1336,13 @@ static void on_observed(struct sched_observed *observed, const struct cc_error *
         op_report(op, SCHED_RES_CONTAINER, up->p->name, NULL, SCHED_WARNING, "%s",
                   up->plan->warnings[i]);
     setup_tasks(up);
+    for (size_t i = 0; i < observed->n_networks; i++)
+        for (size_t k = i + 1; k < observed->n_networks; k++)
+            if (observed->networks[i].labeled && observed->networks[k].labeled &&
+                !strcmp(observed->networks[i].name, observed->networks[k].name) &&
+                !strv_has(up->dup_networks, up->n_dup_networks, observed->networks[i].name))
+                sched_strv_push(&up->dup_networks, &up->n_dup_networks,
+                                xstrdup(observed->networks[i].name));
     if (up->opts.wait && up->opts.wait_timeout_ms > 0)
         uv_timer_start(&op->timer, on_wait_timeout, (uint64_t)up->opts.wait_timeout_ms, 0);
     create_resources(up);
@@ -1069,6 +1358,8 @@ static void up_release(struct sched_op *op)
     for (size_t i = 0; i < up->n_ctrs; i++) {
         free(up->ctrs[i].id);
         free(up->ctrs[i].details);
+        free(up->ctrs[i].hash);
+        sched_bytes_wipe(&up->ctrs[i].inject);
         cc_error_release(&up->ctrs[i].start_err);
     }
     for (size_t si = 0; si < up->p->n_services; si++) {
@@ -1076,6 +1367,9 @@ static void up_release(struct sched_op *op)
         free(up->svcs[si].waiting_for);
         free(up->svcs[si].warned);
     }
+    for (size_t i = 0; i < up->n_dup_networks; i++)
+        free(up->dup_networks[i]);
+    free(up->dup_networks);
     free(up->ctrs);
     free(up->svcs);
     sched_plan_free(up->plan);

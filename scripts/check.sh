@@ -3,6 +3,7 @@
 # failed, then one line for CI that adds them all up:
 #   test           unit and integration tests (plain build)
 #   sanitize-test  the same under ASan+UBSan (build-san/)
+#   valgrind-test  unit tests under valgrind, and integration tests with ccompose under valgrind
 #   fuzz-smoke     each fuzz target briefly
 #   test-e2e       the voting app end to end with this build's ccompose
 #   test-podman    the integration tests against Podman's API service (docs/podman.md)
@@ -11,7 +12,7 @@
 # Usage: scripts/check.sh [MAKE]
 set -uo pipefail
 make=${1:-make}
-stages=${CHECK_STAGES:-test sanitize-test fuzz-smoke test-e2e test-podman}
+stages=${CHECK_STAGES:-test sanitize-test valgrind-test fuzz-smoke test-e2e test-podman}
 total_passed=0 total_failed=0 report=()
 for stage in $stages; do
     log=$(mktemp)

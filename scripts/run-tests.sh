@@ -4,6 +4,8 @@
 #   N passed, N failed
 # Usage: scripts/run-tests.sh [--unit|--integration] [BUILD] [FILTER]
 # FILTER (a substring of the binary's path) runs only matching binaries.
+# CCOMPOSE_TEST_WRAP, when set, is a command (words split on blanks) each test binary runs under,
+# e.g. valgrind with its options (scripts/valgrind-test.sh).
 # CCOMPOSE_TEST_ENGINE picks the engine the integration tests run against: docker (the default:
 # DOCKER_HOST or /var/run/docker.sock) or podman (DOCKER_HOST defaults to the socket that
 # scripts/podman.sh serves; tests that cannot pass there skip themselves and say why; the swarm
@@ -53,6 +55,8 @@ for bin in "${bins[@]}"; do
     # Swarm tests get a private single-node swarm of their own, made and removed around them.
     wrap=()
     [[ "$bin" == */tests/swarm/* ]] && wrap=(tests/swarm/private-swarm.sh)
+    # shellcheck disable=SC2206 # the wrapper's words are meant to split
+    [ -n "${CCOMPOSE_TEST_WRAP:-}" ] && wrap+=(${CCOMPOSE_TEST_WRAP})
     start=$SECONDS
     timeout --kill-after=10 "$per_test_timeout" "${wrap[@]}" "$bin" >"$out" 2>&1
     rc=$?

@@ -62,4 +62,18 @@ wait_results 20 31 31
 wait_for 20 "the malformed item in 'votes:dead'" eval '[ "$(redis_cli LLEN votes:dead)" = 1 ]'
 [ "$(redis_cli LINDEX votes:dead 0)" = 'not a vote' ] || fail "'votes:dead' holds the wrong item"
 [ "$(redis_cli LLEN votes:processing)" = 0 ] || fail "'votes:processing' is not empty"
+
+# The database password is a secret: read from /run/secrets/db_password, in no container's
+# environment or labels and not in `config`.
+log "the database password stays out of environments and config"
+password=$(head -n1 "$STACK_ROOT/examples/voting-app/db_password.txt")
+[ -n "$password" ] || fail "examples/voting-app/db_password.txt is empty"
+for s in db worker result; do
+    id=$(service_container "$s")
+    docker inspect -f '{{json .Config.Env}} {{json .Config.Labels}}' "$id" | grep -qF -- "$password" &&
+        fail "the password is in $s's environment or labels"
+    docker inspect -f '{{json .Config.Env}}' "$id" | grep -q 'POSTGRES_PASSWORD_FILE=/run/secrets/db_password' ||
+        fail "$s does not read the password from /run/secrets/db_password"
+done
+dc config | grep -qF -- "$password" && fail "config prints the password"
 log "ok"

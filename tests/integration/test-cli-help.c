@@ -231,13 +231,20 @@ static void test_spec_coverage_table(void **state)
     run_script("tests/cli/spec-coverage.sh");
 }
 
+/* docs/errors.md: every row names a test that exists and checks the row's words. */
+static void test_error_catalogue(void **state)
+{
+    (void)state;
+    run_script("tests/cli/errors-catalogue.sh");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_global_flags_listed), cmocka_unit_test(test_unknown_command),
         cmocka_unit_test(test_unknown_flags),       cmocka_unit_test(test_every_command),
         cmocka_unit_test(test_bash_completion),     cmocka_unit_test(test_man_page),
-        cmocka_unit_test(test_spec_coverage_table),
+        cmocka_unit_test(test_spec_coverage_table), cmocka_unit_test(test_error_catalogue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -307,6 +307,11 @@ static void test_usage_and_unreachable(void **state)
     cb_run(&r, NULL, "-p", "x", "stop", "-t", "soon", NULL);
     cb_assert_status(&r, 2);
     cb_result_release(&r);
+    /* A command with no dry-run of its own refuses it rather than change the engine. */
+    cb_run(&r, NULL, "--dry-run", "-p", "x", "pull", NULL);
+    cb_assert_status(&r, 2);
+    at(buf_str(&r.err), "'pull' has no --dry-run yet");
+    cb_result_release(&r);
     cb_run(&r, NULL, "-H", "unix:///nonexistent/docker.sock", "-p", "x", "ps", NULL);
     cb_assert_status(&r, 4);
     at(buf_str(&r.err), "/nonexistent/docker.sock");

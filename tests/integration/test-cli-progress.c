@@ -2,7 +2,8 @@
  * chosen width) and the screen it leaves is read back with capture-pane and compared with the
  * expected one at two widths. On the screen each resource has one line (redrawn in place: one
  * header, no line twice), every line exactly fills the width (nothing wraps), and the states show
- * even where the names must be cut. Elapsed times vary, so they are compared as "<t>". */
+ * even where the names must be cut. Elapsed times vary, so they are compared as "<t>". Ctrl-C
+ * typed at an attached up stops it gracefully (exit 130). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,27 +20,44 @@
 
 #define SLEEPER "[\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 3600 & wait\"]"
 
-/* Runs `ccompose ARGS` in a tmux pane width columns wide until it exits; the screen it leaves
- * (new). */
-static char *screen_of(struct st_dir *f, int width, const char *args)
+/* Starts `ccompose ARGS` in a tmux pane width columns wide, on server sock. */
+static void start_in_tmux(struct st_dir *f, const char *sock, int width, const char *args)
 {
-    char *sock = xasprintf("ccit-pg-%d", (int)getpid());
     char *abs = cb_bin_path();
     assert_int_equal(cb_sh("cd %s && tmux -L %s new-session -d -x %d -y 24 "
-                        "'%s -p %s %s; echo EXIT=$?; sleep 600'",
-                        f->dir, sock, width, abs, f->project, args),
+                           "'%s -p %s %s; echo EXIT=$?; sleep 600'",
+                           f->dir, sock, width, abs, f->project, args),
                      0);
+    free(abs);
+}
+
+/* The pane once it shows needle (120 s at most), new; fails the test otherwise. */
+static char *pane_until(const char *sock, const char *needle)
+{
     char *text = NULL;
-    for (int i = 0; i < 2400 && !(text && strstr(text, "EXIT=")); i++) {
+    for (int i = 0; i < 2400 && !(text && strstr(text, needle)); i++) {
         free(text);
         usleep(50 * 1000);
         text = cb_tmux_pane(sock, true);
     }
+    if (!strstr(text, needle)) {
+        cb_sh("tmux -L %s kill-server", sock);
+        fail_msg("'%s' did not show in 120 s:\n%s", needle, text);
+    }
+    return text;
+}
+
+/* Runs `ccompose ARGS` in a tmux pane width columns wide until it exits; the screen it leaves
+ * (new). */
+static char *screen_of(struct st_dir *f, int width, const char *args)
+{
+    /* A server of its own each time: the last one may still be going away. */
+    static int runs;
+    char *sock = xasprintf("ccit-pg-%d-%d", (int)getpid(), ++runs);
+    start_in_tmux(f, sock, width, args);
+    char *text = pane_until(sock, "EXIT=");
     cb_sh("tmux -L %s kill-server", sock);
-    free(abs);
     free(sock);
-    if (!strstr(text, "EXIT="))
-        fail_msg("the command did not end in 120 s:\n%s", text);
     return text;
 }
 
@@ -154,10 +172,42 @@ static void test_two_widths(void **state)
     free(want);
 }
 
+/* Ctrl-C typed at an attached up: "Gracefully stopping...", the containers stopped, exit 130. */
+static void test_ctrl_c_stops_attached_up(void **state)
+{
+    struct st_dir *f = *state;
+    if (cb_sh("command -v tmux >/dev/null") != 0)
+        skip();
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  web:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo web is up; trap 'exit 0' TERM; sleep 3600 & "
+           "wait\"]\n");
+    char *sock = xasprintf("ccit-pgc-%d", (int)getpid());
+    start_in_tmux(f, sock, 100, "up");
+    free(pane_until(sock, "web-1  | web is up"));
+    cb_sh("tmux -L %s send-keys C-c", sock);
+    char *text = pane_until(sock, "EXIT=");
+    cb_sh("tmux -L %s kill-server", sock);
+    if (!strstr(text, "Gracefully stopping... (press Ctrl+C again to force)") ||
+        !strstr(text, "EXIT=130"))
+        fail_msg("%s", text);
+    char *name = xasprintf("%s-web-1", f->project);
+    char *status = st_state(&f->env, name, "Status");
+    assert_string_equal(status, "exited");
+    free(status);
+    free(name);
+    free(text);
+    free(sock);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_widths, st_dir_setup, st_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_ctrl_c_stops_attached_up, st_dir_setup,
+                                        st_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, tl_group_teardown);
 }

@@ -503,7 +503,8 @@ static void test_engine_too_old(void **state)
     tl_result_init(&r);
     against_responder("API-Version: 1.40\r\n", &r, &reqs, &kind, used, sizeof(used));
     tl_assert_fails(&r, CC_ERR_UNSUPPORTED);
-    assert_non_null(strstr(r.err.message, "speaks API 1.40; ccompose needs 1.41 or newer"));
+    assert_int_equal(strncmp(r.err.message, "the engine at ", 14), 0);
+    assert_non_null(strstr(r.err.message, " speaks API 1.40; ccompose needs 1.41 or newer"));
     assert_string_equal(used, "");
     /* Only the ping went out: nothing is sent to an engine we cannot speak to. */
     assert_string_equal(buf_str(&reqs), "GET /_ping HTTP/1.1\n");

@@ -5,14 +5,18 @@
 #                                              the test image), wait until it answers
 #   tests/lib/private-dockerd.sh NAME stop      SIGTERM, wait until it is gone (containers keep
 #                                              running: --live-restore)
+#   tests/lib/private-dockerd.sh NAME kill      SIGKILL, as a crash: no goodbye to its clients,
+#                                              and wait until it is gone
 #   tests/lib/private-dockerd.sh NAME cleanup   kill it, remove its containers' processes, mounts,
 #                                              directories and bridge
 #
 # Its socket is /run/NAME.sock; pid file, data-root, exec-root and log are named after NAME too
 # (as tests/setup/private-engine.sh names them). Started by scripts/engine.sh. Needs root.
+# CCOMPOSE_PRIVATE_DOCKERD_ARGS adds dockerd flags (split on spaces), e.g. a TLS listener:
+# "-H tcp://127.0.0.1:PORT --tlsverify --tlscacert=... --tlscert=... --tlskey=...".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-[ $# -eq 2 ] || { echo "usage: $0 NAME start|stop|cleanup" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 NAME start|stop|kill|cleanup" >&2; exit 2; }
 name=$1
 export CCOMPOSE_DOCKERD_SOCK=/run/$name.sock
 export CCOMPOSE_DOCKERD_PIDFILE=/run/$name.pid
@@ -20,7 +24,12 @@ export CCOMPOSE_DOCKERD_DATA_ROOT=/var/tmp/$name
 export CCOMPOSE_DOCKERD_EXEC_ROOT=/run/$name
 export CCOMPOSE_DOCKERD_LOG=/var/tmp/$name.log
 bridge=cc$(echo "$name" | md5sum | cut -c1-10)
-export CCOMPOSE_DOCKERD_ARGS="--bridge=$bridge --iptables=false --ip6tables=false --ip-masq=false --live-restore"
+# PRIVATE_DOCKERD_LIVE_RESTORE=0: a daemon as Docker's default, whose containers die with it
+# (when it comes back). With live restore (the default here) they run on, but Docker 20.10 does
+# not resume the health checks of the containers it restored: they stay "starting".
+live_restore=--live-restore
+[ "${PRIVATE_DOCKERD_LIVE_RESTORE:-1}" = 0 ] && live_restore=
+export CCOMPOSE_DOCKERD_ARGS="--bridge=$bridge --iptables=false --ip6tables=false --ip-masq=false $live_restore ${CCOMPOSE_PRIVATE_DOCKERD_ARGS:-}"
 unset DOCKER_HOST
 image=${CCOMPOSE_TEST_IMAGE:-ccompose-test/busybox:latest}
 . tests/setup/private-engine-lib.sh
@@ -56,6 +65,12 @@ stop)
     kill -TERM "$pid"
     wait_gone "$pid"
     ;;
+kill)
+    pid=$(pid_of "$CCOMPOSE_DOCKERD_PIDFILE")
+    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || exit 0
+    kill -KILL "$pid"
+    wait_gone "$pid"
+    ;;
 cleanup)
     set +e
     stop "$CCOMPOSE_DOCKERD_PIDFILE" dockerd
@@ -70,7 +85,7 @@ cleanup)
     exit 0
     ;;
 *)
-    echo "usage: $0 NAME start|stop|cleanup" >&2
+    echo "usage: $0 NAME start|stop|kill|cleanup" >&2
     exit 2
     ;;
 esac

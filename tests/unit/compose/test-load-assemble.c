@@ -535,6 +535,57 @@ static void test_override_across_files(void **state)
     free(a), free(b);
 }
 
+/* Hostile input: a project of more than CNODE_MAX_SERVICES services is refused at the first one
+ * too many, in one file and once files are merged; exactly the limit loads. */
+static void test_services_limit(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    buf_adds(&b, "services:\n");
+    for (unsigned i = 0; i < CNODE_MAX_SERVICES; i++)
+        buf_printf(&b, "  s%u: {image: busybox}\n", i);
+    put("compose.yaml", buf_str(&b));
+    const char *files[] = {"compose.yaml", "more.yaml"};
+    struct compose_load_options o = {.working_dir = dir, .files = files, .n_files = 1};
+    struct run r;
+    run(&r, &o);
+    assert_int_equal(r.rc, 0);
+    done(&r);
+
+    buf_printf(&b, "  one-too-many: {image: busybox}\n");
+    put("compose.yaml", buf_str(&b));
+    run(&r, &o);
+    assert_int_equal(r.rc, -1);
+    assert_string_equal(r.err.message, "more than 10000 services, refusing the project");
+    assert_string_equal(r.err.hint, "split the application into several projects (-p NAME), or "
+                                    "check that the file was not generated wrong");
+    assert_string_equal(r.err.file, "compose.yaml");
+    assert_int_equal(r.err.line, 10002);
+    assert_int_equal(r.err.col, 3);
+    done(&r);
+
+    /* Two files under the limit each, over it together: refused at the first service too many,
+     * in the file that brought it. */
+    buf_reset(&b);
+    buf_adds(&b, "services:\n");
+    for (unsigned i = 0; i < CNODE_MAX_SERVICES / 2 + 1; i++)
+        buf_printf(&b, "  a%u: {image: busybox}\n", i);
+    put("compose.yaml", buf_str(&b));
+    buf_reset(&b);
+    buf_adds(&b, "services:\n");
+    for (unsigned i = 0; i < CNODE_MAX_SERVICES / 2; i++)
+        buf_printf(&b, "  b%u: {image: busybox}\n", i);
+    put("more.yaml", buf_str(&b));
+    o.n_files = 2;
+    run(&r, &o);
+    assert_int_equal(r.rc, -1);
+    assert_string_equal(r.err.message, "more than 10000 services, refusing the project");
+    assert_string_equal(r.err.file, "more.yaml");
+    assert_int_equal(r.err.line, CNODE_MAX_SERVICES / 2 + 1);
+    done(&r);
+    buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +601,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_include, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_document_and_stdin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_override_across_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_services_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

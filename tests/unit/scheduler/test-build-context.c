@@ -341,13 +341,141 @@ static void test_errors(void **state)
     free(dir);
 }
 
+/* The whole stream's bytes, for looking for what must not be in it. */
+static void read_raw(struct build_context *bc, struct buf *out)
+{
+    char chunk[10000];
+    ssize_t n;
+    while ((n = build_context_read(chunk, sizeof(chunk), bc)) > 0)
+        buf_add(out, chunk, (size_t)n);
+    assert_int_equal(n, 0);
+}
+
+/* Nothing outside the context gets in: symlinks to files and directories outside (absolute and
+ * with "..") go as links and are never followed, and the bytes of what they point to are nowhere
+ * in the stream. */
+static void test_nothing_leaks(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir(), *outside = make_tmpdir();
+    write_file(outside, "private.txt", "OUTSIDE-PRIVATE-7c1d\n", 0600);
+    make_dir(outside, "tree");
+    write_file(outside, "tree/deep.txt", "OUTSIDE-DEEP-93ab\n", 0644);
+    make_dir(dir, "ctx");
+    char *ctx = xasprintf("%s/ctx", dir);
+    write_file(ctx, "Dockerfile", "FROM scratch\n", 0644);
+    char *p = xasprintf("%s/abs-file", ctx), *t = xasprintf("%s/private.txt", outside);
+    assert_int_equal(symlink(t, p), 0);
+    free(p);
+    free(t);
+    p = xasprintf("%s/abs-dir", ctx);
+    t = xasprintf("%s/tree", outside);
+    assert_int_equal(symlink(t, p), 0);
+    free(p);
+    free(t);
+    /* ../../../<outside's name>/tree: out of the context through "..". */
+    p = xasprintf("%s/up-dir", ctx);
+    t = xasprintf("../../..%s/tree", outside);
+    assert_int_equal(symlink(t, p), 0);
+    free(p);
+    struct build_context *bc = NULL;
+    struct build_context_options o = {.context = ctx};
+    assert_int_equal(build_context_new(&o, &bc, NULL), 0);
+    struct entry entries[8];
+    size_t n = read_stream(bc, entries, 8);
+    build_context_free(bc);
+    assert_int_equal(n, 4);
+    assert_string_equal(entries[0].name, "Dockerfile");
+    assert_string_equal(entries[1].name, "abs-dir");
+    assert_string_equal(entries[2].name, "abs-file");
+    assert_string_equal(entries[3].name, "up-dir");
+    for (size_t k = 1; k < 4; k++) {
+        assert_int_equal(entries[k].mode & S_IFMT, S_IFLNK);
+        assert_int_equal(entries[k].size, 0);
+    }
+    assert_string_equal(entries[3].link, t);
+    free(t);
+    struct buf raw = BUF_INIT;
+    assert_int_equal(build_context_new(&o, &bc, NULL), 0);
+    read_raw(bc, &raw);
+    build_context_free(bc);
+    assert_null(memmem(raw.data, raw.len, "OUTSIDE-", 8));
+    buf_release(&raw);
+
+    /* A Dockerfile reached through ".." or through a link out of the context is sent alone,
+     * under its generated name; nothing beside it comes along. */
+    write_file(outside, "Dockerfile", "FROM scratch\nLABEL from=outside\n", 0644);
+    p = xasprintf("%s/linked.Dockerfile", ctx);
+    t = xasprintf("%s/Dockerfile", outside);
+    assert_int_equal(symlink(t, p), 0);
+    free(p);
+    free(t);
+    char *rel = xasprintf("../../..%s/Dockerfile", outside);
+    const char *const dockerfiles[] = {rel, "linked.Dockerfile"};
+    for (size_t k = 0; k < 2; k++) {
+        struct build_context_options od = {.context = ctx, .dockerfile = dockerfiles[k]};
+        assert_int_equal(build_context_new(&od, &bc, NULL), 0);
+        char *name = xstrdup(build_context_dockerfile(bc));
+        assert_int_equal(strncmp(name, ".dockerfile.", 12), 0);
+        n = read_stream(bc, entries, 8);
+        build_context_free(bc);
+        const struct entry *e = find(entries, n, name);
+        free(name);
+        assert_non_null(e);
+        assert_string_equal(e->content, "FROM scratch\nLABEL from=outside\n");
+        assert_int_equal(e->mode, S_IFREG | 0600);
+        for (size_t i = 0; i < n; i++)
+            assert_null(strstr(entries[i].content, "OUTSIDE-"));
+        assert_int_equal(find(entries, n, "linked.Dockerfile")->mode & S_IFMT, S_IFLNK);
+    }
+    free(rel);
+    free(ctx);
+    remove_tree(dir);
+    remove_tree(outside);
+    free(dir);
+    free(outside);
+}
+
+/* cp's name for what it sends is one path component: ".." is refused before anything is read. */
+static void test_copy_name_refused(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    write_file(dir, "f", "f\n", 0644);
+    char *path = xasprintf("%s/f", dir);
+    const char *const bad[] = {"..", "a/../b", "/etc", ""};
+    for (size_t k = 0; k < CC_ARRAY_LEN(bad); k++) {
+        struct build_context *bc = NULL;
+        struct cc_error err = CC_ERROR_INIT;
+        assert_int_equal(build_context_new_copy(path, bad[k], false, false, &bc, &err), -1);
+        assert_null(bc);
+        assert_int_equal(err.kind, CC_ERR_USAGE);
+        char *want = xasprintf("cannot copy '%s' as '%s': the name must be one path component, "
+                               "not '..'",
+                               path, bad[k]);
+        assert_string_equal(err.message, want);
+        free(want);
+        cc_error_release(&err);
+    }
+    /* "." (a directory's contents) is fine. */
+    struct build_context *bc = NULL;
+    assert_int_equal(build_context_new_copy(dir, ".", false, false, &bc, NULL), 0);
+    struct entry entries[4];
+    size_t n = read_stream(bc, entries, 4);
+    assert_int_equal(n, 2);
+    assert_string_equal(entries[1].name, "./f");
+    build_context_free(bc);
+    free(path);
+    remove_tree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stream_entries),
-        cmocka_unit_test(test_dockerfile_outside),
-        cmocka_unit_test(test_ignore_precedence),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_stream_entries),    cmocka_unit_test(test_dockerfile_outside),
+        cmocka_unit_test(test_ignore_precedence), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_nothing_leaks),     cmocka_unit_test(test_copy_name_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

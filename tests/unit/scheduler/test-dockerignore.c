@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "scheduler/dockerignore.h"
 
@@ -179,6 +180,34 @@ static void test_errors(void **state)
     }
 }
 
+/* Found by tests/fuzz/fuzz-dockerignore (seed regress-backtracking): the backtracking matcher
+ * took exponential time on stars that can each take a share of the same run of characters; one
+ * path against "*a*a...*b" ran for minutes. Now each pattern is matched in one pass. */
+static void test_no_exponential_matching(void **state)
+{
+    (void)state;
+    static const char text[] = "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b\n"
+                               "**/a/**/a/**/a/**/a/**/a/**/a/**/a/**/a/**/b\n"
+                               "!*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a\n";
+    struct dockerignore *di = dockerignore_new();
+    assert_int_equal(dockerignore_parse(di, ".dockerignore", text, strlen(text), NULL), 0);
+    char path[256];
+    memset(path, 'a', 80);
+    path[80] = '\0';
+    clock_t t0 = clock();
+    /* No line excludes a run of a without a b or a directory. */
+    assert_false(dockerignore_excludes(di, path));
+    strcpy(path, "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/c");
+    assert_false(dockerignore_excludes(di, path));
+    strcat(path, "/a/b");
+    assert_true(dockerignore_excludes(di, path));
+    memset(path, 'a', 80);
+    strcpy(path + 80, "b");
+    assert_true(dockerignore_excludes(di, path));
+    assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
+    dockerignore_free(di);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_must_descend),
         cmocka_unit_test(test_add_after_parse),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_no_exponential_matching),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

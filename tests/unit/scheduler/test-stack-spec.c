@@ -418,7 +418,7 @@ static void test_network_and_file_specs(void **state)
     unsetenv("CCOMPOSE_TEST_STACK_SPEC_VAR");
     assert_null(sched_stack_file_spec(p, miss, &err));
     assert_int_equal(err.kind, CC_ERR_IO);
-    assert_non_null(strstr(err.message, "cannot read '/nonexistent/file' of 'missing'"));
+    assert_non_null(strstr(err.message, "cannot read the file '/nonexistent/file' of 'missing'"));
     cc_error_release(&err);
     unlink(path);
     compose_project_free(p);
