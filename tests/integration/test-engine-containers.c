@@ -370,6 +370,8 @@ static void test_wait_exit_code(void **state)
  * exit even though the container is running now. */
 static void test_wait_next_exit(void **state)
 {
+    TL_SKIP_ON_PODMAN("Podman answers a wait on a never-started container with StatusCode 0 once "
+                      "and -1 after that, and this test waits on one first");
     (void)state;
     struct tl_env env;
     struct tl_result next, r;

@@ -34,7 +34,8 @@ static void test_ping_negotiates(void **state)
     assert_non_null(used);
     assert_true(engine_version_compare(used, engine_api) <= 0);
     assert_true(engine_version_compare(used, ENGINE_API_MAX) <= 0);
-    assert_int_equal(engine_client_kind(env.c), ENGINE_DOCKER);
+    assert_int_equal(engine_client_kind(env.c),
+                     tl_engine_is_podman() ? ENGINE_PODMAN : ENGINE_DOCKER);
     tl_result_release(&r);
     tl_env_release(&env);
 }

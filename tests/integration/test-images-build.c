@@ -452,25 +452,28 @@ static void test_failing_step(void **state)
     assert_non_null(strstr(r.err.engine_message, "returned a non-zero code: 3"));
     assert_non_null(strstr(buf_str(&r.lines), "about-to-fail"));
     assert_null(strstr(buf_str(&r.lines), "Step 4/6"));
-    /* The failed step's container was removed (forcerm): none runs the last good layer. */
-    const char *last = strstr(buf_str(&r.lines), "Removing intermediate container");
-    assert_non_null(last);
-    last = strstr(last, " ---> ");
-    assert_non_null(last);
-    char *layer = xasprintf("sha256:%.12s", last + 6);
-    struct tl_result cl;
-    tl_result_init(&cl);
-    TL_RUN(env, cl, engine_container_list(env.c, true, NULL, tl_on_done, &cl, &err));
-    tl_assert_ok(&cl);
-    size_t ci;
-    json_t *ct;
-    json_array_foreach(cl.json, ci, ct)
-    {
-        const char *image_id = json_string_value(json_object_get(ct, "ImageID"));
-        assert_false(image_id && strncmp(image_id, layer, strlen(layer)) == 0);
+    /* The failed step's container was removed (forcerm): none runs the last good layer. Buildah
+     * says nothing of its intermediate containers, so this part is Docker's only. */
+    if (!tl_engine_is_podman()) {
+        const char *last = strstr(buf_str(&r.lines), "Removing intermediate container");
+        assert_non_null(last);
+        last = strstr(last, " ---> ");
+        assert_non_null(last);
+        char *layer = xasprintf("sha256:%.12s", last + 6);
+        struct tl_result cl;
+        tl_result_init(&cl);
+        TL_RUN(env, cl, engine_container_list(env.c, true, NULL, tl_on_done, &cl, &err));
+        tl_assert_ok(&cl);
+        size_t ci;
+        json_t *ct;
+        json_array_foreach(cl.json, ci, ct)
+        {
+            const char *image_id = json_string_value(json_object_get(ct, "ImageID"));
+            assert_false(image_id && strncmp(image_id, layer, strlen(layer)) == 0);
+        }
+        tl_result_release(&cl);
+        free(layer);
     }
-    tl_result_release(&cl);
-    free(layer);
     run_release(&r);
     compose_project_free(p);
 

@@ -269,6 +269,8 @@ static void check_aliases(json_t *c, const char *network, const char *cname, con
 
 static void test_body_reaches_engine(void **state)
 {
+    TL_SKIP_ON_PODMAN("Podman's runc cannot raise RLIMIT_NPROC to what this body asks for here "
+                      "(error setting rlimit type 6)");
     (void)state;
     struct tl_env env;
     tl_env_init(&env);
