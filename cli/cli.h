@@ -92,6 +92,9 @@ void cli_usage(FILE *out);
 /* Prints err for a person on stderr: "file:line:col: error: message", the source line with a
  * caret when the file can be read, the engine's words, then "hint: ...". */
 void cli_error_print(const struct cc_error *err);
+/* --dry-run given to WHAT (a command, or a command with a flag), which has no dry run of its own
+ * and would change the engine: says so; returns CLI_EXIT_USAGE. */
+int cli_dry_run_refused(const char *what);
 /* The exit code that fits an error's kind. */
 int cli_exit_for_error(const struct cc_error *err);
 

@@ -72,6 +72,12 @@ static int wait_run(struct cli_context *ctx, int argc, char **argv)
     if (code >= 0)
         goto out;
     code = CLI_EXIT_OK;
+    if (w.down && ctx->g.dry_run) {
+        /* Waiting changes nothing, taking the project down does: refused as main() refuses the
+         * commands that have no dry-run of their own. */
+        code = cli_dry_run_refused("wait --down-project");
+        goto out;
+    }
     char *const *services = argv + optind;
     int n_services = argc - optind;
     if (n_services < 1) {

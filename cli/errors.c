@@ -50,6 +50,15 @@ void cli_error_print(const struct cc_error *err)
         fprintf(stderr, "hint: %s\n", err->hint);
 }
 
+int cli_dry_run_refused(const char *what)
+{
+    fprintf(stderr,
+            "error: '%s' has no --dry-run yet, and would change the engine: run it without "
+            "--dry-run, or not at all\n",
+            what);
+    return CLI_EXIT_USAGE;
+}
+
 int cli_exit_for_error(const struct cc_error *err)
 {
     switch (err->kind) {

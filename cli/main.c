@@ -247,11 +247,7 @@ int main(int argc, char **argv)
     }
 
     if (ctx.g.dry_run && cmd->no_dry_run) {
-        fprintf(stderr,
-                "error: '%s' has no --dry-run yet, and would change the engine: run it without "
-                "--dry-run, or not at all\n",
-                cmd->name);
-        exit_code = CLI_EXIT_USAGE;
+        exit_code = cli_dry_run_refused(cmd->name);
         goto out;
     }
 

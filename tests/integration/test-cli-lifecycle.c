@@ -288,7 +288,10 @@ static void test_usage_and_unreachable(void **state)
     cb_expect(2, NULL, NULL, "-p", "x", "down", "--rmi", "some", NULL);
     cb_expect(2, NULL, NULL, "-p", "x", "stop", "-t", "soon", NULL);
     /* A command with no dry-run of its own refuses it rather than change the engine. */
-    cb_expect(2, "'pull' has no --dry-run yet", NULL, "--dry-run", "-p", "x", "pull", NULL);
+    cb_expect(2, "'pull' has no --dry-run yet, and would change the engine", NULL, "--dry-run",
+              "-p", "x", "pull", NULL);
+    cb_expect(2, "'wait --down-project' has no --dry-run yet, and would change the engine", NULL,
+              "--dry-run", "-p", "x", "wait", "--down-project", "web", NULL);
     cb_run(&r, NULL, "-H", "unix:///nonexistent/docker.sock", "-p", "x", "ps", NULL);
     cb_assert_status(&r, 4);
     at(buf_str(&r.err), "/nonexistent/docker.sock");
