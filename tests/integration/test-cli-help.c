@@ -87,17 +87,6 @@ static void assert_fits_80(const char *what, const char *text)
     }
 }
 
-/* `cli/cmd-up.c` is being changed elsewhere; its help is wrapped once that lands. */
-static const char *const too_wide_for_now[] = {"up"};
-
-static bool width_exempt(const char *name)
-{
-    for (size_t i = 0; i < CC_ARRAY_LEN(too_wide_for_now); i++)
-        if (!strcmp(name, too_wide_for_now[i]))
-            return true;
-    return false;
-}
-
 static void test_global_flags_listed(void **state)
 {
     (void)state;
@@ -164,8 +153,7 @@ static void test_every_command(void **state)
         if (strncmp(r.out.data, head, strlen(head)) != 0)
             fail_msg("'%s --help' does not start with '%s':\n%s", names[i], head, r.out.data);
         free(head);
-        if (!width_exempt(names[i]))
-            assert_fits_80(names[i], r.out.data);
+        assert_fits_80(names[i], r.out.data);
         const char *opts = strstr(r.out.data, "\nOptions:\n");
         for (const char *l = opts ? opts + 10 : NULL; l && *l; l = strchr(l, '\n') + 1) {
             /* "  -x, --name type   Description" or "      --name   Description"; wrapped
