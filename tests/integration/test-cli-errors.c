@@ -200,9 +200,9 @@ static void test_engine_refusals(void **state)
     cb_result_release(&r);
     cb_run(&r, f->dir, "-p", f->project, "up", "-d", NULL);
     cb_assert_status(&r, 1);
-    char *want = xasprintf("error: %s: Conflict. The container name \"/%s\" is already in use by "
-                           "container \"",
-                           taken, taken);
+    char *want = xasprintf("error: %s: the name '%s' is taken by a container that is not service "
+                           "'web' of project '%s'\nhint: remove or rename that container",
+                           taken, taken, f->project);
     cb_assert_contains(buf_str(&r.err), want);
     cb_result_release(&r);
     free(want);
