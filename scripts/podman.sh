@@ -15,7 +15,9 @@
 #   CCOMPOSE_PODMAN_SOCK      the socket             (default /run/ccompose-podman.sock)
 #   CCOMPOSE_PODMAN_PIDFILE   the service's pid      (default /run/ccompose-podman.pid)
 #   CCOMPOSE_PODMAN_LOG       the service's output   (default /var/log/ccompose-podman.log)
-#   CCOMPOSE_PODMAN_CONF      its containers.conf    (default scripts/podman/containers.conf)
+#   CCOMPOSE_PODMAN_CONF      its containers.conf    (default scripts/podman/containers.conf,
+#                             installed as /etc/ccompose/podman-containers.conf, which the
+#                             service reads; a service running with another one is restarted)
 #   CCOMPOSE_PODMAN_IMAGES    images to copy         (default: the test image and debian:bookworm-slim)
 #   CCOMPOSE_ENGINE_TIMEOUT   seconds to wait for /_ping (default 60)
 # Use it with DOCKER_HOST=unix:///run/ccompose-podman.sock (docs/podman.md).
@@ -28,7 +30,10 @@ timeout_s=${CCOMPOSE_ENGINE_TIMEOUT:-60}
 sock=${CCOMPOSE_PODMAN_SOCK:-/run/ccompose-podman.sock}
 pidfile=${CCOMPOSE_PODMAN_PIDFILE:-/run/ccompose-podman.pid}
 log=${CCOMPOSE_PODMAN_LOG:-/var/log/ccompose-podman.log}
-conf=$(realpath "${CCOMPOSE_PODMAN_CONF:-scripts/podman/containers.conf}")
+src_conf=$(realpath "${CCOMPOSE_PODMAN_CONF:-scripts/podman/containers.conf}")
+# The service reads its containers.conf for as long as it runs, and outlives this checkout: it
+# gets a copy in a place of its own, not a path into a work tree that may be deleted.
+conf=${CCOMPOSE_PODMAN_CONF_INSTALLED:-/etc/ccompose/podman-containers.conf}
 images=${CCOMPOSE_PODMAN_IMAGES:-${CCOMPOSE_TEST_IMAGE:-ccompose-test/busybox:latest} debian:bookworm-slim}
 
 if ! command -v podman >/dev/null; then
@@ -78,6 +83,19 @@ start_service() {
     done
     disown "$pid" 2>/dev/null || true
 }
+
+if [ "$(id -u)" -eq 0 ] && ! cmp -s "$src_conf" "$conf" 2>/dev/null; then
+    install -D -m 0644 "$src_conf" "$conf"
+fi
+
+# A service started with another containers.conf (an older set-up, or one whose file is gone)
+# is stopped, to be started again with this one.
+if ping_engine "unix://$sock" && pid=$(live_pid "$pidfile" podman) &&
+    ! tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "CONTAINERS_CONF=$conf"; then
+    say "podman (pid $pid) runs with another containers.conf: restarting it"
+    kill "$pid"
+    for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
+fi
 
 if ping_engine "unix://$sock"; then
     say "using unix://$sock"
