@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,27 @@ static void test_engine_refusals(void **state)
     }
     cb_assert_contains(buf_str(&r.err), want);
     cb_assert_contains(buf_str(&r.err), "error: ");
+    cb_result_release(&r);
+    /* --progress json: the failure's first line is its text, the rest (state, log) its details. */
+    cb_run(&r, f->dir, "--progress", "json", "-p", f->project, "up", "-d", NULL);
+    cb_assert_status(&r, 1);
+    bool seen = false;
+    for (const char *l = buf_str(&r.err); *l && !seen;) {
+        size_t len = strcspn(l, "\n");
+        json_t *o = json_loadb(l, len, 0, NULL);
+        const char *text = json_string_value(json_object_get(o, "text"));
+        const char *details = json_string_value(json_object_get(o, "details"));
+        if (json_is_true(json_object_get(o, "error")) && text && strstr(text, want)) {
+            assert_non_null(details);
+            assert_non_null(strstr(details, "state: "));
+            assert_null(strchr(text, '\n'));
+            seen = true;
+        }
+        json_decref(o);
+        l += len + (l[len] == '\n');
+    }
+    if (!seen)
+        fail_msg("no JSON error line with details in:\n%s", buf_str(&r.err));
     cb_result_release(&r);
     free(want);
     free(yaml);
