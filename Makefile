@@ -4,7 +4,7 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS := yaml-0.1 jansson libcurl libuv libarchive libcrypto
+PKGS := yaml-0.1 jansson libcurl libuv libarchive libssl libcrypto
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
