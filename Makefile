@@ -112,8 +112,8 @@ sanitize-test:
 	$(MAKE) BUILD=build-san CC=gcc EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" \
 	    CFLAGS="-O1 -g" test
 
-# Unit tests under valgrind, and a subset of the integration tests with ccompose under valgrind
-# (VALGRIND_INTEGRATION=all for every one); see scripts/valgrind-test.sh.
+# Unit tests, then every integration test program and the ccompose it runs, under valgrind
+# (VALGRIND_INTEGRATION names a subset); see scripts/valgrind-test.sh.
 valgrind-test: $(BUILD)/ccompose $(UNIT_BIN) $(INTEG_BIN)
 	scripts/valgrind-test.sh $(BUILD)
 
