@@ -84,7 +84,9 @@ static int port_run(struct cli_context *ctx, int argc, char **argv)
         return CLI_EXIT_USAGE;
     struct cli_view v;
     struct buf have = BUF_INIT;
-    int code = cli_view_open(ctx, argv + optind, 1, &v);
+    /* As docker compose's port: the project's name only; a service it does not have is "not
+     * running" below. */
+    int code = cli_view_open(ctx, NULL, 0, &v);
     if (code)
         goto out;
     const struct sched_observed_container *ct = pick(&v, service, index);

@@ -65,12 +65,22 @@ struct engine_request *engine_call_json(struct engine_client *c, const char *met
 enum cc_error_kind engine_status_kind(long status);
 
 /* What a hijacked stream (hijack.c) needs to open its own connection: the loop, the unix socket
- * path (NULL for tcp), the base URL ("http://localhost" or "http://HOST:PORT"); all borrowed. */
+ * path (NULL for tcp), the base URL ("http://localhost", "http://HOST:PORT" or, with TLS,
+ * "https://HOST:PORT"); all borrowed. */
 uv_loop_t *engine_client_loop(const struct engine_client *c);
 const char *engine_client_unix_path(const struct engine_client *c);
 const char *engine_client_base_url(const struct engine_client *c);
 /* Whether requests go over TLS (a tcp:// host with DOCKER_TLS_VERIFY or DOCKER_TLS). */
 bool engine_client_tls(const struct engine_client *c);
+/* A TLS client's settings (engine_client_tls()), for a connection made outside libcurl: whether
+ * the engine's certificate is checked, the files (each NULL when not used), the directory they
+ * were looked for in and the host as given (for messages); all borrowed. */
+struct engine_tls_settings {
+    bool verify;
+    const char *ca, *cert, *key;
+    const char *dir, *host;
+};
+void engine_client_tls_settings(const struct engine_client *c, struct engine_tls_settings *ret);
 /* engine_options' connect_timeout_ms, or the default. */
 long engine_client_connect_timeout_ms(const struct engine_client *c);
 
@@ -110,6 +120,12 @@ char *engine_podman_fix_create(const char *path, const char *body);
  * (the event is to be dropped). health_seen is the stream's own {"id": "last health status"},
  * borrowed and updated. */
 bool engine_podman_fix_event(json_t *health_seen, json_t *ev);
+/* An /events path with a Unix-time until= made one that Podman answers in full: without until,
+ * with stream=false (*until_ns then says when; events after it are to be dropped, see
+ * engine_podman_event_after()). New, or NULL (and *until_ns 0) when path is to be sent as it is. */
+char *engine_podman_fix_events_path(const char *path, long long *until_ns);
+/* Whether ev happened after until_ns (ns since the epoch; 0: no limit). ev borrowed. */
+bool engine_podman_event_after(json_t *ev, long long until_ns);
 /* Rewrites one item of a build's output in place with Docker's step lines. item borrowed. */
 void engine_podman_fix_build_item(json_t *item);
 /* name without "localhost/", "docker.io/library/" or "docker.io/" in front: borrowed from name. */
