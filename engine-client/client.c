@@ -97,6 +97,7 @@ struct engine_request {
     char *hdr_libpod_version; /* ping: Libpod-Api-Version */
     char *hdr_path_stat;      /* X-Docker-Container-Path-Stat (base64 JSON) */
     json_t *health_seen;      /* Podman's event stream: each container's last health status */
+    long long until_ns;       /* Podman's event replay: its until (ns), applied here */
 };
 
 static const char *const req_state_names[] = {"queued", "running", "done"};
@@ -471,6 +472,8 @@ static void on_stream_item(json_t *item, void *data)
     struct engine_request *r = data;
     if (r->cancelled || r->err.kind != CC_ERR_NONE)
         return;
+    if (r->until_ns && engine_podman_event_after(item, r->until_ns))
+        return;
     if (r->health_seen && !engine_podman_fix_event(r->health_seen, item))
         return;
     if (r->c->kind == ENGINE_PODMAN && !strncmp(r->path, "/build", 6))
@@ -554,6 +557,15 @@ static void req_start(struct engine_request *r)
         }
         if (r->mode == ENGINE_RESP_JSON_LINES && !strncmp(r->path, "/events", 7) && !r->health_seen)
             r->health_seen = json_object();
+        long long until_ns = 0;
+        char *events_path = engine_podman_fix_events_path(r->path, &until_ns);
+        if (events_path) {
+            r->until_ns = until_ns;
+            free(r->path);
+            r->path = events_path;
+            buf_reset(&url);
+            buf_printf(&url, "%s/v%s%s", c->base_url, c->api_version, r->path);
+        }
     }
     CURL *e = curl_easy_init();
     if (!e) {

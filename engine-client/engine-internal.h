@@ -120,6 +120,12 @@ char *engine_podman_fix_create(const char *path, const char *body);
  * (the event is to be dropped). health_seen is the stream's own {"id": "last health status"},
  * borrowed and updated. */
 bool engine_podman_fix_event(json_t *health_seen, json_t *ev);
+/* An /events path with a Unix-time until= made one that Podman answers in full: without until,
+ * with stream=false (*until_ns then says when; events after it are to be dropped, see
+ * engine_podman_event_after()). New, or NULL (and *until_ns 0) when path is to be sent as it is. */
+char *engine_podman_fix_events_path(const char *path, long long *until_ns);
+/* Whether ev happened after until_ns (ns since the epoch; 0: no limit). ev borrowed. */
+bool engine_podman_event_after(json_t *ev, long long until_ns);
 /* Rewrites one item of a build's output in place with Docker's step lines. item borrowed. */
 void engine_podman_fix_build_item(json_t *item);
 /* name without "localhost/", "docker.io/library/" or "docker.io/" in front: borrowed from name. */

@@ -15,7 +15,11 @@
  *              status in a field of its own, sent on every probe (Docker: "health_status:
  *              healthy", on change only); "init" and "cleanup", which Docker has not
  *   build      Buildah's "STEP 2/5: RUN x" and "--> ID" lines for Docker's "Step 2/5 : RUN x" and
- *              " ---> ID" */
+ *              " ---> ID"
+ *   until      an event stream with until= is stopped at that wall-clock time whether or not
+ *              Podman has read its events file that far (under load: nothing at all, and
+ *              nothing when until is past): asked for without until and with stream=false
+ *              (read to the end, then ended), and the events after until dropped here */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,4 +297,45 @@ bool engine_podman_fix_event(json_t *health_seen, json_t *ev)
         json_object_del(ev, "HealthStatus");
     }
     return true;
+}
+
+char *engine_podman_fix_events_path(const char *path, long long *until_ns)
+{
+    *until_ns = 0;
+    if (strncmp(path, "/events?", 8))
+        return NULL;
+    const char *u = path + 7; /* the '?' or '&' before until= */
+    while (u && strncmp(u + 1, "until=", 6))
+        u = strchr(u + 1, '&');
+    if (!u)
+        return NULL;
+    const char *v = u + 7;
+    size_t vlen = strcspn(v, "&");
+    /* Only a Unix time ("1700000000" or "1700000000.5"); other forms go to Podman as they are. */
+    char *val = xstrndup(v, vlen), *end;
+    double t = strtod(val, &end);
+    bool unix_time = end != val && !*end && t > 0;
+    free(val);
+    if (!unix_time)
+        return NULL;
+    *until_ns = (long long)(t * 1e9);
+    const char *rest = v + vlen; /* "" or "&more" */
+    struct buf out = BUF_INIT;
+    buf_add(&out, path, (size_t)(u - path));
+    if (*u == '?' && *rest)
+        buf_printf(&out, "?%s&stream=false", rest + 1);
+    else if (*u == '?')
+        buf_adds(&out, "?stream=false");
+    else
+        buf_printf(&out, "%s&stream=false", rest);
+    return buf_detach(&out);
+}
+
+bool engine_podman_event_after(json_t *ev, long long until_ns)
+{
+    json_t *nano = json_object_get(ev, "timeNano");
+    long long t = json_is_integer(nano) ? (long long)json_integer_value(nano)
+                                        : (long long)json_integer_value(json_object_get(ev, "time")) *
+                                              1000000000LL;
+    return until_ns > 0 && t > until_ns;
 }

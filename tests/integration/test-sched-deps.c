@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/lib/sched-test.h"
 
@@ -21,25 +22,41 @@ static struct compose_service *one_shot(struct compose_project *p, const char *n
     return s;
 }
 
-/* The End of the first passing health probe: when the container turned healthy. */
-static long long healthy_since(struct tl_env *env, const char *name)
+/* When the container turned healthy: the time of its "health_status: healthy" event, replayed
+ * from since_s to now. Not the probe log in its inspect: the engine keeps only its last five
+ * probes there, and the checks go on every 300 ms while up waits for the others, so on a loaded
+ * machine the first passing probe is gone from it before up returns. */
+struct healthy_at {
+    struct tl_result r;
+    long long ns;
+};
+
+static void on_health_event(json_t *ev, void *data)
 {
-    json_t *j = st_inspect(env, name);
-    assert_non_null(j);
-    json_t *log = json_object_get(json_object_get(json_object_get(j, "State"), "Health"), "Log");
-    size_t i;
-    json_t *e;
-    long long t = 0;
-    json_array_foreach(log, i, e)
-    {
-        if (json_integer_value(json_object_get(e, "ExitCode")) == 0) {
-            t = st_time_ns(json_string_value(json_object_get(e, "End")));
-            break;
-        }
-    }
-    json_decref(j);
-    assert_true(t > 0);
-    return t;
+    struct healthy_at *h = data;
+    const char *action = json_string_value(json_object_get(ev, "Action"));
+    if (!h->ns && action && !strcmp(action, "health_status: healthy"))
+        h->ns = (long long)json_integer_value(json_object_get(ev, "timeNano"));
+}
+
+static long long healthy_since(struct tl_env *env, const char *name, long long since_s)
+{
+    struct healthy_at h = {.ns = 0};
+    tl_result_init(&h.r);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char *since = xasprintf("%lld", since_s);
+    char *until = xasprintf("%lld.%09ld", (long long)now.tv_sec, now.tv_nsec);
+    json_t *filters = json_pack("{s:[s], s:[s]}", "type", "container", "container", name);
+    TL_RUN(*env, h.r, engine_events(env->c, filters, since, until, on_health_event, tl_on_done, &h,
+                                    &err));
+    tl_assert_ok(&h.r);
+    assert_true(h.ns > 0);
+    json_decref(filters);
+    free(since);
+    free(until);
+    tl_result_release(&h.r);
+    return h.ns;
 }
 
 static void test_service_healthy_orders_and_wait_waits(void **state)
@@ -59,13 +76,14 @@ static void test_service_healthy_orders_and_wait_waits(void **state)
     struct st_run r;
     st_run_init(&r);
     struct sched_up_options o = {.wait = true, .wait_timeout_ms = 120000, .stop_timeout_s = -1};
+    long long since_s = (long long)time(NULL) - 1;
     st_up(&f->env, p, &o, &r);
     st_assert_ok(&r);
     assert_true(st_event_at(&r, "db-1 Healthy") < st_event_at(&r, "web-1 Starting"));
     st_event_at(&r, "web-1 Waiting waiting for 'db' to be healthy");
     char *dbn = st_cname(p, "db", 1), *webn = st_cname(p, "web", 1), *apin = st_cname(p, "api", 1);
     char *web_started = st_state(&f->env, webn, "StartedAt");
-    assert_true(st_time_ns(web_started) > healthy_since(&f->env, dbn));
+    assert_true(st_time_ns(web_started) > healthy_since(&f->env, dbn, since_s));
     /* --wait came back with the api healthy too. */
     json_t *j = st_inspect(&f->env, apin);
     assert_string_equal(json_string_value(json_object_get(

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine-client/engine-internal.h"
 
@@ -173,6 +174,38 @@ static void test_build_steps_as_docker_prints_them(void **state)
     json_decref(item);
 }
 
+/* A replay with until= is asked for without it and read to the end (Podman would stop reading at
+ * until's wall-clock time, read or not); the events after until are dropped here. */
+static void test_events_until_read_to_the_end(void **state)
+{
+    (void)state;
+    long long until = -1;
+    char *p = engine_podman_fix_events_path("/events?since=100&until=200&filters=%7B%7D", &until);
+    assert_string_equal(p, "/events?since=100&filters=%7B%7D&stream=false");
+    assert_true(until == 200000000000LL);
+    free(p);
+    p = engine_podman_fix_events_path("/events?until=200.5", &until);
+    assert_string_equal(p, "/events?stream=false");
+    assert_true(until == 200500000000LL);
+    free(p);
+    p = engine_podman_fix_events_path("/events?until=200&since=100", &until);
+    assert_string_equal(p, "/events?since=100&stream=false");
+    free(p);
+    /* Nothing to do without until, or with one that is not a Unix time, or on other paths. */
+    assert_null(engine_podman_fix_events_path("/events?since=100", &until));
+    assert_true(until == 0);
+    assert_null(engine_podman_fix_events_path("/events?until=10m", &until));
+    assert_null(engine_podman_fix_events_path("/containers/json?until=200", &until));
+    json_t *ev = parse("{\"Action\":\"start\",\"time\":200,\"timeNano\":200000000001}");
+    assert_true(engine_podman_event_after(ev, 200000000000LL));
+    assert_false(engine_podman_event_after(ev, 200000000001LL));
+    assert_false(engine_podman_event_after(ev, 0));
+    json_object_del(ev, "timeNano");
+    assert_false(engine_podman_event_after(ev, 200000000000LL));
+    assert_true(engine_podman_event_after(ev, 199000000000LL));
+    json_decref(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_results_as_docker_answers),
         cmocka_unit_test(test_create_gets_docker_stop_timeout),
         cmocka_unit_test(test_build_steps_as_docker_prints_them),
+        cmocka_unit_test(test_events_until_read_to_the_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
