@@ -494,7 +494,9 @@ static int cp_run(struct cli_context *ctx, int argc, char **argv)
     }
     bool to_service = dst.service != NULL;
     char *service = to_service ? dst.service : src.service;
-    if ((code = cli_project_resolve(ctx, &service, 1, false, &project, &model)) ||
+    /* As docker compose's cp: the project's name only; a service it does not have has no
+     * container below. */
+    if ((code = cli_project_resolve(ctx, NULL, 0, false, &project, &model)) ||
         (code = cli_engine_open(ctx, &cp.c)) ||
         (code = cli_observe(ctx, cp.c, project, NULL, &observed)))
         goto out;

@@ -106,7 +106,9 @@ static int exec_run(struct cli_context *ctx, int argc, char **argv)
         goto out;
     }
     char *service = argv[optind];
-    if ((code = cli_project_resolve(ctx, &service, 1, false, &project, &model)) ||
+    /* As docker compose's exec: the project's name only; a service it does not have is "not
+     * running" below. */
+    if ((code = cli_project_resolve(ctx, NULL, 0, false, &project, &model)) ||
         (code = cli_engine_open(ctx, &client)) ||
         (code = cli_observe(ctx, client, project, NULL, &observed)))
         goto out;

@@ -65,12 +65,8 @@ static int port_run(struct cli_context *ctx, int argc, char **argv)
             }
             protocol = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
         default:
-            usage(stderr);
-            return CLI_EXIT_USAGE;
+            return cli_usage_exit(c, usage);
         }
     }
     if (argc - optind != 2) {
@@ -84,7 +80,9 @@ static int port_run(struct cli_context *ctx, int argc, char **argv)
         return CLI_EXIT_USAGE;
     struct cli_view v;
     struct buf have = BUF_INIT;
-    int code = cli_view_open(ctx, argv + optind, 1, &v);
+    /* As docker compose's port: the project's name only; a service it does not have is "not
+     * running" below. */
+    int code = cli_view_open(ctx, NULL, 0, &v);
     if (code)
         goto out;
     const struct sched_observed_container *ct = pick(&v, service, index);

@@ -290,7 +290,7 @@ static int run_run(struct cli_context *ctx, int argc, char **argv)
     r.model = model;
     if (!(r.service = compose_project_service(model, service))) {
         fprintf(stderr, "error: no such service: '%s'\n", service);
-        code = CLI_EXIT_USAGE;
+        code = CLI_EXIT_FAILURE; /* docker compose's exit code for it, as every command's */
         goto out;
     }
     for (size_t i = 0; i < n_volumes; i++)

@@ -166,7 +166,23 @@ int cli_project_resolve(struct cli_context *ctx, char *const *services, int n_se
     int code = cli_project_load(ctx, (const char *const *)services, (size_t)n_services, ret_model);
     if (code)
         return code;
+    if ((code = cli_services_check(*ret_model, services, n_services))) {
+        compose_project_free(*ret_model);
+        *ret_model = NULL;
+        return code;
+    }
     *ret_name = (*ret_model)->name;
+    return 0;
+}
+
+int cli_services_check(const struct compose_project *p, char *const *services, int n_services)
+{
+    for (int k = 0; k < n_services; k++) {
+        if (!compose_project_service(p, services[k])) {
+            fprintf(stderr, "error: no such service: '%s'\n", services[k]);
+            return CLI_EXIT_FAILURE;
+        }
+    }
     return 0;
 }
 

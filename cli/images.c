@@ -81,21 +81,6 @@ static void on_interrupt(int count, void *data)
         sched_ensure_cancel(ic->op);
 }
 
-/* Fails (exit 1) when a named service is not in the project. */
-static int check_services(const struct compose_project *p, char *const *services, int n)
-{
-    for (int k = 0; k < n; k++) {
-        bool found = false;
-        for (size_t i = 0; i < p->n_services && !found; i++)
-            found = !strcmp(p->services[i].name, services[k]);
-        if (!found) {
-            fprintf(stderr, "error: no such service: '%s'\n", services[k]);
-            return CLI_EXIT_FAILURE;
-        }
-    }
-    return 0;
-}
-
 int cli_images_ensure(struct cli_context *ctx, struct engine_client *c,
                       const struct compose_project *p, struct sched_ensure_options *opts,
                       bool quiet)
@@ -142,7 +127,7 @@ int cli_images_run(struct cli_context *ctx, char *const *services, int n_service
     struct compose_project *p = NULL;
     struct engine_client *c = NULL;
     int code = cli_project_load(ctx, (const char *const *)services, (size_t)n_services, &p);
-    if (code || (code = check_services(p, services, n_services)))
+    if (code || (code = cli_services_check(p, services, n_services)))
         goto out;
     if ((code = cli_engine_open(ctx, &c)))
         goto out;

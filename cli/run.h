@@ -27,11 +27,16 @@ const char *cli_project_name(const struct cli_context *ctx);
 
 /* Finds the project a command acts on: its name, and the loaded model when need_model or when a
  * compose file is there to load (*ret_model NULL otherwise: the command works from the labels).
- * services (may be empty) are the SERVICE arguments. On failure prints why and returns the exit
- * code (> 0). *ret_model is new (compose_project_free()); *ret_name is borrowed from it or from
- * the globals. */
+ * services (may be empty) are the SERVICE arguments: with a model, each must be one of its
+ * services ("no such service", exit 1, as docker compose's commands taking SERVICE... say; exec,
+ * cp and port name their service without this check, as docker compose's do). On failure prints
+ * why and returns the exit code (> 0). *ret_model is new (compose_project_free()); *ret_name is
+ * borrowed from it or from the globals. */
 int cli_project_resolve(struct cli_context *ctx, char *const *services, int n_services,
                         bool need_model, const char **ret_name, struct compose_project **ret_model);
+/* Fails (prints "no such service: 'NAME'" for the first unknown name, returns exit 1) when one
+ * of services is not a service of p. */
+int cli_services_check(const struct compose_project *p, char *const *services, int n_services);
 
 /* Observes the project on c to the end: what runs, from the labels (with model, may be NULL, also
  * its images, networks and volumes). On failure prints why and returns the exit code (> 0); *ret
@@ -75,6 +80,8 @@ int cli_each_container(struct cli_context *ctx, struct engine_client *c,
 /* A project as the commands that look at its containers see it: its name, its model when a
  * compose file is there (else NULL), the engine and one observation of what runs. */
 struct cli_view {
+    char *const *services; /* the SERVICE arguments (borrowed from argv) */
+    int n_services;
     const char *project; /* borrowed from the model or the globals */
     struct compose_project *model;
     struct engine_client *c;

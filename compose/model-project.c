@@ -227,14 +227,61 @@ static bool declared_network(const struct compose_project *p, const char *key)
     return compose_project_network(p, key) != NULL;
 }
 
-static void check_dependencies(struct mctx *m, struct compose_service *s)
+/* The active services, not sorted yet, indexed by name: a linear lookup per reference made the
+ * checks quadratic (a quarter of a million comparisons for 1,000 services). */
+struct by_name {
+    const struct compose_service *services;
+    size_t *index;
+    size_t n;
+};
+
+static int cmp_index_name(const void *a, const void *b, void *data)
+{
+    const struct compose_service *s = data;
+    return strcmp(s[*(const size_t *)a].name, s[*(const size_t *)b].name);
+}
+
+/* The index of the service called name, or n when there is none. */
+static size_t by_name_find(const struct by_name *bn, const char *name)
+{
+    size_t lo = 0, hi = bn->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(bn->services[bn->index[mid]].name, name);
+        if (c == 0)
+            return bn->index[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return bn->n;
+}
+
+static void by_name_init(struct by_name *bn, const struct compose_project *p)
+{
+    bn->services = p->services;
+    bn->n = p->n_services;
+    bn->index = xcalloc(bn->n ? bn->n : 1, sizeof(*bn->index));
+    for (size_t i = 0; i < bn->n; i++)
+        bn->index[i] = i;
+    qsort_r(bn->index, bn->n, sizeof(*bn->index), cmp_index_name, p->services);
+}
+
+static bool by_name_has(const struct by_name *bn, const char *name)
+{
+    return by_name_find(bn, name) != bn->n;
+}
+
+static void check_dependencies(struct mctx *m, const struct by_name *bn,
+                               struct compose_service *s)
 {
     struct compose_project *p = m->ctx->project;
     size_t kept = 0;
     for (size_t i = 0; i < s->n_depends_on; i++) {
         struct compose_dependency *d = &s->depends_on[i];
         char *path = xasprintf("services.%s.depends_on", s->name);
-        if (!compose_project_service(p, d->service)) {
+        if (!by_name_has(bn, d->service)) {
             if (strv_has(&p->disabled_services, d->service)) {
                 if (d->required) {
                     pos_error(m, d->pos, path,
@@ -261,14 +308,15 @@ static void check_dependencies(struct mctx *m, struct compose_service *s)
     s->n_depends_on = kept;
 }
 
-static void check_service_refs(struct mctx *m, struct compose_service *s)
+static void check_service_refs(struct mctx *m, const struct by_name *bn,
+                               struct compose_service *s)
 {
     struct compose_project *p = m->ctx->project;
     char *path = NULL;
     for (size_t i = 0; i < s->links.n; i++) {
         const char *l = s->links.v[i], *colon = strchr(l, ':');
         char *name = colon ? xstrndup(l, (size_t)(colon - l)) : xstrdup(l);
-        if (!compose_project_service(p, name)) {
+        if (!by_name_has(bn, name)) {
             path = xasprintf("services.%s.links", s->name);
             pos_error(m, s->pos, path, "define it under services, or use external_links",
                       "'%s' in services.%s.links is not a service", name, s->name);
@@ -284,7 +332,7 @@ static void check_service_refs(struct mctx *m, struct compose_service *s)
             v += 8;
         const char *colon = strchr(v, ':');
         char *name = colon ? xstrndup(v, (size_t)(colon - v)) : xstrdup(v);
-        if (!compose_project_service(p, name)) {
+        if (!by_name_has(bn, name)) {
             path = xasprintf("services.%s.volumes_from", s->name);
             pos_error(m, s->pos, path, "define it under services, or write container:NAME",
                       "'%s' in services.%s.volumes_from is not a service", name, s->name);
@@ -293,7 +341,7 @@ static void check_service_refs(struct mctx *m, struct compose_service *s)
         free(name);
     }
     if (s->network_mode && strncmp(s->network_mode, "service:", 8) == 0 &&
-        !compose_project_service(p, s->network_mode + 8)) {
+        !by_name_has(bn, s->network_mode + 8)) {
         path = xasprintf("services.%s.network_mode", s->name);
         pos_error(m, s->pos, path, "define it under services, or use container:NAME",
                   "'%s' in services.%s.network_mode is not a service", s->network_mode + 8,
@@ -437,17 +485,18 @@ static void check_container_names(struct mctx *m)
 }
 
 /* Depth-first search; state 0 new, 1 on the stack, 2 done. */
-static bool cycle_from(struct mctx *m, size_t i, int *state, size_t *stack, size_t depth)
+static bool cycle_from(struct mctx *m, const struct by_name *bn, size_t i, int *state,
+                       size_t *stack, size_t depth)
 {
     struct compose_project *p = m->ctx->project;
     state[i] = 1;
     stack[depth] = i;
     const struct compose_service *s = &p->services[i];
     for (size_t d = 0; d < s->n_depends_on; d++) {
-        const struct compose_service *dep = compose_project_service(p, s->depends_on[d].service);
-        if (!dep || dep == s)
+        size_t j = by_name_find(bn, s->depends_on[d].service);
+        if (j == bn->n || j == i)
             continue;
-        size_t j = (size_t)(dep - p->services);
+        const struct compose_service *dep = &p->services[j];
         if (state[j] == 1) {
             char *chain = NULL;
             size_t from = 0;
@@ -465,21 +514,21 @@ static bool cycle_from(struct mctx *m, size_t i, int *state, size_t *stack, size
             free(chain);
             return true;
         }
-        if (state[j] == 0 && cycle_from(m, j, state, stack, depth + 1))
+        if (state[j] == 0 && cycle_from(m, bn, j, state, stack, depth + 1))
             return true;
     }
     state[i] = 2;
     return false;
 }
 
-static void check_cycles(struct mctx *m)
+static void check_cycles(struct mctx *m, const struct by_name *bn)
 {
     struct compose_project *p = m->ctx->project;
     size_t n = p->n_services;
     int *state = xcalloc(n ? n : 1, sizeof(*state));
     size_t *stack = xcalloc(n ? n : 1, sizeof(*stack));
     for (size_t i = 0; i < n; i++)
-        if (state[i] == 0 && cycle_from(m, i, state, stack, 0))
+        if (state[i] == 0 && cycle_from(m, bn, i, state, stack, 0))
             break;
     free(state);
     free(stack);
@@ -678,12 +727,15 @@ int compose_model_build(struct compose_load_ctx *ctx, const struct cnode *root)
     }
     implicit_dependencies(&m, all, n_all);
     apply_profiles(&m, all, n_all);
+    struct by_name bn;
+    by_name_init(&bn, p);
     for (size_t i = 0; i < p->n_services; i++)
-        check_dependencies(&m, &p->services[i]);
+        check_dependencies(&m, &bn, &p->services[i]);
     for (size_t i = 0; i < p->n_services; i++)
-        check_service_refs(&m, &p->services[i]);
+        check_service_refs(&m, &bn, &p->services[i]);
     check_container_names(&m);
-    check_cycles(&m);
+    check_cycles(&m, &bn);
+    free(bn.index);
     default_network(&m);
 
     qsort(p->services, p->n_services, sizeof(*p->services), cmp_service);

@@ -683,6 +683,23 @@ static int f_devices(struct mctx *m, const struct cnode *n, void *dst)
     return r;
 }
 
+/* One "HOST=IP[,IP...]" or "HOST:IP" item, added to out as the engine's "HOST:IP" entries. */
+static int add_extra_host(struct mctx *m, const struct cnode *at, const char *item,
+                          struct compose_strv *out)
+{
+    const char *host, **ips;
+    size_t nips;
+    struct cc_error e = CC_ERROR_INIT;
+    int r = parse_extra_host(m->a, item, &host, &ips, &nips, &e);
+    if (r < 0)
+        m_error_from(m, at, &e);
+    else
+        for (size_t j = 0; j < nips; j++)
+            m_strv_add(m, out, arena_printf(m->a, "%s:%s", host, ips[j]));
+    cc_error_release(&e);
+    return r;
+}
+
 int m_extra_hosts(struct mctx *m, const struct cnode *n, struct compose_strv *out)
 {
     if (cnode_is_null(n))
@@ -695,8 +712,10 @@ int m_extra_hosts(struct mctx *m, const struct cnode *n, struct compose_strv *ou
             cnode_path_push_key(&m->path, k->value);
             if (m_strv(m, v, true, &ips) < 0)
                 r = -1;
+            /* Read as the list form's "HOST=IP" is, with the same checks. */
             for (size_t j = 0; j < ips.n; j++)
-                m_strv_add(m, out, arena_printf(m->a, "%s:%s", k->value, ips.v[j]));
+                if (add_extra_host(m, v, arena_printf(m->a, "%s=%s", k->value, ips.v[j]), out) < 0)
+                    r = -1;
             cnode_path_pop(&m->path);
         }
         return r;
@@ -706,19 +725,12 @@ int m_extra_hosts(struct mctx *m, const struct cnode *n, struct compose_strv *ou
     for (size_t i = 0; i < n->nitems; i++) {
         const struct cnode *it = n->items[i];
         cnode_path_push_index(&m->path, i);
-        const char *host, **ips;
-        size_t nips;
-        struct cc_error e = CC_ERROR_INIT;
         if (it->kind != CNODE_SCALAR || cnode_is_null(it)) {
             r = m_error(m, it, NULL, "'%s' must be a host:ip string, not a %s", m_path(m),
                         m_kind_name(it));
-        } else if (parse_extra_host(m->a, it->value, &host, &ips, &nips, &e) < 0) {
-            r = m_error_from(m, it, &e);
-        } else {
-            for (size_t j = 0; j < nips; j++)
-                m_strv_add(m, out, arena_printf(m->a, "%s:%s", host, ips[j]));
+        } else if (add_extra_host(m, it, it->value, out) < 0) {
+            r = -1;
         }
-        cc_error_release(&e);
         cnode_path_pop(&m->path);
     }
     return r;

@@ -2,6 +2,8 @@
  * environment:, labels: and extra_hosts:. */
 #include "compose/parse.h"
 
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +83,12 @@ int parse_kv_item(struct arena *a, const char *item, const char *what, const cha
     return 0;
 }
 
+static bool is_ip_address(const char *s)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
+}
+
 int parse_extra_host(struct arena *a, const char *item, const char **ret_host,
                      const char ***ret_ips, size_t *ret_n, struct cc_error *reterr)
 {
@@ -114,6 +122,15 @@ int parse_extra_host(struct arena *a, const char *item, const char **ret_host,
             list[i] = arena_strndup(a, p + 1, len - 2);
         else
             list[i] = arena_strndup(a, p, len);
+        /* The engine refuses anything else when the container is created; said here, it
+         * points at the file, and `config` never prints an entry that reads back otherwise. */
+        if (!is_ip_address(list[i]) && strcmp(list[i], "host-gateway") != 0) {
+            cc_error_set(reterr, CC_ERR_INVALID_CONFIG,
+                         "invalid extra host '%s': '%s' is not an IP address", item, list[i]);
+            cc_error_hint(reterr, "give an IPv4 or IPv6 address, or host-gateway, e.g. "
+                                  "'db.local=10.0.0.5'");
+            return -1;
+        }
         p += len + 1;
     }
     list[n] = NULL;

@@ -4,6 +4,7 @@
  * configs. `~` and `~/` expand to HOME from the project's variables. The base directory is the
  * project directory for the -f files, an extended file's own directory for what comes from it,
  * and an include's project_directory for included files. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "compose/assemble-internal.h"
@@ -91,10 +92,12 @@ static struct cnode *context_node(const struct resolver *r, struct cnode *n)
     return path_node(r, n);
 }
 
-/* additional_contexts values: local directories, or references kept as they are. */
+/* additional_contexts values: local directories, or references kept as they are. An empty
+ * value names no directory and is kept empty: `config` prints a null one as "", which must read
+ * back the same. */
 static struct cnode *extra_context(const struct resolver *r, struct cnode *n)
 {
-    if (n->kind != CNODE_SCALAR)
+    if (n->kind != CNODE_SCALAR || n->len == 0)
         return n;
     const char *v = n->value, *eq = strchr(v, '=');
     if (!eq) {
@@ -198,9 +201,23 @@ static struct cnode *section(const struct resolver *r, struct cnode *doc, const 
     struct cnode *sec = cnode_get(doc, key);
     if (!sec || sec->kind != CNODE_MAPPING)
         return doc;
-    struct cnode *m = sec;
-    for (size_t i = 0; i < sec->npairs; i++)
-        m = asm_mapping_with(r->a, m, sec->pairs[i].key->value, fn(r, sec->pairs[i].value));
+    /* One new mapping for the whole section, not one per entry: with an entry at a time, 1,000
+     * services made 1,000 copies of a 1,000-pair mapping. */
+    struct cnode_pair *pairs = NULL;
+    for (size_t i = 0; i < sec->npairs; i++) {
+        struct cnode *v = fn(r, sec->pairs[i].value);
+        if (v == sec->pairs[i].value)
+            continue;
+        if (!pairs) {
+            pairs = xmalloc(sec->npairs * sizeof(*pairs));
+            memcpy(pairs, sec->pairs, sec->npairs * sizeof(*pairs));
+        }
+        pairs[i].value = v;
+    }
+    if (!pairs)
+        return doc;
+    struct cnode *m = asm_mapping_new(r->a, sec, pairs, sec->npairs);
+    free(pairs);
     return asm_mapping_with(r->a, doc, key, m);
 }
 

@@ -1222,6 +1222,16 @@ bool engine_client_tls(const struct engine_client *c)
     return c->tls;
 }
 
+void engine_client_tls_settings(const struct engine_client *c, struct engine_tls_settings *ret)
+{
+    *ret = (struct engine_tls_settings){.verify = c->tls_verify,
+                                        .ca = c->tls_ca,
+                                        .cert = c->tls_cert,
+                                        .key = c->tls_key,
+                                        .dir = c->tls_dir,
+                                        .host = c->host};
+}
+
 long engine_client_connect_timeout_ms(const struct engine_client *c)
 {
     return c->connect_timeout_ms;

@@ -65,12 +65,22 @@ struct engine_request *engine_call_json(struct engine_client *c, const char *met
 enum cc_error_kind engine_status_kind(long status);
 
 /* What a hijacked stream (hijack.c) needs to open its own connection: the loop, the unix socket
- * path (NULL for tcp), the base URL ("http://localhost" or "http://HOST:PORT"); all borrowed. */
+ * path (NULL for tcp), the base URL ("http://localhost", "http://HOST:PORT" or, with TLS,
+ * "https://HOST:PORT"); all borrowed. */
 uv_loop_t *engine_client_loop(const struct engine_client *c);
 const char *engine_client_unix_path(const struct engine_client *c);
 const char *engine_client_base_url(const struct engine_client *c);
 /* Whether requests go over TLS (a tcp:// host with DOCKER_TLS_VERIFY or DOCKER_TLS). */
 bool engine_client_tls(const struct engine_client *c);
+/* A TLS client's settings (engine_client_tls()), for a connection made outside libcurl: whether
+ * the engine's certificate is checked, the files (each NULL when not used), the directory they
+ * were looked for in and the host as given (for messages); all borrowed. */
+struct engine_tls_settings {
+    bool verify;
+    const char *ca, *cert, *key;
+    const char *dir, *host;
+};
+void engine_client_tls_settings(const struct engine_client *c, struct engine_tls_settings *ret);
 /* engine_options' connect_timeout_ms, or the default. */
 long engine_client_connect_timeout_ms(const struct engine_client *c);
 

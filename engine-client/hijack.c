@@ -4,10 +4,17 @@
  * it reads, so these calls speak HTTP/1.1 themselves over a libuv stream (a uv_pipe_t on the unix
  * socket, a uv_tcp_t for tcp:// hosts): one request with "Connection: Upgrade", the status line
  * and headers of the answer, then raw bytes both ways. The output goes through the same decoders
- * as every other stream (stream.h). Every ending goes through hj_finish(), which closes the
- * socket; the user's callback runs from the close callback, then the struct is freed, so the
- * callback never runs inside one of the caller's calls and never before queued writes are done
- * with. */
+ * as every other stream (stream.h). Over TLS (a tcp:// host with DOCKER_TLS_VERIFY or DOCKER_TLS)
+ * OpenSSL runs on memory BIOs between the socket and those bytes, with the files and checks
+ * libcurl uses for every other call; ending the input half-closes the TCP connection under the TLS
+ * session, as the docker CLI does (dockerd reads that as the end of the input). Every ending goes
+ * through hj_finish(), which closes the socket; the user's callback runs from the close callback,
+ * then the struct is freed, so the callback never runs inside one of the caller's calls and never
+ * before queued writes are done with. */
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,10 +27,10 @@
  * that accepted the connection and says nothing for this long is hung. */
 #define DEFAULT_ANSWER_TIMEOUT_MS (30 * 1000L)
 
-enum hj_state { HJ_CONNECTING, HJ_HEADERS, HJ_ERROR_BODY, HJ_STREAM, HJ_CLOSING };
+enum hj_state { HJ_CONNECTING, HJ_HANDSHAKE, HJ_HEADERS, HJ_ERROR_BODY, HJ_STREAM, HJ_CLOSING };
 
-static const char *const hj_state_names[] = {"connecting", "headers", "error body", "stream",
-                                             "closing"};
+static const char *const hj_state_names[] = {"connecting", "TLS handshake", "headers",
+                                             "error body", "stream",        "closing"};
 
 struct engine_hijack {
     enum hj_state state;
@@ -49,6 +56,11 @@ struct engine_hijack {
     struct cc_error err;
     bool cancelled;
     long connect_timeout_ms, answer_timeout_ms;
+    /* TLS only: the session, reading the engine's bytes from tls_in and writing ours to tls_out
+     * (both owned by ssl); the host and the certificates' directory, for messages. */
+    SSL *ssl;
+    BIO *tls_in, *tls_out;
+    char *tls_host, *tls_dir;
 };
 
 struct hj_write {
@@ -75,6 +87,9 @@ static void on_handle_closed(uv_handle_t *handle)
     engine_mux_release(&h->mux);
     buf_release(&h->in);
     cc_error_release(&h->err);
+    SSL_free(h->ssl);
+    free(h->tls_host);
+    free(h->tls_dir);
     free(h->request);
     free(h->what);
     free(h);
@@ -196,46 +211,178 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
     buf->len = 64 * 1024;
 }
 
+/* The connection ended (UV_EOF) or broke (another negative status). */
+static void hj_eof(struct engine_hijack *h, int status)
+{
+    if (h->state == HJ_STREAM && status == UV_EOF) {
+        engine_mux_finish(&h->mux, &h->err);
+        hj_finish(h, NULL);
+    } else if (h->state == HJ_ERROR_BODY && status == UV_EOF) {
+        hj_error_done(h);
+    } else if (h->state == HJ_HANDSHAKE && status == UV_EOF) {
+        hj_fail(h, CC_ERR_UNREACHABLE, "%s: cannot reach the engine over TLS: %s",
+                "the engine closed the connection during the handshake");
+    } else if (h->state != HJ_CLOSING) {
+        hj_fail(h, CC_ERR_IO, "%s: the connection to the engine broke: %s", uv_strerror(status));
+    }
+}
+
+/* Bytes of the answer (after TLS, when it is on). */
+static void hj_input(struct engine_hijack *h, const char *data, size_t len)
+{
+    switch (h->state) {
+    case HJ_HEADERS: {
+        struct engine_http_head hd;
+        struct cc_error err = CC_ERROR_INIT;
+        buf_add(&h->in, data, len);
+        int rc = engine_http_head_parse(h->in.data, h->in.len, h->what, &hd, &err);
+        if (rc > 0)
+            hj_headers_done(h, &hd);
+        else if (rc < 0)
+            hj_finish(h, &err);
+        cc_error_release(&err);
+        break;
+    }
+    case HJ_ERROR_BODY:
+        buf_add(&h->in, data, len);
+        if (error_body_complete(h) || h->in.len > MAX_ERROR_BODY)
+            hj_error_done(h);
+        break;
+    case HJ_STREAM:
+        hj_output(h, data, len);
+        break;
+    case HJ_CONNECTING:
+    case HJ_HANDSHAKE:
+    case HJ_CLOSING:
+        break;
+    }
+}
+
+/* Queues len bytes for the socket; plain_len is what they stand for in h->queued's terms (the
+ * input bytes they carry, 0 for the request and TLS's own records). */
+static int hj_write_raw(struct engine_hijack *h, const char *data, size_t len, size_t plain_len,
+                        uv_write_cb cb)
+{
+    struct hj_write *w = xmalloc(sizeof(*w) + len);
+    w->h = h;
+    w->len = plain_len;
+    memcpy(w->data, data, len);
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+    int rc = uv_write(&w->req, &h->sock.stream, &b, 1, cb);
+    if (rc < 0)
+        free(w);
+    return rc;
+}
+
+static void on_request_written(uv_write_t *req, int status);
+
+/* Sends what the TLS session wrote to tls_out (records of its own, or data it encrypted). */
+static int tls_flush(struct engine_hijack *h, size_t plain_len, uv_write_cb cb)
+{
+    size_t pending = BIO_ctrl_pending(h->tls_out);
+    if (!pending)
+        return 0;
+    char *data = xmalloc(pending);
+    int n = BIO_read(h->tls_out, data, (int)pending);
+    int rc = n > 0 ? hj_write_raw(h, data, (size_t)n, plain_len, cb) : 0;
+    free(data);
+    return rc;
+}
+
+/* Writes len bytes as the connection carries them: encrypted with TLS, else as they are. */
+static int hj_send(struct engine_hijack *h, const char *data, size_t len, uv_write_cb cb)
+{
+    if (!h->ssl)
+        return hj_write_raw(h, data, len, len, cb);
+    ERR_clear_error();
+    /* A memory BIO takes everything: SSL_write() writes it all at once or fails. */
+    if (SSL_write(h->ssl, data, (int)len) <= 0)
+        return UV_EPROTO;
+    return tls_flush(h, len, cb);
+}
+
+/* Why the TLS session failed, in OpenSSL's words (the certificate check's, when that failed). */
+static const char *tls_why(const struct engine_hijack *h)
+{
+    long vr = SSL_get_verify_result(h->ssl);
+    if (vr != X509_V_OK)
+        return X509_verify_cert_error_string(vr);
+    unsigned long e = ERR_peek_last_error();
+    const char *why = e ? ERR_reason_error_string(e) : NULL;
+    return why ? why : "the engine ended the TLS session";
+}
+
+static void tls_fail(struct engine_hijack *h)
+{
+    struct cc_error err = CC_ERROR_INIT;
+    cc_error_set(&err, CC_ERR_UNREACHABLE, "%s: cannot reach the engine at %s over TLS: %s",
+                 h->what, h->tls_host, tls_why(h));
+    cc_error_hint(&err,
+                  "check that DOCKER_CERT_PATH (%s) holds the engine's CA as ca.pem and a client "
+                  "certificate it trusts as cert.pem and key.pem",
+                  h->tls_dir ? h->tls_dir : "unset");
+    hj_finish(h, &err);
+    cc_error_release(&err);
+}
+
+static void hj_send_request(struct engine_hijack *h);
+
+/* Feeds the engine's bytes to the TLS session: first to finish the handshake, then to read the
+ * answer out of it. */
+static void tls_input(struct engine_hijack *h, const char *data, size_t len)
+{
+    BIO_write(h->tls_in, data, (int)len);
+    if (h->state == HJ_HANDSHAKE) {
+        ERR_clear_error();
+        int rc = SSL_do_handshake(h->ssl);
+        int e = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(h->ssl, rc);
+        if (e != SSL_ERROR_NONE && e != SSL_ERROR_WANT_READ) {
+            tls_fail(h);
+            return;
+        }
+        if (tls_flush(h, 0, on_request_written) < 0) {
+            hj_fail(h, CC_ERR_IO, "%s: sending the TLS handshake failed: %s",
+                    uv_strerror(UV_EPIPE));
+            return;
+        }
+        if (e == SSL_ERROR_WANT_READ)
+            return;
+        hj_send_request(h);
+    }
+    char plain[16 * 1024];
+    while (h->state != HJ_CLOSING && h->state != HJ_HANDSHAKE) {
+        ERR_clear_error();
+        int n = SSL_read(h->ssl, plain, sizeof(plain));
+        if (n > 0) {
+            hj_input(h, plain, (size_t)n);
+            continue;
+        }
+        int e = SSL_get_error(h->ssl, n);
+        if (e == SSL_ERROR_ZERO_RETURN) {
+            hj_eof(h, UV_EOF); /* the engine's close_notify */
+        } else if (e != SSL_ERROR_WANT_READ) {
+            /* An engine refusing our certificate says so after a TLS 1.3 handshake, here. */
+            if (h->state == HJ_HEADERS)
+                tls_fail(h);
+            else
+                hj_fail(h, CC_ERR_IO, "%s: the TLS session with the engine broke: %s", tls_why(h));
+        }
+        break;
+    }
+    /* Reading may have made records to send (a key update's answer). */
+    if (h->state != HJ_CLOSING)
+        tls_flush(h, 0, on_request_written);
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     struct engine_hijack *h = stream->data;
-    if (nread < 0) {
-        if (h->state == HJ_STREAM && nread == UV_EOF) {
-            engine_mux_finish(&h->mux, &h->err);
-            hj_finish(h, NULL);
-        } else if (h->state == HJ_ERROR_BODY && nread == UV_EOF) {
-            hj_error_done(h);
-        } else if (h->state != HJ_CLOSING) {
-            hj_fail(h, CC_ERR_IO, "%s: the connection to the engine broke: %s",
-                    uv_strerror((int)nread));
-        }
-    } else if (nread > 0) {
-        switch (h->state) {
-        case HJ_HEADERS: {
-            struct engine_http_head hd;
-            struct cc_error err = CC_ERROR_INIT;
-            buf_add(&h->in, buf->base, (size_t)nread);
-            int rc = engine_http_head_parse(h->in.data, h->in.len, h->what, &hd, &err);
-            if (rc > 0)
-                hj_headers_done(h, &hd);
-            else if (rc < 0)
-                hj_finish(h, &err);
-            cc_error_release(&err);
-            break;
-        }
-        case HJ_ERROR_BODY:
-            buf_add(&h->in, buf->base, (size_t)nread);
-            if (error_body_complete(h) || h->in.len > MAX_ERROR_BODY)
-                hj_error_done(h);
-            break;
-        case HJ_STREAM:
-            hj_output(h, buf->base, (size_t)nread);
-            break;
-        case HJ_CONNECTING:
-        case HJ_CLOSING:
-            break;
-        }
-    }
+    if (nread < 0)
+        hj_eof(h, (int)nread);
+    else if (nread > 0 && h->ssl)
+        tls_input(h, buf->base, (size_t)nread);
+    else if (nread > 0)
+        hj_input(h, buf->base, (size_t)nread);
     free(buf->base);
 }
 
@@ -265,6 +412,16 @@ static void on_timeout(uv_timer_t *t)
     cc_error_release(&err);
 }
 
+/* Connected (and, with TLS, through the handshake): the request, then the wait for its answer. */
+static void hj_send_request(struct engine_hijack *h)
+{
+    hj_set_state(h, HJ_HEADERS);
+    uv_timer_start(&h->timer, on_timeout, (uint64_t)h->answer_timeout_ms, 0);
+    int rc = hj_send(h, h->request, strlen(h->request), on_request_written);
+    if (rc < 0)
+        hj_fail(h, CC_ERR_IO, "%s: cannot use the connection: %s", uv_strerror(rc));
+}
+
 static void on_connected(uv_connect_t *req, int status)
 {
     struct engine_hijack *h = req->data;
@@ -274,25 +431,36 @@ static void on_connected(uv_connect_t *req, int status)
         hj_fail(h, CC_ERR_UNREACHABLE, "%s: cannot reach the engine: %s", uv_strerror(status));
         return;
     }
-    hj_set_state(h, HJ_HEADERS);
-    uv_timer_start(&h->timer, on_timeout, (uint64_t)h->answer_timeout_ms, 0);
-    size_t len = strlen(h->request);
-    struct hj_write *w = xmalloc(sizeof(*w) + len);
-    w->h = h;
-    w->len = len;
-    memcpy(w->data, h->request, len);
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
-    int rc = uv_write(&w->req, &h->sock.stream, &b, 1, on_request_written);
-    if (rc == 0)
-        rc = uv_read_start(&h->sock.stream, on_alloc, on_read);
-    if (rc < 0)
+    int rc = uv_read_start(&h->sock.stream, on_alloc, on_read);
+    if (rc < 0) {
         hj_fail(h, CC_ERR_IO, "%s: cannot use the connection: %s", uv_strerror(rc));
+        return;
+    }
+    if (!h->ssl) {
+        hj_send_request(h);
+        return;
+    }
+    /* The connect timer goes on bounding the handshake. */
+    hj_set_state(h, HJ_HANDSHAKE);
+    ERR_clear_error();
+    int hs = SSL_do_handshake(h->ssl);
+    if (hs != 1 && SSL_get_error(h->ssl, hs) != SSL_ERROR_WANT_READ)
+        tls_fail(h);
+    else if (tls_flush(h, 0, on_request_written) < 0)
+        hj_fail(h, CC_ERR_IO, "%s: cannot use the connection: %s", uv_strerror(UV_EPIPE));
 }
 
-/* "http://HOST:PORT" to an address: numeric hosts and localhost only (no resolver on the loop). */
-static int tcp_addr(const char *base_url, struct sockaddr_storage *ss)
+/* The "HOST:PORT" of a base URL ("http://HOST:PORT" or "https://HOST:PORT"). */
+static const char *url_host_port(const char *base_url)
 {
-    const char *hp = base_url + strlen("http://");
+    const char *sep = strstr(base_url, "://");
+    return sep ? sep + 3 : base_url;
+}
+
+/* "HOST:PORT" to an address, and HOST (without brackets) to ret_host: numeric hosts and localhost
+ * only (no resolver on the loop). */
+static int tcp_addr(const char *hp, struct sockaddr_storage *ss, char *ret_host, size_t host_size)
+{
     const char *colon = strrchr(hp, ':');
     int port = colon ? atoi(colon + 1) : 80;
     char host[256];
@@ -305,11 +473,73 @@ static int tcp_addr(const char *base_url, struct sockaddr_storage *ss)
         memmove(host, host + 1, n - 2);
         host[n - 2] = '\0';
     }
+    snprintf(ret_host, host_size, "%s", host);
     if (!strcmp(host, "localhost"))
         snprintf(host, sizeof(host), "127.0.0.1");
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
         return 0;
     return uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss) == 0 ? 0 : -1;
+}
+
+/* A TLS session for host as libcurl makes them for the other calls (client.c): the engine's
+ * certificate checked against ca.pem and for the host with DOCKER_TLS_VERIFY, the client
+ * certificate sent when there is one. The certificates were found readable when the client was
+ * made; one that OpenSSL cannot use fails here. */
+static int tls_open(struct engine_hijack *h, struct engine_client *c, const char *host,
+                    struct cc_error *reterr)
+{
+    struct engine_tls_settings t;
+    engine_client_tls_settings(c, &t);
+    h->tls_host = xstrdup(t.host);
+    h->tls_dir = t.dir ? xstrdup(t.dir) : NULL;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx)
+        goto fail;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    const char *bad = NULL;
+    ERR_clear_error();
+    if (t.verify && SSL_CTX_load_verify_locations(ctx, t.ca, NULL) != 1)
+        bad = t.ca;
+    else if (t.cert && SSL_CTX_use_certificate_chain_file(ctx, t.cert) != 1)
+        bad = t.cert;
+    else if (t.cert && t.key && SSL_CTX_use_PrivateKey_file(ctx, t.key, SSL_FILETYPE_PEM) != 1)
+        bad = t.key;
+    if (bad) {
+        unsigned long e = ERR_peek_last_error();
+        cc_error_set(reterr, CC_ERR_USAGE, "cannot use the TLS file '%s' for %s: %s", bad, t.host,
+                     e && ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unreadable");
+        cc_error_hint(reterr, "set DOCKER_CERT_PATH to the directory holding the engine's CA as "
+                              "ca.pem and a client certificate as cert.pem and key.pem (PEM)");
+        SSL_CTX_free(ctx);
+        return -1;
+    }
+    SSL_CTX_set_verify(ctx, t.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    h->ssl = SSL_new(ctx);
+    SSL_CTX_free(ctx); /* the session holds its own reference */
+    if (!h->ssl)
+        goto fail;
+    /* An address is checked against the certificate's IP names, a name against its DNS names
+     * (and sent as SNI). */
+    struct in6_addr a6;
+    bool numeric = inet_pton(AF_INET, host, &a6) == 1 || inet_pton(AF_INET6, host, &a6) == 1;
+    if (numeric && t.verify)
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(h->ssl), host);
+    else if (!numeric) {
+        SSL_set_tlsext_host_name(h->ssl, host);
+        if (t.verify)
+            SSL_set1_host(h->ssl, host);
+    }
+    h->tls_in = BIO_new(BIO_s_mem());
+    h->tls_out = BIO_new(BIO_s_mem());
+    /* Nothing buffered yet is "try again", not the end of the stream. */
+    BIO_set_mem_eof_return(h->tls_in, -1);
+    SSL_set_bio(h->ssl, h->tls_in, h->tls_out);
+    SSL_set_connect_state(h->ssl);
+    return 0;
+fail:
+    cc_error_set(reterr, CC_ERR_IO, "cannot set up TLS for %s: %s", t.host,
+                 ERR_reason_error_string(ERR_peek_last_error()));
+    return -1;
 }
 
 static struct engine_hijack *hijack_start(struct engine_client *c, const char *path, json_t *body,
@@ -320,14 +550,8 @@ static struct engine_hijack *hijack_start(struct engine_client *c, const char *p
     const char *unix_path = engine_client_unix_path(c);
     const char *base = engine_client_base_url(c);
     struct sockaddr_storage ss;
-    if (engine_client_tls(c)) {
-        /* This connection is ours, not curl's, and speaks plain HTTP only. */
-        cc_error_set(reterr, CC_ERR_UNSUPPORTED,
-                     "cannot attach to a container's input over TLS (%s) yet", base);
-        cc_error_hint(reterr, "use the engine's unix socket, or run without stdin (-T, -d)");
-        return NULL;
-    }
-    if (!unix_path && tcp_addr(base, &ss) < 0) {
+    char host[256] = "";
+    if (!unix_path && tcp_addr(url_host_port(base), &ss, host, sizeof(host)) < 0) {
         cc_error_set(reterr, CC_ERR_UNSUPPORTED,
                      "cannot attach through %s: give the engine's "
                      "address as an IP address",
@@ -335,13 +559,20 @@ static struct engine_hijack *hijack_start(struct engine_client *c, const char *p
         return NULL;
     }
     struct engine_hijack *h = xcalloc(1, sizeof(*h));
+    if (!unix_path && engine_client_tls(c) && tls_open(h, c, host, reterr) < 0) {
+        SSL_free(h->ssl);
+        free(h->tls_host);
+        free(h->tls_dir);
+        free(h);
+        return NULL;
+    }
     h->o = *opts;
     buf_init(&h->in);
     engine_mux_init(&h->mux, on_mux_output, h);
     const char *version = engine_client_api_version(c);
     char *vpath = version ? xasprintf("/v%s%s", version, path) : xstrdup(path);
     char *json = body ? json_dumps(body, JSON_COMPACT) : xstrdup("");
-    const char *host_hdr = unix_path ? "localhost" : base + strlen("http://");
+    const char *host_hdr = unix_path ? "localhost" : url_host_port(base);
     h->what = xasprintf("POST %s", path);
     h->request = xasprintf("POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ccompose/%s\r\n"
                            "Content-Type: application/json\r\nContent-Length: %zu\r\n"
@@ -423,15 +654,8 @@ ssize_t engine_hijack_write(struct engine_hijack *h, const char *buf, size_t len
         return -1;
     if (!len)
         return (ssize_t)h->queued;
-    struct hj_write *w = xmalloc(sizeof(*w) + len);
-    w->h = h;
-    w->len = len;
-    memcpy(w->data, buf, len);
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
-    if (uv_write(&w->req, &h->sock.stream, &b, 1, on_input_written) < 0) {
-        free(w);
+    if (hj_send(h, buf, len, on_input_written) < 0)
         return -1;
-    }
     h->queued += len;
     return (ssize_t)h->queued;
 }

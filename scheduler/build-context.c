@@ -2,8 +2,6 @@
  * libarchive writes unblocked into our write callback, which appends to a pending buffer;
  * build_context_read() drains that buffer and, when it is empty, takes one more step of the
  * walk: one header, or one chunk of the file being sent. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/archive.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "scheduler/build-context.h"

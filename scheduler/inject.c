@@ -5,14 +5,13 @@
  * then it is copied too (docker compose ignores them with a warning; docs/security.md says why we
  * do not). The bytes live only in memory, never in a message: errors name the secret and where it
  * comes from, not what it holds. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/archive.h"
 #include "common/buf.h"
 #include "scheduler/scheduler-internal.h"
 #include "scheduler/scheduler.h"

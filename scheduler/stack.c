@@ -962,16 +962,23 @@ static json_t *ls_rows(json_t *services)
     return sorted(rows);
 }
 
-static char *ports_text(json_t *ports)
+/* Ports as docker prints them: a service's "*:8080->80/tcp, ..." (ingress ports only, host-mode
+ * ones are per task), a task's "*:32768->81/tcp,..." (each binding, IPv4 and IPv6 alike). */
+static char *ports_text(json_t *ports, bool of_service)
 {
     struct buf b = BUF_INIT;
     size_t i;
     json_t *pt;
     json_array_foreach(ports, i, pt)
-        buf_printf(&b, "%s*:%lld->%lld/%s", i ? ", " : "",
+    {
+        const char *mode = sched_json_str(pt, "PublishMode");
+        if (of_service && mode && strcmp(mode, "ingress"))
+            continue;
+        buf_printf(&b, "%s*:%lld->%lld/%s", !b.len ? "" : of_service ? ", " : ",",
                    (long long)json_integer_value(json_object_get(pt, "PublishedPort")),
                    (long long)json_integer_value(json_object_get(pt, "TargetPort")),
                    sched_json_str(pt, "Protocol") ? sched_json_str(pt, "Protocol") : "tcp");
+    }
     return buf_detach(&b);
 }
 
@@ -986,7 +993,7 @@ static json_t *services_rows(json_t *services)
         json_t *status = json_object_get(s, "ServiceStatus");
         json_t *cs = json_object_get(json_object_get(spec, "TaskTemplate"), "ContainerSpec");
         bool global = json_object_get(json_object_get(spec, "Mode"), "Global") != NULL;
-        char *ports = ports_text(json_object_get(json_object_get(s, "Endpoint"), "Ports"));
+        char *ports = ports_text(json_object_get(json_object_get(s, "Endpoint"), "Ports"), true);
         json_t *labels = json_object_get(spec, "Labels");
         json_array_append_new(
             rows, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o}", "ID", id_of(s), "Name",
@@ -1011,7 +1018,7 @@ static json_t *ps_rows(json_t *services, json_t *tasks)
         char *name = task_name(services, t);
         const char *err = sched_json_str(status, "Err");
         /* Host-mode ports are the task's own (ingress ones are the service's). */
-        char *ports = ports_text(json_object_get(json_object_get(status, "PortStatus"), "Ports"));
+        char *ports = ports_text(json_object_get(json_object_get(status, "PortStatus"), "Ports"), false);
         json_t *row = json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id_of(t), "Name", name, "Image",
             sched_json_str(json_object_get(json_object_get(t, "Spec"), "ContainerSpec"), "Image"),

@@ -8,13 +8,12 @@
  * it under LOW_WATER it wakes the loop (uv_async_t) to resume. The worker's end also comes back
  * through the async handle; the thread is joined there and done runs from the handle's close
  * callback, after which the struct is freed. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/archive.h"
 #include "common/log.h"
 #include "scheduler/scheduler.h"
 

@@ -45,6 +45,13 @@ for bin in "${targets[@]}"; do
     echo "   corpus grew to $(find "$work" -type f | wc -l) inputs (in $work, not kept)"
     if [ $rc -ne 0 ]; then
         tail -n 40 "$log"
+        # The input itself, so that a crash seen only in CI's log can be replayed elsewhere
+        # (base64 -d > FILE; BUILD/fuzz-NAME FILE).
+        for a in "$artifacts"/crash-* "$artifacts"/leak-* "$artifacts"/timeout-* "$artifacts"/oom-*; do
+            [ -f "$a" ] || continue
+            echo "   ${a##*/} (base64):"
+            base64 -w 100 "$a" | head -n 40 | sed 's/^/   /'
+        done
         crashed+=("$name (exit $rc): inputs in $artifacts/, log $log")
     fi
 done

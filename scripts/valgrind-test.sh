@@ -1,32 +1,37 @@
 #!/usr/bin/env bash
 # `make valgrind-test`: memory errors and leaks under valgrind, on top of the ASan+UBSan stage
-# (valgrind also sees uninitialised reads, which ASan does not, and runs the plain -O2 binary).
-#   1. every unit test binary under valgrind;
-#   2. integration tests with ccompose itself under valgrind (tests/valgrind/ccompose stands in for
-#      CCOMPOSE_BIN); the test programs run natively.
+# (valgrind also sees uninitialised reads, which ASan does not, and runs the plain -O2 binary):
+#   1. every unit test program under valgrind;
+#   2. every integration test program (tests/integration, tests/swarm) under valgrind
+#      (tests/valgrind/run), each running ccompose under valgrind too (tests/valgrind/ccompose
+#      stands in for CCOMPOSE_BIN).
+# `make check` runs this stage in place of the plain integration run: whatever fails plainly
+# fails here too, and the integration tests spend most of their time waiting on the engine, so
+# valgrind costs them little (README, "Reliability", has the figures).
 # Any invalid access, use of uninitialised memory, bad free or leak (definitely or indirectly lost)
 # fails: valgrind exits 99, and every non-empty log of a ccompose run counts as one failure, so a
 # test that does not look at ccompose's exit code still fails. Suppressions, for the libraries'
 # own leaks only: tests/valgrind/valgrind.supp.
 #
-# Which integration tests: VALGRIND_INTEGRATION, substrings of the binaries' paths separated by
-# blanks, or "all". The default is a subset chosen to reach each part of ccompose within CI's time
-# (README, "Reliability", says why not all of them): loading and config output, the error
-# catalogue's hostile files, missing engine and refusals (docs/errors.md), the lifecycle commands
-# against the engine, exec's hijacked stream. Left out: test-cli-help (its completion test runs
-# ccompose hundreds of times, over 15 minutes under valgrind) and tests asserting timings that
-# valgrind's slowdown breaks (test-cli-converge).
+# valgrind runs its program on one core, so CCOMPOSE_TEST_JOBS (default: the number of cores)
+# programs run at once. Timing assertions scale their upper bounds by CCOMPOSE_TEST_SLOWDOWN
+# (default here 4), and each program's time limit is CCOMPOSE_TEST_TIMEOUT (default here 1800 s).
+# VALGRIND_INTEGRATION: substrings of the integration programs' paths separated by blanks, "all"
+# (the default) or "none"; VALGRIND_UNIT=no leaves the unit tests out.
 # Ends with the line CI reads: N passed, N failed.
 # Usage: scripts/valgrind-test.sh [BUILD]
 set -uo pipefail
 build=${1:-build}
-subset=${VALGRIND_INTEGRATION:-test-cli-config test-cli-errors test-cli-lifecycle test-cli-exec}
-supp=$PWD/tests/valgrind/valgrind.supp
+subset=${VALGRIND_INTEGRATION:-all}
 if ! command -v valgrind >/dev/null; then
     echo "valgrind is not installed (make setup installs it)" >&2
     echo "0 passed, 1 failed"
     exit 1
 fi
+export CCOMPOSE_TEST_SLOWDOWN=${CCOMPOSE_TEST_SLOWDOWN:-4}
+export CCOMPOSE_TEST_TIMEOUT=${CCOMPOSE_TEST_TIMEOUT:-1800}
+CCOMPOSE_TEST_JOBS=${CCOMPOSE_TEST_JOBS:-$(nproc)}
+export CCOMPOSE_TEST_JOBS
 
 passed=0 failed=0
 add_counts() { # the "N passed, N failed" line of a run-tests.sh log
@@ -43,24 +48,26 @@ log=$(mktemp)
 logs=$(mktemp -d)
 trap 'rm -rf "$log" "$logs"' EXIT
 
-start=$SECONDS
-echo "== unit tests under valgrind"
-CCOMPOSE_TEST_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --suppressions=$supp" \
-    scripts/run-tests.sh --unit "$build" | tee "$log"
-add_counts "$log"
-echo "   unit tests: $((SECONDS - start))s"
+if [ "${VALGRIND_UNIT:-yes}" != no ]; then
+    start=$SECONDS
+    echo "== unit tests under valgrind"
+    CCOMPOSE_TEST_WRAP=$PWD/tests/valgrind/run scripts/run-tests.sh --unit "$build" | tee "$log"
+    add_counts "$log"
+    echo "   unit tests: $((SECONDS - start))s"
+fi
 
 start=$SECONDS
 filters=()
-if [ "$subset" = all ]; then
-    filters=("")
-else
-    read -ra filters <<<"$subset"
-fi
-for f in "${filters[@]}"; do
-    echo "== integration tests ${f:-(all)} with ccompose under valgrind"
-    CCOMPOSE_BIN=$PWD/tests/valgrind/ccompose CCOMPOSE_VALGRIND_BIN=$PWD/$build/ccompose \
-        CCOMPOSE_VALGRIND_LOGS=$logs scripts/run-tests.sh --integration "$build" "$f" | tee "$log"
+case $subset in
+all) filters=("") ;;
+none) ;;
+*) read -ra filters <<<"$subset" ;;
+esac
+for f in "${filters[@]+"${filters[@]}"}"; do
+    echo "== integration tests ${f:-(all)} and ccompose under valgrind"
+    CCOMPOSE_TEST_WRAP=$PWD/tests/valgrind/run CCOMPOSE_BIN=$PWD/tests/valgrind/ccompose \
+        CCOMPOSE_VALGRIND_BIN=$PWD/$build/ccompose CCOMPOSE_VALGRIND_LOGS=$logs \
+        scripts/run-tests.sh --integration "$build" "$f" | tee "$log"
     add_counts "$log"
 done
 runs=$(find "$logs" -name 'ccompose.*.log' | wc -l)

@@ -282,6 +282,48 @@ static int teardown(void **state)
     return cb_fx_teardown(state);
 }
 
+/* A SERVICE argument the project does not have: "no such service" and exit 1 from every command
+ * that takes SERVICE... (docker compose's projectOrName), before anything is done; exec, port and
+ * cp look only for its container, as docker compose's do, and say it is not running. With no
+ * compose file (-p only) the names filter the labels and nothing is checked. */
+static void test_no_such_service(void **state)
+{
+    struct cb_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  app:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: " SLEEPER "\n");
+    static const char *const cmds[] = {"logs",  "ps",      "start",  "stop",   "restart", "kill",
+                                       "pause", "unpause", "top",    "images", "events",  "up",
+                                       "down",  "wait",    "create", "pull",   "build",   "push"};
+    for (size_t i = 0; i < CC_ARRAY_LEN(cmds); i++)
+        cb_fx_expect(f, 1, "error: no such service: 'nosuch'\n", cmds[i], "nosuch", NULL);
+    cb_fx_expect(f, 1, "error: no such service: 'nosuch'\n", "rm", "-f", "nosuch", NULL);
+    /* The first unknown name is the one named, known ones around it or not. */
+    cb_fx_expect(f, 1, "error: no such service: 'other'\n", "logs", "app", "other", "nosuch", NULL);
+    cb_fx_expect(f, 1, "error: no such service: 'nosuch'\n", "run", "--rm", "nosuch", "true", NULL);
+    cb_fx_expect(f, 1, "error: service 'nosuch' is not running\n", "exec", "-T", "nosuch", "true",
+                 NULL);
+    cb_fx_expect(f, 1, "error: service \"nosuch\" is not running\n", "port", "nosuch", "80", NULL);
+    cb_fx_expect(f, 1, "error: no container found for service 'nosuch'", "cp",
+                 "nosuch:/etc/hostname", f->dir, NULL);
+    /* Nothing was created on the way. */
+    struct cb_result r;
+    cb_fx_run(&r, f, "ps", "-a", "-q", NULL);
+    assert_string_equal(buf_str(&r.out), "");
+    cb_result_release(&r);
+
+    /* A known service still works: logs of a service with no container says nothing, exit 0. */
+    cb_fx_expect(f, 0, NULL, "logs", "app", NULL);
+    /* Without a compose file the names only filter the labels. */
+    char *empty = ct_tmpdir();
+    cb_expect(0, NULL, empty, "-p", f->project, "logs", "nosuch", NULL);
+    cb_expect(0, NULL, empty, "-p", f->project, "ps", "nosuch", NULL);
+    ct_rmdir(empty);
+    free(empty);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +332,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_too_large, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_engine, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_engine_refusals, cb_fx_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_such_service, cb_fx_setup, cb_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

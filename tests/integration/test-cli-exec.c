@@ -47,15 +47,11 @@ static int teardown(void **state)
 /* Runs ccompose -p PROJECT exec ARGS... in the fixture's directory with input on stdin. */
 static void ex_run(struct cb_fx *f, struct cb_result *r, const char *input, size_t len, ...)
 {
-    const char *args[32] = {"-p", f->project, "exec"};
-    size_t n = 3;
+    const char *prefix[] = {"-p", f->project, "exec"};
     va_list ap;
     va_start(ap, len);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(args))
-        args[n++] = a;
+    cb_vrun_input(r, f->dir, input, len, prefix, CC_ARRAY_LEN(prefix), ap);
     va_end(ap);
-    cb_runv_input(r, f->dir, input, len, args, n);
 }
 
 static void test_exit_code_and_streams(void **state)

@@ -43,15 +43,11 @@ static int setup(void **state)
 
 static void run_in(struct cb_fx *f, struct cb_result *r, const char *input, ...)
 {
-    const char *args[40] = {"-p", f->project, "--progress", "plain", "run"};
-    size_t n = 5;
+    const char *prefix[] = {"-p", f->project, "--progress", "plain", "run"};
     va_list ap;
     va_start(ap, input);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(args))
-        args[n++] = a;
+    cb_vrun_input(r, f->dir, input, input ? strlen(input) : 0, prefix, CC_ARRAY_LEN(prefix), ap);
     va_end(ap);
-    cb_runv_input(r, f->dir, input, input ? strlen(input) : 0, args, n);
 }
 
 /* The project's containers: "name oneoff\n" lines, sorted. new. */

@@ -3,7 +3,8 @@
  * 127.0.0.1, with a CA, engine and client certificates made for the test
  * (tests/lib/tls-certs.sh). A plain request through DOCKER_HOST and through -H, the errors when the
  * certificates are missing, from another CA, or TLS is not turned on, and `up`/`down` of a small
- * project over TLS. Needs root (to run a dockerd). */
+ * project over TLS, and the streams: exec and run with stdin (a hijacked connection of their own,
+ * TLS done by hijack.c), run's and up's attached output. Needs root (to run a dockerd). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,6 +212,22 @@ static void test_tls_errors(void **state)
     cb_result_release(&r);
 }
 
+/* down of the project over TLS (the TLS environment set); the engine's unix socket confirms no
+ * container is left. Clears the environment. */
+static void down_over_tls(const struct tls_fx *f)
+{
+    struct cb_result r;
+    cb_run(&r, f->dir, "-p", f->project, "down", "-t", "1", NULL);
+    cb_assert_status(&r, 0);
+    cb_result_release(&r);
+
+    cb_run(&r, f->dir, "-H", f->unix_sock, "-p", f->project, "ps", "-a", "-q", NULL);
+    cb_assert_status(&r, 0);
+    assert_string_equal(buf_str(&r.out), "");
+    cb_result_release(&r);
+    clear_env();
+}
+
 /* up and down of a small project over TLS; the engine's unix socket confirms what they did. */
 static void test_tls_up_down(void **state)
 {
@@ -234,15 +251,82 @@ static void test_tls_up_down(void **state)
     cb_assert_contains(buf_str(&r.out), "\"State\":\"running\"");
     cb_result_release(&r);
 
-    cb_run(&r, f->dir, "-p", f->project, "down", "-t", "1", NULL);
+    down_over_tls(f);
+}
+
+/* Runs ccompose -p PROJECT ARGS... in the project's directory with input on stdin (NULL: none). */
+static void tls_run_input(const struct tls_fx *f, struct cb_result *r, const char *input,
+                          size_t len, ...)
+{
+    const char *prefix[] = {"-p", f->project};
+    va_list ap;
+    va_start(ap, len);
+    cb_vrun_input(r, f->dir, input, len, prefix, CC_ARRAY_LEN(prefix), ap);
+    va_end(ap);
+}
+
+/* The hijacked streams (exec and run with stdin, which open a connection of their own) and the
+ * attached output of run and up, over TLS. */
+static void test_tls_streams(void **state)
+{
+    struct tls_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n"
+           "  app:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 3600 & wait\"]\n"
+           "  say:\n"
+           "    image: " TEST_IMAGE "\n"
+           "    command: [\"sh\", \"-c\", \"echo hello from say; echo to stderr >&2\"]\n");
+    tls_env(f, f->certs);
+    struct cb_result r;
+    tls_run_input(f, &r, NULL, 0, "up", "-d", "app", NULL);
     cb_assert_status(&r, 0);
     cb_result_release(&r);
 
-    cb_run(&r, f->dir, "-H", f->unix_sock, "-p", f->project, "ps", "-a", "-q", NULL);
+    tls_run_input(f, &r, "hi\n", 3, "exec", "-T", "app", "cat", NULL);
     cb_assert_status(&r, 0);
-    assert_string_equal(buf_str(&r.out), "");
+    assert_string_equal(buf_str(&r.out), "hi\n");
     cb_result_release(&r);
-    clear_env();
+
+    /* More than TLS records and socket buffers hold, every byte value: back byte-exact, and the
+     * end of the input (a TCP half-close under the session) reaches cat. */
+    size_t len = 3u * 1024 * 1024 + 17;
+    char *payload = cb_payload(len);
+    tls_run_input(f, &r, payload, len, "exec", "-T", "app", "cat", NULL);
+    cb_assert_status(&r, 0);
+    assert_int_equal(r.out.len, len);
+    assert_memory_equal(r.out.data, payload, len);
+    cb_result_release(&r);
+
+    tls_run_input(f, &r, NULL, 0, "exec", "-T", "app", "sh", "-c", "echo out; echo err >&2; exit 3",
+                  NULL);
+    cb_assert_status(&r, 3);
+    assert_string_equal(buf_str(&r.out), "out\n");
+    cb_assert_contains(buf_str(&r.err), "err\n");
+    cb_result_release(&r);
+
+    tls_run_input(f, &r, payload, len, "run", "--rm", "-T", "app", "cat", NULL);
+    cb_assert_status(&r, 0);
+    assert_int_equal(r.out.len, len);
+    assert_memory_equal(r.out.data, payload, len);
+    cb_result_release(&r);
+    free(payload);
+
+    tls_run_input(f, &r, NULL, 0, "run", "--rm", "-T", "app", "sh", "-c", "echo attached; exit 4",
+                  NULL);
+    cb_assert_status(&r, 4);
+    assert_string_equal(buf_str(&r.out), "attached\n");
+    cb_result_release(&r);
+
+    /* up attached: the service's output, prefixed, until it exits. */
+    tls_run_input(f, &r, NULL, 0, "up", "say", NULL);
+    cb_assert_status(&r, 0);
+    cb_assert_contains(buf_str(&r.out), "say-1  | hello from say\n");
+    cb_assert_contains(buf_str(&r.out), "say-1  | to stderr\n");
+    cb_result_release(&r);
+
+    down_over_tls(f);
 }
 
 int main(void)
@@ -251,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_tls_request),
         cmocka_unit_test(test_tls_errors),
         cmocka_unit_test(test_tls_up_down),
+        cmocka_unit_test(test_tls_streams),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

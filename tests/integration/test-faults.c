@@ -95,16 +95,12 @@ static char *cname(const struct cb_fx *f, const char *service)
 
 static void run_ok(struct cb_fx *f, const char *what, ...)
 {
-    const char *args[32] = {"-p", f->project, "--progress", "plain", what};
-    size_t n = 5;
+    const char *prefix[] = {"-p", f->project, "--progress", "plain", what};
     va_list ap;
     va_start(ap, what);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < CC_ARRAY_LEN(args))
-        args[n++] = a;
-    va_end(ap);
     struct cb_result r;
-    cb_runv(&r, f->dir, args, n);
+    cb_vrun_input(&r, f->dir, NULL, 0, prefix, CC_ARRAY_LEN(prefix), ap);
+    va_end(ap);
     cb_assert_status(&r, 0);
     cb_result_release(&r);
 }

@@ -127,6 +127,18 @@ static size_t va_args(va_list ap, const char **args)
     return n;
 }
 
+void cb_vrun_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
+                   const char *const *prefix, size_t n_prefix, va_list ap)
+{
+    const char *args[ARGS_MAX];
+    assert_true(n_prefix <= ARGS_MAX);
+    memcpy(args, prefix, n_prefix * sizeof(*args));
+    size_t n = n_prefix;
+    for (const char *a; n < ARGS_MAX && (a = va_arg(ap, const char *));)
+        args[n++] = a;
+    cb_runv_input(r, cwd, input, input_len, args, n);
+}
+
 void cb_run(struct cb_result *r, const char *cwd, ...)
 {
     const char *args[ARGS_MAX];

@@ -4,6 +4,8 @@
 #ifndef CC_TESTS_CLI_TEST_H
 #define CC_TESTS_CLI_TEST_H
 
+#include <stdarg.h>
+
 #include "common/buf.h"
 #include "tests/lib/engine-test.h"
 
@@ -22,6 +24,10 @@ void cb_runv(struct cb_result *r, const char *cwd, const char *const *args, size
  * closed at once). */
 void cb_runv_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
                    const char *const *args, size_t n_args);
+/* The same with prefix's n_prefix arguments first, then those of ap up to a NULL (at most 64 in
+ * all): for a test's helper that puts its own ("-p", PROJECT, "exec") before its caller's. */
+void cb_vrun_input(struct cb_result *r, const char *cwd, const char *input, size_t input_len,
+                   const char *const *prefix, size_t n_prefix, va_list ap);
 void cb_result_release(struct cb_result *r);
 /* Runs the binary like cb_run and fails the test, showing the output, unless it exits want;
  * then, when need is not NULL, unless stdout and stderr together contain it. */

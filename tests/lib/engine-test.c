@@ -17,6 +17,16 @@ bool tl_engine_is_podman(void)
     return e && !strcmp(e, "podman");
 }
 
+double tl_slowdown(void)
+{
+    const char *v = getenv("CCOMPOSE_TEST_SLOWDOWN");
+    char *end;
+    double x = v ? strtod(v, &end) : 1;
+    if (v && (end == v || *end || x < 1))
+        fail_msg("CCOMPOSE_TEST_SLOWDOWN=%s: say a number, 1 or more", v);
+    return x;
+}
+
 static void on_tick(uv_timer_t *t)
 {
     (void)t;

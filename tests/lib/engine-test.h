@@ -49,6 +49,12 @@ bool tl_engine_is_podman(void);
         }                                                                                          \
     } while (0)
 
+/* How many times slower than a plain run this one goes: CCOMPOSE_TEST_SLOWDOWN (a number >= 1,
+ * set by scripts/valgrind-test.sh, whose runs take seconds where a plain one takes a fraction),
+ * else 1. Upper bounds of timing assertions that include ccompose's own work scale with it; lower
+ * bounds (a grace period waited for) and the engine's own delays do not. */
+double tl_slowdown(void);
+
 /* Makes a loop and a client for the default engine (DOCKER_HOST or the default socket). env must
  * not move afterwards (the tick timer lives in it). */
 void tl_env_init(struct tl_env *env);

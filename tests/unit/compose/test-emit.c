@@ -52,7 +52,9 @@ static const char *const full =
     "    devices: ['/dev/fuse']\n"
     "    x-ccompose: {restart_on_unhealthy: true}\n"
     "  db:\n"
-    "    build: {context: ./db, args: {V: '1'}, shm_size: 64m}\n"
+    /* Found by fuzz-compose-load: an additional context without a value is printed as "" and
+     * must stay empty when read back (it was made the project directory). */
+    "    build: {context: ./db, args: {V: '1'}, shm_size: 64m, additional_contexts: {base: }}\n"
     "    profiles: [all]\n"
     "    healthcheck: {disable: true}\n"
     "    network_mode: none\n"
