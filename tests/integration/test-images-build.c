@@ -133,11 +133,13 @@ static void on_progress(const struct sched_build_progress *p, void *data)
         r->steps = p->steps;
     if (p->step > 0 && p->instruction && strncmp(p->line, "Step ", 5) == 0)
         r->step_instruction_seen = true;
-    /* " ---> 0123456789ab": an image this build made or used; teardown sorts out which. */
+    /* " ---> 0123456789ab": an image this build made or used; teardown sorts out which. Docker
+     * shows 12 hex digits, Buildah 11 (a failed build's last committed step is only there). */
     const char *l = p->line;
-    if (strncmp(l, " ---> ", 6) == 0 && strlen(l) == 18) {
+    size_t n = strlen(l);
+    if (strncmp(l, " ---> ", 6) == 0 && (n == 17 || n == 18)) {
         bool hex = true;
-        for (int k = 6; k < 18; k++)
+        for (size_t k = 6; k < n; k++)
             hex = hex && isxdigit((unsigned char)l[k]);
         if (hex)
             record_image(l + 6);
