@@ -60,7 +60,11 @@ static const char faulty_stack[] =
     "    image: " TEST_IMAGE "\n"
     "    command: [\"sh\", \"-c\", \"echo boom; exit 3\"]\n"
     "    restart: always\n"
-    "    healthcheck: {test: [\"CMD\", \"true\"], interval: 1s}\n"
+    /* Never healthy, and never unhealthy either: a probe run into a container that is dying
+     * fails, and three such failures in a row made the engine call it unhealthy now and then
+     * on a loaded machine, which is a different report (exit 5). During start_period failures
+     * do not count, so what the wait sees is the crash loop alone. */
+    "    healthcheck: {test: [\"CMD\", \"false\"], interval: 1s, start_period: 1h}\n"
     "  sick:\n"
     "    image: " TEST_IMAGE "\n"
     "    command: " IDLE "\n"
