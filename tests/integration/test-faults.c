@@ -244,12 +244,24 @@ static void test_crash_loop_is_reported(void **state)
     double t0 = now_s();
     RUN(f, r, "up", "-d", "--wait", "--wait-timeout", "15", "crasher");
     double took = now_s() - t0;
-    cb_assert_status(&r, 6);
     char *name = cname(f, "crasher");
     char *not_ready = xasprintf("container '%s' is not ready", name);
-    cb_assert_contains(buf_str(&r.err), not_ready);
-    cb_assert_contains(buf_str(&r.err), "exited with code 3");
+    char *unhealthy = xasprintf("container '%s' is unhealthy", name);
+    /* The engine marks a container with a check unhealthy when it stops (Docker 20.10), and the
+     * restart sets it back to starting: whether the wait sees that state first is the engine's
+     * timing. Then it fails at once as unhealthy (5), as docker compose's --wait does; otherwise
+     * at the end of --wait-timeout as never ready (6). Both name the container, say it is
+     * restarting and show its last log lines. */
+    if (r.status == 5) {
+        cb_assert_contains(buf_str(&r.err), unhealthy);
+        cb_assert_contains(buf_str(&r.err), "state: restarting");
+    } else {
+        cb_assert_status(&r, 6);
+        cb_assert_contains(buf_str(&r.err), not_ready);
+        cb_assert_contains(buf_str(&r.err), "exited with code 3");
+    }
     cb_assert_contains(buf_str(&r.err), "boom"); /* its last log lines */
+    free(unhealthy);
     assert_true(took < 40);
     free(not_ready);
     free(name);
