@@ -75,6 +75,10 @@ int cli_getopt_as(const char *cmd, int argc, char *const argv[], const char *sho
  * else the exit code: CLI_EXIT_OK after --help, CLI_EXIT_USAGE after a bad flag (reported). */
 int cli_bool_flag_parse(int argc, char *const argv[], const char *name, bool *ret,
                         void (*usage)(FILE *out));
+/* The end of a command's flag loop, for opt 'h' (--help: usage on stdout, returns CLI_EXIT_OK) or
+ * a flag cli_getopt_long() refused ('?', already reported: usage on stderr, returns
+ * CLI_EXIT_USAGE). */
+int cli_usage_exit(int opt, void (*usage)(FILE *out));
 /* Edits (insert, delete, replace, swap two neighbours) from a to b. */
 size_t cli_edit_distance(const char *a, const char *b);
 /* The candidate closest to a mistyped word, when close enough to suggest (two edits, or the

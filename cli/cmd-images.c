@@ -101,24 +101,18 @@ static int images_run(struct cli_context *ctx, int argc, char **argv)
         case 'q':
             quiet = true;
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
         default:
-            usage(stderr);
-            return CLI_EXIT_USAGE;
+            return cli_usage_exit(c, usage);
         }
     }
-    char *const *services = argv + optind;
-    int n_services = argc - optind;
     struct cli_view v;
     struct sched_observed_container **cts = NULL;
     json_t *rows = json_array();
-    int code = cli_view_open(ctx, services, n_services, &v);
+    int code = cli_view_open(ctx, argv + optind, argc - optind, &v);
     if (code)
         goto out;
     size_t n = 0;
-    cts = cli_select_containers(&v, services, n_services, true, true, NULL, &n);
+    cts = cli_select_containers(&v, v.services, v.n_services, true, true, NULL, &n);
     qsort(cts, n, sizeof(*cts), by_name);
     for (size_t i = 0; i < n && !code; i++) {
         struct cli_call w = {0};

@@ -50,23 +50,17 @@ static int kill_run(struct cli_context *ctx, int argc, char **argv)
         case OPT_REMOVE_ORPHANS:
             orphans = true;
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
         default:
-            usage(stderr);
-            return CLI_EXIT_USAGE;
+            return cli_usage_exit(c, usage);
         }
     }
-    char *const *services = argv + optind;
-    int n_services = argc - optind;
     struct cli_view v;
     struct sched_observed_container **cts = NULL;
-    int code = cli_view_open(ctx, services, n_services, &v);
+    int code = cli_view_open(ctx, argv + optind, argc - optind, &v);
     if (code)
         goto out;
     size_t n = 0;
-    cts = cli_select_containers(&v, services, n_services, true, orphans, running, &n);
+    cts = cli_select_containers(&v, v.services, v.n_services, true, orphans, running, &n);
     if (n == 0) {
         fprintf(stderr, "No container to kill\n");
         goto out;

@@ -37,16 +37,14 @@ int cli_pause_run(struct cli_context *ctx, int argc, char **argv, bool pause)
                 pause ? "Pause services" : "Unpause services");
         return c == 'h' ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     }
-    char *const *services = argv + optind;
-    int n_services = argc - optind;
     struct cli_view v;
     struct sched_observed_container **cts = NULL;
-    int code = cli_view_open(ctx, services, n_services, &v);
+    int code = cli_view_open(ctx, argv + optind, argc - optind, &v);
     if (code)
         goto out;
     size_t n = 0;
-    cts =
-        cli_select_containers(&v, services, n_services, false, false, pause ? running : paused, &n);
+    cts = cli_select_containers(&v, v.services, v.n_services, false, false,
+                                pause ? running : paused, &n);
     struct cli_each each = pause
                                ? (struct cli_each){"pause", NULL, "Paused", pause_call, NULL}
                                : (struct cli_each){"unpause", NULL, "Unpaused", unpause_call, NULL};

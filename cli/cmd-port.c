@@ -65,12 +65,8 @@ static int port_run(struct cli_context *ctx, int argc, char **argv)
             }
             protocol = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
         default:
-            usage(stderr);
-            return CLI_EXIT_USAGE;
+            return cli_usage_exit(c, usage);
         }
     }
     if (argc - optind != 2) {

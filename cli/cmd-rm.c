@@ -104,20 +104,14 @@ static int rm_run(struct cli_context *ctx, int argc, char **argv)
         case 'v':
             o.volumes = true;
             break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
         default:
-            usage(stderr);
-            return CLI_EXIT_USAGE;
+            return cli_usage_exit(c, usage);
         }
     }
-    char *const *services = argv + optind;
-    int n_services = argc - optind;
     struct cli_view v;
     struct sched_observed_container **cts = NULL;
     struct buf msg = BUF_INIT;
-    int code = cli_view_open(ctx, services, n_services, &v);
+    int code = cli_view_open(ctx, argv + optind, argc - optind, &v);
     if (code)
         goto out;
     if (o.stop && !ctx->g.dry_run) {
@@ -125,8 +119,8 @@ static int rm_run(struct cli_context *ctx, int argc, char **argv)
             .ctx = ctx,
             .v = &v,
             .opts = {.action = SCHED_LC_STOP,
-                     .services = (const char *const *)services,
-                     .n_services = (size_t)n_services,
+                     .services = (const char *const *)v.services,
+                     .n_services = (size_t)v.n_services,
                      .stop_timeout_s = -1,
                      .parallel = ctx->g.parallel},
         };
@@ -140,7 +134,7 @@ static int rm_run(struct cli_context *ctx, int argc, char **argv)
     }
     size_t n = 0;
     /* In a dry run nothing was stopped: -s would stop the running ones, then remove them. */
-    cts = cli_select_containers(&v, services, n_services, false, false,
+    cts = cli_select_containers(&v, v.services, v.n_services, false, false,
                                 o.stop && ctx->g.dry_run ? NULL : stopped, &n);
     if (n == 0) {
         fprintf(stderr, "No stopped containers\n");

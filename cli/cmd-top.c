@@ -89,16 +89,14 @@ static int top_run(struct cli_context *ctx, int argc, char **argv)
         usage(c == 'h' ? stdout : stderr);
         return c == 'h' ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     }
-    char *const *services = argv + optind;
-    int n_services = argc - optind;
     struct cli_view v;
     struct sched_observed_container **cts = NULL;
     json_t *tops = json_array(), *header = json_pack("[s, s]", "SERVICE", "#");
-    int code = cli_view_open(ctx, services, n_services, &v);
+    int code = cli_view_open(ctx, argv + optind, argc - optind, &v);
     if (code)
         goto out;
     size_t n = 0;
-    cts = cli_select_containers(&v, services, n_services, true, true, running, &n);
+    cts = cli_select_containers(&v, v.services, v.n_services, true, true, running, &n);
     qsort(cts, n, sizeof(*cts), by_name);
     for (size_t i = 0; i < n && !code; i++) {
         struct cli_call w = {0};

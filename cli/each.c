@@ -98,6 +98,8 @@ int cli_view_open(struct cli_context *ctx, char *const *services, int n_services
                   struct cli_view *v)
 {
     memset(v, 0, sizeof(*v));
+    v->services = services;
+    v->n_services = n_services;
     int code;
     if ((code = cli_project_resolve(ctx, services, n_services, false, &v->project, &v->model)) ||
         (code = cli_engine_open(ctx, &v->c)))

@@ -133,6 +133,12 @@ int cli_getopt_as(const char *cmd, int argc, char *const argv[], const char *sho
     return getopt_for(cmd, argc, argv, shorts, longopts, longindex);
 }
 
+int cli_usage_exit(int opt, void (*usage)(FILE *out))
+{
+    usage(opt == 'h' ? stdout : stderr);
+    return opt == 'h' ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
 int cli_bool_flag_parse(int argc, char *const argv[], const char *name, bool *ret,
                         void (*usage)(FILE *out))
 {

@@ -80,6 +80,8 @@ int cli_each_container(struct cli_context *ctx, struct engine_client *c,
 /* A project as the commands that look at its containers see it: its name, its model when a
  * compose file is there (else NULL), the engine and one observation of what runs. */
 struct cli_view {
+    char *const *services; /* the SERVICE arguments (borrowed from argv) */
+    int n_services;
     const char *project; /* borrowed from the model or the globals */
     struct compose_project *model;
     struct engine_client *c;

@@ -7,10 +7,10 @@
  * as every other stream (stream.h). Over TLS (a tcp:// host with DOCKER_TLS_VERIFY or DOCKER_TLS)
  * OpenSSL runs on memory BIOs between the socket and those bytes, with the files and checks
  * libcurl uses for every other call; ending the input half-closes the TCP connection under the TLS
- * session, as the docker CLI does (dockerd reads that as the end of the input). Every ending goes through hj_finish(), which closes the
- * socket; the user's callback runs from the close callback, then the struct is freed, so the
- * callback never runs inside one of the caller's calls and never before queued writes are done
- * with. */
+ * session, as the docker CLI does (dockerd reads that as the end of the input). Every ending goes
+ * through hj_finish(), which closes the socket; the user's callback runs from the close callback,
+ * then the struct is freed, so the callback never runs inside one of the caller's calls and never
+ * before queued writes are done with. */
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -30,7 +30,7 @@
 enum hj_state { HJ_CONNECTING, HJ_HANDSHAKE, HJ_HEADERS, HJ_ERROR_BODY, HJ_STREAM, HJ_CLOSING };
 
 static const char *const hj_state_names[] = {"connecting", "TLS handshake", "headers",
-                                             "error body", "stream",     "closing"};
+                                             "error body", "stream",        "closing"};
 
 struct engine_hijack {
     enum hj_state state;

@@ -188,20 +188,39 @@ static void map_entry(struct diff *d, const char *name, const char *k, json_t *o
     free(field);
 }
 
+/* Variables engines put in a container's environment themselves: Podman's container=podman and
+ * TERM=xterm in every container, and once it started HOME (from the image's passwd) and HOSTNAME
+ * (the container's); Docker's TERM=xterm in those with a tty. Not the service's: left out when the
+ * service and the image do not set them. config: the container's Config. */
+static bool engine_added(const char *k, json_t *v, json_t *config)
+{
+    static const char *const added[][2] = {{"container", "podman"}, {"TERM", "xterm"}};
+    const char *value = json_string_value(v);
+    if (!value)
+        return false;
+    for (size_t i = 0; i < CC_ARRAY_LEN(added); i++)
+        if (!strcmp(k, added[i][0]) && !strcmp(value, added[i][1]))
+            return true;
+    const char *hostname = json_string_value(json_object_get(config, "Hostname"));
+    return !strcmp(k, "HOME") || (!strcmp(k, "HOSTNAME") && hostname && !strcmp(value, hostname));
+}
+
+/* env: config is the container's Config (whose environment old is); NULL for labels. */
 static void diff_map(struct diff *d, const char *name, json_t *old, json_t *new, json_t *image,
-                     bool env)
+                     json_t *env)
 {
     const char *k;
     json_t *v;
     json_object_foreach(new, k, v)
     {
-        map_entry(d, name, k, json_object_get(old, k), v, env);
+        map_entry(d, name, k, json_object_get(old, k), v, env != NULL);
     }
     json_object_foreach(old, k, v)
     {
         json_t *img = json_object_get(image, k);
-        if (!json_object_get(new, k) && !(img && json_equal(img, v)))
-            map_entry(d, name, k, v, NULL, env);
+        if (!json_object_get(new, k) && !(img && json_equal(img, v)) &&
+            !(env && engine_added(k, v, env)))
+            map_entry(d, name, k, v, NULL, env != NULL);
     }
 }
 
@@ -254,7 +273,7 @@ char *sched_config_diff(const struct compose_project *p, const struct compose_se
     json_t *old_env = env_map(json_object_get(config, "Env"));
     json_t *new_env = env_map(json_object_get(body, "Env"));
     json_t *image_env = env_map(json_object_get(image_config, "Env"));
-    diff_map(&d, "environment", old_env, new_env, image_env, true);
+    diff_map(&d, "environment", old_env, new_env, image_env, config);
     static const char *const argvs[][2] = {{"Entrypoint", "entrypoint"}, {"Cmd", "command"}};
     for (size_t i = 0; i < CC_ARRAY_LEN(argvs); i++) {
         /* Not set by the service: the image's. */
@@ -271,7 +290,7 @@ char *sched_config_diff(const struct compose_project *p, const struct compose_se
     json_t *old_labels = json_object_get(config, "Labels");
     json_t *image_labels = json_object_get(image_config, "Labels");
     diff_map(&d, "labels", old_labels ? old_labels : no, new_labels ? new_labels : no, image_labels,
-             false);
+             NULL);
     static const char *const config_skip[] = {
         "Env", "Entrypoint", "Cmd", "Labels", "Image", "HostConfig", "NetworkingConfig"};
     diff_section(&d, config, body, config_skip, CC_ARRAY_LEN(config_skip), "", false);

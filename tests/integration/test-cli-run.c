@@ -161,8 +161,10 @@ static void test_run_oneoff_container(void **state)
     free(line);
     free(given);
 
+    /* As docker compose: exit 1, not a usage error. */
     run_in(f, &r, NULL, "nosuch", NULL);
-    cb_assert_status(&r, 2);
+    cb_assert_status(&r, 1);
+    cb_assert_contains(buf_str(&r.err), "error: no such service: 'nosuch'\n");
     cb_result_release(&r);
 }
 

@@ -133,11 +133,13 @@ static void on_progress(const struct sched_build_progress *p, void *data)
         r->steps = p->steps;
     if (p->step > 0 && p->instruction && strncmp(p->line, "Step ", 5) == 0)
         r->step_instruction_seen = true;
-    /* " ---> 0123456789ab": an image this build made or used; teardown sorts out which. */
+    /* " ---> 0123456789ab": an image this build made or used; teardown sorts out which. Docker
+     * shows 12 hex digits, Buildah 11 (a failed build's last committed step is only there). */
     const char *l = p->line;
-    if (strncmp(l, " ---> ", 6) == 0 && strlen(l) == 18) {
+    size_t n = strlen(l);
+    if (strncmp(l, " ---> ", 6) == 0 && (n == 17 || n == 18)) {
         bool hex = true;
-        for (int k = 6; k < 18; k++)
+        for (size_t k = 6; k < n; k++)
             hex = hex && isxdigit((unsigned char)l[k]);
         if (hex)
             record_image(l + 6);
@@ -230,6 +232,48 @@ static struct compose_service *buildable(struct compose_project **ret_p, const c
     s->build->shm_size = COMPOSE_UNSET;
     *ret_p = p;
     return s;
+}
+
+/* A test's one buildable service on an engine of its own: a temporary directory whose Dockerfile
+ * starts FROM the test image with a LABEL token=<unique> (so its images are the test's own), then
+ * has steps. Release with bfx_release(). */
+struct build_fx {
+    struct tl_env env;
+    char *dir; /* teardown removes it */
+    char *token;
+    struct compose_project *p;
+    struct compose_service *s;
+};
+
+static void bfx_init(struct build_fx *b, const char *what, const char *steps)
+{
+    tl_env_init(&b->env);
+    b->dir = make_tmpdir();
+    b->token = tl_unique(what);
+    char *df = xasprintf("FROM " TEST_IMAGE "\nLABEL token=%s\n%s", b->token, steps);
+    write_file(b->dir, "Dockerfile", df);
+    free(df);
+    b->s = buildable(&b->p, what, b->dir);
+}
+
+static void bfx_release(struct build_fx *b)
+{
+    compose_project_free(b->p);
+    free(b->token);
+    tl_env_release(&b->env);
+}
+
+/* sched_build_service() refuses s before anything is sent, with an error of kind whose message
+ * says what. */
+static void assert_refused(struct build_fx *b, enum cc_error_kind kind, const char *what)
+{
+    struct build_run r = {0};
+    struct cc_error err = CC_ERROR_INIT;
+    assert_null(sched_build_service(b->env.c, b->p, b->s, NULL, on_progress, on_built, &r, &err));
+    assert_int_equal(err.kind, kind);
+    assert_non_null(strstr(err.message, what));
+    assert_non_null(err.hint);
+    cc_error_release(&err);
 }
 
 /* Multi-stage: target picks the stage, build.args and --build-arg reach ARGs (the override wins,
@@ -345,11 +389,12 @@ static void test_dockerfile_outside_and_inline(void **state)
 static void test_large_context_streamed(void **state)
 {
     (void)state;
-    struct tl_env env;
-    tl_env_init(&env);
-    char *dir = make_tmpdir();
-    char *token = tl_unique("large");
-    char *big = xasprintf("%s/big.bin", dir);
+    struct build_fx b;
+    bfx_init(&b, "large",
+             "COPY . /ctx/\n"
+             "RUN test -L /ctx/link && test \"$(readlink /ctx/link)\" = big.bin && "
+             "test \"$(wc -c < /ctx/big.bin)\" -eq 52428800\n");
+    char *big = xasprintf("%s/big.bin", b.dir);
     FILE *f = fopen(big, "w");
     assert_non_null(f);
     static char block[65536];
@@ -358,27 +403,17 @@ static void test_large_context_streamed(void **state)
     for (int k = 0; k < 800; k++)
         assert_int_equal(fwrite(block, 1, sizeof(block), f), sizeof(block));
     fclose(f);
-    char *link = xasprintf("%s/link", dir);
+    char *link = xasprintf("%s/link", b.dir);
     assert_int_equal(symlink("big.bin", link), 0);
-    char *df = xasprintf("FROM " TEST_IMAGE "\nLABEL token=%s\nCOPY . /ctx/\n"
-                         "RUN test -L /ctx/link && test \"$(readlink /ctx/link)\" = big.bin && "
-                         "test \"$(wc -c < /ctx/big.bin)\" -eq 52428800\n",
-                         token);
-    write_file(dir, "Dockerfile", df);
-    struct compose_project *p;
-    struct compose_service *s = buildable(&p, "large", dir);
     struct build_run r;
-    build(&env, p, s, NULL, &r);
+    build(&b.env, b.p, b.s, NULL, &r);
     assert_int_equal(r.err.kind, CC_ERR_NONE);
     assert_true(r.context_bytes > 50u * 1024 * 1024);
     assert_true(r.high_water <= BUILD_CONTEXT_CHUNK + 4096);
     run_release(&r);
-    compose_project_free(p);
-    free(df);
     free(link);
     free(big);
-    free(token);
-    tl_env_release(&env);
+    bfx_release(&b);
 }
 
 /* Nothing changed: the same image, from the cache. A file changed: a new image. */
@@ -387,63 +422,48 @@ static void test_cache(void **state)
     TL_SKIP_ON_PODMAN("Podman's build API reuses no cached layer for a context sent again, so the "
                       "second build makes a new image");
     (void)state;
-    struct tl_env env;
-    tl_env_init(&env);
-    char *dir = make_tmpdir();
-    char *token = tl_unique("cache");
-    char *df = xasprintf("FROM " TEST_IMAGE "\nLABEL token=%s\nCOPY data.txt /data.txt\n"
-                         "RUN cat /data.txt > /copy.txt\n",
-                         token);
-    write_file(dir, "Dockerfile", df);
-    write_file(dir, "data.txt", "one\n");
-    struct compose_project *p;
-    struct compose_service *s = buildable(&p, "cache", dir);
+    struct build_fx b;
+    bfx_init(&b, "cache",
+             "COPY data.txt /data.txt\n"
+             "RUN cat /data.txt > /copy.txt\n");
+    write_file(b.dir, "data.txt", "one\n");
     struct build_run r1, r2, r3;
-    build(&env, p, s, NULL, &r1);
+    build(&b.env, b.p, b.s, NULL, &r1);
     assert_int_equal(r1.err.kind, CC_ERR_NONE);
     assert_int_equal(r1.cached, 0);
-    build(&env, p, s, NULL, &r2);
+    build(&b.env, b.p, b.s, NULL, &r2);
     assert_int_equal(r2.err.kind, CC_ERR_NONE);
     assert_string_equal(r2.image_id, r1.image_id);
     /* Every step after FROM, the compose labels' own LABEL steps included. */
     assert_int_equal(r2.cached, r2.steps - 1);
     assert_non_null(strstr(buf_str(&r2.lines), "Using cache"));
-    write_file(dir, "data.txt", "two\n");
-    build(&env, p, s, NULL, &r3);
+    write_file(b.dir, "data.txt", "two\n");
+    build(&b.env, b.p, b.s, NULL, &r3);
     assert_int_equal(r3.err.kind, CC_ERR_NONE);
     assert_string_not_equal(r3.image_id, r1.image_id);
     assert_int_equal(r3.cached, 1); /* only the LABEL before the COPY */
     /* --no-cache: nothing from the cache. */
     struct sched_build_options o = {.no_cache = true};
     struct build_run r4;
-    build(&env, p, s, &o, &r4);
+    build(&b.env, b.p, b.s, &o, &r4);
     assert_int_equal(r4.err.kind, CC_ERR_NONE);
     assert_int_equal(r4.cached, 0);
     run_release(&r1);
     run_release(&r2);
     run_release(&r3);
     run_release(&r4);
-    compose_project_free(p);
-    free(df);
-    free(token);
-    tl_env_release(&env);
+    bfx_release(&b);
 }
 
 static void test_failing_step(void **state)
 {
     (void)state;
-    struct tl_env env;
-    tl_env_init(&env);
-    char *dir = make_tmpdir();
-    char *token = tl_unique("fail");
-    char *df = xasprintf("FROM " TEST_IMAGE "\nLABEL token=%s\nRUN echo about-to-fail && exit 3\n"
-                         "RUN echo never\n",
-                         token);
-    write_file(dir, "Dockerfile", df);
-    struct compose_project *p;
-    struct compose_service *s = buildable(&p, "fail", dir);
+    struct build_fx b;
+    bfx_init(&b, "fail",
+             "RUN echo about-to-fail && exit 3\n"
+             "RUN echo never\n");
     struct build_run r;
-    build(&env, p, s, NULL, &r);
+    build(&b.env, b.p, b.s, NULL, &r);
     assert_int_equal(r.err.kind, CC_ERR_FAILED);
     assert_string_equal(r.err.message,
                         "service 'app' failed to build at step 3/6 'RUN echo about-to-fail && "
@@ -462,7 +482,7 @@ static void test_failing_step(void **state)
         char *layer = xasprintf("sha256:%.12s", last + 6);
         struct tl_result cl;
         tl_result_init(&cl);
-        TL_RUN(env, cl, engine_container_list(env.c, true, NULL, tl_on_done, &cl, &err));
+        TL_RUN(b.env, cl, engine_container_list(b.env.c, true, NULL, tl_on_done, &cl, &err));
         tl_assert_ok(&cl);
         size_t ci;
         json_t *ct;
@@ -475,20 +495,13 @@ static void test_failing_step(void **state)
         free(layer);
     }
     run_release(&r);
-    compose_project_free(p);
+    compose_project_free(b.p);
 
     /* A Dockerfile that is not there fails before anything is sent. */
-    s = buildable(&p, "nofile", dir);
-    s->build->dockerfile = "missing.Dockerfile";
-    struct cc_error err = CC_ERROR_INIT;
-    assert_null(sched_build_service(env.c, p, s, NULL, on_progress, on_built, &r, &err));
-    assert_int_equal(err.kind, CC_ERR_NOT_FOUND);
-    assert_non_null(strstr(err.message, "missing.Dockerfile"));
-    cc_error_release(&err);
-    compose_project_free(p);
-    free(df);
-    free(token);
-    tl_env_release(&env);
+    b.s = buildable(&b.p, "nofile", b.dir);
+    b.s->build->dockerfile = "missing.Dockerfile";
+    assert_refused(&b, CC_ERR_NOT_FOUND, "missing.Dockerfile");
+    bfx_release(&b);
 }
 
 /* build.ulimits and build.isolation reach /build: the RUN step sees the limits. BuildKit's
@@ -497,37 +510,21 @@ static void test_ulimits_isolation_contexts(void **state)
 {
     TL_SKIP_ON_PODMAN("Podman's build API refuses this test's isolation and ulimits options");
     (void)state;
-    struct tl_env env;
-    tl_env_init(&env);
-    char *dir = make_tmpdir();
-    char *token = tl_unique("ulimits");
-    char *df = xasprintf("FROM " TEST_IMAGE "\nLABEL token=%s\n"
-                         "RUN echo nofile=$(ulimit -Sn)/$(ulimit -Hn)\n",
-                         token);
-    write_file(dir, "Dockerfile", df);
-    struct compose_project *p;
-    struct compose_service *s = buildable(&p, "ulimits", dir);
-    s->build->isolation = "default";
-    s->build->ulimits = arena_alloc(&p->arena, sizeof(*s->build->ulimits));
-    s->build->ulimits[0] = (struct compose_ulimit){"nofile", 1234, 2345};
-    s->build->n_ulimits = 1;
+    struct build_fx b;
+    bfx_init(&b, "ulimits", "RUN echo nofile=$(ulimit -Sn)/$(ulimit -Hn)\n");
+    b.s->build->isolation = "default";
+    b.s->build->ulimits = arena_alloc(&b.p->arena, sizeof(*b.s->build->ulimits));
+    b.s->build->ulimits[0] = (struct compose_ulimit){"nofile", 1234, 2345};
+    b.s->build->n_ulimits = 1;
     struct build_run r;
-    build(&env, p, s, NULL, &r);
+    build(&b.env, b.p, b.s, NULL, &r);
     assert_int_equal(r.err.kind, CC_ERR_NONE);
     assert_non_null(strstr(buf_str(&r.lines), "nofile=1234/2345"));
     run_release(&r);
 
-    mb_kv_set(p, &s->build->additional_contexts, "base", dir);
-    struct cc_error err = CC_ERROR_INIT;
-    assert_null(sched_build_service(env.c, p, s, NULL, on_progress, on_built, &r, &err));
-    assert_int_equal(err.kind, CC_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.message, "build.additional_contexts needs BuildKit"));
-    assert_non_null(err.hint);
-    cc_error_release(&err);
-    compose_project_free(p);
-    free(df);
-    free(token);
-    tl_env_release(&env);
+    mb_kv_set(b.p, &b.s->build->additional_contexts, "base", b.dir);
+    assert_refused(&b, CC_ERR_UNSUPPORTED, "build.additional_contexts needs BuildKit");
+    bfx_release(&b);
 }
 
 /* Two builds on one loop at once: both run, interleaved, and both finish. */

@@ -95,9 +95,6 @@ static void test_up_from_nothing_then_nothing_changes(void **state)
 
 static void test_changed_environment_recreates_one_service(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman adds container=podman and TERM=xterm to every container's "
-                      "environment, and the recreate reason this test reads lists them "
-                      "(scheduler/diff.c does not leave them out yet)");
     struct st_fixture *f = *state;
     struct compose_project *p = f->p;
     struct compose_service *db = st_sleeper(p, "db");

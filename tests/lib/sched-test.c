@@ -186,9 +186,11 @@ struct compose_project *st_project(const char *what)
 }
 
 /* Containers first: they hold the networks and volumes. */
+/* Images too: those the project's builds made carry its label, and a rebuild that moves a tag (or
+ * Podman's, which reuses no cache) leaves the old one dangling, which no tag removes. */
 void st_cleanup(const char *project)
 {
-    static const char *const kinds[] = {"container", "network", "volume"};
+    static const char *const kinds[] = {"container", "network", "volume", "image"};
     struct tl_env env;
     tl_env_init(&env);
     char *label = xasprintf("%s=%s", SCHED_LABEL_PROJECT, project);
@@ -200,8 +202,10 @@ void st_cleanup(const char *project)
             TL_RUN(env, r, engine_container_list(env.c, true, f, tl_on_done, &r, &err));
         else if (k == 1)
             TL_RUN(env, r, engine_network_list(env.c, f, tl_on_done, &r, &err));
-        else
+        else if (k == 2)
             TL_RUN(env, r, engine_volume_list(env.c, f, tl_on_done, &r, &err));
+        else
+            TL_RUN(env, r, engine_image_list(env.c, f, tl_on_done, &r, &err));
         json_t *list = k == 2 ? json_object_get(r.json, "Volumes") : r.json;
         size_t i;
         json_t *it;
@@ -215,8 +219,10 @@ void st_cleanup(const char *project)
                        engine_container_remove(env.c, id, true, true, tl_on_done, &x, &err));
             else if (k == 1)
                 TL_RUN(env, x, engine_network_remove(env.c, id, tl_on_done, &x, &err));
-            else
+            else if (k == 2)
                 TL_RUN(env, x, engine_volume_remove(env.c, id, true, tl_on_done, &x, &err));
+            else
+                TL_RUN(env, x, engine_image_remove(env.c, id, true, tl_on_done, &x, &err));
             if (x.err.kind != CC_ERR_NONE && x.err.kind != CC_ERR_NOT_FOUND)
                 fprintf(stderr, "cleanup: %s %s: %s\n", kinds[k], id, x.err.message);
             tl_result_release(&x);

@@ -70,7 +70,7 @@ void st_logs_until(struct tl_env *env, const struct compose_project *p, const ch
 
 /* A fresh project "ccit-<pid>-<n>-<what>" in /tmp; removes by label at teardown. */
 struct compose_project *st_project(const char *what);
-/* Removes every container, network and volume labelled with the project (ignores errors). */
+/* Removes every container, network, volume and image labelled with the project (ignores errors). */
 void st_cleanup(const char *project);
 
 #endif
