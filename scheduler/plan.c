@@ -418,6 +418,7 @@ int sched_plan_build(const struct compose_project *project, const struct sched_o
     plan->selected = xcalloc(project->n_services + 1, sizeof(*plan->selected));
     plan->replicas = xcalloc(project->n_services + 1, sizeof(*plan->replicas));
     plan->image_ids = xcalloc(project->n_services + 1, sizeof(*plan->image_ids));
+    plan->n_services = project->n_services;
     for (size_t i = 0; i < observed->n_images && i < project->n_services; i++)
         if (observed->images[i].id &&
             !strcmp(observed->images[i].service, project->services[i].name))
@@ -462,7 +463,7 @@ void sched_plan_free(struct sched_plan *plan)
         free(plan->actions[i].reason);
         json_decref(plan->actions[i].inherit);
     }
-    for (size_t i = 0; i < plan->project->n_services; i++)
+    for (size_t i = 0; i < plan->n_services; i++)
         free(plan->image_ids[i]);
     for (size_t i = 0; i < plan->n_warnings; i++)
         free(plan->warnings[i]);

@@ -233,6 +233,9 @@ struct sched_graph;
 
 struct sched_plan {
     const struct compose_project *project; /* borrowed */
+    /* The project's services when planned: sched_plan_free() reads this, never the project, so
+     * a plan an operation holds can be freed after the caller has freed the model. */
+    size_t n_services;
     struct sched_action *actions;          /* networks, volumes, then containers by service */
     size_t n_actions;
     bool *selected;   /* per model service */

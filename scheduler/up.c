@@ -88,6 +88,7 @@ struct up {
     struct ctr *ctrs; /* one per container action of the plan */
     size_t n_ctrs;
     struct svc *svcs;
+    size_t n_svcs; /* the project's services, for up_release() */
     int resources_pending;
     void (*on_plan)(const struct sched_plan *plan, void *data);
     /* --wait failed or ran out of time: every container that is not ready is being looked at for
@@ -1362,7 +1363,9 @@ static void up_release(struct sched_op *op)
         sched_bytes_wipe(&up->ctrs[i].inject);
         cc_error_release(&up->ctrs[i].start_err);
     }
-    for (size_t si = 0; si < up->p->n_services; si++) {
+    /* Not up->p->n_services: release runs in a close callback, after done, when the caller may
+     * already have freed the model it lent. */
+    for (size_t si = 0; si < up->n_svcs; si++) {
         free(up->svcs[si].failure);
         free(up->svcs[si].waiting_for);
         free(up->svcs[si].warned);
@@ -1399,6 +1402,7 @@ struct sched_op *sched_up(uv_loop_t *loop, struct engine_client *c,
     up->opts = opts ? *opts : defaults;
     up->on_plan = on_plan;
     up->svcs = xcalloc(project->n_services + 1, sizeof(*up->svcs));
+    up->n_svcs = project->n_services;
     op->impl = up;
     op->on_event = on_event;
     op->done = done;
