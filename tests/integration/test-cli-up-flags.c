@@ -354,8 +354,10 @@ static void test_scale(void **state)
     cb_fx_run(&r, f, "scale", "web", NULL);
     cb_assert_status(&r, 2);
     cb_result_release(&r);
+    /* An unknown service: "no such service", exit 1, as every command taking services. */
     cb_fx_run(&r, f, "scale", "nosuch=2", NULL);
-    cb_assert_status(&r, 2);
+    cb_assert_status(&r, 1);
+    cb_assert_contains(buf_str(&r.err), "no such service: 'nosuch'");
     cb_result_release(&r);
     free(kept);
     free(web1);
