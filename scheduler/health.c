@@ -79,7 +79,11 @@ static void on_probed(json_t *result, const struct cc_error *err, void *data)
     log_debug("%s: %s: %s", __func__, p->id, err ? err->message : status ? status : "?");
     if (err && err->kind == CC_ERR_NOT_FOUND)
         p->gone = true; /* removed: nothing left to check */
-    if (!p->gone && op->state != OP_DRAINING && status && *status && op->on_container_event) {
+    /* Only a pass is taken from the run: Podman answers "unhealthy" for one failed run while the
+     * container is still "starting" (its retries not used up); the container's own state comes
+     * with its events. */
+    if (!p->gone && op->state != OP_DRAINING && status && strcmp(status, "healthy") == 0 &&
+        op->on_container_event) {
         /* Podman reports the result in its events too, a little later; the status now lets
          * whatever waits on it go on at once (a repeated status changes nothing). */
         char *action = xasprintf("health_status: %s", status);
