@@ -101,6 +101,11 @@ struct cnode *asm_mapping_new(struct arena *a, const struct cnode *at,
                               const struct cnode_pair *pairs, size_t n);
 /* A copy of mapping m without key (m itself when it lacks the key). */
 struct cnode *asm_mapping_without(struct arena *a, struct cnode *m, const char *key);
+/* Copy on write of m's values: asm_pairs_set() puts v as the value of m's pair i in *pairs,
+ * copying m's pairs (new, heap) on the first change only; asm_pairs_finish() returns a new
+ * mapping with them, or m itself when nothing changed, and frees *pairs. */
+void asm_pairs_set(struct cnode_pair **pairs, const struct cnode *m, size_t i, struct cnode *v);
+struct cnode *asm_pairs_finish(struct arena *a, struct cnode *m, struct cnode_pair *pairs);
 /* Mapping m with key set to value: m itself when it already holds exactly that value, else a
  * copy with the value replaced in place or appended (the key node made at m's position). */
 struct cnode *asm_mapping_with(struct arena *a, struct cnode *m, const char *key,

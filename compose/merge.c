@@ -213,6 +213,26 @@ struct cnode *asm_mapping_with(struct arena *a, struct cnode *m, const char *key
     return r;
 }
 
+void asm_pairs_set(struct cnode_pair **pairs, const struct cnode *m, size_t i, struct cnode *v)
+{
+    if (v == m->pairs[i].value)
+        return;
+    if (!*pairs) {
+        *pairs = xmalloc(m->npairs * sizeof(**pairs));
+        memcpy(*pairs, m->pairs, m->npairs * sizeof(**pairs));
+    }
+    (*pairs)[i].value = v;
+}
+
+struct cnode *asm_pairs_finish(struct arena *a, struct cnode *m, struct cnode_pair *pairs)
+{
+    if (!pairs)
+        return m;
+    struct cnode *r = asm_mapping_new(a, m, pairs, m->npairs);
+    free(pairs);
+    return r;
+}
+
 static bool is_reset(const struct cnode *n)
 {
     return cnode_has_tag(n, "!reset");
@@ -888,20 +908,9 @@ static struct cnode *unique_walk(struct arena *a, struct cnode *n, const char **
     struct cnode_pair *pairs = NULL;
     for (size_t i = 0; i < n->npairs; i++) {
         seg[nseg] = n->pairs[i].key->value;
-        struct cnode *v = unique_walk(a, n->pairs[i].value, seg, nseg + 1);
-        if (v == n->pairs[i].value)
-            continue;
-        if (!pairs) {
-            pairs = xmalloc(n->npairs * sizeof(*pairs));
-            memcpy(pairs, n->pairs, n->npairs * sizeof(*pairs));
-        }
-        pairs[i].value = v;
+        asm_pairs_set(&pairs, n, i, unique_walk(a, n->pairs[i].value, seg, nseg + 1));
     }
-    if (!pairs)
-        return n;
-    struct cnode *r = asm_mapping_new(a, n, pairs, n->npairs);
-    free(pairs);
-    return r;
+    return asm_pairs_finish(a, n, pairs);
 }
 
 struct cnode *asm_unique(struct arena *a, struct cnode *root)

@@ -204,21 +204,10 @@ static struct cnode *section(const struct resolver *r, struct cnode *doc, const 
     /* One new mapping for the whole section, not one per entry: with an entry at a time, 1,000
      * services made 1,000 copies of a 1,000-pair mapping. */
     struct cnode_pair *pairs = NULL;
-    for (size_t i = 0; i < sec->npairs; i++) {
-        struct cnode *v = fn(r, sec->pairs[i].value);
-        if (v == sec->pairs[i].value)
-            continue;
-        if (!pairs) {
-            pairs = xmalloc(sec->npairs * sizeof(*pairs));
-            memcpy(pairs, sec->pairs, sec->npairs * sizeof(*pairs));
-        }
-        pairs[i].value = v;
-    }
-    if (!pairs)
-        return doc;
-    struct cnode *m = asm_mapping_new(r->a, sec, pairs, sec->npairs);
-    free(pairs);
-    return asm_mapping_with(r->a, doc, key, m);
+    for (size_t i = 0; i < sec->npairs; i++)
+        asm_pairs_set(&pairs, sec, i, fn(r, sec->pairs[i].value));
+    struct cnode *m = asm_pairs_finish(r->a, sec, pairs);
+    return m == sec ? doc : asm_mapping_with(r->a, doc, key, m);
 }
 
 int asm_resolve_paths(struct arena *a, struct cnode *doc, const char *dir, const char *home,
