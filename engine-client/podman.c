@@ -9,6 +9,7 @@
  *              once: Docker's default of 10 s is sent when the body has none; a ["CMD", ...]
  *              health check is split again at spaces: sent as CMD-SHELL when that would happen
  *   names      images come back fully qualified ("localhost/x:1", "docker.io/library/debian")
+ *   ulimits    named "RLIMIT_NOFILE" where Docker says "nofile"
  *   state      State.Health present with an empty status on containers without a check;
  *              State.Status (and a list's State) "stopped" where Docker says "exited"
  *   events     "remove" for "destroy", "exec_died" for "exec_die"; "health_status" with the
@@ -91,8 +92,28 @@ static void fix_status_word(json_t *obj, const char *key)
         json_object_set_new(obj, key, json_string("exited"));
 }
 
+/* Podman names ulimits as the kernel does ("RLIMIT_NOFILE"), Docker as they were given
+ * ("nofile"). */
+static void fix_ulimits(json_t *ulimits)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(ulimits, i, u)
+    {
+        const char *name = json_string_value(json_object_get(u, "Name"));
+        if (!name || strncmp(name, "RLIMIT_", 7) || !name[7])
+            continue;
+        char *lower = xstrdup(name + 7);
+        for (char *p = lower; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        json_object_set_new(u, "Name", json_string(lower));
+        free(lower);
+    }
+}
+
 static void fix_container_inspect(json_t *ct)
 {
+    fix_ulimits(json_object_get(json_object_get(ct, "HostConfig"), "Ulimits"));
     json_t *st = json_object_get(ct, "State");
     json_t *health = json_object_get(st, "Health");
     const char *hs = json_string_value(json_object_get(health, "Status"));

@@ -224,6 +224,31 @@ static void diff_map(struct diff *d, const char *name, json_t *old, json_t *new,
     }
 }
 
+/* Whether the container's ulimits have each the service sets, by name. Others are the engine's:
+ * Podman gives every container the default_ulimits of its containers.conf (and its own
+ * RLIMIT_NPROC next to a limit the service sets), which the service never named. */
+static bool carries_ulimits(json_t *have, json_t *want)
+{
+    size_t i, j;
+    json_t *w, *h;
+    json_array_foreach(want, i, w)
+    {
+        const char *name = json_string_value(json_object_get(w, "Name"));
+        bool found = false;
+        json_array_foreach(have, j, h)
+        {
+            const char *hn = json_string_value(json_object_get(h, "Name"));
+            if (name && hn && !strcmp(name, hn)) {
+                found = carries(h, w);
+                break;
+            }
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
 /* Every key of new against old (a Config or HostConfig); keys left out of new are compared only
  * where the engine's default is empty, so that a removed setting shows too. */
 static void diff_section(struct diff *d, json_t *old, json_t *new, const char *const *skip,
@@ -231,8 +256,8 @@ static void diff_section(struct diff *d, json_t *old, json_t *new, const char *c
 {
     static const char *const empty_by_default[] = {
         "PortBindings", "Binds",      "Mounts",      "CapAdd",  "CapDrop", "Dns",
-        "DnsSearch",    "DnsOptions", "ExtraHosts",  "Devices", "Sysctls", "Ulimits",
-        "Tmpfs",        "Links",      "VolumesFrom", "GroupAdd"};
+        "DnsSearch",    "DnsOptions", "ExtraHosts",  "Devices", "Sysctls", "Tmpfs",
+        "Links",        "VolumesFrom", "GroupAdd"};
     const char *k;
     json_t *v;
     json_object_foreach(new, k, v)
@@ -241,7 +266,7 @@ static void diff_section(struct diff *d, json_t *old, json_t *new, const char *c
         for (size_t i = 0; i < n_skip && !skipped; i++)
             skipped = !strcmp(skip[i], k);
         json_t *o = json_object_get(old, k);
-        if (skipped || carries(o, v))
+        if (skipped || (!strcmp(k, "Ulimits") ? carries_ulimits(o, v) : carries(o, v)))
             continue;
         const char *name = compose_name(k);
         char *field = name ? xstrdup(name) : xasprintf("%s%s", prefix, k);
@@ -256,6 +281,18 @@ static void diff_section(struct diff *d, json_t *old, json_t *new, const char *c
         const char *name = compose_name(k);
         differs(d, name ? name : k, o, NULL, false);
     }
+}
+
+/* Whether the container is on the network the model's network mode names although its inspect
+ * says "bridge": Podman reports every container on a network of its own (CNI) so, where Docker
+ * names the network. Returns 1 (NetworkMode is then left out), else 0. */
+static size_t same_network(json_t *inspect, const char *mode)
+{
+    const char *was = json_string_value(
+        json_object_get(json_object_get(inspect, "HostConfig"), "NetworkMode"));
+    json_t *nets = json_object_get(json_object_get(inspect, "NetworkSettings"), "Networks");
+    return mode && was && !strcmp(was, "bridge") && strcmp(mode, "bridge") &&
+           json_object_get(nets, mode);
 }
 
 char *sched_config_diff(const struct compose_project *p, const struct compose_service *s,
@@ -291,11 +328,17 @@ char *sched_config_diff(const struct compose_project *p, const struct compose_se
     json_t *image_labels = json_object_get(image_config, "Labels");
     diff_map(&d, "labels", old_labels ? old_labels : no, new_labels ? new_labels : no, image_labels,
              NULL);
+    /* Attach*: how a client reads the container's streams, not its configuration (and Podman
+     * reports them false whatever the create said). */
     static const char *const config_skip[] = {
-        "Env", "Entrypoint", "Cmd", "Labels", "Image", "HostConfig", "NetworkingConfig"};
+        "Env",        "Entrypoint",       "Cmd",         "Labels",       "Image",
+        "HostConfig", "NetworkingConfig", "AttachStdin", "AttachStdout", "AttachStderr"};
     diff_section(&d, config, body, config_skip, CC_ARRAY_LEN(config_skip), "", false);
-    diff_section(&d, json_object_get(inspect, "HostConfig"), json_object_get(body, "HostConfig"),
-                 NULL, 0, "HostConfig.", true);
+    json_t *host = json_object_get(body, "HostConfig");
+    static const char *const host_skip[] = {"NetworkMode"};
+    diff_section(&d, json_object_get(inspect, "HostConfig"), host, host_skip,
+                 same_network(inspect, json_string_value(json_object_get(host, "NetworkMode"))),
+                 "HostConfig.", true);
     if (d.n > DIFF_MAX_FIELDS)
         buf_printf(&d.out, " and %d more", d.n - DIFF_MAX_FIELDS);
     json_decref(no);

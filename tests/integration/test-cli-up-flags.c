@@ -66,9 +66,6 @@ static void assert_state(struct cb_fx *f, const char *service, int n, const char
 
 static void test_force_and_no_recreate(void **state)
 {
-    TL_SKIP_ON_PODMAN("the recreate reason this test reads in full lists what Podman's inspect "
-                      "reports its own way: AttachStdout/AttachStderr false, network_mode "
-                      "\"bridge\" on a project network, the ulimits of its containers.conf");
     struct cb_fx *f = *state;
     put_stack(f, "one");
     cb_fx_expect(f, 0, NULL, "up", "-d", NULL);

@@ -99,8 +99,14 @@ static void test_results_as_docker_answers(void **state)
 {
     (void)state;
     json_t *ct = parse("{\"Config\":{\"Image\":\"localhost/ccompose-test/busybox:latest\"},"
-                       "\"State\":{\"Status\":\"stopped\",\"Health\":{\"Status\":\"\"}}}");
+                       "\"State\":{\"Status\":\"stopped\",\"Health\":{\"Status\":\"\"}},"
+                       "\"HostConfig\":{\"Ulimits\":[{\"Name\":\"RLIMIT_NOFILE\",\"Hard\":2,"
+                       "\"Soft\":1},{\"Name\":\"nproc\"}]}}");
     engine_podman_fix_result("GET", "/containers/abc/json", ct);
+    json_t *ul = json_object_get(json_object_get(ct, "HostConfig"), "Ulimits");
+    assert_string_equal(str_at(json_array_get(ul, 0), "Name", NULL), "nofile");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ul, 0), "Soft")), 1);
+    assert_string_equal(str_at(json_array_get(ul, 1), "Name", NULL), "nproc");
     assert_string_equal(str_at(ct, "Config", "Image"), "ccompose-test/busybox:latest");
     assert_string_equal(str_at(ct, "State", "Status"), "exited");
     assert_null(json_object_get(json_object_get(ct, "State"), "Health"));

@@ -113,12 +113,55 @@ static void test_many_fields_are_counted(void **state)
     compose_project_free(was);
 }
 
+/* What Podman's inspect reports its own way is no change: Attach* false, NetworkMode "bridge" for
+ * a container on the project's network, and ulimits of its own next to the service's. A ulimit
+ * the service changed still shows. */
+static void test_engine_reporting_is_no_change(void **state)
+{
+    (void)state;
+    struct compose_project *p = make("one", "hunter2", "8080");
+    mb_ulimit_add(p, &p->services[0], "nofile", 1024, 2048);
+    json_t *inspect = inspect_of(p);
+    json_t *config = json_object_get(inspect, "Config");
+    json_t *host = json_object_get(inspect, "HostConfig");
+    const char *net = json_string_value(json_object_get(host, "NetworkMode"));
+    assert_non_null(net);
+    assert_string_not_equal(net, "bridge");
+    json_object_set_new(inspect, "NetworkSettings",
+                        json_pack("{s:{s:{}}}", "Networks", net));
+    json_object_set_new(host, "NetworkMode", json_string("bridge"));
+    json_object_set_new(config, "AttachStdout", json_false());
+    json_object_set_new(config, "AttachStderr", json_false());
+    json_array_append_new(json_object_get(host, "Ulimits"),
+                          json_pack("{s:s, s:i, s:i}", "Name", "nproc", "Soft", 32768, "Hard", 32768));
+    assert_null(diff(p, inspect));
+
+    /* On another network than the service's, or with its ulimit changed: a change. */
+    json_object_set_new(inspect, "NetworkSettings",
+                        json_pack("{s:{s:{}}}", "Networks", "elsewhere"));
+    char *d = diff(p, inspect);
+    assert_non_null(d);
+    assert_non_null(strstr(d, "network_mode: \"bridge\" -> "));
+    free(d);
+    json_object_set_new(inspect, "NetworkSettings",
+                        json_pack("{s:{s:{}}}", "Networks", net));
+    json_object_set_new(json_array_get(json_object_get(host, "Ulimits"), 0), "Soft",
+                        json_integer(512));
+    d = diff(p, inspect);
+    assert_non_null(d);
+    assert_non_null(strstr(d, "ulimits: "));
+    free(d);
+    json_decref(inspect);
+    compose_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nothing_changed_says_nothing),
         cmocka_unit_test(test_names_the_fields),
         cmocka_unit_test(test_many_fields_are_counted),
+        cmocka_unit_test(test_engine_reporting_is_no_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
