@@ -97,6 +97,7 @@ struct engine_request {
     char *hdr_libpod_version; /* ping: Libpod-Api-Version */
     char *hdr_path_stat;      /* X-Docker-Container-Path-Stat (base64 JSON) */
     json_t *health_seen;      /* Podman's event stream: each container's last health status */
+    json_t *pull_done;        /* Podman's pull: the blobs downloaded so far */
     long long until_ns;       /* Podman's event replay: its until (ns), applied here */
 };
 
@@ -189,6 +190,7 @@ static void req_free(struct engine_request *r)
     free(r->hdr_libpod_version);
     free(r->hdr_path_stat);
     json_decref(r->health_seen);
+    json_decref(r->pull_done);
     free(r);
 }
 
@@ -484,12 +486,28 @@ static void on_stream_item(json_t *item, void *data)
             msg =
                 json_string_value(json_object_get(json_object_get(item, "errorDetail"), "message"));
         if (msg) {
-            cc_error_set(&r->err, CC_ERR_FAILED, "%s", msg);
+            enum cc_error_kind kind =
+                r->pull_done ? engine_podman_pull_error_kind(msg) : CC_ERR_FAILED;
+            cc_error_set(&r->err, kind, "%s", msg);
             r->err.engine_message = xstrdup(msg);
+            if (kind == CC_ERR_NOT_FOUND)
+                r->err.http_status = 404;
         }
     }
-    if (r->on_item)
+    json_t *instead = r->pull_done ? engine_podman_fix_pull_item(r->pull_done, r->path, item) : NULL;
+    size_t i;
+    json_t *v;
+    if (instead && r->on_item) {
+        json_array_foreach(instead, i, v)
+        {
+            if (r->cancelled)
+                break;
+            r->on_item(v, r->data);
+        }
+    } else if (r->on_item) {
         r->on_item(item, r->data);
+    }
+    json_decref(instead);
 }
 
 static void on_stream_output(enum engine_stream_fd fd, const char *buf, size_t len, void *data)
@@ -557,6 +575,9 @@ static void req_start(struct engine_request *r)
         }
         if (r->mode == ENGINE_RESP_JSON_LINES && !strncmp(r->path, "/events", 7) && !r->health_seen)
             r->health_seen = json_object();
+        if (r->mode == ENGINE_RESP_JSON_LINES && !strncmp(r->path, "/images/create", 14) &&
+            !r->pull_done)
+            r->pull_done = json_object();
         long long until_ns = 0;
         char *events_path = engine_podman_fix_events_path(r->path, &until_ns);
         if (events_path) {

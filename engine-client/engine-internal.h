@@ -128,6 +128,16 @@ char *engine_podman_fix_events_path(const char *path, long long *until_ns);
 bool engine_podman_event_after(json_t *ev, long long until_ns);
 /* Rewrites one item of a build's output in place with Docker's step lines. item borrowed. */
 void engine_podman_fix_build_item(json_t *item);
+/* One item of a pull's progress (POST /images/create, path without the version prefix) made
+ * Docker's. Podman sends "Pulling fs layer", "Downloading", "Already exists" and "Download
+ * complete" for each blob (its config too) and ends with a second "Download complete" for the
+ * image's ID; that end is turned into Docker's "Pull complete" for each layer downloaded and its
+ * image-wide "Status: ..." line. done is the stream's own {"blob id": true}, borrowed and
+ * updated. Returns the items to deliver instead of item (new array), or NULL to deliver item. */
+json_t *engine_podman_fix_pull_item(json_t *done, const char *path, json_t *item);
+/* The kind of a pull's failure that Podman reports inside its progress stream (after a 200)
+ * where Docker answers 404 first: CC_ERR_NOT_FOUND for an unknown image, else CC_ERR_FAILED. */
+enum cc_error_kind engine_podman_pull_error_kind(const char *msg);
 /* name without "localhost/", "docker.io/library/" or "docker.io/" in front: borrowed from name. */
 const char *engine_image_name_short(const char *name);
 

@@ -16,10 +16,13 @@
  *              healthy", on change only); "init" and "cleanup", which Docker has not
  *   build      Buildah's "STEP 2/5: RUN x" and "--> ID" lines for Docker's "Step 2/5 : RUN x" and
  *              " ---> ID"
+ *   pull       progress without Docker's "Pull complete" per layer and its image-wide "Status:"
+ *              line; an image the registry lacks is an error item after a 200, not a 404
  *   until      an event stream with until= is stopped at that wall-clock time whether or not
  *              Podman has read its events file that far (under load: nothing at all, and
  *              nothing when until is past): asked for without until and with stream=false
  *              (read to the end, then ended), and the events after until dropped here */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,4 +341,80 @@ bool engine_podman_event_after(json_t *ev, long long until_ns)
                                         : (long long)json_integer_value(json_object_get(ev, "time")) *
                                               1000000000LL;
     return until_ns > 0 && t > until_ns;
+}
+
+/* The value of query parameter key in path, %XX decoded: new, or NULL when absent. */
+static char *query_value(const char *path, const char *key)
+{
+    const char *q = strchr(path, '?');
+    size_t kn = strlen(key);
+    while (q) {
+        q++;
+        if (!strncmp(q, key, kn) && q[kn] == '=') {
+            const char *v = q + kn + 1;
+            size_t n = strcspn(v, "&");
+            struct buf out = BUF_INIT;
+            for (size_t i = 0; i < n; i++) {
+                if (v[i] == '%' && i + 2 < n && isxdigit((unsigned char)v[i + 1]) &&
+                    isxdigit((unsigned char)v[i + 2])) {
+                    char hex[3] = {v[i + 1], v[i + 2], 0};
+                    buf_addc(&out, (char)strtol(hex, NULL, 16));
+                    i += 2;
+                } else {
+                    buf_addc(&out, v[i]);
+                }
+            }
+            return buf_detach(&out);
+        }
+        q = strchr(q, '&');
+    }
+    return NULL;
+}
+
+json_t *engine_podman_fix_pull_item(json_t *done, const char *path, json_t *item)
+{
+    const char *status = json_string_value(json_object_get(item, "status"));
+    const char *id = json_string_value(json_object_get(item, "id"));
+    if (!status || !id || strcmp(status, "Download complete"))
+        return NULL;
+    if (!json_object_get(done, id)) {
+        json_object_set_new(done, id, json_true());
+        return NULL;
+    }
+    /* A second "Download complete" for one ID is the end: the ID is the image's (its config
+     * blob had the first), and every layer is in the image now. */
+    json_t *out = json_array();
+    const char *layer;
+    json_t *v;
+    json_object_foreach(done, layer, v)
+    {
+        if (strcmp(layer, id))
+            json_array_append_new(out, json_pack("{s:s, s:{}, s:s}", "status", "Pull complete",
+                                                 "progressDetail", "id", layer));
+    }
+    char *name = query_value(path, "fromImage");
+    char *tag = query_value(path, "tag");
+    char *line = xasprintf("Status: %s for %s%s%s",
+                           json_array_size(out) ? "Downloaded newer image" : "Image is up to date",
+                           name ? name : "", tag && *tag ? ":" : "", tag ? tag : "");
+    json_array_append_new(out, json_pack("{s:s}", "status", line));
+    free(line);
+    free(name);
+    free(tag);
+    return out;
+}
+
+enum cc_error_kind engine_podman_pull_error_kind(const char *msg)
+{
+    /* What Docker answers with 404 before any progress: an unknown tag or repository, or one
+     * the registry will not show. */
+    static const char *const not_found[] = {
+        "manifest unknown",
+        "name unknown",
+        "requested access to the resource is denied",
+    };
+    for (size_t i = 0; msg && i < CC_ARRAY_LEN(not_found); i++)
+        if (strstr(msg, not_found[i]))
+            return CC_ERR_NOT_FOUND;
+    return CC_ERR_FAILED;
 }

@@ -6,7 +6,13 @@
 #   otherwise                 a stale pid file or socket (left when the service is killed) is
 #                             removed, `podman system service --time=0` is started in its own session
 #                             with CONTAINERS_CONF set (scripts/podman/containers.conf: the rlimits
-#                             runc needs here) and its output in a log file, and /_ping is polled
+#                             runc needs here) and CONTAINERS_REGISTRIES_CONF
+#                             (scripts/podman/registries.conf: registries on 127.0.0.1 and
+#                             localhost spoken to over HTTP, as Docker does), its output in a log
+#                             file, and /_ping is polled
+#   a service started with    restarted: the service reads both files once, at start
+#   other files, or before
+#   they last changed
 #   images                    each of CCOMPOSE_PODMAN_IMAGES that Podman lacks is copied from the
 #                             Docker engine (docker save | podman load); the Docker engine is only
 #                             read from
@@ -18,6 +24,8 @@
 #   CCOMPOSE_PODMAN_CONF      its containers.conf    (default scripts/podman/containers.conf,
 #                             installed as /etc/ccompose/podman-containers.conf, which the
 #                             service reads; a service running with another one is restarted)
+#   CCOMPOSE_PODMAN_REGISTRIES_CONF  its registries.conf (default scripts/podman/registries.conf,
+#                             installed as /etc/ccompose/podman-registries.conf, likewise)
 #   CCOMPOSE_PODMAN_IMAGES    images to copy         (default: the test image and debian:bookworm-slim)
 #   CCOMPOSE_ENGINE_TIMEOUT   seconds to wait for /_ping (default 60)
 # Use it with DOCKER_HOST=unix:///run/ccompose-podman.sock (docs/podman.md).
@@ -34,6 +42,8 @@ src_conf=$(realpath "${CCOMPOSE_PODMAN_CONF:-scripts/podman/containers.conf}")
 # The service reads its containers.conf for as long as it runs, and outlives this checkout: it
 # gets a copy in a place of its own, not a path into a work tree that may be deleted.
 conf=${CCOMPOSE_PODMAN_CONF_INSTALLED:-/etc/ccompose/podman-containers.conf}
+src_regconf=$(realpath "${CCOMPOSE_PODMAN_REGISTRIES_CONF:-scripts/podman/registries.conf}")
+regconf=${CCOMPOSE_PODMAN_REGISTRIES_CONF_INSTALLED:-/etc/ccompose/podman-registries.conf}
 images=${CCOMPOSE_PODMAN_IMAGES:-${CCOMPOSE_TEST_IMAGE:-ccompose-test/busybox:latest} debian:bookworm-slim}
 
 if ! command -v podman >/dev/null; then
@@ -61,7 +71,8 @@ start_service() {
         # setsid: its own session, so it outlives the CI step or terminal that ran us (see
         # scripts/engine.sh).
         set +m
-        CONTAINERS_CONF=$conf setsid podman system service --time=0 "unix://$sock" \
+        CONTAINERS_CONF=$conf CONTAINERS_REGISTRIES_CONF=$regconf \
+            setsid podman system service --time=0 "unix://$sock" \
             </dev/null >>"$log" 2>&1 &
         pid=$!
         echo "$pid" >"$pidfile"
@@ -84,15 +95,24 @@ start_service() {
     disown "$pid" 2>/dev/null || true
 }
 
-if [ "$(id -u)" -eq 0 ] && ! cmp -s "$src_conf" "$conf" 2>/dev/null; then
-    install -D -m 0644 "$src_conf" "$conf"
+if [ "$(id -u)" -eq 0 ]; then
+    cmp -s "$src_conf" "$conf" 2>/dev/null || install -D -m 0644 "$src_conf" "$conf"
+    cmp -s "$src_regconf" "$regconf" 2>/dev/null || install -D -m 0644 "$src_regconf" "$regconf"
 fi
 
-# A service started with another containers.conf (an older set-up, or one whose file is gone)
-# is stopped, to be started again with this one.
-if ping_engine "unix://$sock" && pid=$(live_pid "$pidfile" podman) &&
-    ! tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "CONTAINERS_CONF=$conf"; then
-    say "podman (pid $pid) runs with another containers.conf: restarting it"
+# The service reads containers.conf and registries.conf once, when it starts (the pid file is
+# written then): one started with other files (an older set-up, or one whose files are gone), or
+# before one of them last changed, is stopped, to be started again with these.
+stale_config() {
+    local pid=$1 env
+    env=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null) || return 0
+    grep -qx "CONTAINERS_CONF=$conf" <<<"$env" &&
+        grep -qx "CONTAINERS_REGISTRIES_CONF=$regconf" <<<"$env" &&
+        ! [ "$conf" -nt "$pidfile" ] && ! [ "$regconf" -nt "$pidfile" ] && return 1
+    return 0
+}
+if ping_engine "unix://$sock" && pid=$(live_pid "$pidfile" podman) && stale_config "$pid"; then
+    say "podman (pid $pid) was started with other containers.conf or registries.conf files, or older ones: restarting it"
     kill "$pid"
     for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
 fi

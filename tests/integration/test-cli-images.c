@@ -282,8 +282,6 @@ static void test_up_build_recreates_changed(void **state)
  * --include-deps. */
 static void test_push_pull_registry(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman talks HTTPS to a registry on 127.0.0.1 unless registries.conf "
-                      "lists it as insecure, and the test registry's port is new each run");
     struct img_fx *f = *state;
     struct tl_registry *reg = &f->reg;
     tl_registry_start(reg);
@@ -372,8 +370,6 @@ static void test_push_pull_registry(void **state)
  * of $DOCKER_CONFIG/config.json; pull likewise. */
 static void test_registry_auth(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman talks HTTPS to a registry on 127.0.0.1 unless registries.conf "
-                      "lists it as insecure, and the test registry's port is new each run");
     struct img_fx *f = *state;
     struct tl_registry *reg = &f->reg;
     tl_registry_start_auth(reg, HTPASSWD);

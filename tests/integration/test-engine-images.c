@@ -262,8 +262,6 @@ static void test_image_build_fails(void **state)
 
 static void test_push_pull(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman talks HTTPS to a registry on 127.0.0.1 unless registries.conf "
-                      "lists it as insecure, and the test registry's port is new each run");
     (void)state;
     struct tl_env env;
     struct tl_result r;
@@ -305,8 +303,6 @@ static void test_push_pull(void **state)
 
 static void test_pull_missing_name(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman talks HTTPS to a registry on 127.0.0.1 unless registries.conf "
-                      "lists it as insecure, and the test registry's port is new each run");
     (void)state;
     struct tl_env env;
     struct tl_result r;

@@ -218,8 +218,6 @@ static void record(const char *name)
  * pulled back: layer progress with sizes, and the same image as was pushed. */
 static void test_pull_with_progress(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman talks HTTPS to a registry on 127.0.0.1 unless registries.conf lists "
-                      "it as insecure, and the test registry's port is new each run");
     (void)state;
     char *dir = xstrdup("/tmp/ccit-pull-ctx-XXXXXX");
     assert_non_null(mkdtemp(dir));
@@ -264,7 +262,10 @@ static void test_pull_with_progress(void **state)
     assert_true(pl.layer_items > 0);
     assert_true(pl.image_items > 0);
     assert_true(pl.complete >= 1); /* our own layer came over the wire */
-    assert_true(pl.sizes_seen);
+    /* Podman reports a blob's bytes once a second while it comes, so a pull from a registry on
+     * this machine (well under a second) shows none. */
+    if (!tl_engine_is_podman())
+        assert_true(pl.sizes_seen);
     tl_result_init(&r);
     TL_RUN(reg.env, r, engine_image_inspect(reg.env.c, image, tl_on_done, &r, &err));
     tl_assert_ok(&r);
@@ -284,8 +285,6 @@ static void test_pull_with_progress(void **state)
 
 static void test_pull_missing(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman talks HTTPS to a registry on 127.0.0.1 unless registries.conf lists "
-                      "it as insecure, and the test registry's port is new each run");
     (void)state;
     char *token = tl_unique("missing");
     char *image = xasprintf("%s/%s/nothing:here", reg.addr, token);

@@ -206,6 +206,60 @@ static void test_events_until_read_to_the_end(void **state)
     json_decref(ev);
 }
 
+/* The stream Podman 4.3 sent for a pull of an image whose base layer was here: the layer and
+ * config blobs, then the end (a second "Download complete", for the image's ID). */
+static void test_pull_progress_as_docker_sends_it(void **state)
+{
+    (void)state;
+    static const char *const stream[] = {
+        "{\"status\":\"Already exists\",\"progressDetail\":{},\"id\":\"a04ef678e2b5\"}",
+        "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"443aaabfe3f9\"}",
+        "{\"status\":\"Download complete\",\"progressDetail\":{},\"id\":\"443aaabfe3f9\"}",
+        "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"1ca32cc9e459\"}",
+        "{\"status\":\"Download complete\",\"progressDetail\":{},\"id\":\"1ca32cc9e459\"}",
+    };
+    const char *path = "/images/create?fromImage=127.0.0.1%3A5000%2Fp%2Fbig&tag=1";
+    json_t *done = json_object();
+    for (size_t i = 0; i < sizeof(stream) / sizeof(stream[0]); i++) {
+        json_t *item = parse(stream[i]);
+        assert_null(engine_podman_fix_pull_item(done, path, item));
+        json_decref(item);
+    }
+    json_t *end = parse(stream[4]);
+    json_t *out = engine_podman_fix_pull_item(done, path, end);
+    assert_int_equal(json_array_size(out), 2);
+    /* The layer is complete; the config blob is no layer. */
+    assert_string_equal(str_at(json_array_get(out, 0), "status", NULL), "Pull complete");
+    assert_string_equal(str_at(json_array_get(out, 0), "id", NULL), "443aaabfe3f9");
+    assert_string_equal(str_at(json_array_get(out, 1), "status", NULL),
+                        "Status: Downloaded newer image for 127.0.0.1:5000/p/big:1");
+    assert_null(json_object_get(json_array_get(out, 1), "id"));
+    json_decref(out);
+    json_decref(end);
+    json_decref(done);
+
+    /* Every layer here already: only the config came, and the image is as it was. */
+    done = json_object();
+    json_t *cfg = parse(stream[4]);
+    assert_null(engine_podman_fix_pull_item(done, "/images/create?fromImage=x&tag=", cfg));
+    out = engine_podman_fix_pull_item(done, "/images/create?fromImage=x&tag=", cfg);
+    assert_int_equal(json_array_size(out), 1);
+    assert_string_equal(str_at(json_array_get(out, 0), "status", NULL),
+                        "Status: Image is up to date for x");
+    json_decref(out);
+    json_decref(cfg);
+    json_decref(done);
+
+    assert_int_equal(engine_podman_pull_error_kind(
+                         "initializing source docker://127.0.0.1:5000/p/x:1: reading manifest 1 in "
+                         "127.0.0.1:5000/p/x: manifest unknown: manifest unknown"),
+                     CC_ERR_NOT_FOUND);
+    assert_int_equal(engine_podman_pull_error_kind(
+                         "pinging container registry 127.0.0.1:5001: Get \"http://127.0.0.1:5001/"
+                         "v2/\": dial tcp 127.0.0.1:5001: connect: connection refused"),
+                     CC_ERR_FAILED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_create_gets_docker_stop_timeout),
         cmocka_unit_test(test_build_steps_as_docker_prints_them),
         cmocka_unit_test(test_events_until_read_to_the_end),
+        cmocka_unit_test(test_pull_progress_as_docker_sends_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
