@@ -176,6 +176,28 @@ static void ctr_fail(struct ctr *t, const struct cc_error *err)
     free(msg);
 }
 
+/* Whether the container's restart policy brings it back from the exit its inspect shows: the
+ * engine says so (State.Restarting, or running again), or the policy would. Podman 4.3 has no
+ * restarting state: the container shows "exited" until its cleanup process starts it again a
+ * moment later. on-failure stops bringing it back after MaximumRetryCount restarts (0: never). */
+static bool restarted_by_policy(json_t *inspect)
+{
+    json_t *st = json_object_get(inspect, "State");
+    if (json_is_true(json_object_get(st, "Restarting")) ||
+        json_is_true(json_object_get(st, "Running")))
+        return true;
+    json_t *rp = json_object_get(json_object_get(inspect, "HostConfig"), "RestartPolicy");
+    const char *name = json_string_value(json_object_get(rp, "Name"));
+    if (!name)
+        return false;
+    if (!strcmp(name, "always") || !strcmp(name, "unless-stopped"))
+        return true;
+    json_int_t max = json_integer_value(json_object_get(rp, "MaximumRetryCount"));
+    json_int_t count = json_integer_value(json_object_get(inspect, "RestartCount"));
+    return !strcmp(name, "on-failure") && json_integer_value(json_object_get(st, "ExitCode")) &&
+           (max <= 0 || count < max);
+}
+
 static void on_diagnosed(struct sched_op *op, char *details, json_t *inspect, void *data)
 {
     struct ctr *t = data;
@@ -198,9 +220,7 @@ static void on_diagnosed(struct sched_op *op, char *details, json_t *inspect, vo
         t->details = NULL;
         goto pump;
     }
-    json_t *st = json_object_get(inspect, "State");
-    if (t->exited && (json_is_true(json_object_get(st, "Restarting")) ||
-                      json_is_true(json_object_get(st, "Running")))) {
+    if (t->exited && restarted_by_policy(inspect)) {
         /* Its restart policy brings it back: not a failure yet (docker compose sees it
          * "restarting", not "exited", too). Its next start and exit come as events. */
         char text[64];

@@ -236,8 +236,6 @@ static void test_duplicate_networks_left_over(void **state)
 
 static void test_crash_loop_is_reported(void **state)
 {
-    TL_SKIP_ON_PODMAN("seen on Podman 4.3: the crash loop is reported as a failed health "
-                      "check (exit 5) rather than a container that keeps exiting (exit 6)");
     struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml", faulty_stack);
     struct cb_result r;

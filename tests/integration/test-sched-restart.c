@@ -239,9 +239,6 @@ static void test_policies_restart_or_not(void **state)
  * engine is about to restart it (the path under test) whatever the machine's load. */
 static void test_dependency_restarted_by_policy_is_waited_for(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman reports the dependency's exit under its on-failure policy as final "
-                      "(no restarting state between its die and the restart), so the dependent "
-                      "fails where Docker makes it wait");
     struct st_fixture *f = *state;
     struct compose_project *p = f->p;
     struct compose_service *init = mb_service_add(p, "init", TEST_IMAGE);
