@@ -92,11 +92,10 @@ test-setup:
 test: $(BUILD)/ccompose $(UNIT_BIN) $(INTEG_BIN)
 	scripts/run-tests.sh $(BUILD)
 
-# The integration tests again, against Podman's API service (scripts/podman.sh; docs/podman.md).
+# The integration tests again, then the voting app end to end, against Podman's API service
+# (scripts/test-podman.sh; docs/podman.md).
 test-podman: $(BUILD)/ccompose $(INTEG_BIN)
-	scripts/podman.sh
-	CCOMPOSE_TEST_ENGINE=podman CCOMPOSE_TEST_TIMEOUT=$${CCOMPOSE_TEST_TIMEOUT:-300} \
-	    scripts/run-tests.sh --integration $(BUILD)
+	scripts/test-podman.sh $(BUILD)
 
 test-unit: $(UNIT_BIN)
 	scripts/run-tests.sh --unit $(BUILD)

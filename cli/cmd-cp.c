@@ -498,7 +498,7 @@ static int cp_run(struct cli_context *ctx, int argc, char **argv)
      * container below. */
     if ((code = cli_project_resolve(ctx, NULL, 0, false, &project, &model)) ||
         (code = cli_engine_open(ctx, &cp.c)) ||
-        (code = cli_observe(ctx, cp.c, project, NULL, &observed)))
+        (code = cli_observe_containers(ctx, cp.c, project, &observed)))
         goto out;
     /* The service's containers, stopped ones too: --index picks one; from a service the first. */
     size_t n_targets = 0;

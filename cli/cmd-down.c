@@ -43,7 +43,7 @@ static void add_image(struct down_cmd *d, const char *name)
 static int collect_images(struct down_cmd *d)
 {
     struct sched_observed *o = NULL;
-    int code = cli_observe(d->ctx, d->c, d->project, NULL, &o);
+    int code = cli_observe_containers(d->ctx, d->c, d->project, &o);
     if (code)
         return code;
     for (size_t i = 0; i < o->n_containers; i++) {

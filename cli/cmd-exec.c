@@ -110,7 +110,7 @@ static int exec_run(struct cli_context *ctx, int argc, char **argv)
      * running" below. */
     if ((code = cli_project_resolve(ctx, NULL, 0, false, &project, &model)) ||
         (code = cli_engine_open(ctx, &client)) ||
-        (code = cli_observe(ctx, client, project, NULL, &observed)))
+        (code = cli_observe_containers(ctx, client, project, &observed)))
         goto out;
     const struct sched_observed_container *ct = cli_find_container(observed, service, index);
     if (!ct || strcmp(ct->state, "running") != 0) {

@@ -126,7 +126,7 @@ static int logs_run(struct cli_context *ctx, int argc, char **argv)
     lo.until = until;
     if ((code = cli_project_resolve(ctx, services, n_services, false, &project, &model)) ||
         (code = cli_engine_open(ctx, &client)) ||
-        (code = cli_observe(ctx, client, project, NULL, &observed)))
+        (code = cli_observe_containers(ctx, client, project, &observed)))
         goto out;
     l.logs = cli_logs_new(client, stdout, &lo, on_exit_note, on_idle, &l);
     /* -f follows what starts later too (restarts, recreations): subscribed before the first

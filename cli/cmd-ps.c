@@ -304,7 +304,7 @@ static int ps_run(struct cli_context *ctx, int argc, char **argv)
     if ((code = cli_project_resolve(ctx, argv + optind, argc - optind, false, &project, &model)))
         goto out;
     if ((code = cli_engine_open(ctx, &client)) == 0 &&
-        (code = cli_observe(ctx, client, project, NULL, &observed)) == 0) {
+        (code = cli_observe_containers(ctx, client, project, &observed)) == 0) {
         json_t *rows = json_array();
         long long now = (long long)time(NULL);
         for (size_t i = 0; i < observed->n_containers; i++)

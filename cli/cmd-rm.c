@@ -129,7 +129,7 @@ static int rm_run(struct cli_context *ctx, int argc, char **argv)
         /* What is stopped now. */
         sched_observed_free(v.observed);
         v.observed = NULL;
-        if ((code = cli_observe(ctx, v.c, v.project, NULL, &v.observed)))
+        if ((code = cli_observe_containers(ctx, v.c, v.project, &v.observed)))
             goto out;
     }
     size_t n = 0;

@@ -322,7 +322,7 @@ static bool is_attached(const struct up_cmd *u, const struct sched_observed_cont
 static int attach(struct up_cmd *u, const char *since)
 {
     struct sched_observed *o = NULL;
-    int code = cli_observe(u->ctx, u->c, u->project_name, NULL, &o);
+    int code = cli_observe_containers(u->ctx, u->c, u->project_name, &o);
     if (code)
         return code;
     u->logs_opts.follow = true;

@@ -87,7 +87,7 @@ static int wait_run(struct cli_context *ctx, int argc, char **argv)
     }
     if ((code = cli_project_resolve(ctx, services, n_services, false, &project, &model)) ||
         (code = cli_engine_open(ctx, &client)) ||
-        (code = cli_observe(ctx, client, project, NULL, &observed)))
+        (code = cli_observe_containers(ctx, client, project, &observed)))
         goto out;
     w.reqs = xcalloc(observed->n_containers + 1, sizeof(*w.reqs));
     ones = xcalloc(observed->n_containers + 1, sizeof(*ones));

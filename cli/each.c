@@ -104,7 +104,7 @@ int cli_view_open(struct cli_context *ctx, char *const *services, int n_services
     if ((code = cli_project_resolve(ctx, services, n_services, false, &v->project, &v->model)) ||
         (code = cli_engine_open(ctx, &v->c)))
         return code;
-    return cli_observe(ctx, v->c, v->project, NULL, &v->observed);
+    return cli_observe_containers(ctx, v->c, v->project, &v->observed);
 }
 
 void cli_view_release(struct cli_context *ctx, struct cli_view *v)

@@ -201,11 +201,13 @@ static void on_observed(struct sched_observed *observed, const struct cc_error *
         cc_error_copy(&w->err, err);
 }
 
-int cli_observe(struct cli_context *ctx, struct engine_client *c, const char *project,
-                const struct compose_project *model, struct sched_observed **ret)
+static int observe(struct cli_context *ctx, struct engine_client *c, const char *project,
+                   const struct compose_project *model, bool containers_only,
+                   struct sched_observed **ret)
 {
     struct observe_wait w = {.err = CC_ERROR_INIT};
-    struct sched_observe_options opts = {.parallel = ctx->g.parallel};
+    struct sched_observe_options opts = {.parallel = ctx->g.parallel,
+                                         .containers_only = containers_only};
     int code = 0;
     if (!sched_observe(ctx->loop, c, project, model, &opts, on_observed, &w, &w.err))
         goto out;
@@ -221,6 +223,18 @@ out:
     }
     cc_error_release(&w.err);
     return code;
+}
+
+int cli_observe(struct cli_context *ctx, struct engine_client *c, const char *project,
+                const struct compose_project *model, struct sched_observed **ret)
+{
+    return observe(ctx, c, project, model, false, ret);
+}
+
+int cli_observe_containers(struct cli_context *ctx, struct engine_client *c, const char *project,
+                           struct sched_observed **ret)
+{
+    return observe(ctx, c, project, NULL, true, ret);
 }
 
 int cli_run_op(struct cli_context *ctx, cli_op_start_fn start, void *data)

@@ -78,7 +78,7 @@ static const char *restarted_through(const struct compose_project *model, const 
 static int dry_run_restart(struct lifecycle_cmd *l, char *const *services, int n_services)
 {
     struct sched_observed *o = NULL;
-    int code = cli_observe(l->ctx, l->c, l->project, NULL, &o);
+    int code = cli_observe_containers(l->ctx, l->c, l->project, &o);
     if (code)
         return code;
     const char **sel = NULL;

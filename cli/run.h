@@ -44,6 +44,11 @@ int cli_services_check(const struct compose_project *p, char *const *services, i
 int cli_observe(struct cli_context *ctx, struct engine_client *c, const char *project,
                 const struct compose_project *model, struct sched_observed **ret);
 
+/* cli_observe() for a command that acts on the project's containers alone: the container list,
+ * no network or volume list. */
+int cli_observe_containers(struct cli_context *ctx, struct engine_client *c, const char *project,
+                           struct sched_observed **ret);
+
 /* Runs a scheduler operation to its end with the progress display; returns the exit code. start
  * makes the operation with cli_on_event, cli_on_done and w as its callbacks and their data. */
 typedef struct sched_op *(*cli_op_start_fn)(struct cli_wait *w, void *data,

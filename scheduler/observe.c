@@ -1,9 +1,10 @@
 /* Observe: what the engine holds of a project. One container list (all), one network list and one
- * volume list, each filtered by the project label; with a model, an inspect of each service's
- * image and of each network/volume the model names (found by name even without our label: an
- * existing network is reused, an external one must exist), and an inspect of each container whose
- * config hash differs from the model's, so the plan can say which fields differ. Every call goes
- * out at once through the queue; the op finishes when the last answers. */
+ * volume list, each filtered by the project label (the container list alone for commands that act
+ * on containers only: the other two cost the engine as much as the first); with a model, an inspect
+ * of each service's image and of each network/volume the model names (found by name even without
+ * our label: an existing network is reused, an external one must exist), and an inspect of each
+ * container whose config hash differs from the model's, so the plan can say which fields differ.
+ * Every call goes out at once through the queue; the op finishes when the last answers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,9 +264,10 @@ static void ask(struct sched_observe *op, enum sched_call_kind kind, const char 
     sched_queue_call(op->q, kind, id, body, 0, true, on_answer, call);
 }
 
-struct sched_observe *sched_observe_on(struct sched_queue *q, const char *project_name,
-                                       const struct compose_project *model, sched_observe_cb cb,
-                                       void *data)
+/* containers_only: the container list alone (model must then be NULL). */
+static struct sched_observe *observe_start(struct sched_queue *q, const char *project_name,
+                                           const struct compose_project *model,
+                                           bool containers_only, sched_observe_cb cb, void *data)
 {
     struct sched_observe *op = xcalloc(1, sizeof(*op));
     op->q = q;
@@ -276,6 +278,8 @@ struct sched_observe *sched_observe_on(struct sched_queue *q, const char *projec
     op->o->project = xstrdup(project_name);
     cc_error_init(&op->err);
     ask(op, SCHED_CALL_CONTAINER_LIST, NULL, sched_project_filters(project_name, NULL), 0);
+    if (containers_only)
+        return op;
     ask(op, SCHED_CALL_NETWORK_LIST, NULL, sched_project_filters(project_name, NULL), 0);
     ask(op, SCHED_CALL_VOLUME_LIST, NULL, sched_project_filters(project_name, NULL), 0);
     if (model) {
@@ -295,6 +299,13 @@ struct sched_observe *sched_observe_on(struct sched_queue *q, const char *projec
     return op;
 }
 
+struct sched_observe *sched_observe_on(struct sched_queue *q, const char *project_name,
+                                       const struct compose_project *model, sched_observe_cb cb,
+                                       void *data)
+{
+    return observe_start(q, project_name, model, false, cb, data);
+}
+
 struct sched_observe *sched_observe(uv_loop_t *loop, struct engine_client *c,
                                     const char *project_name, const struct compose_project *model,
                                     const struct sched_observe_options *opts, sched_observe_cb cb,
@@ -306,7 +317,9 @@ struct sched_observe *sched_observe(uv_loop_t *loop, struct engine_client *c,
                             "name and a callback"),
                NULL;
     struct sched_queue *q = sched_queue_new(loop, c, opts ? opts->parallel : 0);
-    struct sched_observe *op = sched_observe_on(q, project_name, model, cb, data);
+    bool containers_only = opts && opts->containers_only;
+    struct sched_observe *op =
+        observe_start(q, project_name, containers_only ? NULL : model, containers_only, cb, data);
     op->owns_queue = true;
     return op;
 }

@@ -143,7 +143,9 @@ struct sched_observed {
 void sched_observed_free(struct sched_observed *o);
 
 struct sched_observe_options {
-    int parallel; /* engine calls in flight; 0: 16 */
+    int parallel;         /* engine calls in flight; 0: 16 */
+    bool containers_only; /* the container list alone, no network and volume list (the model,
+                             if any, is then ignored): for commands that act on containers */
 };
 
 /* observed is *new* (sched_observed_free() it) and non-NULL exactly when err is NULL. */

@@ -8,7 +8,8 @@
 #                  `make test`'s plain integration half is not run again)
 #   fuzz-smoke     each fuzz target briefly
 #   test-e2e       the voting app end to end with this build's ccompose
-#   test-podman    the integration tests against Podman's API service (docs/podman.md)
+#   test-podman    the integration tests and the voting app end to end against Podman's API
+#                  service (scripts/test-podman.sh, docs/podman.md)
 # Each stage prints its own "N passed, N failed"; a stage that fails without one counts as one
 # failure. CHECK_STAGES (space-separated) runs a subset.
 # Usage: scripts/check.sh [MAKE]

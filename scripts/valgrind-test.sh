@@ -33,16 +33,8 @@ export CCOMPOSE_TEST_TIMEOUT=${CCOMPOSE_TEST_TIMEOUT:-1800}
 CCOMPOSE_TEST_JOBS=${CCOMPOSE_TEST_JOBS:-$(nproc)}
 export CCOMPOSE_TEST_JOBS
 
-passed=0 failed=0
-add_counts() { # the "N passed, N failed" line of a run-tests.sh log
-    local line p f
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
-    p=${line%% passed*}
-    f=${line#*passed, }
-    f=${f%% failed}
-    passed=$((passed + ${p:-0}))
-    failed=$((failed + ${f:-1}))
-}
+# shellcheck source=scripts/counted.sh
+. "$(dirname "$0")/counted.sh"
 
 log=$(mktemp)
 logs=$(mktemp -d)
@@ -52,7 +44,7 @@ if [ "${VALGRIND_UNIT:-yes}" != no ]; then
     start=$SECONDS
     echo "== unit tests under valgrind"
     CCOMPOSE_TEST_WRAP=$PWD/tests/valgrind/run scripts/run-tests.sh --unit "$build" | tee "$log"
-    add_counts "$log"
+    counted_add "$log"
     echo "   unit tests: $((SECONDS - start))s"
 fi
 
@@ -68,7 +60,7 @@ for f in "${filters[@]+"${filters[@]}"}"; do
     CCOMPOSE_TEST_WRAP=$PWD/tests/valgrind/run CCOMPOSE_BIN=$PWD/tests/valgrind/ccompose \
         CCOMPOSE_VALGRIND_BIN=$PWD/$build/ccompose CCOMPOSE_VALGRIND_LOGS=$logs \
         scripts/run-tests.sh --integration "$build" "$f" | tee "$log"
-    add_counts "$log"
+    counted_add "$log"
 done
 runs=$(find "$logs" -name 'ccompose.*.log' | wc -l)
 bad=0
@@ -78,9 +70,6 @@ for l in "$logs"/ccompose.*.log; do
     echo "!! valgrind found errors in a ccompose run ($l):"
     cat "$l"
 done
-failed=$((failed + bad))
+COUNTED_FAILED=$((COUNTED_FAILED + bad))
 echo "   integration tests: $((SECONDS - start))s, $runs ccompose runs under valgrind, $bad with errors"
-
-echo
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+counted_summary

@@ -2,10 +2,12 @@
  * through the scheduler, or sends the engine's floor for the same work: the same create bodies and
  * starts as raw API calls, 16 in flight, with nothing else around them.
  *
- *     bench up|down|raw-up|raw-down FILE PROJECT
+ *     bench up|down|raw-up|raw-down|raw-ps FILE PROJECT
  *
  * Prints nothing on success (the script times the whole process, as it times docker-compose);
- * on failure the error on stderr and exit 1. */
+ * on failure the error on stderr and exit 1. raw-ps is the floor of `ps`: a process that lists
+ * the project's containers (one call, the answer parsed as every answer is) and prints their
+ * names, without reading FILE. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,13 +201,38 @@ static void raw_down(struct bench *b)
     free(b->ids);
 }
 
+/* The floor of `ps` for PROJECT: the engine client, one container list by the project label. */
+static int raw_ps(const char *project)
+{
+    struct bench b = {.err = CC_ERROR_INIT};
+    struct cc_error err = CC_ERROR_INIT;
+    uv_loop_init(&b.loop);
+    if (engine_client_new(&b.loop, NULL, &b.c, &err) < 0)
+        fail("engine", &err);
+    json_t *f = sched_project_filters(project, NULL);
+    struct sync_call s = {false, NULL, CC_ERROR_INIT};
+    json_t *list = sync_wait(&b, &s, engine_container_list(b.c, true, f, on_sync, &s, &err), &err,
+                             "container list", false);
+    size_t i;
+    json_t *it;
+    json_array_foreach(list, i, it)
+        puts(json_string_value(json_array_get(json_object_get(it, "Names"), 0)));
+    json_decref(list);
+    json_decref(f);
+    engine_client_free(b.c);
+    uv_run(&b.loop, UV_RUN_DEFAULT);
+    return uv_loop_close(&b.loop) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: bench up|down|raw-up|raw-down FILE PROJECT\n");
+        fprintf(stderr, "usage: bench up|down|raw-up|raw-down|raw-ps FILE PROJECT\n");
         return 2;
     }
     const char *mode = argv[1];
+    if (!strcmp(mode, "raw-ps"))
+        return raw_ps(argv[3]);
     const char *files[] = {argv[2]};
     struct compose_load_options lo = {.files = files, .n_files = 1, .project_name = argv[3]};
     struct compose_project *p = NULL;

@@ -3,6 +3,10 @@
 # project (vt-<test>-<pid>) and time limit, and ends with the line CI reads: "N passed, N failed".
 # Usage: COMPOSE="docker-compose" tests/e2e/run.sh [voting-http|no-vote-lost|persistence|browser|swarm-stack ...]
 #
+# CCOMPOSE_TEST_ENGINE=podman runs them against Podman's API service (scripts/podman.sh), as for
+# the integration tests: see stack.sh. swarm-stack is left out there: Podman has no swarm mode,
+# and that test deploys to a private dockerd's swarm, so on Podman it would only test Docker again.
+#
 # First the example's images are built once, in parallel, as vt-cache-<pid>-<service> (see
 # stack_cache_build in stack.sh), so that each test's own build under its project comes from the
 # layer cache in seconds. They are removed at the end unless E2E_KEEP_IMAGES=1 (the next run's
@@ -28,7 +32,19 @@ if ! command -v "$first" >/dev/null; then
 fi
 
 # shellcheck source=tests/e2e/stack.sh
-. "$dir/stack.sh"
+. "$dir/stack.sh" || exit 2
+if [ "$STACK_ENGINE" = podman ]; then
+    echo "engine: podman ($DOCKER_HOST)"
+    kept=()
+    for t in "${tests[@]}"; do
+        if [ "$t" = swarm-stack ]; then
+            echo "== swarm-stack: skipped on podman: Podman has no swarm mode (the test deploys to a private dockerd's swarm)"
+        else
+            kept+=("$t")
+        fi
+    done
+    tests=("${kept[@]}")
+fi
 cache=vt-cache-$$
 artifacts=${E2E_ARTIFACTS_ROOT:-$STACK_ROOT/tests/artifacts/e2e}/$cache
 remove_cache() {
@@ -38,7 +54,7 @@ remove_cache() {
 }
 trap remove_cache EXIT
 trap 'exit 130' INT TERM
-if [ "${E2E_CACHE:-1}" = 1 ]; then
+if [ "${E2E_CACHE:-1}" = 1 ] && [ ${#tests[@]} -gt 0 ]; then
     start=$SECONDS
     echo "== building the example's images as $cache-* (logs in $artifacts)"
     if ! stack_cache_build "$cache" "$artifacts"; then

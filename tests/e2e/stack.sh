@@ -15,6 +15,10 @@
 #                    docker-compose, 1 otherwise)
 #   BUILD_NETWORK    network of build containers (default: 'default', or 'host' when the engine's
 #                    default bridge interface is missing on this machine)
+#   CCOMPOSE_TEST_ENGINE  docker (the default: DOCKER_HOST or the default socket) or podman
+#                    (DOCKER_HOST defaults to the socket scripts/podman.sh serves), as for the
+#                    integration tests (scripts/run-tests.sh). The compose command and the docker
+#                    CLI here both talk to it: Podman serves the Docker API the CLI speaks.
 
 STACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STACK_FILE=$STACK_ROOT/examples/voting-app/compose.yaml
@@ -23,6 +27,15 @@ STACK_DIR=$STACK_ROOT/examples/voting-app
 # Compose's, so that no compose command takes them for its own.
 STACK_OWN_LABEL=org.ccompose.e2e.project
 WORKER_BUILD_LABEL=org.ccompose.example.stage=voting-worker-build
+STACK_ENGINE=${CCOMPOSE_TEST_ENGINE:-docker}
+case $STACK_ENGINE in
+docker) ;;
+podman) export DOCKER_HOST=${DOCKER_HOST:-unix://${CCOMPOSE_PODMAN_SOCK:-/run/ccompose-podman.sock}} ;;
+*)
+    echo "stack.sh: CCOMPOSE_TEST_ENGINE=$STACK_ENGINE: say docker or podman" >&2
+    return 2
+    ;;
+esac
 
 stack_build_network() {
     local bridge
