@@ -373,9 +373,6 @@ static char *started_at(struct cb_fx *f, const char *service)
  * with --no-deps only SERVICE; start --wait returns once the health check passed. */
 static void test_restart_dependents_and_start_wait(void **state)
 {
-    TL_SKIP_ON_PODMAN("seen on Podman: start --wait after a restart gets 'unhealthy' from the "
-                      "first check while the engine says starting (its health log keeps the "
-                      "failures of the previous run)");
     struct cb_fx *f = *state;
     ct_put(f->dir, "compose.yaml",
            "services:\n"

@@ -97,8 +97,6 @@ static void cycle(struct tl_env *env, const char *project, int i)
 
 static void test_resubscribes_without_missing_or_repeating(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman 4.3 answers /events?until= with no event at all, and this test ends "
-                      "each subscription with until= and compares with such a query");
     struct st_fixture *f = *state;
     struct seen seen = {.lines = BUF_INIT, .err = CC_ERROR_INIT};
     long long start = now_ns();
@@ -154,9 +152,6 @@ static void test_resubscribes_without_missing_or_repeating(void **state)
 /* A health wait that spans several ends of the stream still sees the dependency turn healthy. */
 static void test_up_waits_across_stream_ends(void **state)
 {
-    TL_SKIP_ON_PODMAN("seen on Podman 4.3: the first health check after start reports "
-                      "unhealthy while the engine says starting, so the wait ends early (as "
-                      "in test_restart_dependents_and_start_wait)");
     struct st_fixture *f = *state;
     struct compose_project *p = f->p;
     struct compose_service *db = mb_service_add(p, "db", TEST_IMAGE);
