@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "engine-client/engine-internal.h"
 
 /* Docker's own default grace period. */
@@ -373,19 +375,11 @@ static char *query_value(const char *path, const char *key)
         q++;
         if (!strncmp(q, key, kn) && q[kn] == '=') {
             const char *v = q + kn + 1;
-            size_t n = strcspn(v, "&");
-            struct buf out = BUF_INIT;
-            for (size_t i = 0; i < n; i++) {
-                if (v[i] == '%' && i + 2 < n && isxdigit((unsigned char)v[i + 1]) &&
-                    isxdigit((unsigned char)v[i + 2])) {
-                    char hex[3] = {v[i + 1], v[i + 2], 0};
-                    buf_addc(&out, (char)strtol(hex, NULL, 16));
-                    i += 2;
-                } else {
-                    buf_addc(&out, v[i]);
-                }
-            }
-            return buf_detach(&out);
+            /* libcurl's decoder (its handle argument is unused). */
+            char *d = curl_easy_unescape(NULL, v, (int)strcspn(v, "&"), NULL);
+            char *out = d ? xstrdup(d) : NULL;
+            curl_free(d);
+            return out;
         }
         q = strchr(q, '&');
     }
