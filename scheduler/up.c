@@ -1137,19 +1137,49 @@ static void resource_done(struct up *up, size_t action)
         start_containers(up);
 }
 
+/* Removing the duplicates of one network: the answers still awaited, and what to do after. */
+struct dedupe {
+    struct up *up;
+    size_t action;
+    char *first_id; /* the one kept, unless another proves to be in use */
+    int pending;
+    bool in_use;      /* a duplicate could not be removed: another run's containers are on it */
+    bool first_tried; /* the kept one was offered up for it */
+};
+
+static void dedupe_remove(struct dedupe *d, const char *id);
+
 static void on_duplicate_removed(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
-    (void)err; /* gone already, or in use by the other run's containers: it stays, harmless */
-    struct res_call *rc = data;
-    struct up *up = rc->up;
-    struct sched_op *op = up->op;
-    size_t action = rc->action;
-    free(rc);
+    struct dedupe *d = data;
+    struct sched_op *op = d->up->op;
     op->outstanding--;
-    if (op->state != OP_DRAINING)
-        resource_done(up, action);
+    if (err && err->kind != CC_ERR_NOT_FOUND)
+        d->in_use = true;
+    if (--d->pending > 0)
+        goto out;
+    if (op->state != OP_DRAINING) {
+        /* A duplicate in use is another run's choice (it listed before this run's network was
+         * visible): this run gives up the one it would have kept, so that one network of the
+         * name is left. Both stay only when the kept one is in use too (a third run chose it). */
+        if (d->in_use && !d->first_tried && d->first_id[0]) {
+            d->first_tried = true;
+            dedupe_remove(d, d->first_id);
+            goto out;
+        }
+        resource_done(d->up, d->action);
+    }
+    free(d->first_id);
+    free(d);
+out:
     op_check(op);
+}
+
+static void dedupe_remove(struct dedupe *d, const char *id)
+{
+    d->pending++;
+    op_call(d->up->op, SCHED_CALL_NETWORK_REMOVE, id, NULL, 0, false, on_duplicate_removed, d);
 }
 
 /* Whether network a was created before b (ties: the lower ID), so that every run picks the same
@@ -1166,8 +1196,9 @@ static bool network_first(json_t *a, json_t *b)
 
 /* The engine's duplicate check is not atomic: two runs creating the same network at once may
  * both succeed, and containers would then name an ambiguous network. Every run keeps the first
- * made of the project's networks of that name and removes the others (one still in use by the
- * other run's containers stays; that run removes its own). */
+ * made of the project's networks of that name and removes the others; a run that listed before
+ * the others' networks were visible keeps its own and puts containers on it, and the run that
+ * finds that network in use gives up its choice instead (on_duplicate_removed). */
 static void on_networks_listed(json_t *result, const struct cc_error *err, void *data)
 {
     struct res_call *rc = data;
@@ -1186,24 +1217,27 @@ static void on_networks_listed(json_t *result, const struct cc_error *err, void 
     json_array_foreach(result, i, n)
     {
         const char *name = sched_json_str(n, "Name");
-        if (name && !strcmp(name, a->name) && (!first || network_first(n, first)))
+        if (name && !strcmp(name, a->name) && sched_json_str(n, "Id") &&
+            (!first || network_first(n, first)))
             first = n;
     }
-    int removing = 0;
+    struct dedupe *d = xcalloc(1, sizeof(*d));
+    d->up = up;
+    d->action = rc->action;
+    d->first_id = xstrdup(first ? sched_json_str(first, "Id") : "");
+    d->pending = 1; /* held until every removal is out */
+    free(rc);
     json_array_foreach(result, i, n)
     {
         const char *name = sched_json_str(n, "Name"), *id = sched_json_str(n, "Id");
-        if (n == first || !name || strcmp(name, a->name) || !id)
-            continue;
-        struct res_call *drc = xcalloc(1, sizeof(*drc));
-        *drc = *rc;
-        if (removing++ > 0)
-            up->resources_pending++; /* each removal's answer counts one down */
-        op_call(op, SCHED_CALL_NETWORK_REMOVE, id, NULL, 0, false, on_duplicate_removed, drc);
+        if (n != first && name && !strcmp(name, a->name) && id)
+            dedupe_remove(d, id);
     }
-    if (!removing)
-        resource_done(up, rc->action);
-    free(rc);
+    if (--d->pending == 0) {
+        resource_done(up, d->action);
+        free(d->first_id);
+        free(d);
+    }
 out:
     op_check(op);
 }

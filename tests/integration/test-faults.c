@@ -196,8 +196,9 @@ static void test_two_ups_at_once(void **state)
     }
 }
 
-/* Makes the project's default network once more, as a race would (no duplicate check). */
-static void make_default_network(struct cb_fx *f)
+/* Makes the project's default network once more, as a race would (no duplicate check); returns
+ * its ID (new). */
+static char *make_default_network(struct cb_fx *f)
 {
     char *name = xasprintf("%s_default", f->project);
     json_t *body = json_pack("{s:s, s:{s:s, s:s, s:s}}", "Name", name, "Labels",
@@ -207,29 +208,105 @@ static void make_default_network(struct cb_fx *f)
     tl_result_init(&r);
     TL_RUN(f->env, r, engine_network_create(f->env.c, body, tl_on_done, &r, &err));
     tl_assert_ok(&r);
+    char *id = xstrdup(json_string_value(json_object_get(r.json, "Id")));
     tl_result_release(&r);
     json_decref(body);
     free(name);
+    return id;
+}
+
+/* The tests of duplicate networks: one service, app, on the default network. */
+static struct cb_fx *duplicates_setup(void **state)
+{
+    TL_SKIP_ON_PODMAN("Podman refuses a second network of the same name, so the duplicates "
+                      "these tests make cannot exist there"); /* skip() does not return */
+    struct cb_fx *f = *state;
+    ct_put(f->dir, "compose.yaml",
+           "services:\n  app: {image: " TEST_IMAGE ", command: " IDLE "}\n");
+    return f;
 }
 
 /* Networks of one name left by an earlier race: up keeps one and converges; down removes all. */
 static void test_duplicate_networks_left_over(void **state)
 {
-    TL_SKIP_ON_PODMAN("Podman refuses a second network of the same name, so the left-over "
-                      "duplicates this test makes cannot exist there");
-    struct cb_fx *f = *state;
-    ct_put(f->dir, "compose.yaml",
-           "services:\n  app: {image: " TEST_IMAGE ", command: " IDLE "}\n");
+    struct cb_fx *f = duplicates_setup(state);
     for (int i = 0; i < 3; i++)
-        make_default_network(f);
+        free(make_default_network(f));
     assert_int_equal(st_count(&f->env, f->project, "network"), 3);
     run_ok(f, "up", "-d", NULL);
     static const char *const app[] = {"app"};
     assert_converged(f, app, 1, 1);
-    make_default_network(f); /* in use: the new one is left, and down removes both */
+    free(make_default_network(f)); /* in use: the new one is left, and down removes both */
     run_ok(f, "down", "-t", "0", NULL);
     assert_int_equal(st_count(&f->env, f->project, "container"), 0);
     assert_int_equal(st_count(&f->env, f->project, "network"), 0);
+}
+
+/* A container of no project that test_duplicate_network_in_use_is_kept puts on the project's
+ * network (its ID, owned), removed by squatter_teardown when the test fails first. */
+static char *squatter_id;
+
+static void remove_squatter(struct cb_fx *f)
+{
+    if (!squatter_id)
+        return;
+    struct tl_result r;
+    tl_result_init(&r);
+    TL_RUN(f->env, r,
+           engine_container_remove(f->env.c, squatter_id, true, false, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    tl_result_release(&r);
+    free(squatter_id);
+    squatter_id = NULL;
+}
+
+/* Two networks of one name, the later one in use: what a run that listed before the other was
+ * visible leaves. up keeps the one in use (removing it cannot succeed) and removes the other,
+ * so the service joins the network the running container is on. */
+static void test_duplicate_network_in_use_is_kept(void **state)
+{
+    struct cb_fx *f = duplicates_setup(state);
+    free(make_default_network(f));
+    char *later = make_default_network(f);
+    /* Neither create nor start takes a network whose name is ambiguous; connecting a running
+     * container by ID does. */
+    json_t *body = tl_sh_body("sleep 600", NULL);
+    json_object_set_new(json_object_get(body, "HostConfig"), "NetworkMode", json_string("bridge"));
+    char *squatter = tl_container_run(&f->env, "squatter", body);
+    squatter_id = squatter;
+    json_decref(body);
+    body = json_pack("{s:s}", "Container", squatter);
+    struct tl_result r;
+    tl_result_init(&r);
+    TL_RUN(f->env, r, engine_network_connect(f->env.c, later, body, tl_on_done, &r, &err));
+    tl_assert_ok(&r);
+    tl_result_release(&r);
+    json_decref(body);
+    run_ok(f, "up", "-d", NULL);
+    static const char *const app[] = {"app"};
+    assert_converged(f, app, 1, 1);
+    char *name = cname(f, "app");
+    json_t *ins = st_inspect(&f->env, name);
+    json_t *nets = json_object_get(json_object_get(ins, "NetworkSettings"), "Networks");
+    char *net_name = xasprintf("%s_default", f->project);
+    const char *on =
+        json_string_value(json_object_get(json_object_get(nets, net_name), "NetworkID"));
+    if (!on || strcmp(on, later))
+        fail_msg("app is on network %s, not on %s (the one in use)", on ? on : "(none)", later);
+    remove_squatter(f);
+    run_ok(f, "down", "-t", "0", NULL);
+    assert_int_equal(st_count(&f->env, f->project, "network"), 0);
+    json_decref(ins);
+    free(net_name);
+    free(name);
+    free(later);
+}
+
+/* The squatter goes before the project's networks, even when the test failed. */
+static int squatter_teardown(void **state)
+{
+    remove_squatter(*state);
+    return cb_fx_teardown(state);
 }
 
 /* ---- Containers that misbehave ------------------------------------------------------------- */
@@ -657,6 +734,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_ups_at_once, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_networks_left_over, cb_fx_setup,
                                         cb_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_network_in_use_is_kept, cb_fx_setup,
+                                        squatter_teardown),
         cmocka_unit_test_setup_teardown(test_crash_loop_is_reported, cb_fx_setup, cb_fx_teardown),
         cmocka_unit_test_setup_teardown(test_never_healthy_is_reported, cb_fx_setup,
                                         cb_fx_teardown),
