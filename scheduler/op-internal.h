@@ -8,6 +8,7 @@
 #ifndef CC_SCHEDULER_OP_INTERNAL_H
 #define CC_SCHEDULER_OP_INTERNAL_H
 
+#include "scheduler/replay.h"
 #include "scheduler/run-internal.h"
 
 enum op_state { OP_OBSERVING = 0, OP_RESOURCES, OP_CONTAINERS, OP_WAITING, OP_DRAINING };
@@ -28,9 +29,7 @@ struct sched_op {
     int subscriptions;          /* how many were made (the first included) */
     int64_t events_window_ms;   /* > 0: each subscription asks the engine to end it this late */
     long long events_first_ns;  /* since= of the first subscription */
-    long long events_last_ns;   /* timeNano of the last event handed on, 0 before any */
-    char **events_seen;         /* "id action" of the events handed on at events_last_ns */
-    size_t n_events_seen;
+    struct sched_replay replay; /* the events handed on lately; since= is its latest */
     int outstanding;     /* queued calls whose callback has not run */
     struct cc_error err; /* the first failure */
     sched_event_cb on_event;

@@ -81,14 +81,12 @@ void op_set_state(struct sched_op *op, enum op_state state)
     op->state = state;
 }
 
-static void seen_clear(struct sched_op *op);
-
 static void on_op_closed(uv_handle_t *h)
 {
     struct sched_op *op = h->data;
     op->release(op);
     op_health_free(op);
-    seen_clear(op);
+    sched_replay_release(&op->replay);
     sched_queue_free(op->q);
     cc_error_release(&op->err);
     free(op->project_name);
@@ -192,7 +190,7 @@ static void on_events_end(json_t *result, const struct cc_error *err, void *data
 static struct engine_request *subscribe(struct sched_op *op, struct cc_error *reterr)
 {
     char since[48], until[48];
-    format_ns(since, sizeof(since), op->events_last_ns ? op->events_last_ns : op->events_first_ns);
+    format_ns(since, sizeof(since), op->replay.last_ns ? op->replay.last_ns : op->events_first_ns);
     if (op->events_window_ms > 0)
         format_ns(until, sizeof(until), now_ns() + op->events_window_ms * 1000000LL);
     json_t *filters = sched_project_filters(op->project_name, "container");
@@ -300,45 +298,10 @@ out:
     op_check(op);
 }
 
-static void seen_clear(struct sched_op *op)
-{
-    for (size_t i = 0; i < op->n_events_seen; i++)
-        free(op->events_seen[i]);
-    free(op->events_seen);
-    op->events_seen = NULL;
-    op->n_events_seen = 0;
-}
-
-/* Whether the event is the replay of one already handed on; records it when it is not. Events
- * come in time order; a subscription from the last one's time repeats those of that very time. */
-static bool replayed(struct sched_op *op, json_t *item)
-{
-    long long t = (long long)json_integer_value(json_object_get(item, "timeNano"));
-    if (!t)
-        return false;
-    if (t < op->events_last_ns)
-        return true;
-    const char *id = sched_json_str(item, "id");
-    const char *action = sched_json_str(item, "Action");
-    char *key = xasprintf("%s %s", id ? id : "", action ? action : "");
-    if (t == op->events_last_ns) {
-        for (size_t i = 0; i < op->n_events_seen; i++)
-            if (!strcmp(op->events_seen[i], key)) {
-                free(key);
-                return true;
-            }
-    } else {
-        seen_clear(op);
-        op->events_last_ns = t;
-    }
-    sched_strv_push(&op->events_seen, &op->n_events_seen, key);
-    return false;
-}
-
 static void on_events_item(json_t *item, void *data)
 {
     struct sched_op *op = data;
-    if (replayed(op, item))
+    if (sched_replay_check(&op->replay, item))
         return;
     if (op->state != OP_DRAINING && op->on_container_event)
         op->on_container_event(op, item);
