@@ -220,6 +220,19 @@ static void on_diagnosed(struct sched_op *op, char *details, json_t *inspect, vo
         t->details = NULL;
         goto pump;
     }
+    json_t *st = json_object_get(inspect, "State");
+    const char *status = sched_json_str(st, "Status");
+    int code = (int)json_integer_value(json_object_get(st, "ExitCode"));
+    if (t->exited && status && (!strcmp(status, "exited") || !strcmp(status, "stopped")) &&
+        code != t->exit_code) {
+        /* The look is newer than every event handled: the container ran again since the exit
+         * looked at and ended otherwise (on-failure: its last run succeeded). Seen on Podman,
+         * whose events come late and in batches. */
+        char text[48];
+        snprintf(text, sizeof(text), "exited with code %d", code);
+        t->exit_code = code;
+        ctr_report(t, SCHED_EXITED, text);
+    }
     if (t->exited && restarted_by_policy(inspect)) {
         /* Its restart policy brings it back: not a failure yet (docker compose sees it
          * "restarting", not "exited", too). Its next start and exit come as events. */

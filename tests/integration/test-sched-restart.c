@@ -253,10 +253,15 @@ static void test_dependency_restarted_by_policy_is_waited_for(void **state)
     st_run_init(&r);
     st_up(&f->env, p, NULL, &r);
     st_assert_ok(&r);
-    size_t restarting =
-        st_event_at(&r, "init-1 Restarting exited with code 1, restarted by its restart policy");
     size_t completed = st_event_at(&r, "init-1 Exited exited with code 0");
-    assert_true(restarting < completed);
+    /* Podman can send the exits in one late batch after the last run ended: the look at the
+     * first exit then shows the container completed already, and no restart is reported. */
+    const char *restarting =
+        strstr(buf_str(&r.events),
+               "init-1 Restarting exited with code 1, restarted by its restart policy");
+    if (restarting || !tl_engine_is_podman())
+        assert_true(st_event_at(&r, "init-1 Restarting exited with code 1, restarted by its "
+                                    "restart policy") < completed);
     assert_true(completed < st_event_at(&r, "app-1 Started"));
     char *initn = st_cname(p, "init", 1);
     json_t *j = st_inspect(&f->env, initn);
