@@ -225,17 +225,21 @@ void cb_result_release(struct cb_result *r)
     buf_release(&r->err);
 }
 
+/* cmocka cuts a failure's message at a few kilobytes: long output is printed whole before it. */
 void cb_assert_status(const struct cb_result *r, int want)
 {
-    if (r->status != want)
-        fail_msg("ccompose exited %d, not %d\n--- stdout:\n%s--- stderr:\n%s", r->status, want,
-                 buf_str(&r->out), buf_str(&r->err));
+    if (r->status != want) {
+        print_message("--- stdout:\n%s--- stderr:\n%s", buf_str(&r->out), buf_str(&r->err));
+        fail_msg("ccompose exited %d, not %d (its output above)", r->status, want);
+    }
 }
 
 void cb_assert_contains(const char *haystack, const char *needle)
 {
-    if (!strstr(haystack, needle))
-        fail_msg("'%s' not found in:\n%s", needle, haystack);
+    if (!strstr(haystack, needle)) {
+        print_message("%s\n", haystack);
+        fail_msg("'%s' not found in the output above", needle);
+    }
 }
 
 void cb_spawn(struct cb_proc *p, const char *cwd, ...)
