@@ -5,17 +5,12 @@
 
 #include "common/util.h"
 #include "scheduler/replay.h"
+#include "scheduler/run-internal.h"
 
 struct sched_replay_seen {
     long long ns;
     char *key; /* "id action" */
 };
-
-static const char *str(json_t *ev, const char *key)
-{
-    const char *s = json_string_value(json_object_get(ev, key));
-    return s ? s : "";
-}
 
 /* Forgets the events too old to come again. */
 static void prune(struct sched_replay *r)
@@ -37,7 +32,8 @@ bool sched_replay_check(struct sched_replay *r, json_t *ev)
         return false;
     if (t < r->last_ns - SCHED_REPLAY_WINDOW_NS)
         return true;
-    char *key = xasprintf("%s %s", str(ev, "id"), str(ev, "Action"));
+    const char *id = sched_json_str(ev, "id"), *action = sched_json_str(ev, "Action");
+    char *key = xasprintf("%s %s", id ? id : "", action ? action : "");
     for (size_t i = 0; i < r->n; i++)
         if (r->seen[i].ns == t && !strcmp(r->seen[i].key, key)) {
             free(key);

@@ -1162,6 +1162,12 @@ struct dedupe {
 
 static void dedupe_remove(struct dedupe *d, const char *id);
 
+static void dedupe_free(struct dedupe *d)
+{
+    free(d->first_id);
+    free(d);
+}
+
 static void on_duplicate_removed(json_t *result, const struct cc_error *err, void *data)
 {
     (void)result;
@@ -1183,8 +1189,7 @@ static void on_duplicate_removed(json_t *result, const struct cc_error *err, voi
         }
         resource_done(d->up, d->action);
     }
-    free(d->first_id);
-    free(d);
+    dedupe_free(d);
 out:
     op_check(op);
 }
@@ -1248,8 +1253,7 @@ static void on_networks_listed(json_t *result, const struct cc_error *err, void 
     }
     if (--d->pending == 0) {
         resource_done(up, d->action);
-        free(d->first_id);
-        free(d);
+        dedupe_free(d);
     }
 out:
     op_check(op);
