@@ -11,12 +11,13 @@
 #   test-podman    the integration tests and the voting app end to end against Podman's API
 #                  service (scripts/test-podman.sh, docs/podman.md)
 # Each stage prints its own "N passed, N failed"; a stage that fails without one counts as one
-# failure. CHECK_STAGES (space-separated) runs a subset.
+# failure. Under the stages' counts, what failed: each stage's "failed: ..." lines.
+# CHECK_STAGES (space-separated) runs a subset.
 # Usage: scripts/check.sh [MAKE]
 set -uo pipefail
 make=${1:-make}
 stages=${CHECK_STAGES:-test-unit sanitize-test valgrind-test fuzz-smoke test-e2e test-podman}
-total_passed=0 total_failed=0 report=()
+total_passed=0 total_failed=0 report=() whys=()
 for stage in $stages; do
     log=$(mktemp)
     start=$SECONDS
@@ -37,6 +38,16 @@ for stage in $stages; do
         f=0
     fi
     [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    # What failed, from the stage's own "failed: " lines (scripts/run-tests.sh, counted.sh): a
+    # stage repeats them before its count, so the last run of them is the stage's whole list.
+    n=0
+    while IFS= read -r line; do
+        whys+=("$stage: $line")
+        n=$((n + 1))
+    done < <(tac "$log" | awk '/^[0-9]+ passed, [0-9]+ failed$/ && !seen { seen = 1; next }
+                               seen && /^failed: / { print; next }
+                               seen { exit }' | tac)
+    [ "$f" -gt 0 ] && [ $n -eq 0 ] && whys+=("$stage: failed (exit $rc); its log above says how")
     rm -f "$log"
     total_passed=$((total_passed + p))
     total_failed=$((total_failed + f))
@@ -45,6 +56,10 @@ done
 echo
 echo "check:"
 printf '  %s\n' "${report[@]}"
+if [ ${#whys[@]} -gt 0 ]; then
+    echo
+    printf '%s\n' "${whys[@]}" | cut -c1-400
+fi
 echo
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

@@ -2,6 +2,7 @@
 # Runs every test binary under BUILD (unit tests, then integration tests), each in its own process
 # with its own time limit, adds up cmocka's counts and ends with the line CI reads:
 #   N passed, N failed
+# Before that line, one line per failure: "failed: PROGRAM TEST: FILE:LINE: MESSAGE".
 # Usage: scripts/run-tests.sh [--unit|--integration] [BUILD] [FILTER]
 # FILTER (a substring of the binary's path) runs only matching binaries.
 # CCOMPOSE_TEST_WRAP, when set, is a command (words split on blanks) each test binary runs under,
@@ -38,7 +39,7 @@ esac
 export CCOMPOSE_TEST_ENGINE=$engine
 engine_free="test-cli-config test-cli-graph test-cli-help"
 
-passed=0 failed=0 broken=()
+passed=0 failed=0 broken=() whys=()
 export CCOMPOSE_BIN=${CCOMPOSE_BIN:-$PWD/$build/ccompose}
 jobs=${CCOMPOSE_TEST_JOBS:-1}
 results=$(mktemp -d)
@@ -59,7 +60,7 @@ run_one() {
 
 # Prints a finished binary's output and adds up its counts.
 report_one() {
-    local n=$1 bin=$2 out=$results/$1.out rc secs p f
+    local n=$1 bin=$2 out=$results/$1.out rc secs p f line
     read -r rc secs <"$results/$n.rc"
     echo "== $bin"
     cat "$out"
@@ -74,6 +75,14 @@ report_one() {
         failed=$((failed + 1))
     fi
     [ "$rc" -ne 0 ] && broken+=("$bin (exit $rc)")
+    # One line per failed test, where and why (cmocka's ERROR and LINE lines), for the summary.
+    while IFS= read -r line; do whys+=("$line"); done < <(awk -v prog="${bin##*/}" '
+        /^\[ RUN      \] / { test = $4; msg = ""; loc = "" }
+        /\[  ERROR   \] --- / { m = $0; sub(/.*\[  ERROR   \] --- /, "", m); if (msg == "") msg = substr(m, 1, 200) }
+        /\[   LINE   \] --- / { l = $0; sub(/.*\[   LINE   \] --- /, "", l); sub(/: error: Failure!$/, "", l); loc = l }
+        /^\[  FAILED  \] test/ && test != "" && $4 == test { print "failed: " prog " " test ": " loc ": " msg; test = "" }
+    ' "$out")
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && whys+=("failed: ${bin##*/} (exit $rc) before cmocka could count")
     rm -f "$out" "$results/$n.rc"
 }
 
@@ -128,5 +137,7 @@ if [ ${#broken[@]} -gt 0 ]; then
 fi
 echo
 [ "$engine" != docker ] && echo "engine: $engine ($DOCKER_HOST)"
+# Read by scripts/counted.sh and scripts/check.sh, which repeat them where CI's tail shows them.
+[ ${#whys[@]} -eq 0 ] || printf '%s\n' "${whys[@]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ ${#broken[@]} -eq 0 ]

@@ -27,7 +27,7 @@ start=$SECONDS
 echo "== integration tests on podman"
 CCOMPOSE_TEST_TIMEOUT=${CCOMPOSE_TEST_TIMEOUT:-300} scripts/run-tests.sh --integration "$build" |
     tee "$log"
-counted_add "$log"
+counted_add "$log" "the integration tests on podman"
 echo "   integration tests on podman: $((SECONDS - start))s"
 
 if [ "${CCOMPOSE_PODMAN_E2E:-1}" != 0 ]; then
@@ -35,7 +35,7 @@ if [ "${CCOMPOSE_PODMAN_E2E:-1}" != 0 ]; then
     echo "== the voting app end to end on podman"
     read -ra e2e <<<"${E2E_TESTS:-}"
     COMPOSE=$build/ccompose tests/e2e/run.sh "${e2e[@]+"${e2e[@]}"}" | tee "$log"
-    counted_add "$log"
+    counted_add "$log" "the voting app on podman"
     echo "   end to end on podman: $((SECONDS - start))s"
 fi
 

@@ -44,7 +44,7 @@ if [ "${VALGRIND_UNIT:-yes}" != no ]; then
     start=$SECONDS
     echo "== unit tests under valgrind"
     CCOMPOSE_TEST_WRAP=$PWD/tests/valgrind/run scripts/run-tests.sh --unit "$build" | tee "$log"
-    counted_add "$log"
+    counted_add "$log" "the unit tests under valgrind"
     echo "   unit tests: $((SECONDS - start))s"
 fi
 
@@ -60,7 +60,7 @@ for f in "${filters[@]+"${filters[@]}"}"; do
     CCOMPOSE_TEST_WRAP=$PWD/tests/valgrind/run CCOMPOSE_BIN=$PWD/tests/valgrind/ccompose \
         CCOMPOSE_VALGRIND_BIN=$PWD/$build/ccompose CCOMPOSE_VALGRIND_LOGS=$logs \
         scripts/run-tests.sh --integration "$build" "$f" | tee "$log"
-    counted_add "$log"
+    counted_add "$log" "the integration tests under valgrind"
 done
 runs=$(find "$logs" -name 'ccompose.*.log' | wc -l)
 bad=0
@@ -71,5 +71,6 @@ for l in "$logs"/ccompose.*.log; do
     cat "$l"
 done
 COUNTED_FAILED=$((COUNTED_FAILED + bad))
+[ $bad -eq 0 ] || COUNTED_WHY+=("failed: valgrind found errors in $bad ccompose runs (printed above, after '!! valgrind found errors')")
 echo "   integration tests: $((SECONDS - start))s, $runs ccompose runs under valgrind, $bad with errors"
 counted_summary
