@@ -62,15 +62,16 @@ project_leftovers() {
     stack_leftovers "$PROJECT"
 }
 
-# Service logs into the artifacts: through the compose command, or from the engine when the
-# compose command cannot (the stack may be half made).
+# Service logs into the artifacts, each line with the engine's time stamp (the services print
+# none, and a stall is only seen in the times): through the compose command, or from the engine
+# when the compose command cannot (the stack may be half made).
 save_logs() {
     local id name
-    dc logs --no-color >"$E2E_ARTIFACTS/services.log" 2>&1 && return 0
+    dc logs --no-color -t >"$E2E_ARTIFACTS/services.log" 2>&1 && return 0
     : >"$E2E_ARTIFACTS/services.log"
     for id in $(stack_containers "$PROJECT"); do
         name=$(docker inspect --format '{{.Name}}' "$id")
-        docker logs "$id" 2>&1 | sed "s|^|${name#/}  | " >>"$E2E_ARTIFACTS/services.log"
+        docker logs -t "$id" 2>&1 | sed "s|^|${name#/}  | " >>"$E2E_ARTIFACTS/services.log"
     done
 }
 
