@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """timed.py OUT ERR COMMAND [ARG...]: runs COMMAND once (stdout to the file OUT, stderr to ERR,
 in the current directory) and prints "microseconds KiB cpu-seconds faults": its wall time, peak
-RSS, user + system time and page faults (minor: pages mapped in, no disk read). Exits 1 (after printing ERR) when the command fails.
+RSS, user + system time and page faults (minor ones: pages mapped in without a disk read).
+Exits 1 (after printing ERR) when the command fails.
 
 The process is timed from its spawn to its reaping with wait4(), which also gives its own
 rusage to the microsecond: no shell, subshell or time(1) sits between the clock and the process,
