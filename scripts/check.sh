@@ -15,6 +15,8 @@
 # CHECK_STAGES (space-separated) runs a subset.
 # Usage: scripts/check.sh [MAKE]
 set -uo pipefail
+# shellcheck source=scripts/counted.sh
+. "$(dirname "$0")/counted.sh"
 make=${1:-make}
 stages=${CHECK_STAGES:-test-unit sanitize-test valgrind-test fuzz-smoke test-e2e test-podman}
 total_passed=0 total_failed=0 report=() whys=()
@@ -38,15 +40,12 @@ for stage in $stages; do
         f=0
     fi
     [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-    # What failed, from the stage's own "failed: " lines (scripts/run-tests.sh, counted.sh): a
-    # stage repeats them before its count, so the last run of them is the stage's whole list.
+    # What failed, from the stage's own "failed: " lines (scripts/run-tests.sh, counted.sh).
     n=0
     while IFS= read -r line; do
         whys+=("$stage: $line")
         n=$((n + 1))
-    done < <(tac "$log" | awk '/^[0-9]+ passed, [0-9]+ failed$/ && !seen { seen = 1; next }
-                               seen && /^failed: / { print; next }
-                               seen { exit }' | tac)
+    done < <(counted_whys "$log")
     [ "$f" -gt 0 ] && [ $n -eq 0 ] && whys+=("$stage: failed (exit $rc); its log above says how")
     rm -f "$log"
     total_passed=$((total_passed + p))

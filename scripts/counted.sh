@@ -4,7 +4,7 @@
 #   counted_run LABEL SECONDS COMMAND...   runs COMMAND under `timeout`, prints its outcome
 #   counted_add LOG [LABEL]                adds the last such line of LOG, a run of something
 #                                          that counts its own (none there: one failure), and
-#                                          keeps its "failed: " lines
+#                                          keeps its "failed: " lines (counted_whys LOG)
 #   counted_summary                        prints the line; fails if anything failed
 # Each failure also gets a line "failed: LABEL (exit N): WHY" just before the count, WHY being the
 # last "FAIL: ..." line it printed (tests/e2e/lib.sh) or else its last lines, so that the tail of
@@ -51,7 +51,14 @@ counted_add() {
     fi
     COUNTED_PASSED=$((COUNTED_PASSED + p))
     COUNTED_FAILED=$((COUNTED_FAILED + f))
-    while IFS= read -r why; do COUNTED_WHY+=("$why"); done < <(grep -E '^failed: ' "$1")
+    while IFS= read -r why; do COUNTED_WHY+=("$why"); done < <(counted_whys "$1")
+}
+
+# The "failed: " lines just above LOG's last count: a run repeats all of its failures there.
+counted_whys() {
+    tac "$1" | awk '/^[0-9]+ passed, [0-9]+ failed$/ && !seen { seen = 1; next }
+                    seen && /^failed: / { print; next }
+                    seen { exit }' | tac
 }
 
 counted_summary() {
