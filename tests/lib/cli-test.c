@@ -149,13 +149,21 @@ void cb_run(struct cb_result *r, const char *cwd, ...)
     cb_runv(r, cwd, args, n);
 }
 
+/* cmocka cuts a failure's message at a few kilobytes: a failure prints the whole output first,
+ * then a short message. */
+static void print_output(const struct cb_result *r)
+{
+    print_message("--- stdout:\n%s--- stderr:\n%s", buf_str(&r->out), buf_str(&r->err));
+}
+
 /* Fails the test unless r exited want and, need not NULL, said need; releases r. */
 static void expect_done(struct cb_result *r, int want, const char *need)
 {
     cb_assert_status(r, want);
-    if (need && !strstr(buf_str(&r->out), need) && !strstr(buf_str(&r->err), need))
-        fail_msg("'%s' not in the output:\n--- stdout:\n%s--- stderr:\n%s", need, buf_str(&r->out),
-                 buf_str(&r->err));
+    if (need && !strstr(buf_str(&r->out), need) && !strstr(buf_str(&r->err), need)) {
+        print_output(r);
+        fail_msg("'%s' not in the output above", need);
+    }
     cb_result_release(r);
 }
 
@@ -225,11 +233,10 @@ void cb_result_release(struct cb_result *r)
     buf_release(&r->err);
 }
 
-/* cmocka cuts a failure's message at a few kilobytes: long output is printed whole before it. */
 void cb_assert_status(const struct cb_result *r, int want)
 {
     if (r->status != want) {
-        print_message("--- stdout:\n%s--- stderr:\n%s", buf_str(&r->out), buf_str(&r->err));
+        print_output(r);
         fail_msg("ccompose exited %d, not %d (its output above)", r->status, want);
     }
 }
@@ -293,9 +300,12 @@ static bool read_some(struct cb_proc *p)
 size_t cb_read_until_from(struct cb_proc *p, size_t from, const char *needle)
 {
     const char *at;
-    while (!(at = from <= p->out.len ? strstr(buf_str(&p->out) + from, needle) : NULL))
-        if (!read_some(p))
-            fail_msg("output ended without '%s':\n%s", needle, buf_str(&p->out));
+    while (!(at = from <= p->out.len ? strstr(buf_str(&p->out) + from, needle) : NULL)) {
+        if (!read_some(p)) {
+            print_message("%s\n", buf_str(&p->out));
+            fail_msg("output ended without '%s' (the output above)", needle);
+        }
+    }
     return (size_t)(at - buf_str(&p->out));
 }
 
