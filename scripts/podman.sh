@@ -69,10 +69,12 @@ start_service() {
         mkdir -p "$(dirname "$log")" "$(dirname "$sock")"
         echo "=== $(date -Is) scripts/podman.sh: podman system service --time=0 unix://$sock" >>"$log"
         # setsid: its own session, so it outlives the CI step or terminal that ran us (see
-        # scripts/engine.sh).
+        # scripts/engine.sh). From /: it outlives this checkout too, and conmon, which it starts
+        # for every container, fails ("Failed to get working directory") once its directory is
+        # removed.
         set +m
-        CONTAINERS_CONF=$conf CONTAINERS_REGISTRIES_CONF=$regconf \
-            setsid podman system service --time=0 "unix://$sock" \
+        (cd / && CONTAINERS_CONF=$conf CONTAINERS_REGISTRIES_CONF=$regconf \
+            exec setsid podman system service --time=0 "unix://$sock") \
             </dev/null >>"$log" 2>&1 &
         pid=$!
         echo "$pid" >"$pidfile"
@@ -102,9 +104,11 @@ fi
 
 # The service reads containers.conf and registries.conf once, when it starts (the pid file is
 # written then): one started with other files (an older set-up, or one whose files are gone), or
-# before one of them last changed, is stopped, to be started again with these.
+# before one of them last changed, is stopped, to be started again with these. So is one whose
+# working directory is gone (started from a checkout since removed): it can start no container.
 stale_config() {
     local pid=$1 env
+    [[ $(readlink "/proc/$pid/cwd") == *" (deleted)" ]] && return 0
     env=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null) || return 0
     grep -qx "CONTAINERS_CONF=$conf" <<<"$env" &&
         grep -qx "CONTAINERS_REGISTRIES_CONF=$regconf" <<<"$env" &&
@@ -112,7 +116,7 @@ stale_config() {
     return 0
 }
 if ping_engine "unix://$sock" && pid=$(live_pid "$pidfile" podman) && stale_config "$pid"; then
-    say "podman (pid $pid) was started with other containers.conf or registries.conf files, or older ones: restarting it"
+    say "podman (pid $pid) was started with other containers.conf or registries.conf files, older ones, or from a directory since removed: restarting it"
     kill "$pid"
     for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
 fi

@@ -78,7 +78,8 @@ report_one() {
     # One line per failed test, where and why (cmocka's ERROR and LINE lines), for the summary.
     while IFS= read -r line; do whys+=("$line"); done < <(awk -v prog="${bin##*/}" '
         /^\[ RUN      \] / { test = $4; msg = ""; loc = "" }
-        /\[  ERROR   \] --- / { m = $0; sub(/.*\[  ERROR   \] --- /, "", m); if (msg == "") msg = substr(m, 1, 200) }
+        /^ERROR: / { if (msg == "") msg = substr($0, 8, 200) }
+        /\[  ERROR   \] --- / { m = $0; sub(/.*\[  ERROR   \] --- /, "", m); if (msg == "" && m !~ /^\[/) msg = substr(m, 1, 200) }
         /\[   LINE   \] --- / { l = $0; sub(/.*\[   LINE   \] --- /, "", l); sub(/: error: Failure!$/, "", l); loc = l }
         /^\[  FAILED  \] test/ && test != "" && $4 == test { print "failed: " prog " " test ": " loc ": " msg; test = "" }
     ' "$out")
